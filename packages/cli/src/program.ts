@@ -1,0 +1,5 @@
+import { Command } from 'commander';
+
+export function createProgram(): Command {
+  return new Command('tinypipe');
+}

@@ -1,0 +1,10 @@
+export {
+  type Checkpoint,
+  type CheckpointVersion,
+  headSize,
+  kvDim,
+  type ModelConfig,
+  type ModelWeights,
+  parameterCount,
+  tensorSizes,
+} from './types.js';

@@ -1,0 +1,1 @@
+export { type ErrorCode, TinypipeError, type TinypipeErrorOptions } from './tinypipe-error.js';

@@ -1,0 +1,87 @@
+/**
+ * The one error family of @tinypipe. Every failure a user can act on is a `TinypipeError` with a
+ * stable `code` (safe to switch on), a message that says what happened and what to do, and the
+ * underlying `cause` when there is one.
+ *
+ * `TinypipeError.isInstance(e)` works across duplicated copies of this package (two versions in one
+ * `node_modules`), because it checks a global symbol marker rather than the class identity.
+ */
+
+const marker = Symbol.for('tinypipe.error');
+
+/** Stable error codes. Add new ones at the end of their group; never rename one. */
+export type ErrorCode =
+  // checkpoint files (llama2.c formats)
+  | 'CHECKPOINT_TRUNCATED'
+  | 'CHECKPOINT_BAD_MAGIC'
+  | 'CHECKPOINT_BAD_VERSION'
+  | 'CHECKPOINT_BAD_HEADER'
+  | 'CHECKPOINT_SIZE_MISMATCH'
+  // tokenizer
+  | 'TOKENIZER_TRUNCATED'
+  | 'TOKENIZER_BAD_FILE'
+  | 'TOKENIZER_VOCAB_MISMATCH'
+  | 'TOKEN_OUT_OF_RANGE'
+  // generation / engine arguments
+  | 'INVALID_ARGUMENT'
+  | 'BAD_STEPS'
+  | 'BAD_TEMPERATURE'
+  | 'BAD_TOPP'
+  | 'PROMPT_TOO_LONG'
+  | 'POSITION_OUT_OF_RANGE'
+  | 'ABORTED'
+  // files on disk
+  | 'FILE_NOT_FOUND'
+  | 'FILE_READ_FAILED'
+  | 'FILE_WRITE_FAILED'
+  | 'HASH_MISMATCH'
+  // quantization and weight images
+  | 'QUANT_BAD_GROUP'
+  | 'IMAGE_TRUNCATED'
+  | 'IMAGE_BAD_MAGIC'
+  | 'IMAGE_BAD_VERSION'
+  | 'IMAGE_BAD_HEADER'
+  | 'IMAGE_HEADER_CRC'
+  | 'IMAGE_TENSOR_CRC'
+  | 'IMAGE_BAD_TABLE'
+  | 'IMAGE_BAD_RANGE'
+  | 'IMAGE_SIZE_MISMATCH'
+  | 'IMAGE_MISMATCH';
+
+export interface TinypipeErrorOptions {
+  cause?: unknown;
+  /** Machine-readable facts (expected/actual sizes, offsets, names) for tools and `--json` output. */
+  details?: Record<string, unknown>;
+}
+
+export class TinypipeError extends Error {
+  readonly [marker] = true;
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: TinypipeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TinypipeError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** True for any TinypipeError, from any copy of @tinypipe/core. */
+  static isInstance(value: unknown): value is TinypipeError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  }
+
+  /** True when `value` is a TinypipeError with the given code. */
+  static hasCode(value: unknown, code: ErrorCode): value is TinypipeError {
+    return TinypipeError.isInstance(value) && value.code === code;
+  }
+
+  toJSON(): { name: string; code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}

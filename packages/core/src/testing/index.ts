@@ -1,0 +1,2 @@
+/** Test helpers for code built on @tinypipe/core. */
+export {};
