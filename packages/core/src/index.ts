@@ -3,4 +3,6 @@
  * and streaming generation. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
  */
 export * from './checkpoint/index.js';
+export * from './crc32c/index.js';
 export * from './errors/index.js';
+export * from './image/index.js';

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'PROMPT_TOO_LONG'
   | 'POSITION_OUT_OF_RANGE'
   | 'ABORTED'
+  /** A command-line flag or argument is malformed (the CLI exits with status 2). */
+  | 'USAGE'
   // files on disk
   | 'FILE_NOT_FOUND'
   | 'FILE_READ_FAILED'
@@ -46,7 +48,9 @@ export type ErrorCode =
   | 'IMAGE_BAD_TABLE'
   | 'IMAGE_BAD_RANGE'
   | 'IMAGE_SIZE_MISMATCH'
-  | 'IMAGE_MISMATCH';
+  | 'IMAGE_MISMATCH'
+  /** A weight image has a non-zero byte where the format requires zero padding. */
+  | 'IMAGE_BAD_PADDING';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;

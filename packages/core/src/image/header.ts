@@ -1,0 +1,322 @@
+/**
+ * Encoding, decoding and validation of the fixed 256-byte image header (docs/image-format.md §3).
+ */
+import type { ModelConfig } from '../checkpoint/types.js';
+import { crc32c } from '../crc32c/crc32c.js';
+import { TinypipeError } from '../errors/tinypipe-error.js';
+import { FINGERPRINT_BYTES } from './fingerprint.js';
+import {
+  classifierAliasesEmbedding,
+  FLAG_CLASSIFIER,
+  FLAG_EMBEDDING,
+  HEADER,
+  IMAGE_ENTRY_BYTES,
+  IMAGE_HEADER_BYTES,
+  IMAGE_MAGIC,
+  IMAGE_VERSION,
+  quantBits,
+  type StageLayout,
+} from './format.js';
+import type { ImageHeader } from './types.js';
+
+const INT32_MAX = 0x7fffffff;
+
+/** Number of tensors an image with this layout holds, without building the list. */
+export function expectedTensorCount(s: StageLayout): number {
+  const [from, to] = s.layerRange;
+  let n = 0;
+  if (s.embedding) n += 2;
+  if (to > from) n += 2 + 16 * (to - from);
+  if (s.vocabRange !== undefined) n += classifierAliasesEmbedding(s) ? 1 : 3;
+  return n;
+}
+
+/** End of the tensor table (= start of the data region) for `tensorCount` entries. */
+export function tableEnd(tensorCount: number): number {
+  return IMAGE_HEADER_BYTES + tensorCount * IMAGE_ENTRY_BYTES;
+}
+
+/** CRC-32C over header and table, skipping the 4 bytes of the CRC field itself. */
+export function computeHeaderCrc(bytes: Uint8Array, end: number): number {
+  const head = crc32c(bytes.subarray(0, HEADER.headerCrc));
+  return crc32c(bytes.subarray(HEADER.headerCrc + 4, end), head);
+}
+
+/** Write the header fields (everything but the CRC) into `bytes[0, 256)`. */
+export function encodeHeader(
+  bytes: Uint8Array,
+  layout: StageLayout,
+  fingerprint: Uint8Array,
+  imageSize: number,
+): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, IMAGE_HEADER_BYTES);
+  const c = layout.config;
+  const u32 = (at: number, v: number) => dv.setUint32(at, v, true);
+  u32(HEADER.magic, IMAGE_MAGIC);
+  u32(HEADER.version, IMAGE_VERSION);
+  u32(HEADER.headerSize, IMAGE_HEADER_BYTES);
+  bytes.set(fingerprint, HEADER.fingerprint);
+  u32(HEADER.dim, c.dim);
+  u32(HEADER.hiddenDim, c.hiddenDim);
+  u32(HEADER.nLayers, c.nLayers);
+  u32(HEADER.nHeads, c.nHeads);
+  u32(HEADER.nKvHeads, c.nKvHeads);
+  u32(HEADER.vocabSize, c.vocabSize);
+  u32(HEADER.seqLen, c.seqLen);
+  u32(HEADER.sharedClassifier, c.sharedClassifier ? 1 : 0);
+  u32(HEADER.layerFrom, layout.layerRange[0]);
+  u32(HEADER.layerTo, layout.layerRange[1]);
+  u32(HEADER.flags, (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocabRange ? FLAG_CLASSIFIER : 0));
+  u32(HEADER.vocabFrom, layout.vocabRange?.[0] ?? 0);
+  u32(HEADER.vocabTo, layout.vocabRange?.[1] ?? 0);
+  u32(HEADER.quantBits, quantBits(layout.kind));
+  u32(HEADER.groupSize, layout.groupSize);
+  u32(HEADER.tensorCount, expectedTensorCount(layout));
+  u32(HEADER.tableOffset, IMAGE_HEADER_BYTES);
+  u32(HEADER.imageSize, imageSize);
+}
+
+function badHeader(what: string, details: Record<string, unknown>): TinypipeError {
+  return new TinypipeError(
+    'IMAGE_BAD_HEADER',
+    `weight image header: ${what}. The image is corrupt or was not written by a compatible tinypipe; rebuild it.`,
+    { details },
+  );
+}
+
+function badRange(what: string, details: Record<string, unknown>): TinypipeError {
+  return new TinypipeError(
+    'IMAGE_BAD_RANGE',
+    `weight image header: ${what}. Rebuild the image with a range inside the model.`,
+    { details },
+  );
+}
+
+/** Magic check: `IMAGE_BAD_MAGIC` unless the image starts with "TPIM". Needs 4 bytes. */
+export function checkMagic(dv: DataView): void {
+  const magic = dv.getUint32(HEADER.magic, true);
+  if (magic !== IMAGE_MAGIC) {
+    throw new TinypipeError(
+      'IMAGE_BAD_MAGIC',
+      `not a tinypipe weight image: magic is 0x${magic.toString(16).padStart(8, '0')}, expected 0x${IMAGE_MAGIC.toString(16)} ("TPIM"). ` +
+        'Pass an image built by `tinypipe image build` (a llama2.c checkpoint is not an image).',
+      { details: { expected: IMAGE_MAGIC, actual: magic } },
+    );
+  }
+}
+
+/** Version check: `IMAGE_BAD_VERSION` unless the version is one this code reads. */
+export function checkVersion(dv: DataView): void {
+  const version = dv.getUint32(HEADER.version, true);
+  if (version !== IMAGE_VERSION) {
+    throw new TinypipeError(
+      'IMAGE_BAD_VERSION',
+      `weight image format version ${version} is not supported (this build reads version ${IMAGE_VERSION}). ` +
+        'Rebuild the image with this version of tinypipe, or upgrade tinypipe.',
+      { details: { expected: IMAGE_VERSION, actual: version } },
+    );
+  }
+}
+
+/**
+ * Decode and validate every header field (magic and version must already have been checked).
+ * Throws `IMAGE_BAD_HEADER` for impossible values and `IMAGE_BAD_RANGE` for layer or vocab ranges
+ * outside the model (or a stage that holds nothing).
+ */
+export function decodeHeader(bytes: Uint8Array): ImageHeader {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, IMAGE_HEADER_BYTES);
+  const u32 = (at: number) => dv.getUint32(at, true);
+
+  const headerSize = u32(HEADER.headerSize);
+  if (headerSize !== IMAGE_HEADER_BYTES) {
+    throw badHeader(`header_size is ${headerSize}, expected ${IMAGE_HEADER_BYTES}`, {
+      field: 'header_size',
+      expected: IMAGE_HEADER_BYTES,
+      actual: headerSize,
+    });
+  }
+  for (let at = HEADER.reserved; at < IMAGE_HEADER_BYTES; at++) {
+    if (bytes[at] !== 0) {
+      throw badHeader(`reserved byte at offset 0x${at.toString(16)} is ${bytes[at]}, expected 0`, {
+        field: 'reserved',
+        offset: at,
+      });
+    }
+  }
+
+  const ints = {
+    dim: u32(HEADER.dim),
+    hidden_dim: u32(HEADER.hiddenDim),
+    n_layers: u32(HEADER.nLayers),
+    n_heads: u32(HEADER.nHeads),
+    n_kv_heads: u32(HEADER.nKvHeads),
+    vocab_size: u32(HEADER.vocabSize),
+    seq_len: u32(HEADER.seqLen),
+  };
+  for (const [field, v] of Object.entries(ints)) {
+    if (v < 1 || v > INT32_MAX) {
+      throw badHeader(`${field} is ${v}, expected 1..${INT32_MAX}`, { field, actual: v });
+    }
+  }
+  const shared = u32(HEADER.sharedClassifier);
+  if (shared > 1)
+    throw badHeader(`shared_classifier is ${shared}, expected 0 or 1`, {
+      field: 'shared_classifier',
+      actual: shared,
+    });
+  const config: ModelConfig = {
+    dim: ints.dim,
+    hiddenDim: ints.hidden_dim,
+    nLayers: ints.n_layers,
+    nHeads: ints.n_heads,
+    nKvHeads: ints.n_kv_heads,
+    vocabSize: ints.vocab_size,
+    seqLen: ints.seq_len,
+    sharedClassifier: shared === 1,
+  };
+  if (config.dim % config.nHeads !== 0 || (config.dim / config.nHeads) % 2 !== 0) {
+    throw badHeader(`dim ${config.dim} is not n_heads ${config.nHeads} times an even head size`, {
+      field: 'dim',
+      dim: config.dim,
+      nHeads: config.nHeads,
+    });
+  }
+  if (config.nKvHeads > config.nHeads || config.nHeads % config.nKvHeads !== 0) {
+    throw badHeader(`n_kv_heads ${config.nKvHeads} does not divide n_heads ${config.nHeads}`, {
+      field: 'n_kv_heads',
+      nHeads: config.nHeads,
+      nKvHeads: config.nKvHeads,
+    });
+  }
+
+  const bits = u32(HEADER.quantBits);
+  if (bits !== 4 && bits !== 8)
+    throw badHeader(`quant_bits is ${bits}, expected 4 or 8`, { field: 'quant_bits', actual: bits });
+  const kind = bits === 4 ? 'q4' : 'q8';
+  const groupSize = u32(HEADER.groupSize);
+  if (groupSize < 1 || config.dim % groupSize !== 0 || config.hiddenDim % groupSize !== 0) {
+    throw badHeader(
+      `group_size ${groupSize} does not divide dim ${config.dim} and hidden_dim ${config.hiddenDim}`,
+      {
+        field: 'group_size',
+        actual: groupSize,
+      },
+    );
+  }
+  if (kind === 'q4' && config.hiddenDim % 2 !== 0) {
+    throw badHeader(`hidden_dim ${config.hiddenDim} is odd, so int4 rows cannot be packed two per byte`, {
+      field: 'hidden_dim',
+      actual: config.hiddenDim,
+    });
+  }
+
+  const flags = u32(HEADER.flags);
+  if ((flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER)) !== 0) {
+    throw badHeader(`flags 0x${flags.toString(16)} has unknown bits set`, { field: 'flags', actual: flags });
+  }
+  const from = u32(HEADER.layerFrom);
+  const to = u32(HEADER.layerTo);
+  if (from > to || to > config.nLayers) {
+    throw badRange(`layer range [${from}, ${to}) is not inside the model's ${config.nLayers} layers`, {
+      field: 'layer_range',
+      from,
+      to,
+      nLayers: config.nLayers,
+    });
+  }
+  const v0 = u32(HEADER.vocabFrom);
+  const v1 = u32(HEADER.vocabTo);
+  const hasClassifier = (flags & FLAG_CLASSIFIER) !== 0;
+  if (hasClassifier && (v0 >= v1 || v1 > config.vocabSize)) {
+    throw badRange(
+      `classifier vocab range [${v0}, ${v1}) is not a non-empty range inside vocab_size ${config.vocabSize}`,
+      {
+        field: 'vocab_range',
+        v0,
+        v1,
+        vocabSize: config.vocabSize,
+      },
+    );
+  }
+  if (!hasClassifier && (v0 !== 0 || v1 !== 0)) {
+    throw badHeader(`vocab range [${v0}, ${v1}) is set but the classifier flag is not`, {
+      field: 'vocab_range',
+      v0,
+      v1,
+    });
+  }
+  const embedding = (flags & FLAG_EMBEDDING) !== 0;
+  if (from === to && !embedding && !hasClassifier) {
+    throw badRange('the stage holds no layers, no embedding and no classifier', {
+      field: 'layer_range',
+      from,
+      to,
+    });
+  }
+
+  const layout: StageLayout = {
+    config,
+    kind,
+    groupSize,
+    layerRange: [from, to],
+    embedding,
+    vocabRange: hasClassifier ? [v0, v1] : undefined,
+  };
+  const tensorCount = u32(HEADER.tensorCount);
+  const expectedCount = expectedTensorCount(layout);
+  if (tensorCount !== expectedCount) {
+    throw badHeader(`tensor_count is ${tensorCount}, expected ${expectedCount} for this stage`, {
+      field: 'tensor_count',
+      expected: expectedCount,
+      actual: tensorCount,
+    });
+  }
+  const tableOffset = u32(HEADER.tableOffset);
+  if (tableOffset !== IMAGE_HEADER_BYTES) {
+    throw badHeader(`table_offset is ${tableOffset}, expected ${IMAGE_HEADER_BYTES}`, {
+      field: 'table_offset',
+      expected: IMAGE_HEADER_BYTES,
+      actual: tableOffset,
+    });
+  }
+  const imageSize = u32(HEADER.imageSize);
+  const end = tableEnd(tensorCount);
+  if (imageSize <= end) {
+    throw badHeader(
+      `image_size ${imageSize} leaves no room for tensor data after the table (ends at ${end})`,
+      {
+        field: 'image_size',
+        actual: imageSize,
+        tableEnd: end,
+      },
+    );
+  }
+
+  return {
+    version: IMAGE_VERSION,
+    headerSize,
+    headerCrc: u32(HEADER.headerCrc),
+    fingerprint: bytes.slice(HEADER.fingerprint, HEADER.fingerprint + FINGERPRINT_BYTES),
+    config,
+    layerRange: [from, to],
+    embedding,
+    vocabRange: layout.vocabRange,
+    kind,
+    groupSize,
+    tensorCount,
+    tableOffset,
+    imageSize,
+  };
+}
+
+/** The layout facts of a decoded header. */
+export function layoutOf(h: ImageHeader): StageLayout {
+  return {
+    config: h.config,
+    kind: h.kind,
+    groupSize: h.groupSize,
+    layerRange: h.layerRange,
+    embedding: h.embedding,
+    vocabRange: h.vocabRange,
+  };
+}

@@ -1,0 +1,35 @@
+export {
+  FINGERPRINT_BYTES,
+  FINGERPRINT_MAGIC,
+  FINGERPRINT_VERSION,
+  fingerprintHex,
+  modelFingerprint,
+} from './fingerprint.js';
+export {
+  DTYPE_CODE,
+  dtypeBytes,
+  ESP32S3_MMU_PAGE_BYTES,
+  expectedTensors,
+  IMAGE_ENTRY_BYTES,
+  IMAGE_HEADER_BYTES,
+  IMAGE_MAGIC,
+  IMAGE_TENSOR_ALIGN,
+  IMAGE_VERSION,
+  type ImagePlan,
+  planImage,
+  type StageLayout,
+  type TensorDType,
+  type TensorSpec,
+} from './format.js';
+export { checkImageMatches } from './match.js';
+export { readImage, verifyImage } from './read.js';
+export { buildImage, serializeStage } from './serialize.js';
+export type {
+  ImageCheck,
+  ImageContents,
+  ImageExpectation,
+  ImageHeader,
+  ImageReport,
+  ImageTensorEntry,
+  StageSelection,
+} from './types.js';

@@ -1,0 +1,100 @@
+import type { ModelConfig } from '../checkpoint/types.js';
+import type { ErrorCode } from '../errors/tinypipe-error.js';
+import type { QuantKind, StageWeights } from '../quant/types.js';
+import type { TensorDType } from './format.js';
+
+/** The decoded fixed header of a weight image (docs/image-format.md §3). */
+export interface ImageHeader {
+  readonly version: number;
+  readonly headerSize: number;
+  /** CRC-32C stored in the header (over header + table, this field excluded). */
+  readonly headerCrc: number;
+  /** SHA-256 model fingerprint (32 bytes), see `modelFingerprint`. */
+  readonly fingerprint: Uint8Array;
+  readonly config: ModelConfig;
+  /** Model layers `[from, to)` this image holds. */
+  readonly layerRange: readonly [from: number, to: number];
+  readonly embedding: boolean;
+  /** Classifier vocab rows `[v0, v1)`, or undefined when the image has no classifier. */
+  readonly vocabRange: readonly [v0: number, v1: number] | undefined;
+  readonly kind: QuantKind;
+  readonly groupSize: number;
+  readonly tensorCount: number;
+  readonly tableOffset: number;
+  /** Total bytes of the image, header through the last tensor byte. */
+  readonly imageSize: number;
+}
+
+/** One decoded tensor-table entry. */
+export interface ImageTensorEntry {
+  readonly name: string;
+  readonly dtype: TensorDType;
+  readonly shape: readonly number[];
+  /** Offset of the first byte from the start of the image (a multiple of 16). */
+  readonly offset: number;
+  readonly byteLength: number;
+  /** CRC-32C of the tensor's bytes. */
+  readonly crc32c: number;
+}
+
+/** What `readImage` returns. */
+export interface ImageContents {
+  readonly header: ImageHeader;
+  /** The tensor table, in file order. */
+  readonly tensors: readonly ImageTensorEntry[];
+  /** The stage's weights as zero-copy views into the image bytes (see `readImage`). */
+  readonly stage: StageWeights;
+  /** SHA-256 of the whole image (what the build manifest records for the flasher). */
+  readonly sha256: Uint8Array;
+}
+
+/** Which part of a model a stage image holds, for `buildImage` and `sliceStageWeights`. */
+export interface StageSelection {
+  /** Model layers `[from, to)`; may be empty (`from == to`). */
+  readonly layers: readonly [from: number, to: number];
+  /** True when this stage turns tokens into the residual stream (the first stage). */
+  readonly embedding: boolean;
+  /**
+   * False: no classifier. True: the final norm and the whole classifier. `[v0, v1)`: the final norm
+   * and classifier rows v0..v1-1 (a vocab slice, for splitting a large classifier across boards).
+   */
+  readonly classifier: boolean | readonly [v0: number, v1: number];
+}
+
+/** One line of a `verifyImage` report. */
+export interface ImageCheck {
+  /** Stable check id: "length", "magic", "version", "header", "range", "header-crc", "table", "size",
+   * "tensor:<name>", "padding". */
+  readonly check: string;
+  readonly ok: boolean;
+  /** What was found (for a pass) or what is wrong and what to do (for a failure). */
+  readonly message: string;
+  /** The error code `readImage` would throw for this failure. */
+  readonly code?: ErrorCode;
+}
+
+/** What `verifyImage` returns: every check that could be run, in order, and its outcome. */
+export interface ImageReport {
+  /** True when every check passed (the image is one `readImage` accepts). */
+  readonly ok: boolean;
+  readonly checks: readonly ImageCheck[];
+  /** Present when the header could be decoded. */
+  readonly header?: ImageHeader;
+  /** Present when the table could be decoded. */
+  readonly tensors?: readonly ImageTensorEntry[];
+  /** SHA-256 of the bytes as given. */
+  readonly sha256: Uint8Array;
+  /** Bytes given. */
+  readonly byteLength: number;
+}
+
+/** What `checkImageMatches` compares; omitted fields are not checked. */
+export interface ImageExpectation {
+  readonly fingerprint?: Uint8Array;
+  readonly layerRange?: readonly [from: number, to: number];
+  readonly embedding?: boolean;
+  /** `false` expects no classifier; a range expects exactly that vocab slice. */
+  readonly vocabRange?: readonly [v0: number, v1: number] | false;
+  readonly kind?: QuantKind;
+  readonly groupSize?: number;
+}
