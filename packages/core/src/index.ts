@@ -6,3 +6,4 @@ export * from './checkpoint/index.js';
 export * from './crc32c/index.js';
 export * from './errors/index.js';
 export * from './image/index.js';
+export * from './synth/index.js';

@@ -1,2 +1,2 @@
 /** Node-only helpers (file system). Everything else is in the main entry and runs in browsers too. */
-export {};
+export * from './node/index.js';

@@ -1,4 +1,12 @@
 export {
+  CHECKPOINT_MAGIC,
+  type CheckpointLayout,
+  checkpointLayout,
+  type TensorName,
+  type TensorSpan,
+} from './layout.js';
+export { readCheckpoint } from './read.js';
+export {
   type Checkpoint,
   type CheckpointVersion,
   headSize,
@@ -8,3 +16,4 @@ export {
   parameterCount,
   tensorSizes,
 } from './types.js';
+export { type WriteCheckpointOptions, writeCheckpoint } from './write.js';

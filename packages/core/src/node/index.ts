@@ -1,0 +1,7 @@
+export {
+  bundledModelsDir,
+  loadCheckpoint,
+  parseSha256Sums,
+  readVerifiedFile,
+  writeFileAtomic,
+} from './files.js';

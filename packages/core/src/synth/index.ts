@@ -1,0 +1,1 @@
+export { MODEL_SHAPES, type ModelShape, synthesize } from './synthesize.js';
