@@ -115,14 +115,13 @@ describe('readCheckpoint', () => {
 
 describe('synthetic checkpoints', () => {
   // llama2.c v0 size: 28-byte header + 4 × (params + 2 × seq_len × head_size / 2 [legacy RoPE tables])
-  const v0Bytes = (shape: '15M' | '42M' | '110M', params: number, seqLen: number, headSize: number) =>
-    28 + 4 * (params + seqLen * headSize);
+  const v0Bytes = (params: number, seqLen: number, headSize: number) => 28 + 4 * (params + seqLen * headSize);
 
   it('have the exact byte size of llama2.c stories15M.bin (60,816,028 bytes)', () => {
     const ck = synthesize('15M', 1);
     const bytes = writeCheckpoint(ck, { version: 0 });
     expect(parameterCount(ck.config)).toBe(15_191_712);
-    expect(bytes.length).toBe(v0Bytes('15M', 15_191_712, 256, 48));
+    expect(bytes.length).toBe(v0Bytes(15_191_712, 256, 48));
     expect(bytes.length).toBe(60_816_028);
     expectSameWeights(ck, readCheckpoint(bytes));
   });
@@ -141,7 +140,7 @@ describe('synthetic checkpoints', () => {
       },
       0,
     );
-    expect(l42.fileBytes).toBe(v0Bytes('42M', 41_689_600, 1024, 64));
+    expect(l42.fileBytes).toBe(v0Bytes(41_689_600, 1024, 64));
     const l110 = checkpointLayout(
       {
         dim: 768,
@@ -155,7 +154,7 @@ describe('synthetic checkpoints', () => {
       },
       0,
     );
-    expect(l110.fileBytes).toBe(v0Bytes('110M', 109_529_856, 1024, 64));
+    expect(l110.fileBytes).toBe(v0Bytes(109_529_856, 1024, 64));
   });
 
   it('are deterministic in the seed and differ across seeds', () => {

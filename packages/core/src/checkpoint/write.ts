@@ -77,12 +77,16 @@ function writeHeader(view: DataView, c: ModelConfig, version: CheckpointVersion,
   const ints = [c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, c.vocabSize, c.seqLen];
   if (version === 0) {
     if (!c.sharedClassifier) ints[5] = -c.vocabSize;
-    ints.forEach((v, i) => view.setInt32(4 * i, v, true));
+    ints.forEach((v, i) => {
+      view.setInt32(4 * i, v, true);
+    });
     return;
   }
   view.setUint32(0, CHECKPOINT_MAGIC, true);
   view.setInt32(4, version, true);
-  ints.forEach((v, i) => view.setInt32(8 + 4 * i, v, true));
+  ints.forEach((v, i) => {
+    view.setInt32(8 + 4 * i, v, true);
+  });
   view.setUint8(36, c.sharedClassifier ? 1 : 0);
   if (version === 2) view.setInt32(37, groupSize, true);
 }
