@@ -6,4 +6,6 @@ export * from './checkpoint/index.js';
 export * from './crc32c/index.js';
 export * from './errors/index.js';
 export * from './image/index.js';
+export * from './sampler/index.js';
 export * from './synth/index.js';
+export * from './tokenizer/index.js';

@@ -1,0 +1,9 @@
+export {
+  BOS,
+  type EncodeOptions,
+  EOS,
+  PieceDecoder,
+  printableBytes,
+  readTokenizer,
+  Tokenizer,
+} from './tokenizer.js';
