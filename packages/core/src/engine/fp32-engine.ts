@@ -1,0 +1,271 @@
+/**
+ * The fp32 reference engine: llama2.c's run.c `forward`, operation for operation, in binary32.
+ *
+ * Every + - * / is rounded to binary32 with Math.fround, so results equal run.c built by gcc without
+ * FMA contraction (x86-64 default). Rounding a double result of two binary32 operands to binary32 is
+ * exact for + - * / and sqrt (the double has more than 2·24+2 bits), so this is true binary32 math.
+ * powf/cosf/sinf/expf come from Math.pow/cos/sin/exp rounded to binary32; glibc may differ by one ulp
+ * on rare inputs, which the goldens' 1e-5 tolerance on logits absorbs.
+ */
+import {
+  type Checkpoint,
+  headSize,
+  kvDim,
+  type ModelConfig,
+  type ModelWeights,
+} from '../checkpoint/types.js';
+import { TinypipeError } from '../errors/tinypipe-error.js';
+
+const f = Math.fround;
+const EPS = f(1e-5);
+
+/** Anything that turns (token, position) into logits: the fp32 engine, the quantized one, a pipeline. */
+export interface LogitsEngine {
+  readonly config: ModelConfig;
+  /** Logits (vocab_size) for `token` at `pos`; valid until the next call. */
+  forward(token: number, pos: number): Float32Array;
+}
+
+/** run.c `rmsnorm`: o = weight ⊙ (x / sqrt(mean(x²) + 1e-5)). `o` may alias `x`. */
+export function rmsnorm(
+  o: Float32Array,
+  x: Float32Array,
+  weight: Float32Array,
+  wOff: number,
+  size: number,
+): void {
+  let ss = 0;
+  for (let j = 0; j < size; j++) ss = f(ss + f(x[j]! * x[j]!));
+  ss = f(ss / size);
+  ss = f(ss + EPS);
+  ss = f(1 / f(Math.sqrt(ss)));
+  for (let j = 0; j < size; j++) o[j] = f(weight[wOff + j]! * f(ss * x[j]!));
+}
+
+/** run.c `matmul`: W (d, n) @ x (n) → out (d), each row's dot product summed in index order. */
+export function matmul(
+  out: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  wOff: number,
+  n: number,
+  d: number,
+): void {
+  for (let i = 0; i < d; i++) {
+    let val = 0;
+    let k = wOff + i * n;
+    for (let j = 0; j < n; j++, k++) val = f(val + f(w[k]! * x[j]!));
+    out[i] = val;
+  }
+}
+
+/** run.c `softmax` over x[0..size) in place (libm exp; see the module note). */
+export function softmax(x: Float32Array, size: number): void {
+  let max = x[0]!;
+  for (let i = 1; i < size; i++) if (x[i]! > max) max = x[i]!;
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    const e = f(Math.exp(f(x[i]! - max)));
+    x[i] = e;
+    sum = f(sum + e);
+  }
+  for (let i = 0; i < size; i++) x[i] = f(x[i]! / sum);
+}
+
+/**
+ * The fp32 transformer with its KV cache and run state, allocated once. `forward(token, pos)` is exactly
+ * `embed` + `forwardLayers(0, n_layers)` + `classify`; the pieces exist so a model can be split.
+ */
+export class Fp32Engine implements LogitsEngine {
+  readonly config: ModelConfig;
+  readonly #w: ModelWeights;
+  readonly #headSize: number;
+  readonly #kvDim: number;
+  /** (dim) residual stream used by forward() */
+  readonly #x: Float32Array;
+  /** (dim) */
+  readonly #xb: Float32Array;
+  /** (dim) */
+  readonly #xb2: Float32Array;
+  /** (hidden_dim) */
+  readonly #hb: Float32Array;
+  /** (hidden_dim) */
+  readonly #hb2: Float32Array;
+  /** (dim) */
+  readonly #q: Float32Array;
+  /** (seq_len) attention scores of one head */
+  readonly #att: Float32Array;
+  /** (vocab_size) */
+  readonly #logits: Float32Array;
+  /** (n_layers, seq_len, kv_dim) */
+  readonly #keyCache: Float32Array;
+  /** (n_layers, seq_len, kv_dim) */
+  readonly #valueCache: Float32Array;
+  /** (head_size / 2) RoPE cos and sin for the current position */
+  readonly #cos: Float32Array;
+  readonly #sin: Float32Array;
+
+  constructor(checkpoint: Checkpoint) {
+    const c = checkpoint.config;
+    this.config = c;
+    this.#w = checkpoint.weights;
+    this.#headSize = headSize(c);
+    this.#kvDim = kvDim(c);
+    this.#x = new Float32Array(c.dim);
+    this.#xb = new Float32Array(c.dim);
+    this.#xb2 = new Float32Array(c.dim);
+    this.#hb = new Float32Array(c.hiddenDim);
+    this.#hb2 = new Float32Array(c.hiddenDim);
+    this.#q = new Float32Array(c.dim);
+    this.#att = new Float32Array(c.seqLen);
+    this.#logits = new Float32Array(c.vocabSize);
+    this.#keyCache = new Float32Array(c.nLayers * c.seqLen * this.#kvDim);
+    this.#valueCache = new Float32Array(c.nLayers * c.seqLen * this.#kvDim);
+    this.#cos = new Float32Array(this.#headSize / 2);
+    this.#sin = new Float32Array(this.#headSize / 2);
+  }
+
+  forward(token: number, pos: number): Float32Array {
+    this.embed(token, this.#x);
+    this.forwardLayers(this.#x, pos, 0, this.config.nLayers);
+    return this.classify(this.#x);
+  }
+
+  /** Copies the embedding row of `token` into `x` (dim). */
+  embed(token: number, x: Float32Array = new Float32Array(this.config.dim)): Float32Array {
+    const { vocabSize, dim } = this.config;
+    if (!Number.isInteger(token) || token < 0 || token >= vocabSize) {
+      throw new TinypipeError(
+        'TOKEN_OUT_OF_RANGE',
+        `token ${token} is outside the vocabulary [0, ${vocabSize})`,
+        {
+          details: { token, vocabSize },
+        },
+      );
+    }
+    x.set(this.#w.tokenEmbedding.subarray(token * dim, (token + 1) * dim));
+    return x;
+  }
+
+  /** Runs layers [from, to) on the residual stream `x` (dim) at position `pos`, in place. */
+  forwardLayers(x: Float32Array, pos: number, from: number, to: number): void {
+    const c = this.config;
+    if (!Number.isInteger(pos) || pos < 0 || pos >= c.seqLen) {
+      throw new TinypipeError(
+        'POSITION_OUT_OF_RANGE',
+        `position ${pos} is outside [0, seq_len = ${c.seqLen})`,
+        {
+          details: { pos, seqLen: c.seqLen },
+        },
+      );
+    }
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > c.nLayers || from > to) {
+      throw new TinypipeError(
+        'INVALID_ARGUMENT',
+        `layer range [${from}, ${to}) is not within [0, ${c.nLayers})`,
+      );
+    }
+    if (x.length !== c.dim)
+      throw new TinypipeError('INVALID_ARGUMENT', `x has ${x.length} values, dim is ${c.dim}`);
+    this.#ropeTable(pos);
+    for (let l = from; l < to; l++) this.#layer(x, pos, l);
+  }
+
+  /** Final rmsnorm and classifier on the residual stream `x` (left unchanged) → logits (vocab_size). */
+  classify(x: Float32Array): Float32Array {
+    const { dim, vocabSize } = this.config;
+    rmsnorm(this.#xb, x, this.#w.rmsFinal, 0, dim);
+    matmul(this.#logits, this.#xb, this.#w.wcls, 0, dim, vocabSize);
+    return this.#logits;
+  }
+
+  /** RoPE rotation for `pos`, one value per pair index within a head (run.c's freq/cosf/sinf). */
+  #ropeTable(pos: number): void {
+    const hs = this.#headSize;
+    for (let i = 0; i < hs; i += 2) {
+      const freq = f(1 / f(10000 ** f(i / hs)));
+      const val = f(pos * freq);
+      this.#cos[i / 2] = Math.cos(val);
+      this.#sin[i / 2] = Math.sin(val);
+    }
+  }
+
+  #layer(x: Float32Array, pos: number, l: number): void {
+    const { dim, hiddenDim, seqLen, nHeads, nKvHeads } = this.config;
+    const w = this.#w;
+    const hs = this.#headSize;
+    const kv = this.#kvDim;
+    const kvMul = nHeads / nKvHeads;
+    const xb = this.#xb;
+    const q = this.#q;
+    const att = this.#att;
+    const keyCache = this.#keyCache;
+    const valueCache = this.#valueCache;
+    const loff = l * seqLen * kv; // layer offset in the KV cache
+    const k = keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim) row at pos
+    const v = valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
+
+    // attention: rmsnorm, q/k/v projections (k and v straight into the cache)
+    rmsnorm(xb, x, w.rmsAtt, l * dim, dim);
+    matmul(q, xb, w.wq, l * dim * dim, dim, dim);
+    matmul(k, xb, w.wk, l * kv * dim, dim, kv);
+    matmul(v, xb, w.wv, l * kv * dim, dim, kv);
+
+    // RoPE: rotate pairs of q (and of k where i < kv_dim)
+    const cos = this.#cos;
+    const sin = this.#sin;
+    for (let i = 0; i < dim; i += 2) {
+      const fcr = cos[(i % hs) / 2]!;
+      const fci = sin[(i % hs) / 2]!;
+      const q0 = q[i]!;
+      const q1 = q[i + 1]!;
+      q[i] = f(f(q0 * fcr) - f(q1 * fci));
+      q[i + 1] = f(f(q0 * fci) + f(q1 * fcr));
+      if (i < kv) {
+        const k0 = k[i]!;
+        const k1 = k[i + 1]!;
+        k[i] = f(f(k0 * fcr) - f(k1 * fci));
+        k[i + 1] = f(f(k0 * fci) + f(k1 * fcr));
+      }
+    }
+
+    // multi-head attention over positions 0..pos
+    const scale = f(Math.sqrt(hs));
+    for (let h = 0; h < nHeads; h++) {
+      const qOff = h * hs;
+      const kvOff = loff + Math.floor(h / kvMul) * hs;
+      for (let t = 0; t <= pos; t++) {
+        const kOff = kvOff + t * kv;
+        let score = 0;
+        for (let i = 0; i < hs; i++) score = f(score + f(q[qOff + i]! * keyCache[kOff + i]!));
+        att[t] = f(score / scale);
+      }
+      softmax(att, pos + 1);
+      xb.fill(0, qOff, qOff + hs);
+      for (let t = 0; t <= pos; t++) {
+        const vOff = kvOff + t * kv;
+        const a = att[t]!;
+        for (let i = 0; i < hs; i++) xb[qOff + i] = f(xb[qOff + i]! + f(a * valueCache[vOff + i]!));
+      }
+    }
+
+    // output projection and residual
+    const xb2 = this.#xb2;
+    matmul(xb2, xb, w.wo, l * dim * dim, dim, dim);
+    for (let i = 0; i < dim; i++) x[i] = f(x[i]! + xb2[i]!);
+
+    // feed-forward: rmsnorm, w1 and w3, SwiGLU, w2, residual
+    const hb = this.#hb;
+    const hb2 = this.#hb2;
+    rmsnorm(xb, x, w.rmsFfn, l * dim, dim);
+    matmul(hb, xb, w.w1, l * hiddenDim * dim, dim, hiddenDim);
+    matmul(hb2, xb, w.w3, l * hiddenDim * dim, dim, hiddenDim);
+    for (let i = 0; i < hiddenDim; i++) {
+      let val = hb[i]!;
+      val = f(val * f(1 / f(1 + f(Math.exp(-val)))));
+      hb[i] = f(val * hb2[i]!);
+    }
+    matmul(xb, hb, w.w2, l * dim * hiddenDim, hiddenDim, dim);
+    for (let i = 0; i < dim; i++) x[i] = f(x[i]! + xb[i]!);
+  }
+}

@@ -1,0 +1,8 @@
+export {
+  type GeneratedToken,
+  type GenerateOptions,
+  type GenerateResult,
+  generate,
+  generateText,
+  preparePrompt,
+} from './generate.js';
