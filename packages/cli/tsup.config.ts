@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export default defineConfig({
   entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
@@ -9,4 +14,5 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   splitting: true,
+  define: { __TINYPIPE_VERSION__: JSON.stringify(version) },
 });

@@ -1,4 +1,12 @@
 #!/usr/bin/env node
-import { createProgram } from './program.js';
+import { runCli } from './run.js';
 
-await createProgram().parseAsync(process.argv);
+const controller = new AbortController();
+process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  signal: controller.signal,
+});

@@ -1,5 +1,34 @@
 import { Command } from 'commander';
+import { registerGenerate } from './commands/generate.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerSynth } from './commands/synth.js';
+import { registerTokenize } from './commands/tokenize.js';
+import type { CliContext } from './io/context.js';
 
-export function createProgram(): Command {
-  return new Command('tinypipe');
+declare const __TINYPIPE_VERSION__: string;
+
+/** Builds the `tinypipe` command tree. Output goes to `ctx`; nothing here exits the process. */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('tinypipe')
+    .description('Run llama2.c models split by layers across several microcontrollers.')
+    .version(typeof __TINYPIPE_VERSION__ === 'string' ? __TINYPIPE_VERSION__ : '0.0.0')
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: () => {}, // runCli prints one line with the USAGE code instead
+    })
+    .addHelpText('after', '\nAdd --debug to any command to print stack traces of errors.');
+
+  registerInspect(program, ctx);
+  registerTokenize(program, ctx);
+  registerGenerate(program, ctx);
+  registerSynth(program, ctx);
+
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput(program.configureOutput());
+  }
+  return program;
 }

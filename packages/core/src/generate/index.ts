@@ -5,4 +5,5 @@ export {
   generate,
   generateText,
   preparePrompt,
+  validateSteps,
 } from './generate.js';

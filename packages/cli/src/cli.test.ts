@@ -1,0 +1,190 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCapture } from './io/capture.test-helper.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const models = join(repo, 'models');
+const goldenDir = join(repo, 'golden');
+const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-cli-'));
+
+describe('tinypipe generate reproduces the llama2.c goldens', () => {
+  const files = readdirSync(goldenDir).filter((f) => /^stories260K-.*\.json$/.test(f));
+  for (const file of files) {
+    const g = JSON.parse(readFileSync(join(goldenDir, file), 'utf8'));
+    it(file, async () => {
+      const r = await runCapture([
+        'generate',
+        '--model',
+        join(models, g.model),
+        '--tokenizer',
+        join(models, g.tokenizer),
+        '--prompt',
+        g.prompt,
+        '--steps',
+        String(g.steps),
+        '--temperature',
+        String(g.temperature),
+        '--topp',
+        String(g.topp),
+        '--seed',
+        String(g.seed),
+        '--json',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.tokens).toEqual(g.tokens);
+      expect(out.text).toBe(g.text);
+      expect(out.seed).toBe(g.seed);
+      expect(out.tokensPerSecond).toBeGreaterThan(0);
+    });
+  }
+
+  it('streams text by default and prints the seed it picked', async () => {
+    const r = await runCapture(['generate', '--steps', '20', '--temperature', '0']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^seed: \d+\n/);
+    expect(r.stdout.length).toBeGreaterThan(10);
+    const json = JSON.parse(
+      (await runCapture(['generate', '--steps', '20', '--temperature', '0', '--json'])).stdout,
+    );
+    expect(r.stdout).toBe(`${json.text}\n`);
+  });
+});
+
+describe('tinypipe tokenize reproduces the tokenizer goldens', () => {
+  const cases = [
+    ...JSON.parse(readFileSync(join(goldenDir, 'tok512-encode.json'), 'utf8')),
+    ...JSON.parse(readFileSync(join(goldenDir, 'tokenizer32000-encode.json'), 'utf8')),
+  ];
+  for (const c of cases) {
+    it(`${c.tokenizer}: ${JSON.stringify(c.text)}`, async () => {
+      const argv = ['tokenize', '--tokenizer', join(models, c.tokenizer), '--text', c.text, '--json'];
+      if (c.bos) argv.push('--bos');
+      if (c.eos) argv.push('--eos');
+      const r = await runCapture(argv);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ tokens: c.tokens });
+    });
+  }
+});
+
+describe('tinypipe inspect and synth', () => {
+  it('inspect --json shows shape, parameters and the tensor table', async () => {
+    const r = await runCapture(['inspect', join(models, 'stories260K.bin'), '--json']);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.config).toMatchObject({
+      dim: 64,
+      hiddenDim: 172,
+      nLayers: 5,
+      nHeads: 8,
+      nKvHeads: 4,
+      vocabSize: 512,
+      seqLen: 512,
+    });
+    expect(info.parameters).toBe(260_032);
+    expect(info.bytes).toBe(statSync(join(models, 'stories260K.bin')).size);
+    expect(info.tensors[0]).toMatchObject({ name: 'tokenEmbedding', offset: 28, bytes: 512 * 64 * 4 });
+  });
+
+  it('synth writes a checkpoint that inspect reads back, deterministically', async () => {
+    const a = join(tmp, 'a.bin');
+    const b = join(tmp, 'b.bin');
+    expect((await runCapture(['synth', '--shape', '260K', '--seed', '5', '--out', a])).code).toBe(0);
+    expect(
+      (await runCapture(['synth', '--shape', '260K', '--seed', '5', '--out', b, '--version', '1'])).code,
+    ).toBe(0);
+    expect(statSync(a).size).toBe(statSync(join(models, 'stories260K.bin')).size);
+    const ia = JSON.parse((await runCapture(['inspect', a, '--json'])).stdout);
+    const ib = JSON.parse((await runCapture(['inspect', b, '--json'])).stdout);
+    expect(ia.format.version).toBe(0);
+    expect(ib.format.version).toBe(1);
+    expect(ia.config).toEqual(ib.config);
+    const again = join(tmp, 'c.bin');
+    await runCapture(['synth', '--shape', '260K', '--seed', '5', '--out', again]);
+    expect(readFileSync(again).equals(readFileSync(a))).toBe(true);
+  });
+});
+
+describe('bad input: one line with the code, exit 2 (usage) or 1 (input), no stack trace', () => {
+  const good = readFileSync(join(models, 'stories260K.bin'));
+  const truncated = join(tmp, 'truncated.bin');
+  writeFileSync(truncated, good.subarray(0, 1000));
+  const magic = join(tmp, 'magic.bin');
+  writeFileSync(magic, Buffer.concat([Buffer.from('GGUF'), good.subarray(4)]));
+  const badHeader = join(tmp, 'header.bin');
+  const h = Buffer.from(good);
+  h.writeInt32LE(3, 12); // n_heads = 3 does not divide dim = 64
+  writeFileSync(badHeader, h);
+  const tooShort = join(tmp, 'short.bin');
+  writeFileSync(tooShort, good.subarray(0, 10));
+  const sums = join(tmp, 'sums');
+  execFileSync('mkdir', ['-p', sums]);
+  writeFileSync(join(sums, 'stories260K.bin'), good);
+  writeFileSync(join(sums, 'SHA256SUMS'), `${'0'.repeat(64)}  stories260K.bin\n`);
+
+  const cases: [string, string[], number, string][] = [
+    ['truncated model', ['generate', '--model', truncated, '--steps', '4'], 1, 'CHECKPOINT_SIZE_MISMATCH'],
+    ['header cut', ['inspect', tooShort], 1, 'CHECKPOINT_TRUNCATED'],
+    ['wrong magic', ['inspect', magic], 1, 'CHECKPOINT_BAD_MAGIC'],
+    ['inconsistent header', ['inspect', badHeader], 1, 'CHECKPOINT_BAD_HEADER'],
+    ['missing file', ['inspect', join(tmp, 'nope.bin')], 1, 'FILE_NOT_FOUND'],
+    ['hash mismatch', ['inspect', join(sums, 'stories260K.bin')], 1, 'HASH_MISMATCH'],
+    [
+      'tokenizer of the wrong vocab',
+      ['generate', '--tokenizer', join(models, 'tokenizer.bin'), '--steps', '4'],
+      1,
+      'TOKENIZER_VOCAB_MISMATCH',
+    ],
+    ['steps 0', ['generate', '--steps', '0'], 2, 'BAD_STEPS'],
+    ['steps -3', ['generate', '--steps', '-3'], 2, 'BAD_STEPS'],
+    ['steps not a number', ['generate', '--steps', 'ten'], 2, 'USAGE'],
+    ['temperature < 0', ['generate', '--temperature', '-1'], 2, 'BAD_TEMPERATURE'],
+    ['topp > 1', ['generate', '--topp', '1.5'], 2, 'BAD_TOPP'],
+    ['topp < 0', ['generate', '--topp', '-0.1'], 2, 'BAD_TOPP'],
+    [
+      'prompt longer than seq_len',
+      ['generate', '--prompt', 'the cat sat on the mat. '.repeat(120), '--steps', '4'],
+      2,
+      'PROMPT_TOO_LONG',
+    ],
+    ['unknown option', ['generate', '--stepz', '4'], 2, 'USAGE'],
+    ['unknown command', ['fly'], 2, 'USAGE'],
+    [
+      'unknown synth shape',
+      ['synth', '--shape', '7B', '--seed', '1', '--out', join(tmp, 'x.bin')],
+      2,
+      'USAGE',
+    ],
+    ['split without quant', ['generate', '--split', '2,3', '--steps', '4'], 2, 'USAGE'],
+  ];
+  for (const [name, argv, code, errorCode] of cases) {
+    it(`${name} → exit ${code}, ${errorCode}`, async () => {
+      const r = await runCapture(argv);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toMatch(new RegExp(`^tinypipe: ${errorCode}: .+\\n$`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('--debug adds the stack trace', async () => {
+    const r = await runCapture(['inspect', tooShort, '--debug']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('the installed binary exits with the same status and prints one line', () => {
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const r = spawnSync(process.execPath, [bin, 'generate', '--topp', '7'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^tinypipe: BAD_TOPP: [^\n]+\n$/);
+    const help = spawnSync(process.execPath, [bin, 'generate', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--temperature');
+  });
+});
