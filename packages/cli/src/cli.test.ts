@@ -73,6 +73,18 @@ describe('tinypipe tokenize reproduces the tokenizer goldens', () => {
   }
 });
 
+describe('tinypipe demo', () => {
+  it('streams a story from the bundled model and reports the speed', async () => {
+    const r = await runCapture(['demo', '--steps', '40', '--seed', '7']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith('Once upon a time')).toBe(true);
+    expect(r.stderr).toMatch(/bundled:stories260K\.bin .* seed 7/);
+    expect(r.stderr).toMatch(/\n\d+ tokens, \d+ tok\/s\n$/);
+    // the same seed gives the same story
+    expect((await runCapture(['demo', '--steps', '40', '--seed', '7'])).stdout).toBe(r.stdout);
+  });
+});
+
 describe('tinypipe inspect and synth', () => {
   it('inspect --json shows shape, parameters and the tensor table', async () => {
     const r = await runCapture(['inspect', join(models, 'stories260K.bin'), '--json']);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSynth } from './commands/synth.js';
@@ -26,6 +27,7 @@ export function createProgram(ctx: CliContext): Command {
   registerTokenize(program, ctx);
   registerGenerate(program, ctx);
   registerSynth(program, ctx);
+  registerDemo(program, ctx);
 
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
