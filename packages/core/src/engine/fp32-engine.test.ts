@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/read.js';
+import { writeCheckpoint } from '../checkpoint/write.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
 import { synthesize } from '../synth/synthesize.js';
 import { Fp32Engine } from './fp32-engine.js';
@@ -36,6 +37,14 @@ describe('Fp32Engine', () => {
         expect(bits(split.classify(x)).equals(bits(expected[pos]!)), `cut ${cut} pos ${pos}`).toBe(true);
       });
     }
+  });
+
+  it('gives identical logits from the v0 file and its v1 re-export', () => {
+    const v0 = new Fp32Engine(checkpoint);
+    const v1 = new Fp32Engine(readCheckpoint(writeCheckpoint(checkpoint, { version: 1 })));
+    [1, 317, 269, 274].forEach((t, pos) => {
+      expect(bits(v1.forward(t, pos)).equals(bits(v0.forward(t, pos)))).toBe(true);
+    });
   });
 
   it('handles grouped-query attention and an unshared classifier (synthetic shape)', () => {
