@@ -8,6 +8,8 @@ export * from './engine/index.js';
 export * from './errors/index.js';
 export * from './generate/index.js';
 export * from './image/index.js';
+export * from './numerics/index.js';
+export * from './quant/index.js';
 export * from './sampler/index.js';
 export * from './synth/index.js';
 export * from './tokenizer/index.js';

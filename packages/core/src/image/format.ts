@@ -158,7 +158,7 @@ export function expectedTensors(s: StageLayout): TensorSpec[] {
       shape: [rows, cols],
       byteLength: dtypeBytes(qd, rows * cols),
     });
-    const groups = cols / s.groupSize;
+    const groups = Math.ceil(cols / s.groupSize); // the last group of a row may be short
     out.push({ name: `${name}.scales`, dtype: 'f16', shape: [rows, groups], byteLength: rows * groups * 2 });
   };
   const kv = kvDim(c);
@@ -186,6 +186,12 @@ export function expectedTensors(s: StageLayout): TensorSpec[] {
   return out;
 }
 
+/**
+ * Largest quantization group: groups run along a row (the last one may be short, e.g. stories260K's
+ * hidden_dim 172 = 5 × 32 + 12), so any size up to this works for any shape.
+ */
+export const MAX_GROUP_SIZE = 1024;
+
 /** Round `n` up to a multiple of `align` (a power of two). */
 export function alignUp(n: number, align: number): number {
   return Math.ceil(n / align) * align;
@@ -210,15 +216,13 @@ export function planImage(s: StageLayout): ImagePlan {
   if (
     !Number.isInteger(g) ||
     g < 1 ||
-    dim % g !== 0 ||
-    hiddenDim % g !== 0 ||
-    (s.kind === 'q4' && hiddenDim % 2 !== 0)
+    g > MAX_GROUP_SIZE ||
+    (s.kind === 'q4' && (dim % 2 !== 0 || hiddenDim % 2 !== 0))
   ) {
     throw new TinypipeError(
       'QUANT_BAD_GROUP',
-      `group size ${g} must divide dim ${dim} and hidden_dim ${hiddenDim}` +
-        (s.kind === 'q4' ? ' (and int4 needs an even hidden_dim)' : '') +
-        '; pick a group size that divides both.',
+      `group size ${g} must be an integer in [1, ${MAX_GROUP_SIZE}]` +
+        (s.kind === 'q4' ? `, and int4 needs even dim and hidden_dim (have ${dim}, ${hiddenDim})` : ''),
       { details: { groupSize: g, dim, hiddenDim, kind: s.kind } },
     );
   }

@@ -14,6 +14,7 @@ import {
   IMAGE_HEADER_BYTES,
   IMAGE_MAGIC,
   IMAGE_VERSION,
+  MAX_GROUP_SIZE,
   quantBits,
   type StageLayout,
 } from './format.js';
@@ -194,14 +195,11 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     throw badHeader(`quant_bits is ${bits}, expected 4 or 8`, { field: 'quant_bits', actual: bits });
   const kind = bits === 4 ? 'q4' : 'q8';
   const groupSize = u32(HEADER.groupSize);
-  if (groupSize < 1 || config.dim % groupSize !== 0 || config.hiddenDim % groupSize !== 0) {
-    throw badHeader(
-      `group_size ${groupSize} does not divide dim ${config.dim} and hidden_dim ${config.hiddenDim}`,
-      {
-        field: 'group_size',
-        actual: groupSize,
-      },
-    );
+  if (groupSize < 1 || groupSize > MAX_GROUP_SIZE) {
+    throw badHeader(`group_size ${groupSize} is outside [1, ${MAX_GROUP_SIZE}]`, {
+      field: 'group_size',
+      actual: groupSize,
+    });
   }
   if (kind === 'q4' && config.hiddenDim % 2 !== 0) {
     throw badHeader(`hidden_dim ${config.hiddenDim} is odd, so int4 rows cannot be packed two per byte`, {

@@ -224,7 +224,9 @@ describe('buildImage / readImage', () => {
       { ...stage, kind: 'q5' as 'q4' },
     ];
     for (const c of cases) expect(caught(() => serializeStage(c)).code).toBe('INVALID_ARGUMENT');
-    expect(caught(() => serializeStage({ ...stage, groupSize: 5 })).code).toBe('QUANT_BAD_GROUP');
+    expect(caught(() => serializeStage({ ...stage, groupSize: 0 })).code).toBe('QUANT_BAD_GROUP');
+    // a legal group size that the tensors were not quantized with
+    expect(caught(() => serializeStage({ ...stage, groupSize: 5 })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('refuses layer ranges and vocab slices outside the model with IMAGE_BAD_RANGE', () => {
@@ -331,7 +333,8 @@ describe('readImage refuses damaged images', () => {
       [0x30, 0], // dim 0
       [0x4c, 2], // shared flag 2
       [0x64, 5], // quant bits
-      [0x68, 5], // group size does not divide dim
+      [0x68, 0], // group size 0
+      [0x68, 4096], // group size above the maximum
       [0x58, 7], // unknown flag bit
       [0x6c, 54], // tensor count
       [0x70, 512], // table offset
@@ -560,16 +563,23 @@ describe('property: any small model and stage round-trips', () => {
 });
 
 describe('planImage input', () => {
-  it('refuses a group size that does not divide the rows with QUANT_BAD_GROUP', () => {
+  it('sizes a short last group per row (stories260K: hidden_dim 172 = 5 x 32 + 12) and refuses impossible groups', () => {
     const config = { ...testModel(TINY).config, hiddenDim: 172, dim: 64 };
     const layout = {
       config,
       kind: 'q4' as const,
       layerRange: [0, 1] as const,
-      embedding: true,
+      embedding: false,
       vocabRange: undefined,
     };
-    expect(caught(() => planImage({ ...layout, groupSize: 32 })).code).toBe('QUANT_BAD_GROUP');
+    const w2 = planImage({ ...layout, groupSize: 32 }).tensors.find((t) => t.name === 'layers.0.w2.scales')!;
+    expect(w2.shape).toEqual([64, 6]);
+    expect(w2.byteLength).toBe(64 * 6 * 2);
+    expect(caught(() => planImage({ ...layout, groupSize: 0 })).code).toBe('QUANT_BAD_GROUP');
+    expect(caught(() => planImage({ ...layout, groupSize: 4096 })).code).toBe('QUANT_BAD_GROUP');
+    expect(
+      caught(() => planImage({ ...layout, config: { ...config, hiddenDim: 171 }, groupSize: 32 })).code,
+    ).toBe('QUANT_BAD_GROUP');
     expect(planImage({ ...layout, groupSize: 4 }).imageSize).toBeGreaterThan(0);
   });
 });

@@ -24,6 +24,7 @@ export {
 export { checkImageMatches } from './match.js';
 export { readImage, verifyImage } from './read.js';
 export { buildImage, serializeStage } from './serialize.js';
+export { sliceStageWeights as sliceStage } from './stage.js';
 export type {
   ImageCheck,
   ImageContents,

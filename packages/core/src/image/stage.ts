@@ -55,7 +55,7 @@ export function checkStageRanges(
 /** Rows `[r0, r1)` of a quantized matrix, as views (no copy). */
 export function quantRows(t: QuantTensor, r0: number, r1: number): QuantTensor {
   const rowBytes = t.kind === 'q4' ? t.cols / 2 : t.cols;
-  const groups = t.cols / t.groupSize;
+  const groups = Math.ceil(t.cols / t.groupSize);
   return {
     kind: t.kind,
     rows: r1 - r0,

@@ -1,0 +1,144 @@
+/**
+ * `QuantEngine`: stages composed into a whole model on the host — the same computation a pipeline of
+ * boards performs, so a split run can be checked against the unsplit one bit for bit.
+ */
+import type { ModelConfig } from '../checkpoint/types.js';
+import type { LogitsEngine } from '../engine/fp32-engine.js';
+import { TinypipeError } from '../errors/tinypipe-error.js';
+import { sliceStageWeights } from '../image/stage.js';
+import { QuantStage } from './stage.js';
+import type { QuantizedModel, StageWeights } from './types.js';
+
+export interface QuantEngineOptions {
+  /** Record the per-layer activation hashes of every forward (see `lastLayerHashes`). */
+  layerHashes?: boolean;
+}
+
+export interface SplitOptions extends QuantEngineOptions {
+  /** Layers per stage, e.g. [2, 3]; sums to n_layers. Default: one stage with every layer. */
+  split?: readonly number[];
+  /**
+   * Split the classifier by vocabulary rows over the last `classifierSlices` stages (default 1: the
+   * last stage holds all of it).
+   */
+  classifierSlices?: number;
+}
+
+function invalid(message: string): TinypipeError {
+  return new TinypipeError('INVALID_ARGUMENT', message);
+}
+
+/** The stage selections of a split: contiguous layer ranges, the embedding first, classifier slices last. */
+export function splitSelections(
+  config: ModelConfig,
+  split: readonly number[] = [config.nLayers],
+  classifierSlices = 1,
+): { layers: [number, number]; embedding: boolean; classifier: false | [number, number] }[] {
+  if (split.length === 0 || split.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw invalid(`split must list non-negative layer counts, got [${split.join(', ')}]`);
+  }
+  const total = split.reduce((a, b) => a + b, 0);
+  if (total !== config.nLayers) {
+    throw invalid(`split [${split.join(', ')}] covers ${total} layers; the model has ${config.nLayers}`);
+  }
+  if (!Number.isInteger(classifierSlices) || classifierSlices < 1 || classifierSlices > split.length) {
+    throw invalid(
+      `classifierSlices must be between 1 and the number of stages (${split.length}), got ${classifierSlices}`,
+    );
+  }
+  const V = config.vocabSize;
+  let from = 0;
+  return split.map((n, i) => {
+    const layers: [number, number] = [from, from + n];
+    from += n;
+    const slice = i - (split.length - classifierSlices); // index among the classifier stages
+    const classifier: false | [number, number] =
+      slice < 0
+        ? false
+        : [Math.floor((slice * V) / classifierSlices), Math.floor(((slice + 1) * V) / classifierSlices)];
+    return { layers, embedding: i === 0, classifier };
+  });
+}
+
+export class QuantEngine implements LogitsEngine {
+  readonly config: ModelConfig;
+  readonly stages: readonly QuantStage[];
+  readonly #recordHashes: boolean;
+  #hashes: number[] = [];
+  readonly #x: Float32Array; // (dim) residual stream
+  readonly #logits: Float32Array; // (vocab_size)
+
+  /** Builds the stages of `split` from a quantized model (zero-copy slices). */
+  static fromModel(qm: QuantizedModel, options: SplitOptions = {}): QuantEngine {
+    const selections = splitSelections(qm.config, options.split, options.classifierSlices);
+    return new QuantEngine(
+      selections.map((s) => sliceStageWeights(qm, s)),
+      options,
+    );
+  }
+
+  /**
+   * @param stages in pipeline order: contiguous layer ranges covering the model, the first holding the
+   *   embedding, classifier slices covering the vocabulary in order
+   */
+  constructor(stages: readonly StageWeights[], options: QuantEngineOptions = {}) {
+    if (stages.length === 0) throw invalid('a QuantEngine needs at least one stage');
+    const config = stages[0]!.config;
+    let next = 0;
+    let vocab = 0;
+    for (const [i, s] of stages.entries()) {
+      if (s.layerRange[0] !== next) {
+        throw invalid(
+          `stage ${i} starts at layer ${s.layerRange[0]}, expected ${next} (stages must be contiguous)`,
+        );
+      }
+      next = s.layerRange[1];
+      if (i === 0 && !s.embedding) throw invalid('the first stage must hold the embedding');
+      if (s.classifier) {
+        if (s.classifier.vocabRange[0] !== vocab) {
+          throw invalid(
+            `stage ${i}'s classifier starts at row ${s.classifier.vocabRange[0]}, expected ${vocab}`,
+          );
+        }
+        vocab = s.classifier.vocabRange[1];
+      }
+      if (
+        s.fingerprint.length !== stages[0]!.fingerprint.length ||
+        s.fingerprint.some((b, j) => b !== stages[0]!.fingerprint[j])
+      ) {
+        throw new TinypipeError(
+          'IMAGE_MISMATCH',
+          `stage ${i} belongs to a different model (fingerprint differs)`,
+        );
+      }
+    }
+    if (next !== config.nLayers)
+      throw invalid(`the stages cover layers [0, ${next}); the model has ${config.nLayers}`);
+    if (vocab !== config.vocabSize)
+      throw invalid(`the classifier slices cover [0, ${vocab}); the vocabulary has ${config.vocabSize}`);
+    this.config = config;
+    this.stages = stages.map((s) => new QuantStage(s));
+    this.#recordHashes = options.layerHashes === true;
+    this.#x = new Float32Array(config.dim);
+    this.#logits = new Float32Array(config.vocabSize);
+  }
+
+  forward(token: number, pos: number): Float32Array {
+    const x = this.#x;
+    const hashes: number[] | undefined = this.#recordHashes ? [] : undefined;
+    this.stages[0]!.embed(token, x);
+    for (const stage of this.stages) stage.forward(x, pos, hashes);
+    for (const stage of this.stages) {
+      if (stage.vocabRange) this.#logits.set(stage.classify(x), stage.vocabRange[0]);
+    }
+    if (hashes) this.#hashes = hashes;
+    return this.#logits;
+  }
+
+  /** FNV-1a hashes of the residual stream after each layer of the last `forward` (with `layerHashes`). */
+  lastLayerHashes(): readonly number[] {
+    if (!this.#recordHashes)
+      throw invalid('create the engine with { layerHashes: true } to record layer hashes');
+    return this.#hashes;
+  }
+}
