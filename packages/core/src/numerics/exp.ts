@@ -16,7 +16,7 @@ export const EXP_OVERFLOW = f(88.72283935546875);
 /** Below this, e^x rounds to 0 even as a subnormal. (ln(2^-150) = −103.972…) */
 export const EXP_UNDERFLOW = f(-103.97208404541016);
 
-export const LOG2E = f(1.4426950408889634);
+export const LOG2E = f(Math.LOG2E);
 export const LN2_HI = f(0.693145751953125); // 0x3F317200
 export const LN2_LO = f(1.428606765330187e-6); // 0x35BFBE8E
 /** Horner coefficients c6 … c1 of the degree-6 Taylor polynomial of e^r (c0 = 1). */

@@ -67,7 +67,7 @@ export function quantizeVector(x: Float32Array, n: number, groupSize: number, ou
     const inv = f(127 / a);
     for (let j = start; j < end; j++) {
       const v = roundHalfAway(f(x[j]! * inv));
-      q[j] = v > 127 ? 127 : v < -127 ? -127 : v;
+      q[j] = v > 127 ? 127 : Math.max(v, -127);
     }
   }
 }
@@ -91,7 +91,7 @@ export function qmatmul(out: Float32Array, x: QuantizedVector, w: PreparedMatrix
     let accA = 0;
     let accB = 0;
     for (let g = 0, start = 0; g < groups; g++, start += groupSize) {
-      const end = start + groupSize < cols ? start + groupSize : cols;
+      const end = Math.min(start + groupSize, cols);
       let dotA = 0;
       let dotB = 0;
       for (let j = start; j < end; j++) {
@@ -111,7 +111,7 @@ export function qmatmul(out: Float32Array, x: QuantizedVector, w: PreparedMatrix
     const srow = i * groups;
     let acc = 0;
     for (let g = 0, start = 0; g < groups; g++, start += groupSize) {
-      const end = start + groupSize < cols ? start + groupSize : cols;
+      const end = Math.min(start + groupSize, cols);
       let dot = 0;
       for (let j = start; j < end; j++) dot += wq[row + j]! * xq[j]!;
       acc = f(acc + f(dot * f(ws[srow + g]! * xs[g]!)));

@@ -60,7 +60,7 @@ export function quantizeMatrix(
       }
       for (let j = start; j < end; j++) {
         const v = roundHalfAway(f(w[row + j]! / s));
-        q[r * cols + j] = v > qmax ? qmax : v < -qmax ? -qmax : v;
+        q[r * cols + j] = v > qmax ? qmax : Math.max(v, -qmax);
       }
     }
   }
