@@ -6,6 +6,7 @@ export * from './checkpoint/index.js';
 export * from './crc32c/index.js';
 export * from './engine/index.js';
 export * from './errors/index.js';
+export * from './eval/index.js';
 export * from './generate/index.js';
 export * from './image/index.js';
 export * from './numerics/index.js';

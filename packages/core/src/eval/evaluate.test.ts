@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Fp32Engine } from '../engine/fp32-engine.js';
+import { QuantEngine } from '../quant/engine.js';
+import { quantize } from '../quant/quantize.js';
+import { synthesize } from '../synth/synthesize.js';
+import { evaluate } from './evaluate.js';
+
+const shape = {
+  dim: 32,
+  hiddenDim: 64,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  vocabSize: 64,
+  seqLen: 32,
+  sharedClassifier: true,
+};
+
+describe('evaluate', () => {
+  it('an engine against itself: full agreement, zero KL, equal perplexities', () => {
+    const ck = synthesize(shape, 3);
+    const r = evaluate(new Fp32Engine(ck), new Fp32Engine(ck), [[1], [1, 5, 9]], { steps: 20 });
+    expect(r.positions).toBe(38);
+    expect(r.top1Agreement).toBe(1);
+    expect(r.meanKL).toBeCloseTo(0, 12);
+    expect(r.perplexity.candidate).toBeCloseTo(r.perplexity.reference, 9);
+    // the text is the reference's greedy continuation: perplexity is finite and at least 1
+    expect(r.perplexity.reference).toBeGreaterThanOrEqual(1);
+  });
+
+  it('orders candidates by closeness: q8 is closer to fp32 than q4, and an unrelated model is far', () => {
+    const ck = synthesize(shape, 4);
+    const ref = new Fp32Engine(ck);
+    const q8 = evaluate(ref, QuantEngine.fromModel(quantize(ck, { weights: 'q8' })), [[1]], { steps: 32 });
+    const q4 = evaluate(ref, QuantEngine.fromModel(quantize(ck, { weights: 'q4' })), [[1]], { steps: 32 });
+    const other = evaluate(ref, new Fp32Engine(synthesize(shape, 99)), [[1]], { steps: 32 });
+    expect(q8.meanKL).toBeGreaterThan(0);
+    expect(q8.meanKL).toBeLessThan(q4.meanKL);
+    expect(q4.meanKL).toBeLessThan(other.meanKL);
+    expect(q8.top1Agreement).toBeGreaterThanOrEqual(q4.top1Agreement);
+  });
+
+  it('rejects empty or too long prompts', () => {
+    const e = new Fp32Engine(synthesize(shape, 1));
+    expect(() => evaluate(e, e, [])).toThrow(/prompt/);
+    expect(() => evaluate(e, e, [new Array(40).fill(1)], { steps: 32 })).toThrow(/prompt/);
+  });
+});

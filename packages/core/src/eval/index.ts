@@ -1,0 +1,1 @@
+export { type EvaluateOptions, type EvaluateReport, evaluate } from './evaluate.js';
