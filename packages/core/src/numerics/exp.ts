@@ -8,6 +8,7 @@
  *   e^x = e^r · 2^k                       (2^k built from exponent bits; two steps for subnormal results)
  */
 import { f32FromBits } from './fp16.js';
+import { roundHalfAway } from './round.js';
 
 const f = Math.fround;
 
@@ -36,7 +37,7 @@ export function expf32(x: number): number {
 
   // k = round half away from zero of x·log2(e)
   const t = f(x * LOG2E);
-  const k = Math.trunc(f(t + (t < 0 ? -0.5 : 0.5)));
+  const k = roundHalfAway(t);
   const r = f(f(x - f(k * LN2_HI)) - f(k * LN2_LO));
 
   let p = EXP_POLY[0]!;

@@ -4,5 +4,6 @@
  * sides agree even where the binary32 addition itself rounds.
  */
 export function roundHalfAway(t: number): number {
-  return Math.trunc(Math.fround(t + (t < 0 ? -0.5 : 0.5)));
+  // `| 0` truncates toward zero like C's conversion (callers stay far inside the int32 range)
+  return Math.fround(t + (t < 0 ? -0.5 : 0.5)) | 0;
 }
