@@ -31,7 +31,7 @@ function pow2(k: number): number {
 /** e^x in binary32, bit-exact with the firmware's `tp_expf`. */
 export function expf32(x: number): number {
   x = f(x);
-  if (x !== x) return x; // NaN
+  if (Number.isNaN(x)) return x;
   if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
   if (x < EXP_UNDERFLOW) return 0;
 
