@@ -123,6 +123,71 @@ describe('tinypipe inspect and synth', () => {
   });
 });
 
+describe('quantized commands', () => {
+  it('quantize writes an image that image inspect verifies; a flipped byte is refused naming the tensor', async () => {
+    const out = join(tmp, 'q4.img');
+    const q = await runCapture(['quantize', '--weights', 'q4', '--out', out, '--json']);
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.stdout)).toMatchObject({ weights: 'q4', groupSize: 32, bytes: statSync(out).size });
+    const ok = JSON.parse((await runCapture(['image', 'inspect', out, '--json'])).stdout);
+    expect(ok.ok).toBe(true);
+    expect(ok.header).toMatchObject({
+      layerRange: [0, 5],
+      embedding: true,
+      vocabRange: [0, 512],
+      kind: 'q4',
+      groupSize: 32,
+    });
+    const wq = ok.tensors.find((t: { name: string }) => t.name === 'layers.2.wq.data');
+    const bad = readFileSync(out);
+    bad[wq.offset + 5] ^= 0x10;
+    const badPath = join(tmp, 'bad.img');
+    writeFileSync(badPath, bad);
+    const r = await runCapture(['image', 'inspect', badPath]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL tensor:layers\.2\.wq\.data/);
+    expect(r.stderr).toMatch(/^tinypipe: IMAGE_TENSOR_CRC: .*layers\.2\.wq\.data/);
+  });
+
+  it('generate --quant --split gives the tokens and layer hashes of the unsplit quantized run', async () => {
+    const base = [
+      'generate',
+      '--quant',
+      'q4',
+      '--steps',
+      '24',
+      '--temperature',
+      '1',
+      '--topp',
+      '0.9',
+      '--seed',
+      '5',
+      '--json',
+    ];
+    const whole = JSON.parse((await runCapture(base)).stdout);
+    const split = JSON.parse((await runCapture([...base, '--split', '2,1,2'])).stdout);
+    expect(whole.split).toEqual([5]);
+    expect(split.split).toEqual([2, 1, 2]);
+    expect(split.tokens).toEqual(whole.tokens);
+    expect(split.layerHashes).toEqual(whole.layerHashes);
+    expect(whole.layerHashes).toHaveLength(whole.tokens.length);
+    expect(whole.layerHashes[0]).toHaveLength(5);
+    expect(whole.layerHashes[0][0]).toMatch(/^[0-9a-f]{8}$/);
+    const bad = await runCapture([...base, '--split', '2,2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^tinypipe: INVALID_ARGUMENT: split \[2, 2\] covers 4 layers/);
+  });
+
+  it('eval: q8 agrees with fp32 on at least 95% of positions', async () => {
+    const r = await runCapture(['eval', '--quant', 'q8', '--steps', '64', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.rows[0].weights).toBe('q8');
+    expect(report.rows[0].top1Agreement).toBeGreaterThanOrEqual(0.95);
+    expect(report.rows[0].meanKL).toBeGreaterThan(0);
+  });
+});
+
 describe('bad input: one line with the code, exit 2 (usage) or 1 (input), no stack trace', () => {
   const good = readFileSync(join(models, 'stories260K.bin'));
   const truncated = join(tmp, 'truncated.bin');

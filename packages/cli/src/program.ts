@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerEval } from './commands/eval.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerImage } from './commands/image.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerQuantize } from './commands/quantize.js';
 import { registerSynth } from './commands/synth.js';
 import { registerTokenize } from './commands/tokenize.js';
 import type { CliContext } from './io/context.js';
@@ -27,10 +30,17 @@ export function createProgram(ctx: CliContext): Command {
   registerTokenize(program, ctx);
   registerGenerate(program, ctx);
   registerSynth(program, ctx);
+  registerQuantize(program, ctx);
+  registerImage(program, ctx);
+  registerEval(program, ctx);
   registerDemo(program, ctx);
 
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput(program.configureOutput());
-  }
+  const configure = (command: Command): void => {
+    for (const sub of command.commands) {
+      sub.exitOverride().configureOutput(program.configureOutput());
+      configure(sub);
+    }
+  };
+  configure(program);
   return program;
 }

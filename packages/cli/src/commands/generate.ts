@@ -2,8 +2,11 @@ import {
   type Checkpoint,
   Fp32Engine,
   generate,
+  hashHex,
   type LogitsEngine,
   preparePrompt,
+  QuantEngine,
+  quantize,
   Sampler,
   TinypipeError,
   validateSamplerOptions,
@@ -45,7 +48,14 @@ function chooseEngine(checkpoint: Checkpoint, flags: GenerateFlags): EngineChoic
       );
     return { engine: new Fp32Engine(checkpoint), describe: { engine: 'fp32' } };
   }
-  throw new TinypipeError('USAGE', '--quant is not available in this build');
+  const qm = quantize(checkpoint, { weights: flags.quant, groupSize: flags.group });
+  const split = flags.split ?? [checkpoint.config.nLayers];
+  const engine = QuantEngine.fromModel(qm, { split, layerHashes: flags.json === true });
+  return {
+    engine,
+    describe: { engine: `quant-${flags.quant}`, groupSize: flags.group, split },
+    layerHashes: flags.json ? () => engine.lastLayerHashes().map(hashHex) : undefined,
+  };
 }
 
 export function registerGenerate(program: Command, ctx: CliContext): void {
