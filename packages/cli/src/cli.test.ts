@@ -140,7 +140,7 @@ describe('quantized commands', () => {
     });
     const wq = ok.tensors.find((t: { name: string }) => t.name === 'layers.2.wq.data');
     const bad = readFileSync(out);
-    bad[wq.offset + 5] ^= 0x10;
+    bad[wq.offset + 5]! ^= 0x10;
     const badPath = join(tmp, 'bad.img');
     writeFileSync(badPath, bad);
     const r = await runCapture(['image', 'inspect', badPath]);
