@@ -4,48 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sha256 } from '@noble/hashes/sha256';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/read.js';
-import { Sampler } from '../sampler/sampler.js';
-import { synthesize } from '../synth/synthesize.js';
-import { QuantEngine } from './engine.js';
 import { quantize } from './quantize.js';
-import type { QuantizedModel } from './types.js';
+import { runTrace as run } from './trace.test-helper.js';
 
 const checkpoint260K = readCheckpoint(
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../../../models/stories260K.bin', import.meta.url)))),
 );
-
-interface Trace {
-  tokens: number[];
-  /** SHA-256 over every logits vector's bytes, in order */
-  logits: string;
-  hashes: number[][];
-}
-
-function run(
-  qm: QuantizedModel,
-  split: number[],
-  classifierSlices: number,
-  steps: number,
-  temperature: number,
-): Trace {
-  const engine = QuantEngine.fromModel(qm, { split, classifierSlices, layerHashes: true });
-  const sampler = new Sampler({ vocabSize: qm.config.vocabSize, temperature, topp: 0.9, seed: 1234 });
-  const digest = sha256.create();
-  const tokens: number[] = [];
-  const hashes: number[][] = [];
-  let token = 1;
-  for (let pos = 0; pos < steps; pos++) {
-    const logits = engine.forward(token, pos);
-    digest.update(new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength));
-    hashes.push([...engine.lastLayerHashes()]);
-    token = sampler.sample(logits.slice());
-    tokens.push(token);
-  }
-  return { tokens, logits: Buffer.from(digest.digest()).toString('hex'), hashes };
-}
 
 /** Every composition of n into positive parts: all 2^(n-1) contiguous layouts. */
 function compositions(n: number): number[][] {
@@ -84,31 +50,4 @@ describe('stories260K: every contiguous split equals the unsplit quantized model
       });
     }
   }
-});
-
-describe('synthetic stories15M (q4): a dozen splits equal the unsplit model', () => {
-  const qm = quantize(synthesize('15M', 1), { weights: 'q4', groupSize: 32 });
-  const splits = [
-    [1, 5],
-    [2, 4],
-    [3, 3],
-    [4, 2],
-    [5, 1],
-    [1, 1, 4],
-    [2, 2, 2],
-    [3, 2, 1],
-    [1, 2, 3],
-    [2, 1, 1, 2],
-    [1, 1, 1, 1, 2],
-    [1, 1, 1, 1, 1, 1],
-  ];
-  it('greedy, 24 steps, classifier split over the last two stages', () => {
-    const reference = run(qm, [6], 1, 24, 0);
-    for (const split of splits) {
-      const got = run(qm, split, 2, 24, 0);
-      expect(got.tokens, `[${split}]`).toEqual(reference.tokens);
-      expect(got.logits, `[${split}]`).toBe(reference.logits);
-      expect(got.hashes, `[${split}]`).toEqual(reference.hashes);
-    }
-  });
 });
