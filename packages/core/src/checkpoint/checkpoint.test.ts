@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { codeOf } from '../errors/code-of.test-helper.js';
+import type { TinypipeError } from '../errors/tinypipe-error.js';
 import { synthesize } from '../synth/synthesize.js';
 import { checkpointLayout } from './layout.js';
 import { readCheckpoint } from './read.js';
@@ -20,16 +21,6 @@ function expectSameWeights(a: Checkpoint, b: Checkpoint): void {
   for (const key of Object.keys(a.weights) as (keyof Checkpoint['weights'])[]) {
     expect(Buffer.from(bitsOf(b.weights[key])).equals(Buffer.from(bitsOf(a.weights[key]))), key).toBe(true);
   }
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'NO ERROR';
 }
 
 describe('readCheckpoint', () => {

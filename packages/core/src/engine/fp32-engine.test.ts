@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/read.js';
 import { writeCheckpoint } from '../checkpoint/write.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { codeOf } from '../errors/code-of.test-helper.js';
 import { synthesize } from '../synth/synthesize.js';
 import { Fp32Engine } from './fp32-engine.js';
 
@@ -11,16 +11,6 @@ const checkpoint = readCheckpoint(
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../../../models/stories260K.bin', import.meta.url)))),
 );
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'NO ERROR';
-}
 
 describe('Fp32Engine', () => {
   it('forward == embed + forwardLayers + classify, split at every layer boundary, bit for bit', () => {

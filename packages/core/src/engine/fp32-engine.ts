@@ -15,6 +15,7 @@ import {
   type ModelWeights,
 } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
+import { attention, rope } from './attention.js';
 
 const f = Math.fround;
 const EPS = f(1e-5);
@@ -217,14 +218,11 @@ export class Fp32Engine implements LogitsEngine {
   }
 
   #layer(x: Float32Array, pos: number, l: number): void {
-    const { dim, hiddenDim, seqLen, nHeads, nKvHeads } = this.config;
+    const { dim, hiddenDim, seqLen } = this.config;
     const w = this.#w;
-    const hs = this.#headSize;
     const kv = this.#kvDim;
-    const kvMul = nHeads / nKvHeads;
     const xb = this.#xb;
     const q = this.#q;
-    const att = this.#att;
     const keyCache = this.#keyCache;
     const valueCache = this.#valueCache;
     const loff = l * seqLen * kv; // layer offset in the KV cache
@@ -237,43 +235,9 @@ export class Fp32Engine implements LogitsEngine {
     matmul(k, xb, w.wk, l * kv * dim, dim, kv);
     matmul(v, xb, w.wv, l * kv * dim, dim, kv);
 
-    // RoPE: rotate pairs of q (and of k where i < kv_dim)
-    const cos = this.#cos;
-    const sin = this.#sin;
-    for (let i = 0; i < dim; i += 2) {
-      const fcr = cos[(i % hs) / 2]!;
-      const fci = sin[(i % hs) / 2]!;
-      const q0 = q[i]!;
-      const q1 = q[i + 1]!;
-      q[i] = f(f(q0 * fcr) - f(q1 * fci));
-      q[i + 1] = f(f(q0 * fci) + f(q1 * fcr));
-      if (i < kv) {
-        const k0 = k[i]!;
-        const k1 = k[i + 1]!;
-        k[i] = f(f(k0 * fcr) - f(k1 * fci));
-        k[i + 1] = f(f(k0 * fci) + f(k1 * fcr));
-      }
-    }
-
-    // multi-head attention over positions 0..pos
-    const scale = f(Math.sqrt(hs));
-    for (let h = 0; h < nHeads; h++) {
-      const qOff = h * hs;
-      const kvOff = loff + Math.floor(h / kvMul) * hs;
-      for (let t = 0; t <= pos; t++) {
-        const kOff = kvOff + t * kv;
-        let score = 0;
-        for (let i = 0; i < hs; i++) score = f(score + f(q[qOff + i]! * keyCache[kOff + i]!));
-        att[t] = f(score / scale);
-      }
-      softmax(att, pos + 1);
-      xb.fill(0, qOff, qOff + hs);
-      for (let t = 0; t <= pos; t++) {
-        const vOff = kvOff + t * kv;
-        const a = att[t]!;
-        for (let i = 0; i < hs; i++) xb[qOff + i] = f(xb[qOff + i]! + f(a * valueCache[vOff + i]!));
-      }
-    }
+    // RoPE, then multi-head attention over positions 0..pos
+    rope(q, k, this.config, this.#cos, this.#sin, 0);
+    attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmax);
 
     // output projection and residual
     const xb2 = this.#xb2;

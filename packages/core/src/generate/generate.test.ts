@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/read.js';
 import { Fp32Engine } from '../engine/fp32-engine.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { codeOfAsync as codeOf } from '../errors/code-of.test-helper.js';
 import { Sampler } from '../sampler/sampler.js';
 import { readTokenizer } from '../tokenizer/tokenizer.js';
 import { generate, generateText } from './generate.js';
@@ -14,16 +14,6 @@ const tokenizer = readTokenizer(new Uint8Array(readFileSync(repo('models/tok512.
 const tokenizer32k = readTokenizer(new Uint8Array(readFileSync(repo('models/tokenizer.bin'))), 32000);
 const greedy = () => new Sampler({ vocabSize: 512, temperature: 0, topp: 0.9, seed: 1 });
 const base = () => ({ engine: new Fp32Engine(checkpoint), tokenizer, sampler: greedy() });
-
-async function codeOf(f: () => Promise<unknown>): Promise<string> {
-  try {
-    await f();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'NO ERROR';
-}
 
 describe('generate', () => {
   it('streams prompt tokens first, then sampled ones, with positions', async () => {

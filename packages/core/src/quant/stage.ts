@@ -4,6 +4,7 @@
  * the firmware's stage runner is the same recipe in C.
  */
 import { headSize, kvDim, type ModelConfig } from '../checkpoint/types.js';
+import { attention, rope } from '../engine/attention.js';
 import { rmsnorm } from '../engine/fp32-engine.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
 import { expf32 } from '../numerics/exp.js';
@@ -174,22 +175,16 @@ export class QuantStage {
   }
 
   #layer(x: Float32Array, pos: number, li: number): void {
-    const { dim, hiddenDim, seqLen, nHeads, nKvHeads } = this.config;
+    const { dim, hiddenDim, seqLen } = this.config;
     const L = this.#layers[li]!;
     const G = this.weights.groupSize;
-    const hs = headSize(this.config);
-    const half = hs / 2;
     const kv = kvDim(this.config);
-    const kvMul = nHeads / nKvHeads;
     const xb = this.#xb;
     const q = this.#q;
-    const att = this.#att;
     const xq = this.#xq;
-    const keyCache = this.#keyCache;
-    const valueCache = this.#valueCache;
-    const loff = li * seqLen * kv;
-    const k = keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
-    const v = valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
+    const loff = li * seqLen * kv; // this layer in the KV cache
+    const k = this.#keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim) row at pos
+    const v = this.#valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
 
     // attention: rmsnorm, quantize once, q/k/v projections
     rmsnorm(xb, x, L.rmsAtt, 0, dim);
@@ -198,44 +193,9 @@ export class QuantStage {
     qmatmul(k, xq, L.wk);
     qmatmul(v, xq, L.wv);
 
-    // RoPE from the table (§7)
-    const cos = this.#cos!;
-    const sin = this.#sin!;
-    for (let i = 0; i < dim; i += 2) {
-      const t = pos * half + (i % hs) / 2;
-      const fcr = cos[t]!;
-      const fci = sin[t]!;
-      const q0 = q[i]!;
-      const q1 = q[i + 1]!;
-      q[i] = f(f(q0 * fcr) - f(q1 * fci));
-      q[i + 1] = f(f(q0 * fci) + f(q1 * fcr));
-      if (i < kv) {
-        const k0 = k[i]!;
-        const k1 = k[i + 1]!;
-        k[i] = f(f(k0 * fcr) - f(k1 * fci));
-        k[i + 1] = f(f(k0 * fci) + f(k1 * fcr));
-      }
-    }
-
-    // attention over positions 0..pos, fp32 throughout (§6)
-    const scale = f(Math.sqrt(hs));
-    for (let h = 0; h < nHeads; h++) {
-      const qOff = h * hs;
-      const kvOff = loff + Math.floor(h / kvMul) * hs;
-      for (let t = 0; t <= pos; t++) {
-        const kOff = kvOff + t * kv;
-        let score = 0;
-        for (let i = 0; i < hs; i++) score = f(score + f(q[qOff + i]! * keyCache[kOff + i]!));
-        att[t] = f(score / scale);
-      }
-      softmaxQ(att, pos + 1);
-      xb.fill(0, qOff, qOff + hs);
-      for (let t = 0; t <= pos; t++) {
-        const vOff = kvOff + t * kv;
-        const a = att[t]!;
-        for (let i = 0; i < hs; i++) xb[qOff + i] = f(xb[qOff + i]! + f(a * valueCache[vOff + i]!));
-      }
-    }
+    // RoPE from the table (§7), attention in fp32 with the spec's softmax (§6)
+    rope(q, k, this.config, this.#cos!, this.#sin!, pos * (headSize(this.config) / 2));
+    attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmaxQ);
 
     // output projection and residual
     quantizeVector(xb, dim, G, xq);

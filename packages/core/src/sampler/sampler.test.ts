@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { codeOf } from '../errors/code-of.test-helper.js';
 import { Xorshift64Star } from './rng.js';
 import { argmax, Sampler, softmaxF32 } from './sampler.js';
 
@@ -14,16 +14,6 @@ function referenceU32(seed: bigint, steps: number): number[] {
     out.push(Number(((s * 0x2545f4914f6cdd1dn) % 2n ** 64n) / 2n ** 32n));
   }
   return out;
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'NO ERROR';
 }
 
 describe('Xorshift64Star', () => {

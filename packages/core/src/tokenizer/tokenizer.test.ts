@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { codeOf } from '../errors/code-of.test-helper.js';
 import { BOS, PieceDecoder, printableBytes, readTokenizer } from './tokenizer.js';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));
@@ -22,16 +22,6 @@ const goldens: EncodeCase[] = [
   ...JSON.parse(readFileSync(repo('golden/tok512-encode.json'), 'utf8')),
   ...JSON.parse(readFileSync(repo('golden/tokenizer32000-encode.json'), 'utf8')),
 ];
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'NO ERROR';
-}
 
 describe('encode matches llama2.c run.c (goldens)', () => {
   for (const g of goldens) {
