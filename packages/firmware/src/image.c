@@ -1,0 +1,280 @@
+/*
+ * Weight-image reader and verifier: docs/image-format.md §3–§6, in the same order as
+ * packages/core/src/image (so both refuse a damaged image with the same code).
+ */
+#include "image.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "numerics.h"
+
+/* header field offsets (§3) */
+enum {
+    H_MAGIC = 0x00, H_VERSION = 0x04, H_HEADER_SIZE = 0x08, H_CRC = 0x0C, H_FINGERPRINT = 0x10,
+    H_DIM = 0x30, H_SHARED = 0x4C, H_LAYER_FROM = 0x50, H_LAYER_TO = 0x54, H_FLAGS = 0x58,
+    H_VOCAB_FROM = 0x5C, H_VOCAB_TO = 0x60, H_QUANT_BITS = 0x64, H_GROUP = 0x68, H_COUNT = 0x6C,
+    H_TABLE = 0x70, H_SIZE = 0x74, H_RESERVED = 0x78
+};
+/* table entry offsets (§4) */
+enum { E_NAME = 0x00, E_DTYPE = 0x20, E_RANK = 0x22, E_SHAPE = 0x24, E_OFFSET = 0x30, E_BYTES = 0x34, E_CRC = 0x38, E_RESERVED = 0x3C };
+enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4 };
+#define FLAG_EMBEDDING 1u
+#define FLAG_CLASSIFIER 2u
+#define MAX_GROUP 1024u
+#define LAYER_TENSORS 16
+
+static const char *const layer_names[LAYER_TENSORS] = {
+    "rms_att", "wq.data", "wq.scales", "wk.data", "wk.scales", "wv.data", "wv.scales", "wo.data",
+    "wo.scales", "rms_ffn", "w1.data", "w1.scales", "w3.data", "w3.scales", "w2.data", "w2.scales"};
+
+const char *tp_status_name(tp_status s) {
+    switch (s) {
+    case TP_OK: return "OK";
+    case TP_E_TRUNCATED: return "IMAGE_TRUNCATED";
+    case TP_E_BAD_MAGIC: return "IMAGE_BAD_MAGIC";
+    case TP_E_BAD_VERSION: return "IMAGE_BAD_VERSION";
+    case TP_E_BAD_HEADER: return "IMAGE_BAD_HEADER";
+    case TP_E_BAD_RANGE: return "IMAGE_BAD_RANGE";
+    case TP_E_HEADER_CRC: return "IMAGE_HEADER_CRC";
+    case TP_E_BAD_TABLE: return "IMAGE_BAD_TABLE";
+    case TP_E_SIZE: return "IMAGE_SIZE_MISMATCH";
+    case TP_E_TENSOR_CRC: return "IMAGE_TENSOR_CRC";
+    case TP_E_BAD_PADDING: return "IMAGE_BAD_PADDING";
+    case TP_E_NO_MEMORY: return "NO_MEMORY";
+    case TP_E_ARG: return "INVALID_ARGUMENT";
+    case TP_E_UNSUPPORTED: return "UNSUPPORTED";
+    }
+    return "UNKNOWN";
+}
+
+static uint32_t hdr(const uint8_t *b, int at) { return tp_load_u32(b + at); }
+
+static const uint8_t *entry(const tp_image *img, int k) {
+    return img->base + TP_IMAGE_HEADER_BYTES + (size_t)k * TP_IMAGE_ENTRY_BYTES;
+}
+
+/* The tensor the table must hold at index k: name, dtype and 2-D shape (rank 1 when cols == 0). */
+static void expected_tensor(const tp_image *img, int k, char name[32], int *dtype, uint32_t *rows, uint32_t *cols) {
+    const tp_config *c = &img->config;
+    int qd = img->quant == TP_Q4 ? DT_I4X2 : DT_I8;
+    int layers = img->layer_to - img->layer_from;
+    uint32_t kv = (uint32_t)(c->dim / c->n_heads * c->n_kv_heads);
+    *cols = 0;
+#define MATRIX(prefix, r, cl, scales)                                                                      \
+    do {                                                                                                   \
+        snprintf(name, 32, "%s.%s", prefix, scales ? "scales" : "data");                                  \
+        *dtype = scales ? DT_F16 : qd;                                                                     \
+        *rows = (uint32_t)(r);                                                                             \
+        *cols = scales ? (uint32_t)(((cl) + img->group - 1) / img->group) : (uint32_t)(cl);                \
+    } while (0)
+    int base = 0;
+    if (img->has_embedding) {
+        if (k < 2) {
+            MATRIX("embedding", c->vocab_size, c->dim, k & 1);
+            return;
+        }
+        base = 2;
+    }
+    if (layers > 0) {
+        if (k < base + 2) {
+            snprintf(name, 32, "rope.%s", k == base ? "cos" : "sin");
+            *dtype = DT_F32;
+            *rows = (uint32_t)c->seq_len;
+            *cols = (uint32_t)(c->dim / c->n_heads / 2);
+            return;
+        }
+        base += 2;
+        if (k < base + LAYER_TENSORS * layers) {
+            int l = img->layer_from + (k - base) / LAYER_TENSORS, t = (k - base) % LAYER_TENSORS;
+            char prefix[24];
+            snprintf(prefix, sizeof prefix, "layers.%d", l);
+            if (t == 0 || t == 9) {
+                snprintf(name, 32, "%s.%s", prefix, layer_names[t]);
+                *dtype = DT_F32;
+                *rows = (uint32_t)c->dim;
+                return;
+            }
+            snprintf(prefix, sizeof prefix, "layers.%d.%.2s", l, layer_names[t]);
+            int scales = t < 9 ? (t % 2 == 0) : (t % 2 == 1); /* wq..wo: data at odd t; w1..w2: at even t */
+            uint32_t r = (t <= 2 || t == 7 || t == 8) ? (uint32_t)c->dim : t <= 6 ? kv : t <= 13 ? (uint32_t)c->hidden_dim : (uint32_t)c->dim;
+            uint32_t cl = t >= 14 ? (uint32_t)c->hidden_dim : (uint32_t)c->dim;
+            MATRIX(prefix, r, cl, scales);
+            return;
+        }
+        base += LAYER_TENSORS * layers;
+    }
+    if (k == base) {
+        snprintf(name, 32, "rms_final");
+        *dtype = DT_F32;
+        *rows = (uint32_t)c->dim;
+        return;
+    }
+    MATRIX("classifier", img->vocab_to - img->vocab_from, c->dim, (k - base - 1) & 1);
+#undef MATRIX
+}
+
+static uint32_t dtype_bytes(int dtype, uint64_t n) {
+    switch (dtype) {
+    case DT_F32: return (uint32_t)(4 * n);
+    case DT_F16: return (uint32_t)(2 * n);
+    case DT_I8: return (uint32_t)n;
+    default: return (uint32_t)(n / 2);
+    }
+}
+
+static int shared_alias(const tp_image *img) { return img->config.shared_classifier && img->has_embedding && img->has_classifier; }
+
+tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_tensors) {
+    memset(img, 0, sizeof *img);
+    img->base = b;
+    img->size = size;
+    img->failed_tensor = -1;
+    if (size < TP_IMAGE_HEADER_BYTES) return TP_E_TRUNCATED;
+    if (hdr(b, H_MAGIC) != TP_IMAGE_MAGIC) return TP_E_BAD_MAGIC;
+    if (hdr(b, H_VERSION) != TP_IMAGE_VERSION) return TP_E_BAD_VERSION;
+    if (hdr(b, H_HEADER_SIZE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
+    for (int at = H_RESERVED; at < (int)TP_IMAGE_HEADER_BYTES; at++)
+        if (b[at] != 0) return TP_E_BAD_HEADER;
+
+    uint32_t f[7];
+    for (int i = 0; i < 7; i++) {
+        f[i] = hdr(b, H_DIM + 4 * i);
+        if (f[i] < 1 || f[i] > 0x7FFFFFFFu) return TP_E_BAD_HEADER;
+    }
+    uint32_t shared = hdr(b, H_SHARED);
+    if (shared > 1) return TP_E_BAD_HEADER;
+    tp_config *c = &img->config;
+    c->dim = (int)f[0], c->hidden_dim = (int)f[1], c->n_layers = (int)f[2], c->n_heads = (int)f[3];
+    c->n_kv_heads = (int)f[4], c->vocab_size = (int)f[5], c->seq_len = (int)f[6], c->shared_classifier = (int)shared;
+    if (c->dim % c->n_heads != 0 || (c->dim / c->n_heads) % 2 != 0) return TP_E_BAD_HEADER;
+    if (c->n_kv_heads > c->n_heads || c->n_heads % c->n_kv_heads != 0) return TP_E_BAD_HEADER;
+    uint32_t bits = hdr(b, H_QUANT_BITS);
+    if (bits != 4 && bits != 8) return TP_E_BAD_HEADER;
+    img->quant = bits == 4 ? TP_Q4 : TP_Q8;
+    uint32_t group = hdr(b, H_GROUP);
+    if (group < 1 || group > MAX_GROUP) return TP_E_BAD_HEADER;
+    img->group = (int)group;
+    if (img->quant == TP_Q4 && c->hidden_dim % 2 != 0) return TP_E_BAD_HEADER;
+    uint32_t flags = hdr(b, H_FLAGS);
+    if (flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER)) return TP_E_BAD_HEADER;
+    uint32_t from = hdr(b, H_LAYER_FROM), to = hdr(b, H_LAYER_TO);
+    if (from > to || to > f[2]) return TP_E_BAD_RANGE;
+    uint32_t v0 = hdr(b, H_VOCAB_FROM), v1 = hdr(b, H_VOCAB_TO);
+    img->has_classifier = (flags & FLAG_CLASSIFIER) != 0;
+    img->has_embedding = (flags & FLAG_EMBEDDING) != 0;
+    if (img->has_classifier && (v0 >= v1 || v1 > f[5])) return TP_E_BAD_RANGE;
+    if (!img->has_classifier && (v0 != 0 || v1 != 0)) return TP_E_BAD_HEADER;
+    if (from == to && !img->has_embedding && !img->has_classifier) return TP_E_BAD_RANGE;
+    img->layer_from = (int)from, img->layer_to = (int)to, img->vocab_from = (int)v0, img->vocab_to = (int)v1;
+
+    int layers = (int)(to - from);
+    int expected = (img->has_embedding ? 2 : 0) + (layers > 0 ? 2 + LAYER_TENSORS * layers : 0) +
+                   (img->has_classifier ? (shared_alias(img) ? 1 : 3) : 0);
+    uint32_t count = hdr(b, H_COUNT);
+    if (count != (uint32_t)expected) return TP_E_BAD_HEADER;
+    img->tensor_count = expected;
+    if (hdr(b, H_TABLE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
+    uint64_t table_end = TP_IMAGE_HEADER_BYTES + (uint64_t)count * TP_IMAGE_ENTRY_BYTES;
+    uint32_t image_size = hdr(b, H_SIZE);
+    if (image_size <= table_end) return TP_E_BAD_HEADER;
+
+    if (size < table_end) return TP_E_TRUNCATED;
+    uint32_t crc = tp_crc32c(b, H_CRC, 0);
+    crc = tp_crc32c(b + H_FINGERPRINT, (size_t)(table_end - H_FINGERPRINT), crc);
+    if (crc != hdr(b, H_CRC)) return TP_E_HEADER_CRC;
+    memcpy(img->fingerprint, b + H_FINGERPRINT, 32);
+
+    /* the table: every entry exactly the expected tensor, in order, inside the image */
+    uint64_t prev_end = table_end;
+    for (int k = 0; k < expected; k++) {
+        const uint8_t *e = entry(img, k);
+        char name[32] = {0};
+        int dtype;
+        uint32_t rows, cols;
+        expected_tensor(img, k, name, &dtype, &rows, &cols);
+        if (memcmp(e + E_NAME, name, 32) != 0) { img->failed_tensor = k; return TP_E_BAD_TABLE; }
+        uint32_t rank = tp_load_u16(e + E_RANK);
+        uint32_t s0 = hdr(e, E_SHAPE), s1 = hdr(e, E_SHAPE + 4), s2 = hdr(e, E_SHAPE + 8);
+        uint32_t off = hdr(e, E_OFFSET), len = hdr(e, E_BYTES);
+        uint64_t n = cols ? (uint64_t)rows * cols : rows;
+        if (tp_load_u16(e + E_DTYPE) != dtype || rank != (cols ? 2u : 1u) || s0 != rows || s1 != cols || s2 != 0 ||
+            len != dtype_bytes(dtype, n) || off % 16 != 0 || off < prev_end || (uint64_t)off + len > image_size ||
+            hdr(e, E_RESERVED) != 0) {
+            img->failed_tensor = k;
+            return TP_E_BAD_TABLE;
+        }
+        prev_end = (uint64_t)off + len;
+    }
+    if (prev_end != image_size) return TP_E_BAD_TABLE;
+    if (size < image_size) return TP_E_TRUNCATED;
+    if (size > image_size) return TP_E_SIZE;
+
+    /* table indices */
+    int k = 0;
+    img->t_embedding = img->has_embedding ? (k += 2, 0) : -1;
+    img->t_rope = layers > 0 ? k : -1;
+    img->t_layers = layers > 0 ? k + 2 : -1;
+    if (layers > 0) k += 2 + LAYER_TENSORS * layers;
+    img->t_rms_final = img->has_classifier ? k : -1;
+    img->t_classifier = img->has_classifier ? (shared_alias(img) ? -1 : k + 1) : -1;
+
+    if (check_tensors) {
+        uint64_t gap = table_end;
+        for (k = 0; k < expected; k++) {
+            const uint8_t *e = entry(img, k);
+            uint32_t off = hdr(e, E_OFFSET), len = hdr(e, E_BYTES);
+            if (tp_crc32c(b + off, len, 0) != hdr(e, E_CRC)) { img->failed_tensor = k; return TP_E_TENSOR_CRC; }
+        }
+        for (k = 0; k < expected; k++) {
+            const uint8_t *e = entry(img, k);
+            uint32_t off = hdr(e, E_OFFSET), len = hdr(e, E_BYTES);
+            for (uint64_t i = gap; i < off; i++)
+                if (b[i] != 0) return TP_E_BAD_PADDING;
+            gap = (uint64_t)off + len;
+        }
+    }
+    return TP_OK;
+}
+
+const char *tp_image_tensor_name(const tp_image *img, int k) { return (const char *)entry(img, k) + E_NAME; }
+
+const uint8_t *tp_image_tensor(const tp_image *img, int k) { return img->base + hdr(entry(img, k), E_OFFSET); }
+
+static tp_qmat qmat(const tp_image *img, int k, int row0) {
+    const uint8_t *e = entry(img, k);
+    tp_qmat m;
+    m.rows = (int)hdr(e, E_SHAPE) - row0;
+    m.cols = (int)hdr(e, E_SHAPE + 4);
+    m.group = img->group;
+    m.quant = img->quant;
+    int groups = (m.cols + m.group - 1) / m.group;
+    size_t row_bytes = img->quant == TP_Q4 ? (size_t)m.cols / 2 : (size_t)m.cols;
+    m.data = tp_image_tensor(img, k) + (size_t)row0 * row_bytes;
+    m.scales = tp_image_tensor(img, k + 1) + (size_t)row0 * (size_t)groups * 2;
+    return m;
+}
+
+tp_qmat tp_image_embedding(const tp_image *img) { return qmat(img, img->t_embedding, 0); }
+
+tp_qmat tp_image_classifier(const tp_image *img) {
+    if (img->t_classifier >= 0) return qmat(img, img->t_classifier, 0);
+    /* shared classifier on the embedding's board: rows [v0, v1) of the embedding */
+    tp_qmat m = qmat(img, img->t_embedding, img->vocab_from);
+    m.rows = img->vocab_to - img->vocab_from;
+    return m;
+}
+
+tp_qmat tp_image_layer_matrix(const tp_image *img, int l, int which) {
+    static const int first[7] = {1, 3, 5, 7, 10, 12, 14};
+    return qmat(img, img->t_layers + (l - img->layer_from) * LAYER_TENSORS + first[which], 0);
+}
+
+const float *tp_image_layer_norm(const tp_image *img, int l, int ffn) {
+    return (const float *)tp_image_tensor(img, img->t_layers + (l - img->layer_from) * LAYER_TENSORS + (ffn ? 9 : 0));
+}
+
+const float *tp_image_rope(const tp_image *img, int sin) { return (const float *)tp_image_tensor(img, img->t_rope + (sin ? 1 : 0)); }
+
+const float *tp_image_rms_final(const tp_image *img) { return (const float *)tp_image_tensor(img, img->t_rms_final); }

@@ -1,0 +1,58 @@
+/*
+ * Weight images (docs/image-format.md), read in place from (memory-mapped) flash: no allocation, no copy.
+ * tp_image_open validates in the spec's order and refuses a bad image with a tp_status.
+ */
+#ifndef TP_IMAGE_H
+#define TP_IMAGE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+#include "tp_status.h"
+
+#define TP_IMAGE_MAGIC 0x4D495054u /* "TPIM" */
+#define TP_IMAGE_VERSION 1u
+#define TP_IMAGE_HEADER_BYTES 256u
+#define TP_IMAGE_ENTRY_BYTES 64u
+
+typedef struct {
+    int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len, shared_classifier;
+} tp_config;
+
+typedef struct {
+    const uint8_t *base;       /* the image bytes */
+    size_t size;
+    uint8_t fingerprint[32];
+    tp_config config;
+    int layer_from, layer_to;  /* [from, to) */
+    int has_embedding;
+    int has_classifier, vocab_from, vocab_to;
+    tp_quant quant;
+    int group;
+    int tensor_count;
+    /* table indices (computed from the header; -1 when absent) */
+    int t_embedding, t_rope, t_layers, t_rms_final, t_classifier;
+    /* when set by tp_image_open: the index of the failing tensor, for messages */
+    int failed_tensor;
+} tp_image;
+
+/*
+ * Parses and verifies `bytes`. With check_tensors, every tensor CRC and padding byte is checked too
+ * (boot-time verification); without, header, table and sizes only.
+ */
+tp_status tp_image_open(tp_image *img, const uint8_t *bytes, size_t size, int check_tensors);
+
+/* Table entry k: name (NUL-terminated, <= 31 chars), data pointer and byte length. */
+const char *tp_image_tensor_name(const tp_image *img, int k);
+const uint8_t *tp_image_tensor(const tp_image *img, int k);
+
+/* Quantized matrix views. */
+tp_qmat tp_image_embedding(const tp_image *img);
+tp_qmat tp_image_classifier(const tp_image *img);
+/* Layer `l` (model index) matrix `which`: 0 wq, 1 wk, 2 wv, 3 wo, 4 w1, 5 w3, 6 w2 (table order). */
+tp_qmat tp_image_layer_matrix(const tp_image *img, int l, int which);
+const float *tp_image_layer_norm(const tp_image *img, int l, int ffn);
+const float *tp_image_rope(const tp_image *img, int sin);
+const float *tp_image_rms_final(const tp_image *img);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * Optimized quantized matmul (portable C): int4 unpacked two nibbles per byte with shifts, the group dot
+ * unrolled by 8 into four partial integer sums (exact, so any order gives the same int32), and the fp16
+ * scale widened once per group. The binary32 step is the shared tp_accumulate_group. On the ESP32-S3 the
+ * integer group dot is where esp-nn / PIE int8 SIMD plugs in.
+ */
+#include "../../kernels.h"
+#include "../../numerics.h"
+
+static int32_t dot_q8(const int8_t *w, const int8_t *x, int n) {
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        s0 += w[j] * x[j] + w[j + 4] * x[j + 4];
+        s1 += w[j + 1] * x[j + 1] + w[j + 5] * x[j + 5];
+        s2 += w[j + 2] * x[j + 2] + w[j + 6] * x[j + 6];
+        s3 += w[j + 3] * x[j + 3] + w[j + 7] * x[j + 7];
+    }
+    for (; j < n; j++) s0 += w[j] * x[j];
+    return s0 + s1 + s2 + s3;
+}
+
+/* n values starting at an even element index (rows and groups of q4 images start even) */
+static int32_t dot_q4(const uint8_t *w, const int8_t *x, int n) {
+    int32_t s0 = 0, s1 = 0;
+    int j = 0;
+    for (; j + 2 <= n; j += 2) {
+        int b = w[j >> 1];
+        int lo = b & 0xF, hi = b >> 4;
+        lo = lo >= 8 ? lo - 16 : lo;
+        hi = hi >= 8 ? hi - 16 : hi;
+        s0 += lo * x[j];
+        s1 += hi * x[j + 1];
+    }
+    if (j < n) {
+        int lo = w[j >> 1] & 0xF;
+        s0 += (lo >= 8 ? lo - 16 : lo) * x[j];
+    }
+    return s0 + s1;
+}
+
+void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1) {
+    if (w->quant == TP_Q4 && (w->group & 1)) { /* groups would start mid-byte: take the reference path */
+        tp_qmatmul_ansi(out, xq, xs, w, r0, r1);
+        return;
+    }
+    const int groups = (w->cols + w->group - 1) / w->group;
+    for (int i = r0; i < r1; i++) {
+        const uint8_t *scales = w->scales + 2 * (size_t)i * (size_t)groups;
+        float acc = 0.0f;
+        for (int g = 0, start = 0; g < groups; g++, start += w->group) {
+            int len = start + w->group < w->cols ? w->group : w->cols - start;
+            int32_t dot;
+            if (w->quant == TP_Q8)
+                dot = dot_q8((const int8_t *)w->data + (size_t)i * (size_t)w->cols + (size_t)start, xq + start, len);
+            else
+                dot = dot_q4(w->data + ((size_t)i * (size_t)w->cols + (size_t)start) / 2, xq + start, len);
+            acc = tp_accumulate_group(acc, dot, tp_fp16_to_fp32(tp_load_u16(scales + 2 * g)), xs[g]);
+        }
+        out[i - r0] = acc;
+    }
+}

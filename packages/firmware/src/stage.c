@@ -1,0 +1,162 @@
+#include "stage.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "numerics.h"
+
+static int layers_of(const tp_image *img) { return img->layer_to - img->layer_from; }
+
+static int kv_dim(const tp_config *c) { return c->dim / c->n_heads * c->n_kv_heads; }
+
+static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
+
+size_t tp_stage_arena_bytes(const tp_image *img) {
+    const tp_config *c = &img->config;
+    size_t widest = (size_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
+    size_t groups = (widest + (size_t)img->group - 1) / (size_t)img->group;
+    size_t cache = (size_t)layers_of(img) * (size_t)c->seq_len * (size_t)kv_dim(c) * sizeof(float);
+    return align16(3 * (size_t)c->dim * sizeof(float)) + align16(2 * (size_t)c->hidden_dim * sizeof(float)) +
+           align16((size_t)c->seq_len * sizeof(float)) + align16(widest) + align16(groups * sizeof(float)) + 2 * align16(cache);
+}
+
+tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t arena_bytes) {
+    if (arena_bytes < tp_stage_arena_bytes(img)) return TP_E_NO_MEMORY;
+    const tp_config *c = &img->config;
+    uint8_t *p = (uint8_t *)arena;
+    size_t widest = (size_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
+    size_t groups = (widest + (size_t)img->group - 1) / (size_t)img->group;
+    size_t cache = (size_t)layers_of(img) * (size_t)c->seq_len * (size_t)kv_dim(c) * sizeof(float);
+    memset(arena, 0, tp_stage_arena_bytes(img));
+    st->img = img;
+    st->xb = (float *)p, st->xb2 = st->xb + c->dim, st->q = st->xb2 + c->dim;
+    p += align16(3 * (size_t)c->dim * sizeof(float));
+    st->hb = (float *)p, st->hb2 = st->hb + c->hidden_dim;
+    p += align16(2 * (size_t)c->hidden_dim * sizeof(float));
+    st->att = (float *)p;
+    p += align16((size_t)c->seq_len * sizeof(float));
+    st->xq = (int8_t *)p;
+    p += align16(widest);
+    st->xs = (float *)p;
+    p += align16(groups * sizeof(float));
+    st->key_cache = (float *)p;
+    p += align16(cache);
+    st->value_cache = (float *)p;
+    return TP_OK;
+}
+
+tp_status tp_stage_embed(const tp_stage *st, int token, float *x) {
+    const tp_image *img = st->img;
+    if (!img->has_embedding || token < 0 || token >= img->config.vocab_size) return TP_E_ARG;
+    tp_qmat e = tp_image_embedding(img);
+    tp_dequantize_row(&e, token, x);
+    return TP_OK;
+}
+
+/* W x for quantized x already in st->xq / st->xs */
+static void matmul(float *out, const tp_stage *st, const tp_qmat *w) { tp_qmatmul(out, st->xq, st->xs, w, 0, w->rows); }
+
+/* RoPE (§7): rotate pairs of q and, below kv_dim, of k, with the table row of `pos` */
+static void rope(const tp_stage *st, float *k, int pos) {
+    const tp_config *c = &st->img->config;
+    const int hs = c->dim / c->n_heads, kv = kv_dim(c), half = hs / 2;
+    const float *cos_row = tp_image_rope(st->img, 0) + (size_t)pos * (size_t)half;
+    const float *sin_row = tp_image_rope(st->img, 1) + (size_t)pos * (size_t)half;
+    float *q = st->q;
+    for (int i = 0; i < c->dim; i += 2) {
+        float fcr = cos_row[(i % hs) / 2], fci = sin_row[(i % hs) / 2];
+        float q0 = q[i], q1 = q[i + 1];
+        q[i] = q0 * fcr - q1 * fci;
+        q[i + 1] = q0 * fci + q1 * fcr;
+        if (i < kv) {
+            float k0 = k[i], k1 = k[i + 1];
+            k[i] = k0 * fcr - k1 * fci;
+            k[i + 1] = k0 * fci + k1 * fcr;
+        }
+    }
+}
+
+/* attention (§6) of st->q over positions 0..pos of cache layer `li` -> st->xb */
+static void attention(const tp_stage *st, int li, int pos) {
+    const tp_config *c = &st->img->config;
+    const int hs = c->dim / c->n_heads, kv = kv_dim(c), kv_mul = c->n_heads / c->n_kv_heads;
+    const size_t loff = (size_t)li * (size_t)c->seq_len * (size_t)kv;
+    const float scale = sqrtf((float)hs);
+    for (int h = 0; h < c->n_heads; h++) {
+        const float *q = st->q + h * hs;
+        const size_t kv_off = loff + (size_t)(h / kv_mul) * (size_t)hs;
+        for (int t = 0; t <= pos; t++) {
+            const float *k = st->key_cache + kv_off + (size_t)t * (size_t)kv;
+            float score = 0.0f;
+            for (int i = 0; i < hs; i++) score += q[i] * k[i];
+            st->att[t] = score / scale;
+        }
+        tp_softmax(st->att, pos + 1);
+        float *out = st->xb + h * hs;
+        for (int i = 0; i < hs; i++) out[i] = 0.0f;
+        for (int t = 0; t <= pos; t++) {
+            const float *v = st->value_cache + kv_off + (size_t)t * (size_t)kv;
+            const float a = st->att[t];
+            for (int i = 0; i < hs; i++) out[i] += a * v[i];
+        }
+    }
+}
+
+tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
+    const tp_image *img = st->img;
+    const tp_config *c = &img->config;
+    if (pos < 0 || pos >= c->seq_len) return TP_E_ARG;
+    const int dim = c->dim, hidden = c->hidden_dim, kv = kv_dim(c), g = img->group;
+    for (int li = 0; li < layers_of(img); li++) {
+        const int l = img->layer_from + li;
+        const size_t loff = (size_t)li * (size_t)c->seq_len * (size_t)kv;
+        float *k = st->key_cache + loff + (size_t)pos * (size_t)kv;   /* (kv_dim) row at pos */
+        float *v = st->value_cache + loff + (size_t)pos * (size_t)kv; /* (kv_dim) */
+        tp_qmat wq = tp_image_layer_matrix(img, l, 0), wk = tp_image_layer_matrix(img, l, 1);
+        tp_qmat wv = tp_image_layer_matrix(img, l, 2), wo = tp_image_layer_matrix(img, l, 3);
+        tp_qmat w1 = tp_image_layer_matrix(img, l, 4), w3 = tp_image_layer_matrix(img, l, 5);
+        tp_qmat w2 = tp_image_layer_matrix(img, l, 6);
+
+        /* attention: rmsnorm, quantize once, q/k/v */
+        tp_rmsnorm(st->xb, x, tp_image_layer_norm(img, l, 0), dim);
+        tp_quantize_vector(st->xb, dim, g, st->xq, st->xs);
+        matmul(st->q, st, &wq);
+        matmul(k, st, &wk);
+        matmul(v, st, &wv);
+        rope(st, k, pos);
+        attention(st, li, pos);
+
+        /* output projection and residual */
+        tp_quantize_vector(st->xb, dim, g, st->xq, st->xs);
+        matmul(st->xb2, st, &wo);
+        for (int i = 0; i < dim; i++) x[i] += st->xb2[i];
+
+        /* feed-forward: rmsnorm, w1/w3, SwiGLU, w2, residual */
+        tp_rmsnorm(st->xb, x, tp_image_layer_norm(img, l, 1), dim);
+        tp_quantize_vector(st->xb, dim, g, st->xq, st->xs);
+        matmul(st->hb, st, &w1);
+        matmul(st->hb2, st, &w3);
+        for (int i = 0; i < hidden; i++) {
+            float val = st->hb[i];
+            val = val * (1.0f / (1.0f + tp_expf(-val)));
+            st->hb[i] = val * st->hb2[i];
+        }
+        tp_quantize_vector(st->hb, hidden, g, st->xq, st->xs);
+        matmul(st->xb, st, &w2);
+        for (int i = 0; i < dim; i++) x[i] += st->xb[i];
+
+        if (hashes) hashes[li] = tp_hash_activations(x, dim);
+    }
+    return TP_OK;
+}
+
+tp_status tp_stage_classify(tp_stage *st, const float *x, float *logits) {
+    const tp_image *img = st->img;
+    if (!img->has_classifier) return TP_E_ARG;
+    const int dim = img->config.dim;
+    tp_rmsnorm(st->xb, x, tp_image_rms_final(img), dim);
+    tp_quantize_vector(st->xb, dim, img->group, st->xq, st->xs);
+    tp_qmat w = tp_image_classifier(img);
+    matmul(logits, st, &w);
+    return TP_OK;
+}

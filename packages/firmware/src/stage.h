@@ -1,0 +1,42 @@
+/*
+ * The stage runner: one board's slice of the model (docs/numerics.md §10) on the fp32 residual stream,
+ * with weights read in place from the image and every buffer — KV cache included — carved from one
+ * caller-provided arena. No allocation.
+ */
+#ifndef TP_STAGE_H
+#define TP_STAGE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+
+typedef struct {
+    const tp_image *img;
+    /* run state, shapes in comments (all inside the arena) */
+    float *xb;        /* (dim) */
+    float *xb2;       /* (dim) */
+    float *q;         /* (dim) */
+    float *hb;        /* (hidden_dim) */
+    float *hb2;       /* (hidden_dim) */
+    float *att;       /* (seq_len) */
+    int8_t *xq;       /* (max(dim, hidden_dim)) quantized activations */
+    float *xs;        /* (ceil(max(dim, hidden_dim) / group)) their scales */
+    float *key_cache;   /* (layers in stage, seq_len, kv_dim) */
+    float *value_cache; /* (layers in stage, seq_len, kv_dim) */
+} tp_stage;
+
+/* Bytes of arena a stage of this image needs. */
+size_t tp_stage_arena_bytes(const tp_image *img);
+
+tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t arena_bytes);
+
+/* x (dim) = the dequantized embedding of `token`. TP_E_ARG when out of range or not held. */
+tp_status tp_stage_embed(const tp_stage *st, int token, float *x);
+
+/* Runs this stage's layers on x (dim) at pos, in place; hashes (layers in stage) may be NULL. */
+tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes);
+
+/* logits (vocab_to - vocab_from) of this stage's classifier rows; x is not changed. */
+tp_status tp_stage_classify(tp_stage *st, const float *x, float *logits);
+
+#endif

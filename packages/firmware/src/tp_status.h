@@ -1,0 +1,25 @@
+/* Status codes of the firmware. Each maps to a @tinypipe/core TinypipeError code (tp_status_name). */
+#ifndef TP_STATUS_H
+#define TP_STATUS_H
+
+typedef enum {
+    TP_OK = 0,
+    TP_E_TRUNCATED = 1,     /* IMAGE_TRUNCATED: shorter than its header says */
+    TP_E_BAD_MAGIC = 2,     /* IMAGE_BAD_MAGIC */
+    TP_E_BAD_VERSION = 3,   /* IMAGE_BAD_VERSION */
+    TP_E_BAD_HEADER = 4,    /* IMAGE_BAD_HEADER: a header field breaks its rule */
+    TP_E_BAD_RANGE = 5,     /* IMAGE_BAD_RANGE: layer or vocab range outside the model */
+    TP_E_HEADER_CRC = 6,    /* IMAGE_HEADER_CRC */
+    TP_E_BAD_TABLE = 7,     /* IMAGE_BAD_TABLE: a table entry is not the expected tensor */
+    TP_E_SIZE = 8,          /* IMAGE_SIZE_MISMATCH: longer than image_size */
+    TP_E_TENSOR_CRC = 9,    /* IMAGE_TENSOR_CRC */
+    TP_E_BAD_PADDING = 10,  /* IMAGE_BAD_PADDING: a gap byte is not zero */
+    TP_E_NO_MEMORY = 11,    /* the caller's arena is too small */
+    TP_E_ARG = 12,          /* INVALID_ARGUMENT / TOKEN_OUT_OF_RANGE / POSITION_OUT_OF_RANGE */
+    TP_E_UNSUPPORTED = 13   /* a stage shape beyond this build's limits (TP_MAX_*) */
+} tp_status;
+
+/* The @tinypipe/core error code for a status, e.g. "IMAGE_TENSOR_CRC". */
+const char *tp_status_name(tp_status s);
+
+#endif

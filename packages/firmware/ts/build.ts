@@ -1,0 +1,70 @@
+/**
+ * Building the host programs of the firmware with CMake (the build system ESP-IDF uses too).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TinypipeError } from '@tinypipe/core';
+
+/** The package folder: C sources in `src/`, ports in `ports/`, `CMakeLists.txt`. */
+export function firmwareRoot(): string {
+  return fileURLToPath(new URL('..', import.meta.url));
+}
+
+export interface BuildOptions {
+  /** Build with AddressSanitizer + UndefinedBehaviorSanitizer (separate build folder). */
+  sanitize?: boolean;
+  /** Use the ANSI reference kernels instead of the optimized ones. */
+  ansi?: boolean;
+  /** Rebuild even if the programs exist (make is incremental anyway). */
+  force?: boolean;
+}
+
+export interface BuiltPrograms {
+  dir: string;
+  board: string;
+  vectors: string;
+  fuzzImage: string;
+}
+
+/**
+ * Configures and builds `tinypipe-board` and `tp-vectors` in `build/<variant>` (incremental).
+ * @throws TinypipeError INVALID_ARGUMENT when cmake or the C compiler fails, with their output
+ */
+export function buildPosixBoard(options: BuildOptions = {}): BuiltPrograms {
+  const variant = `${options.sanitize ? 'asan' : 'host'}${options.ansi ? '-ansi' : ''}`;
+  const dir = join(firmwareRoot(), 'build', variant);
+  const programs = {
+    dir,
+    board: join(dir, 'tinypipe-board'),
+    vectors: join(dir, 'tp-vectors'),
+    fuzzImage: join(dir, 'fuzz-image'),
+  };
+  mkdirSync(dir, { recursive: true });
+  try {
+    if (options.force || !existsSync(join(dir, 'Makefile'))) {
+      execFileSync(
+        'cmake',
+        [
+          '-S',
+          firmwareRoot(),
+          '-B',
+          dir,
+          `-DTP_SANITIZE=${options.sanitize ? 'ON' : 'OFF'}`,
+          `-DTP_KERNELS_OPT=${options.ansi ? 'OFF' : 'ON'}`,
+        ],
+        { stdio: 'pipe' },
+      );
+    }
+    execFileSync('cmake', ['--build', dir, '--', '-j2'], { stdio: 'pipe' });
+  } catch (cause) {
+    const out = cause as { stdout?: Buffer; stderr?: Buffer };
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `building the firmware in ${dir} failed (needs cmake and a C99 compiler):\n${out.stdout ?? ''}${out.stderr ?? ''}`,
+      { cause },
+    );
+  }
+  return programs;
+}

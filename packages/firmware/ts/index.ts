@@ -1,0 +1,6 @@
+/**
+ * @tinypipe/firmware — the portable C firmware's sources ship in this package (`src/`, `ports/`,
+ * `CMakeLists.txt`); these helpers build the simulated board on the host and drive it.
+ */
+export { Board, type BoardInfo, type SpawnBoardOptions, spawnBoard } from './board.js';
+export { type BuildOptions, type BuiltPrograms, buildPosixBoard, firmwareRoot } from './build.js';
