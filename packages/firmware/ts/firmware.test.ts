@@ -36,8 +36,14 @@ describe('C numerics match the shared vectors', () => {
     const crc = JSON.parse(readFileSync(core('src/crc32c/vectors.json'), 'utf8'));
     const lines: string[] = [];
     const expected: string[] = [];
-    for (const { x, y } of v.exp) lines.push(`exp ${x}`), expected.push(y);
-    for (const { half, f32 } of v.fp16ToFp32) lines.push(`f16 ${half}`), expected.push(f32);
+    for (const { x, y } of v.exp) {
+      lines.push(`exp ${x}`);
+      expected.push(y);
+    }
+    for (const { half, f32 } of v.fp16ToFp32) {
+      lines.push(`f16 ${half}`);
+      expected.push(f32);
+    }
     for (const a of v.activations) {
       lines.push(`act ${a.groupSize} ${a.x.join(' ')}`);
       expected.push(
