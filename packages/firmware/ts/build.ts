@@ -26,6 +26,7 @@ export interface BuiltPrograms {
   board: string;
   vectors: string;
   fuzzImage: string;
+  bench: string;
 }
 
 /**
@@ -40,6 +41,7 @@ export function buildPosixBoard(options: BuildOptions = {}): BuiltPrograms {
     board: join(dir, 'tinypipe-board'),
     vectors: join(dir, 'tp-vectors'),
     fuzzImage: join(dir, 'fuzz-image'),
+    bench: join(dir, 'tp-bench'),
   };
   mkdirSync(dir, { recursive: true });
   try {
