@@ -3,4 +3,11 @@
  * `CMakeLists.txt`); these helpers build the simulated board on the host and drive it.
  */
 export { Board, type BoardInfo, type SpawnBoardOptions, spawnBoard } from './board.js';
-export { type BuildOptions, type BuiltPrograms, buildPosixBoard, firmwareRoot } from './build.js';
+export {
+  type BuildOptions,
+  type BuiltPrograms,
+  buildPosixBoard,
+  buildRv32,
+  firmwareRoot,
+  runRv32,
+} from './build.js';

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds ports/rv32-qemu/tinypipe-rv32.elf with Debian's riscv64-unknown-elf-gcc + picolibc (semihosting).
+# Usage: build.sh OUT_DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${1:-$root/build/rv32}
+mkdir -p "$out"
+riscv64-unknown-elf-gcc -march=rv32imafc -mabi=ilp32f -std=c99 -O2 \
+  -Wall -Wextra -Werror -ffp-contract=off -fno-fast-math -DTP_KERNELS_OPT=1 \
+  --specs=picolibc.specs --oslib=semihost --crt0=semihost -Tpicolibc.ld \
+  -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000 \
+  -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x1000000 \
+  -o "$out/tinypipe-rv32.elf" \
+  "$here/main.c" "$root"/src/crc32c.c "$root"/src/numerics.c "$root"/src/image.c "$root"/src/stage.c \
+  "$root"/src/kernels/ansi/qmatmul.c "$root"/src/kernels/opt/qmatmul.c -lm
+echo "$out/tinypipe-rv32.elf"
