@@ -29,6 +29,7 @@ tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t a
     size_t cache = (size_t)layers_of(img) * (size_t)c->seq_len * (size_t)kv_dim(c) * sizeof(float);
     memset(arena, 0, tp_stage_arena_bytes(img));
     st->img = img;
+    st->matmul = tp_qmatmul;
     st->xb = (float *)p, st->xb2 = st->xb + c->dim, st->q = st->xb2 + c->dim;
     p += align16(3 * (size_t)c->dim * sizeof(float));
     st->hb = (float *)p, st->hb2 = st->hb + c->hidden_dim;
@@ -54,7 +55,7 @@ tp_status tp_stage_embed(const tp_stage *st, int token, float *x) {
 }
 
 /* W x for quantized x already in st->xq / st->xs */
-static void matmul(float *out, const tp_stage *st, const tp_qmat *w) { tp_qmatmul(out, st->xq, st->xs, w, 0, w->rows); }
+static void matmul(float *out, const tp_stage *st, const tp_qmat *w) { st->matmul(out, st->xq, st->xs, w, 0, w->rows); }
 
 /* RoPE (§7): rotate pairs of q and, below kv_dim, of k, with the table row of `pos` */
 static void rope(const tp_stage *st, float *k, int pos) {

@@ -10,8 +10,13 @@
 
 #include "image.h"
 
+/* A quantized matmul over rows [r0, r1) (tp_qmatmul's signature). Ports may install a parallel one. */
+typedef void (*tp_matmul_fn)(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1);
+
 typedef struct {
     const tp_image *img;
+    /* the matmul to use (tp_stage_init sets the build's kernel; the ESP-IDF port splits rows over both cores) */
+    tp_matmul_fn matmul;
     /* run state, shapes in comments (all inside the arena) */
     float *xb;        /* (dim) */
     float *xb2;       /* (dim) */

@@ -1,0 +1,162 @@
+/*
+ * The @tinypipe board on an ESP32-S3: maps the model partition (weights stay in flash, read through the
+ * cache MMU), verifies the image, puts the KV cache in PSRAM, splits matmul rows over both cores, and
+ * serves the stage over UART with the same command loop as ports/posix/board.c (replaced by the wire
+ * protocol later). Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "driver/uart.h"
+#include "esp_heap_caps.h"
+#include "esp_log.h"
+#include "esp_partition.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/semphr.h"
+#include "freertos/task.h"
+#include "numerics.h"
+#include "stage.h"
+
+#define MODEL_SUBTYPE 0x40 /* data subtype of the model partition (partitions.csv) */
+#define LINE UART_NUM_0
+#define MAX_DIM 4096
+
+static const char *TAG = "tinypipe";
+static tp_image image;
+static tp_stage stage;
+static float *logits; /* (vocab_to - vocab_from), in PSRAM */
+
+/* ---- both cores: core 1 computes the upper half of each matmul's rows ---- */
+static struct {
+    float *out;
+    const int8_t *xq;
+    const float *xs;
+    const tp_qmat *w;
+    int r0, r1;
+} job;
+static SemaphoreHandle_t job_ready, job_done;
+
+static void worker(void *arg) {
+    (void)arg;
+    for (;;) {
+        xSemaphoreTake(job_ready, portMAX_DELAY);
+        tp_qmatmul(job.out, job.xq, job.xs, job.w, job.r0, job.r1);
+        xSemaphoreGive(job_done);
+    }
+}
+
+/* Same results as tp_qmatmul: rows are independent (docs/numerics.md §4). */
+static void dual_core_matmul(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1) {
+    int mid = r0 + (r1 - r0) / 2;
+    job.out = out + (mid - r0), job.xq = xq, job.xs = xs, job.w = w, job.r0 = mid, job.r1 = r1;
+    xSemaphoreGive(job_ready);
+    tp_qmatmul(out, xq, xs, w, r0, mid);
+    xSemaphoreTake(job_done, portMAX_DELAY);
+}
+
+/* ---- the line ---- */
+static void read_exact(void *buf, size_t n) {
+    uint8_t *p = buf;
+    while (n) {
+        int r = uart_read_bytes(LINE, p, (uint32_t)n, portMAX_DELAY);
+        if (r > 0) p += r, n -= (size_t)r;
+    }
+}
+
+static void answer(uint8_t status, const void *a, size_t na, const void *b, size_t nb) {
+    uint32_t len = (uint32_t)(na + nb);
+    uint8_t head[5] = {status, (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+    uart_write_bytes(LINE, head, 5);
+    if (na) uart_write_bytes(LINE, a, na);
+    if (nb) uart_write_bytes(LINE, b, nb);
+}
+
+static void fail(tp_status s) {
+    const char *name = tp_status_name(s);
+    answer((uint8_t)s, name, strlen(name), NULL, 0);
+}
+
+static tp_status boot(void) {
+    const esp_partition_t *part = esp_partition_find_first(ESP_PARTITION_TYPE_DATA, MODEL_SUBTYPE, NULL);
+    if (!part) return TP_E_TRUNCATED;
+    const void *mapped;
+    esp_partition_mmap_handle_t handle;
+    if (esp_partition_mmap(part, 0, part->size, ESP_PARTITION_MMAP_DATA, &mapped, &handle) != ESP_OK) return TP_E_TRUNCATED;
+    const uint8_t *bytes = mapped;
+    /* the image may be shorter than its partition: verify exactly image_size bytes (header 0x74) */
+    uint32_t image_size = tp_load_u32(bytes + 0x74);
+    size_t size = image_size <= part->size ? image_size : part->size;
+    tp_status s = tp_image_open(&image, bytes, size, 1);
+    if (s != TP_OK) return s;
+    size_t need = tp_stage_arena_bytes(&image);
+    void *arena = heap_caps_malloc(need, MALLOC_CAP_SPIRAM); /* KV cache in PSRAM, allocated once */
+    if (!arena) return TP_E_NO_MEMORY;
+    s = tp_stage_init(&stage, &image, arena, need);
+    if (s != TP_OK) return s;
+    if (image.has_classifier) {
+        logits = heap_caps_malloc((size_t)(image.vocab_to - image.vocab_from) * sizeof(float), MALLOC_CAP_SPIRAM);
+        if (!logits) return TP_E_NO_MEMORY;
+    }
+#if CONFIG_TINYPIPE_DUAL_CORE
+    job_ready = xSemaphoreCreateBinary();
+    job_done = xSemaphoreCreateBinary();
+    if (job_ready && job_done && xTaskCreatePinnedToCore(worker, "tp_matmul", 4096, NULL, 5, NULL, 1) == pdPASS)
+        stage.matmul = dual_core_matmul;
+#endif
+    return TP_OK;
+}
+
+void app_main(void) {
+    static uint8_t payload[4 + 4 * MAX_DIM];
+    static float x[MAX_DIM];
+    static uint32_t hashes[256];
+    uart_config_t cfg = {
+        .baud_rate = CONFIG_TINYPIPE_UART_BAUD,
+        .data_bits = UART_DATA_8_BITS,
+        .parity = UART_PARITY_DISABLE,
+        .stop_bits = UART_STOP_BITS_1,
+        .flow_ctrl = UART_HW_FLOWCTRL_DISABLE,
+        .source_clk = UART_SCLK_DEFAULT,
+    };
+    uart_driver_install(LINE, 8192, 8192, 0, NULL, 0);
+    uart_param_config(LINE, &cfg);
+    tp_status booted = boot();
+    if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
+    else ESP_LOGI(TAG, "layers [%d, %d) ready", image.layer_from, image.layer_to);
+    const int dim = image.config.dim;
+    for (;;) {
+        uint8_t head[5];
+        read_exact(head, 5);
+        uint32_t len = (uint32_t)head[1] | (uint32_t)head[2] << 8 | (uint32_t)head[3] << 16 | (uint32_t)head[4] << 24;
+        if (len > sizeof payload) {
+            fail(TP_E_ARG);
+            continue; /* the line is out of step: the wire protocol's resync replaces this loop */
+        }
+        read_exact(payload, len);
+        if (booted != TP_OK) {
+            fail(booted);
+            continue;
+        }
+        if (head[0] == 'E' && len == 4) {
+            uint32_t token;
+            memcpy(&token, payload, 4);
+            tp_status s = tp_stage_embed(&stage, (int)token, x);
+            if (s != TP_OK) fail(s);
+            else answer(0, x, (size_t)dim * 4, NULL, 0);
+        } else if (head[0] == 'F' && len == 4 + (uint32_t)dim * 4) {
+            uint32_t pos;
+            memcpy(&pos, payload, 4);
+            memcpy(x, payload + 4, (size_t)dim * 4);
+            tp_status s = tp_stage_forward(&stage, x, (int)pos, hashes);
+            if (s != TP_OK) fail(s);
+            else answer(0, x, (size_t)dim * 4, hashes, (size_t)(image.layer_to - image.layer_from) * 4);
+        } else if (head[0] == 'C' && len == (uint32_t)dim * 4) {
+            memcpy(x, payload, (size_t)dim * 4);
+            tp_status s = tp_stage_classify(&stage, x, logits);
+            if (s != TP_OK) fail(s);
+            else answer(0, logits, (size_t)(image.vocab_to - image.vocab_from) * 4, NULL, 0);
+        } else {
+            fail(TP_E_ARG);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+#pragma once
+#include <stddef.h>
+int snprintf(char *dst, size_t n, const char *fmt, ...);
