@@ -87,13 +87,15 @@ describe('C boards equal the TS QuantEngine bit for bit', () => {
     }
   });
 
-  it('the optimized kernels equal the ANSI ones at sizes around the group width (31..768)', async () => {
+  it('the optimized kernels equal the ANSI ones (and both run clean under ASan) at row lengths 31, 32, 33, 63, 64, 65, 66, 96, 288, 768', async () => {
     const shapes = [
       { dim: 64, hiddenDim: 65, kind: 'q8' as const, group: 32 }, // short last group of 1
       { dim: 96, hiddenDim: 31, kind: 'q8' as const, group: 32 }, // a single short group
       { dim: 64, hiddenDim: 66, kind: 'q4' as const, group: 32 },
       { dim: 32, hiddenDim: 768, kind: 'q4' as const, group: 32 },
       { dim: 288, hiddenDim: 96, kind: 'q4' as const, group: 33 }, // odd groups start mid-byte
+      { dim: 40, hiddenDim: 33, kind: 'q8' as const, group: 32 },
+      { dim: 32, hiddenDim: 63, kind: 'q8' as const, group: 32 },
     ];
     for (const s of shapes) {
       const ck = synthesize(
@@ -114,6 +116,12 @@ describe('C boards equal the TS QuantEngine bit for bit', () => {
       const b = await runBoards(qm, [1, 1], 1, 12, host.board);
       expectSame(a, b, `${JSON.stringify(s)} ansi vs opt`, expect);
       expectSame(runTs(qm, 12), b, `${JSON.stringify(s)} TS vs C`, expect);
+      expectSame(
+        a,
+        await runBoards(qm, [1, 1], 1, 12, asan.board),
+        `${JSON.stringify(s)} ansi vs asan`,
+        expect,
+      );
     }
   });
 });
