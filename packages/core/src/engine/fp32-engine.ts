@@ -16,6 +16,7 @@ import {
 } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
 import { attention, rope } from './attention.js';
+import { checkStep, checkToken } from './checks.js';
 
 const f = Math.fround;
 const EPS = f(1e-5);
@@ -160,16 +161,8 @@ export class Fp32Engine implements LogitsEngine {
 
   /** Copies the embedding row of `token` into `x` (dim). */
   embed(token: number, x: Float32Array = new Float32Array(this.config.dim)): Float32Array {
-    const { vocabSize, dim } = this.config;
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize) {
-      throw new TinypipeError(
-        'TOKEN_OUT_OF_RANGE',
-        `token ${token} is outside the vocabulary [0, ${vocabSize})`,
-        {
-          details: { token, vocabSize },
-        },
-      );
-    }
+    const { dim } = this.config;
+    checkToken(token, this.config);
     x.set(this.#w.tokenEmbedding.subarray(token * dim, (token + 1) * dim));
     return x;
   }
@@ -177,15 +170,7 @@ export class Fp32Engine implements LogitsEngine {
   /** Runs layers [from, to) on the residual stream `x` (dim) at position `pos`, in place. */
   forwardLayers(x: Float32Array, pos: number, from: number, to: number): void {
     const c = this.config;
-    if (!Number.isInteger(pos) || pos < 0 || pos >= c.seqLen) {
-      throw new TinypipeError(
-        'POSITION_OUT_OF_RANGE',
-        `position ${pos} is outside [0, seq_len = ${c.seqLen})`,
-        {
-          details: { pos, seqLen: c.seqLen },
-        },
-      );
-    }
+    checkStep(x, pos, c);
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > c.nLayers || from > to) {
       throw new TinypipeError(
         'INVALID_ARGUMENT',

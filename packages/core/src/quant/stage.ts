@@ -5,6 +5,7 @@
  */
 import { headSize, kvDim, type ModelConfig } from '../checkpoint/types.js';
 import { attention, rope } from '../engine/attention.js';
+import { checkStep, checkToken } from '../engine/checks.js';
 import { rmsnorm } from '../engine/fp32-engine.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
 import { expf32 } from '../numerics/exp.js';
@@ -126,16 +127,7 @@ export class QuantStage {
   embed(token: number, x: Float32Array = new Float32Array(this.config.dim)): Float32Array {
     if (!this.#embedding)
       throw new TinypipeError('INVALID_ARGUMENT', 'this stage does not hold the embedding');
-    const { vocabSize } = this.config;
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize) {
-      throw new TinypipeError(
-        'TOKEN_OUT_OF_RANGE',
-        `token ${token} is outside the vocabulary [0, ${vocabSize})`,
-        {
-          details: { token, vocabSize },
-        },
-      );
-    }
+    checkToken(token, this.config);
     dequantizeRow(this.#embedding, token, x);
     return x;
   }
@@ -146,15 +138,7 @@ export class QuantStage {
    */
   forward(x: Float32Array, pos: number, hashes?: number[]): void {
     const c = this.config;
-    if (!Number.isInteger(pos) || pos < 0 || pos >= c.seqLen) {
-      throw new TinypipeError(
-        'POSITION_OUT_OF_RANGE',
-        `position ${pos} is outside [0, seq_len = ${c.seqLen})`,
-        {
-          details: { pos, seqLen: c.seqLen },
-        },
-      );
-    }
+    checkStep(x, pos, c);
     if (x.length !== c.dim)
       throw new TinypipeError('INVALID_ARGUMENT', `x has ${x.length} values, dim is ${c.dim}`);
     for (let i = 0; i < this.#layers.length; i++) {
