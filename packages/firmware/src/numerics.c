@@ -59,6 +59,9 @@ float tp_expf(float x) {
 }
 
 float tp_fp16_to_fp32(uint16_t h) {
+    uint32_t e5 = h & 0x7C00u;
+    if (e5 != 0 && e5 != 0x7C00u) /* normal half (the common case): rebias the exponent by 112 */
+        return from_bits(((uint32_t)(h & 0x8000u) << 16) | ((((uint32_t)h & 0x7FFFu) << 13) + 0x38000000u));
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1Fu;
     uint32_t mant = h & 0x3FFu;
