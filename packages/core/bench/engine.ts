@@ -41,7 +41,9 @@ function measure(checkpoint: Checkpoint, steps: number): number {
 }
 
 function runC(binary: string, checkpointPath: string, tokenizer: string, steps: number): number {
-  const r = spawnSync(binary, [checkpointPath, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', ''], {
+  // a prompt longer than `steps` keeps every position forced, so run.c cannot stop early on BOS
+  const prompt = 'Once upon a time there was a little girl. '.repeat(40);
+  const r = spawnSync(binary, [checkpointPath, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', prompt], {
     encoding: 'utf8',
   });
   const m = /achieved tok\/s: ([\d.]+)/.exec(`${r.stdout}${r.stderr}`); // run.c reports on stderr
