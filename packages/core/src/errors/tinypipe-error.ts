@@ -50,7 +50,10 @@ export type ErrorCode =
   | 'IMAGE_SIZE_MISMATCH'
   | 'IMAGE_MISMATCH'
   /** A weight image has a non-zero byte where the format requires zero padding. */
-  | 'IMAGE_BAD_PADDING';
+  | 'IMAGE_BAD_PADDING'
+  // the wire (docs/protocol.md)
+  | 'FRAME_MALFORMED'
+  | 'PAYLOAD_TOO_LARGE';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;
