@@ -9,6 +9,7 @@ export * from './errors/index.js';
 export * from './eval/index.js';
 export * from './generate/index.js';
 export * from './image/index.js';
+export * from './link/index.js';
 export * from './numerics/index.js';
 export * from './quant/index.js';
 export * from './sampler/index.js';

@@ -1,6 +1,6 @@
 /**
- * Test helpers for code built on @tinypipe/core: small deterministic models (no files needed) and a
- * way to assert on error codes.
+ * Test helpers for code built on @tinypipe/core: small deterministic models (no files needed), a way
+ * to assert on error codes, the in-memory transport pair and the Transport contract suite.
  */
 import type { Checkpoint, ModelConfig } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
@@ -47,3 +47,6 @@ export async function errorCodeOf(fn: () => unknown): Promise<string | undefined
   }
   return undefined;
 }
+
+export { createTransportPair } from '../link/memory-transport.js';
+export { type ContractRunner, transportContract } from './transport-contract.js';

@@ -1,0 +1,2 @@
+export { createTransportPair } from './memory-transport.js';
+export type { Link, LinkStats, Transport } from './types.js';
