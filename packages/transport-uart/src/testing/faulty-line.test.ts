@@ -1,0 +1,61 @@
+import { transportContract } from '@tinypipe/core/testing';
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder } from '../codec/streams.js';
+import { encodeFrame, type Frame, FrameType } from '../frame/frame.js';
+import { createFaultyLinePair } from './faulty-line.js';
+
+transportContract(
+  'faulty line with no faults',
+  () => {
+    const { a, b } = createFaultyLinePair();
+    return [a, b];
+  },
+  { describe, it, expect },
+);
+
+describe('createFaultyLinePair', () => {
+  async function pass(faults: Parameters<typeof createFaultyLinePair>[0], frames: number) {
+    const line = createFaultyLinePair(faults);
+    const got: Frame[] = [];
+    const decoder = new FrameDecoder((f) => got.push(f));
+    const writer = line.a.writable.getWriter();
+    const reader = line.b.readable.getReader();
+    const sent = Array.from({ length: frames }, (_, i) => ({
+      type: FrameType.DATA,
+      session: 1,
+      seq: i,
+      ack: 0,
+      sack: 0,
+      payload: new Uint8Array(64).fill(i & 0xff),
+    })) as Frame[];
+    for (const f of sent) await writer.write(encodeFrame(f));
+    await writer.close();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      decoder.push(value);
+    }
+    return { line, got, sent, decoder };
+  }
+
+  it('injects each kind of fault at about the asked rate, deterministically per seed', async () => {
+    const faults = { ber: 1e-3, drop: 0.01, insert: 0.01, garbage: 0.002, seed: 5 };
+    const one = await pass(faults, 300);
+    const two = await pass(faults, 300);
+    expect(one.line.stats).toEqual(two.line.stats);
+    const bytes = one.line.stats.bytes;
+    expect(one.line.stats.dropped / bytes).toBeGreaterThan(0.005);
+    expect(one.line.stats.dropped / bytes).toBeLessThan(0.02);
+    expect(one.line.stats.inserted / bytes).toBeGreaterThan(0.005);
+    expect(one.line.stats.bitsFlipped / (bytes * 8)).toBeGreaterThan(0.0005);
+    expect(one.line.stats.garbageBursts).toBeGreaterThan(0);
+    // the frame layer never delivers a damaged frame, whatever the line did
+    for (const f of one.got) expect(f).toEqual(one.sent[f.seq]);
+    expect(one.got.length).toBeLessThan(300);
+  });
+
+  it('passes everything through unchanged with no faults', async () => {
+    const r = await pass({}, 50);
+    expect(r.got).toEqual(r.sent);
+  });
+});

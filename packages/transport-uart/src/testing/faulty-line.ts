@@ -1,0 +1,104 @@
+/**
+ * A fault-injecting serial line for testing links: two connected transports whose bytes suffer bit
+ * errors, drops, inserted bytes and garbage bursts, from a seeded PRNG (the same seed, the same faults).
+ */
+import type { Transport } from '@tinypipe/core';
+
+export interface LineFaults {
+  /** Probability that each bit is flipped. */
+  ber?: number;
+  /** Probability that each byte is lost. */
+  drop?: number;
+  /** Probability that a random byte is inserted before each byte. */
+  insert?: number;
+  /** Probability, per byte, that a burst of 8–64 random bytes is inserted. */
+  garbage?: number;
+  seed?: number;
+}
+
+export interface LineStats {
+  bytes: number;
+  bitsFlipped: number;
+  dropped: number;
+  inserted: number;
+  garbageBursts: number;
+}
+
+/** xorshift32: deterministic, fast; not for cryptography. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+function faultStream(
+  f: Required<LineFaults>,
+  stats: LineStats,
+  rnd: () => number,
+): TransformStream<Uint8Array, Uint8Array> {
+  const byteFlip = 1 - (1 - f.ber) ** 8; // chance that a byte has at least one flipped bit
+  return new TransformStream<Uint8Array, Uint8Array>(
+    {
+      transform(chunk, controller) {
+        const out: number[] = [];
+        for (const b of chunk) {
+          stats.bytes++;
+          if (f.garbage > 0 && rnd() < f.garbage) {
+            stats.garbageBursts++;
+            const n = 8 + Math.floor(rnd() * 57);
+            for (let i = 0; i < n; i++) out.push(Math.floor(rnd() * 256));
+          }
+          if (f.insert > 0 && rnd() < f.insert) {
+            stats.inserted++;
+            out.push(Math.floor(rnd() * 256));
+          }
+          if (f.drop > 0 && rnd() < f.drop) {
+            stats.dropped++;
+            continue;
+          }
+          let v = b;
+          if (byteFlip > 0 && rnd() < byteFlip) {
+            v ^= 1 << Math.floor(rnd() * 8);
+            stats.bitsFlipped++;
+          }
+          out.push(v);
+        }
+        if (out.length) controller.enqueue(Uint8Array.from(out));
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: 1 << 20 }),
+    new ByteLengthQueuingStrategy({ highWaterMark: 1 << 20 }),
+  );
+}
+
+/** Two transports joined by a faulty line (each direction has its own faults, from one seed). */
+export function createFaultyLinePair(faults: LineFaults = {}): {
+  a: Transport;
+  b: Transport;
+  stats: LineStats;
+} {
+  const f: Required<LineFaults> = { ber: 0, drop: 0, insert: 0, garbage: 0, seed: 1, ...faults };
+  const stats: LineStats = { bytes: 0, bitsFlipped: 0, dropped: 0, inserted: 0, garbageBursts: 0 };
+  const rnd = prng(f.seed);
+  const ab = faultStream(f, stats, rnd);
+  const ba = faultStream(f, stats, rnd);
+  const side = (readable: ReadableStream<Uint8Array>, writable: WritableStream<Uint8Array>): Transport => {
+    let closed = false;
+    return {
+      specificationVersion: 1,
+      readable,
+      writable,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await writable.close().catch(() => {});
+      },
+    };
+  };
+  return { a: side(ba.readable, ab.writable), b: side(ab.readable, ba.writable), stats };
+}
