@@ -4,6 +4,7 @@ export {
   checkpointLayout,
   type TensorName,
   type TensorSpan,
+  V0_WEIGHT_ORDER,
 } from './layout.js';
 export { readCheckpoint } from './read.js';
 export {

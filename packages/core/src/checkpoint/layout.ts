@@ -39,7 +39,8 @@ export interface CheckpointLayout {
   readonly fileBytes: number;
 }
 
-const V0_ORDER: readonly TensorName[] = [
+/** The weights in llama2.c v0 file order (the legacy RoPE tables sit between rmsFinal and wcls on disk). */
+export const V0_WEIGHT_ORDER: readonly (keyof ModelWeights)[] = [
   'tokenEmbedding',
   'rmsAtt',
   'wq',
@@ -51,6 +52,10 @@ const V0_ORDER: readonly TensorName[] = [
   'w2',
   'w3',
   'rmsFinal',
+  'wcls',
+];
+const V0_ORDER: readonly TensorName[] = [
+  ...V0_WEIGHT_ORDER.slice(0, -1),
   'freqCisReal',
   'freqCisImag',
   'wcls',

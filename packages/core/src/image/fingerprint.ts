@@ -12,7 +12,8 @@
  * Values are hashed as raw IEEE binary32 bit patterns (so -0 and 0 differ, as they do on disk).
  */
 import { sha256 } from '@noble/hashes/sha256';
-import type { Checkpoint, ModelWeights } from '../checkpoint/types.js';
+import { V0_WEIGHT_ORDER } from '../checkpoint/layout.js';
+import type { Checkpoint } from '../checkpoint/types.js';
 import { tensorSizes } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
 
@@ -22,22 +23,6 @@ export const FINGERPRINT_MAGIC = 0x70667074;
 export const FINGERPRINT_VERSION = 1;
 /** Length of a model fingerprint in bytes. */
 export const FINGERPRINT_BYTES = 32;
-
-/** The fp32 tensors in the order they are hashed (llama2.c v0 order). */
-const TENSOR_ORDER: readonly (keyof ModelWeights)[] = [
-  'tokenEmbedding',
-  'rmsAtt',
-  'wq',
-  'wk',
-  'wv',
-  'wo',
-  'rmsFfn',
-  'w1',
-  'w2',
-  'w3',
-  'rmsFinal',
-  'wcls',
-];
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -75,7 +60,7 @@ export function modelFingerprint(checkpoint: Pick<Checkpoint, 'config' | 'weight
   hash.update(new Uint8Array(header.buffer));
 
   const swap = LITTLE_ENDIAN_HOST ? undefined : new DataView(new ArrayBuffer(SWAP_CHUNK_FLOATS * 4));
-  for (const name of TENSOR_ORDER) {
+  for (const name of V0_WEIGHT_ORDER) {
     const expected = sizes[name];
     if (expected === 0) continue; // shared classifier
     const t = weights[name];
