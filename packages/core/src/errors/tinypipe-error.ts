@@ -53,7 +53,14 @@ export type ErrorCode =
   | 'IMAGE_BAD_PADDING'
   // the wire (docs/protocol.md)
   | 'FRAME_MALFORMED'
-  | 'PAYLOAD_TOO_LARGE';
+  | 'PAYLOAD_TOO_LARGE'
+  | 'TIMEOUT'
+  | 'LINK_DOWN'
+  | 'PEER_RESET'
+  | 'PROTOCOL_MISMATCH'
+  | 'WRONG_MODEL'
+  | 'REMOTE_ERROR'
+  | 'PORT_DISCONNECTED';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;

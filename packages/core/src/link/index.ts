@@ -1,2 +1,2 @@
-export { createTransportPair } from './memory-transport.js';
+export { createTransportPair, transportFromStreams } from './memory-transport.js';
 export type { Link, LinkStats, Transport } from './types.js';

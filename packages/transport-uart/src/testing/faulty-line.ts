@@ -2,7 +2,7 @@
  * A fault-injecting serial line for testing links: two connected transports whose bytes suffer bit
  * errors, drops, inserted bytes and garbage bursts, from a seeded PRNG (the same seed, the same faults).
  */
-import type { Transport } from '@tinypipe/core';
+import { type Transport, transportFromStreams } from '@tinypipe/core';
 
 export interface LineFaults {
   /** Probability that each bit is flipped. */
@@ -87,18 +87,9 @@ export function createFaultyLinePair(faults: LineFaults = {}): {
   const rnd = prng(f.seed);
   const ab = faultStream(f, stats, rnd);
   const ba = faultStream(f, stats, rnd);
-  const side = (readable: ReadableStream<Uint8Array>, writable: WritableStream<Uint8Array>): Transport => {
-    let closed = false;
-    return {
-      specificationVersion: 1,
-      readable,
-      writable,
-      async close() {
-        if (closed) return;
-        closed = true;
-        await writable.close().catch(() => {});
-      },
-    };
+  return {
+    a: transportFromStreams(ba.readable, ab.writable),
+    b: transportFromStreams(ab.readable, ba.writable),
+    stats,
   };
-  return { a: side(ba.readable, ab.writable), b: side(ab.readable, ba.writable), stats };
 }
