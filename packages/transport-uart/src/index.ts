@@ -23,3 +23,4 @@ export {
   MAX_PAYLOAD,
   PROTOCOL_VERSION,
 } from './frame/frame.js';
+export { ReliableLink, type ReliableLinkOptions } from './link/reliable-link.js';
