@@ -24,3 +24,4 @@ export {
   PROTOCOL_VERSION,
 } from './frame/frame.js';
 export { ReliableLink, type ReliableLinkOptions } from './link/reliable-link.js';
+export { runLinkSoak, type SoakOptions, type SoakReport } from './soak/soak.js';
