@@ -188,6 +188,52 @@ describe('quantized commands', () => {
   });
 });
 
+describe('tinypipe link-soak', () => {
+  it('prints the issue’s counters; a clean line loses nothing', async () => {
+    const r = await runCapture(['link-soak', '--frames', '300', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      frames: 300,
+      delivered: 300,
+      corruptDelivered: 0,
+      duplicatesDelivered: 0,
+      outOfOrder: 0,
+      lost: 0,
+    });
+  });
+  it('a mildly noisy line: still everything, once, in order, with retransmissions', async () => {
+    const r = await runCapture([
+      'link-soak',
+      '--frames',
+      '300',
+      '--ber',
+      '1e-4',
+      '--drop',
+      '0.001',
+      '--insert',
+      '0.001',
+      '--seed',
+      '4',
+      '--json',
+    ]);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({
+      frames: 300,
+      delivered: 300,
+      corruptDelivered: 0,
+      duplicatesDelivered: 0,
+      outOfOrder: 0,
+      lost: 0,
+    });
+    expect(out.retransmits).toBeGreaterThan(0);
+  });
+  it('refuses a probability outside [0, 1)', async () => {
+    const r = await runCapture(['link-soak', '--drop', '1.5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tinypipe: USAGE: --drop 1.5 must be a probability/);
+  });
+});
+
 describe('bad input: one line with the code, exit 2 (usage) or 1 (input), no stack trace', () => {
   const good = readFileSync(join(models, 'stories260K.bin'));
   const truncated = join(tmp, 'truncated.bin');

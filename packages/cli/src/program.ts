@@ -4,6 +4,7 @@ import { registerEval } from './commands/eval.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImage } from './commands/image.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerLinkSoak } from './commands/link-soak.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerSynth } from './commands/synth.js';
 import { registerTokenize } from './commands/tokenize.js';
@@ -33,6 +34,7 @@ export function createProgram(ctx: CliContext): Command {
   registerQuantize(program, ctx);
   registerImage(program, ctx);
   registerEval(program, ctx);
+  registerLinkSoak(program, ctx);
   registerDemo(program, ctx);
 
   const configure = (command: Command): void => {
