@@ -11,7 +11,6 @@ describe('runLinkSoak', () => {
       duplicatesDelivered: 0,
       outOfOrder: 0,
       lost: 0,
-      retransmits: 0,
     });
     expect(r.lineUtilisation).toBeGreaterThan(0.9); // 1152 B payloads: headers, COBS and ACKs cost < 10 %
     expect(r.lineUtilisation).toBeLessThan(1);
