@@ -1,11 +1,12 @@
 /**
  * Writes docs/vectors/protocol.json: COBS cases, frames with their exact wire bytes, and corrupt blocks
  * with the reason a receiver drops them — read by the TS tests (and the firmware's, for the C side).
- * Run: npx tsx scripts/protocol-vectors.ts (the tests recompute every vector, so a stale file fails).
+ * Run: npx tsx scripts/protocol-vectors.ts && npx biome format --write ../../docs/vectors
+ * (the tests recompute every vector, so a stale file fails).
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { crc32c } from '@tinypipe/core';
+import { crc32c, encodeHello, encodeMessage, type HelloInfo, type Message } from '@tinypipe/core';
 import { cobsEncode } from '../src/cobs/cobs.js';
 import { decodeBlock, encodeFrame, type Frame, FrameType, frameBytes } from '../src/frame/frame.js';
 
@@ -85,6 +86,62 @@ const corrupt = [
   },
 ].map((c) => ({ name: c.name, block: hex(c.block), reason: decodeBlock(c.block) as string }));
 
+// §4.1 handshake payloads and §5 messages: one of each kind, with awkward values (negative zero, the
+// largest u16/u32, a 64-bit seed, non-ASCII text)
+const hellos: HelloInfo[] = [
+  {
+    protocol: 1,
+    role: 'host',
+    board: undefined,
+    fingerprint: bytes(32, (i) => 0xa0 + i),
+    layers: undefined,
+    vocab: undefined,
+    maxPayload: 4096,
+    streams: 0,
+    caps: { embedding: false, classifier: false, sampler: false },
+    baud: 2_000_000,
+  },
+  {
+    protocol: 1,
+    role: 'board',
+    board: 2,
+    fingerprint: bytes(32, (i) => 0xa0 + i),
+    layers: [3, 6],
+    vocab: [0, 512],
+    maxPayload: 4096,
+    streams: 4,
+    caps: { embedding: false, classifier: true, sampler: true },
+    baud: 0,
+  },
+];
+const hello = hellos.map((info) => ({
+  info: {
+    ...info,
+    board: info.board ?? null,
+    fingerprint: info.fingerprint ? hex(info.fingerprint) : null,
+    layers: info.layers ?? null,
+    vocab: info.vocab ?? null,
+  },
+  bytes: hex(encodeHello(info)),
+}));
+const messageCases: Message[] = [
+  { kind: 'start', stream: 1, hashes: true, sample: true, temperature: 0.8, topp: 0.9, seed: 0xfedcba9876543210n },
+  { kind: 'token', stream: 0, pos: 65535, token: 31999 },
+  { kind: 'activation', stream: 2, pos: 7, x: Float32Array.of(1, -0, 0.1, -3.5e-40, 65504, -1e30) },
+  { kind: 'logits', stream: 0, pos: 1, vocabFrom: 256, logits: Float32Array.of(-2.25, 10, 0) },
+  { kind: 'hashes', stream: 0, pos: 3, layerFrom: 2, hashes: Uint32Array.of(0x811c9dc5, 0xffffffff) },
+  { kind: 'end', stream: 65535 },
+  { kind: 'error', stream: undefined, code: 12, text: 'TP_E_ARG: token 99999 ≥ vocab 512' },
+];
+const jsonable = (m: Message) =>
+  Object.fromEntries(
+    Object.entries(m).map(([k, v]) => [
+      k,
+      typeof v === 'bigint' ? `0x${v.toString(16)}` : ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
+    ]),
+  );
+const messages = messageCases.map((m) => ({ message: jsonable(m), bytes: hex(encodeMessage(m)) }));
+
 const out = {
   spec: 'docs/protocol.md',
   version: 1,
@@ -92,9 +149,13 @@ const out = {
   cobs,
   frames: frameVectors,
   corrupt,
+  hello,
+  messages,
 };
 writeFileSync(
   fileURLToPath(new URL('../../../docs/vectors/protocol.json', import.meta.url)),
   `${JSON.stringify(out, null, 1)}\n`,
 );
-console.log(`wrote ${cobs.length} COBS, ${frameVectors.length} frame and ${corrupt.length} corrupt vectors`);
+console.log(
+  `wrote ${cobs.length} COBS, ${frameVectors.length} frame, ${corrupt.length} corrupt, ${hello.length} HELLO and ${messages.length} message vectors`,
+);

@@ -60,7 +60,9 @@ export type ErrorCode =
   | 'PROTOCOL_MISMATCH'
   | 'WRONG_MODEL'
   | 'REMOTE_ERROR'
-  | 'PORT_DISCONNECTED';
+  | 'PORT_DISCONNECTED'
+  /** A link message (docs/protocol.md §5) or handshake payload that does not parse. */
+  | 'MESSAGE_MALFORMED';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;

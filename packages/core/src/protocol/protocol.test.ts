@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TinypipeError } from '../errors/index.js';
+import { checkHello, decodeHello, encodeHello, HELLO_BYTES, type HelloInfo } from './hello.js';
+import { decodeMessage, encodeMessage, type Message } from './messages.js';
+
+const vectors = JSON.parse(
+  readFileSync(new URL('../../../../docs/vectors/protocol.json', import.meta.url), 'utf8'),
+) as {
+  hello: { info: Record<string, unknown>; bytes: string }[];
+  messages: { message: Record<string, unknown>; bytes: string }[];
+};
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+const board: HelloInfo = {
+  protocol: 1,
+  role: 'board',
+  board: 1,
+  fingerprint: Uint8Array.from({ length: 32 }, (_, i) => i + 1),
+  layers: [3, 6],
+  vocab: [0, 32000],
+  maxPayload: 4096,
+  streams: 4,
+  caps: { embedding: false, classifier: true, sampler: true },
+  baud: 0,
+};
+const host: HelloInfo = {
+  protocol: 1,
+  role: 'host',
+  board: 1,
+  fingerprint: board.fingerprint,
+  layers: [3, 6],
+  vocab: [0, 32000],
+  maxPayload: 4096,
+  streams: 0,
+  caps: { embedding: false, classifier: false, sampler: false },
+  baud: 0,
+};
+
+describe('HELLO payload (§4.1)', () => {
+  it('round-trips, with "any" and "none" as the documented sentinels', () => {
+    const bytes = encodeHello(board);
+    expect(bytes.length).toBe(HELLO_BYTES);
+    expect(decodeHello(bytes)).toEqual(board);
+    const any = encodeHello({
+      ...host,
+      board: undefined,
+      fingerprint: undefined,
+      layers: undefined,
+      vocab: undefined,
+    });
+    expect(hex(any.subarray(2, 4))).toBe('ffff');
+    expect(hex(any.subarray(4, 36))).toBe('00'.repeat(32));
+    expect(hex(any.subarray(36, 48))).toBe('ffffffffffffffffffffffff');
+    expect(decodeHello(any)).toMatchObject({ board: undefined, fingerprint: undefined, layers: undefined });
+  });
+
+  it('matches the byte-level vectors shared with the C firmware', () => {
+    expect(vectors.hello.length).toBeGreaterThanOrEqual(2);
+    for (const v of vectors.hello) {
+      const info = decodeHello(Buffer.from(v.bytes, 'hex'));
+      expect(hex(encodeHello(info))).toBe(v.bytes);
+      expect(info.role).toBe(v.info.role);
+    }
+  });
+
+  it('refuses a payload of another size or role with MESSAGE_MALFORMED', () => {
+    expect(() => decodeHello(new Uint8Array(59))).toThrow(/60 bytes/);
+    const bad = encodeHello(board);
+    bad[1] = 7;
+    expect(() => decodeHello(bad)).toThrow(expect.objectContaining({ code: 'MESSAGE_MALFORMED' }));
+  });
+
+  it('accepts the expected board and says what differs otherwise', () => {
+    expect(checkHello(host, board)).toBeUndefined();
+    expect(
+      checkHello(
+        { ...host, fingerprint: undefined, layers: undefined, vocab: undefined, board: undefined },
+        board,
+      ),
+    ).toBeUndefined();
+    const wrongModel = checkHello({ ...host, fingerprint: new Uint8Array(32).fill(0xab) }, board);
+    expect(wrongModel?.code).toBe('WRONG_MODEL');
+    expect(wrongModel?.message).toContain('abababab');
+    expect(wrongModel?.message).toContain('01020304');
+    const wrongLayers = checkHello({ ...host, layers: [0, 3] }, board);
+    expect(wrongLayers?.code).toBe('WRONG_MODEL');
+    expect(wrongLayers?.message).toContain('layers [0, 3) expected, the board holds [3, 6)');
+    expect(checkHello({ ...host, vocab: [0, 0] }, board)?.message).toContain('classifier rows');
+    expect(checkHello(host, { ...board, fingerprint: undefined })?.message).toContain('holds none');
+    const proto = checkHello({ ...host, protocol: 2 }, board);
+    expect(proto?.code).toBe('PROTOCOL_MISMATCH');
+    expect(proto?.details).toEqual({ expected: 2, actual: 1 });
+  });
+});
+
+const f32 = fc.float({ noNaN: true }).map(Math.fround);
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const message: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({
+    kind: fc.constant('start' as const),
+    stream: u16,
+    hashes: fc.boolean(),
+    sample: fc.boolean(),
+    temperature: f32,
+    topp: f32,
+    seed: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+  }),
+  fc.record({ kind: fc.constant('token' as const), stream: u16, pos: u16, token: u32 }),
+  fc.record({
+    kind: fc.constant('activation' as const),
+    stream: u16,
+    pos: u16,
+    x: fc.array(f32, { maxLength: 300 }).map((a) => Float32Array.from(a)),
+  }),
+  fc.record({
+    kind: fc.constant('logits' as const),
+    stream: u16,
+    pos: u16,
+    vocabFrom: u32,
+    logits: fc.array(f32, { maxLength: 100 }).map((a) => Float32Array.from(a)),
+  }),
+  fc.record({
+    kind: fc.constant('hashes' as const),
+    stream: u16,
+    pos: u16,
+    layerFrom: u16,
+    hashes: fc.array(u32, { maxLength: 12 }).map((a) => Uint32Array.from(a)),
+  }),
+  fc.record({ kind: fc.constant('end' as const), stream: u16 }),
+  fc.record({
+    kind: fc.constant('error' as const),
+    stream: fc.option(fc.integer({ min: 0, max: 0xfffe }), { nil: undefined }),
+    code: u16,
+    text: fc.string(),
+  }),
+);
+
+describe('messages (§5)', () => {
+  it('decode(encode(m)) == m for every kind', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        expect(decodeMessage(encodeMessage(m))).toEqual(m);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('matches the byte-level vectors shared with the C firmware', () => {
+    expect(vectors.messages.length).toBeGreaterThanOrEqual(7);
+    for (const v of vectors.messages) {
+      const m = decodeMessage(Buffer.from(v.bytes, 'hex'));
+      expect(m.kind).toBe(v.message.kind);
+      expect(hex(encodeMessage(m))).toBe(v.bytes);
+    }
+  });
+
+  it('arbitrary bytes decode to a message or MESSAGE_MALFORMED, never another failure', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          const m = decodeMessage(bytes);
+          // integer-only messages are canonical (floats may hold NaN payloads, text may be invalid UTF-8)
+          if (m.kind === 'token' || m.kind === 'hashes' || m.kind === 'end')
+            expect(hex(encodeMessage(m))).toBe(hex(bytes));
+        } catch (e) {
+          expect(TinypipeError.hasCode(e, 'MESSAGE_MALFORMED')).toBe(true);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('says which message is malformed and how', () => {
+    expect(() => decodeMessage(Uint8Array.of(2, 0, 0, 1))).toThrow('TOKEN is 9 bytes, got 4');
+    expect(() => decodeMessage(Uint8Array.of(3, 0, 0, 0, 0, 1, 2))).toThrow(/whole 4-byte values/);
+    expect(() => decodeMessage(Uint8Array.of(99, 0, 0))).toThrow('unknown kind 99');
+    expect(() => encodeMessage({ kind: 'token', stream: 70000, pos: 0, token: 1 })).toThrow(/not a u16/);
+  });
+});
