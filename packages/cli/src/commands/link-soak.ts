@@ -13,6 +13,7 @@ interface SoakFlags {
   garbage: number;
   seed: number;
   retries: number;
+  baud?: number;
   json?: boolean;
 }
 
@@ -43,9 +44,16 @@ export function registerLinkSoak(program: Command, ctx: CliContext): void {
       0,
     )
     .option('--seed <n>', 'fault PRNG seed', uintFlag('--seed'), 1)
-    .option('--retries <n>', 'retransmissions of one frame before LINK_DOWN', uintFlag('--retries'), 12)
+    .option(
+      '--retries <n>',
+      'retransmissions of one frame before LINK_DOWN (high: the soak measures integrity; 1% byte loss damages most frames)',
+      uintFlag('--retries'),
+      100,
+    )
+    .option('--baud <rate>', 'pace the line at this rate, 10 bits per byte, and report throughput', uintFlag('--baud'))
     .option('--json', 'print JSON')
     .action(async (flags: SoakFlags) => {
+      if (flags.baud === 0) throw usageError('--baud must be a positive line rate, e.g. 921600');
       const r = await runLinkSoak({
         frames: flags.frames,
         payload: flags.payload,
@@ -54,6 +62,7 @@ export function registerLinkSoak(program: Command, ctx: CliContext): void {
         insert: flags.insert,
         garbage: flags.garbage,
         seed: flags.seed,
+        ...(flags.baud !== undefined ? { baud: flags.baud } : {}),
         link: { maxRetries: flags.retries },
       });
       const report = {
@@ -66,6 +75,8 @@ export function registerLinkSoak(program: Command, ctx: CliContext): void {
         retransmits: r.retransmits,
         crcFailures: r.crcFailures,
         lineUtilisation: r.lineUtilisation,
+        payloadBytesPerSecond: Math.round(r.payloadBytesPerSecond),
+        elapsedMs: Math.round(r.elapsedMs),
       };
       if (flags.json) printJson(ctx, report);
       else {

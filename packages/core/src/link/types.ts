@@ -1,3 +1,5 @@
+import type { HelloInfo } from '../protocol/hello.js';
+
 /**
  * The two contracts third parties implement to bring their own way to reach a board (TCP, BLE, USB CDC…),
  * versioned like provider specs so both sides can evolve (docs/protocol.md).
@@ -12,6 +14,13 @@ export interface Transport {
   readonly writable: WritableStream<Uint8Array>;
   /** Closes both directions; idempotent. */
   close(): Promise<void>;
+  /** The line rate in baud, for transports that have one (a UART); undefined otherwise. */
+  readonly baudRate?: number | undefined;
+  /**
+   * Changes the line rate (docs/protocol.md §4.3). Only transports that can do so implement it; a link
+   * proposes a baud switch only when it is there.
+   */
+  setBaudRate?(baud: number): Promise<void>;
 }
 
 /** Counters every link keeps. */
@@ -32,6 +41,8 @@ export interface LinkStats {
 /** A message-level, reliable, ordered connection (no loss, no duplicates, no corruption). */
 export interface Link {
   readonly specificationVersion: 1;
+  /** What the other end said about itself in the handshake (docs/protocol.md §4.1), once it is done. */
+  readonly peer?: HelloInfo | undefined;
   /** Resolves once the peer acknowledged the message; rejects with LINK_DOWN / PAYLOAD_TOO_LARGE. */
   send(message: Uint8Array): Promise<void>;
   /** Messages from the peer, in order, each exactly once. */

@@ -40,10 +40,21 @@ export class FrameDecoder {
   #length = 0;
   #overflow = false;
   readonly #onFrame: (frame: Frame) => void;
+  readonly #onDrop: ((reason: DropReason) => void) | undefined;
 
-  constructor(onFrame: (frame: Frame) => void, stats: DecoderStats = newDecoderStats()) {
+  constructor(
+    onFrame: (frame: Frame) => void,
+    stats: DecoderStats = newDecoderStats(),
+    onDrop?: (reason: DropReason) => void,
+  ) {
     this.#onFrame = onFrame;
+    this.#onDrop = onDrop;
     this.stats = stats;
+  }
+
+  #drop(reason: DropReason): void {
+    this.stats.dropped[reason]++;
+    this.#onDrop?.(reason);
   }
 
   push(bytes: Uint8Array): void {
@@ -56,10 +67,10 @@ export class FrameDecoder {
         continue;
       }
       // a delimiter: whatever was collected is one block
-      if (this.#overflow) this.stats.dropped.oversize++;
+      if (this.#overflow) this.#drop('oversize');
       else if (this.#length > 0) {
         const result = decodeBlock(this.#buffer.subarray(0, this.#length));
-        if (typeof result === 'string') this.stats.dropped[result]++;
+        if (typeof result === 'string') this.#drop(result);
         else {
           this.stats.framesIn++;
           this.#onFrame(result);

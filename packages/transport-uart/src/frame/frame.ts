@@ -13,10 +13,10 @@
  *   …   u32  crc32c    of header ‖ payload
  *   (all little-endian)
  */
-import { crc32c, TinypipeError } from '@tinypipe/core';
+import { crc32c, PROTOCOL_VERSION, TinypipeError } from '@tinypipe/core';
 import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from '../cobs/cobs.js';
 
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION };
 export const HEADER_BYTES = 12;
 export const CRC_BYTES = 4;
 /** Largest payload: a 768-dim activation (3 KiB) plus its routing header fits with room to spare. */

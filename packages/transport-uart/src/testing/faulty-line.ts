@@ -1,6 +1,9 @@
 /**
  * A fault-injecting serial line for testing links: two connected transports whose bytes suffer bit
  * errors, drops, inserted bytes and garbage bursts, from a seeded PRNG (the same seed, the same faults).
+ * With `baud`, each end has a line rate it can change (`setBaudRate`): bytes cross intact only when both
+ * ends use the same rate — otherwise they arrive as noise, as on a real UART — and with `pace` they take
+ * 10 bits per byte of line time, so throughput figures mean what they would on a wire.
  */
 import { type Transport, transportFromStreams } from '@tinypipe/core';
 
@@ -14,6 +17,10 @@ export interface LineFaults {
   /** Probability, per byte, that a burst of 8–64 random bytes is inserted. */
   garbage?: number;
   seed?: number;
+  /** Initial line rate of both ends (baud). Without it the ends have no rate and no `setBaudRate`. */
+  baud?: number;
+  /** Deliver bytes no faster than the line rate, 10 bits per byte (8N1). Needs `baud`. */
+  pace?: boolean;
 }
 
 export interface LineStats {
@@ -40,16 +47,38 @@ function prng(seed: number): () => number {
   };
 }
 
+interface End {
+  baud: number | undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 function faultStream(
-  f: Required<LineFaults>,
+  f: Required<Omit<LineFaults, 'baud'>>,
   stats: LineStats,
   rnd: () => number,
+  from: End,
+  to: End,
 ): TransformStream<Uint8Array, Uint8Array> {
   const byteFlip = 1 - (1 - f.ber) ** 8; // chance that a byte has at least one flipped bit
+  let lineFreeAt = 0; // when the transmitter finishes the bytes already on the wire (pacing)
   return new TransformStream<Uint8Array, Uint8Array>(
     {
-      transform(chunk, controller) {
+      async transform(chunk, controller) {
+        if (f.pace && from.baud) {
+          const now = performance.now();
+          lineFreeAt = Math.max(now, lineFreeAt) + (chunk.length * 10 * 1000) / from.baud;
+          if (lineFreeAt - now >= 1) await sleep(lineFreeAt - now);
+        }
         const out: number[] = [];
+        if (from.baud !== to.baud) {
+          // a receiver at another rate samples noise: fewer or more bytes, none of them meaningful
+          const n = Math.max(1, Math.round((chunk.length * (to.baud ?? 1)) / (from.baud ?? 1)));
+          for (let i = 0; i < n; i++) out.push(Math.floor(rnd() * 256));
+          stats.bytes += chunk.length;
+          controller.enqueue(Uint8Array.from(out));
+          return;
+        }
         for (const b of chunk) {
           stats.bytes++;
           if (f.garbage > 0 && rnd() < f.garbage) {
@@ -86,14 +115,32 @@ export function createFaultyLinePair(faults: LineFaults = {}): {
   b: Transport;
   stats: LineStats;
 } {
-  const f: Required<LineFaults> = { ber: 0, drop: 0, insert: 0, garbage: 0, seed: 1, ...faults };
+  const { baud, ...rest } = faults;
+  const f = { ber: 0, drop: 0, insert: 0, garbage: 0, seed: 1, pace: false, ...rest };
   const stats: LineStats = { bytes: 0, bitsFlipped: 0, dropped: 0, inserted: 0, garbageBursts: 0 };
   const rnd = prng(f.seed);
-  const ab = faultStream(f, stats, rnd);
-  const ba = faultStream(f, stats, rnd);
+  const endA: End = { baud };
+  const endB: End = { baud };
+  const ab = faultStream(f, stats, rnd, endA, endB);
+  const ba = faultStream(f, stats, rnd, endB, endA);
+  const withRate = (t: Transport, end: End): Transport =>
+    baud === undefined
+      ? t
+      : {
+          specificationVersion: 1,
+          readable: t.readable,
+          writable: t.writable,
+          close: () => t.close(),
+          get baudRate() {
+            return end.baud;
+          },
+          async setBaudRate(rate: number) {
+            end.baud = rate;
+          },
+        };
   return {
-    a: transportFromStreams(ba.readable, ab.writable),
-    b: transportFromStreams(ab.readable, ba.writable),
+    a: withRate(transportFromStreams(ba.readable, ab.writable), endA),
+    b: withRate(transportFromStreams(ab.readable, ba.writable), endB),
     stats,
   };
 }

@@ -1,0 +1,302 @@
+import {
+  crc32c,
+  createTransportPair,
+  encodeHello,
+  type HelloInfo,
+  type TinypipeError,
+  type Transport,
+} from '@tinypipe/core';
+import { errorCodeOf } from '@tinypipe/core/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cobsEncode } from '../cobs/cobs.js';
+import { FrameDecoder } from '../codec/streams.js';
+import { encodeFrame, type Frame, FrameType, frameBytes } from '../frame/frame.js';
+import { createFaultyLinePair } from '../testing/faulty-line.js';
+import { ReliableLink } from './reliable-link.js';
+
+const fingerprint = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
+const board: HelloInfo = {
+  protocol: 1,
+  role: 'board',
+  board: 0,
+  fingerprint,
+  layers: [0, 5],
+  vocab: [0, 512],
+  maxPayload: 4096,
+  streams: 2,
+  caps: { embedding: true, classifier: true, sampler: true },
+  baud: 0,
+};
+
+/** A scripted peer: answers every frame it decodes with what `answer` returns (raw frames). */
+function scriptedPeer(
+  t: Transport,
+  answer: (f: Frame) => Uint8Array[],
+): { frames: Frame[]; send: (bytes: Uint8Array) => Promise<void> } {
+  const seen: Frame[] = [];
+  const writer = t.writable.getWriter();
+  const decoder = new FrameDecoder((f) => {
+    seen.push(f);
+    for (const bytes of answer(f)) void writer.write(bytes).catch(() => {});
+  });
+  void (async () => {
+    const reader = t.readable.getReader();
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done || !value) return;
+      decoder.push(value);
+    }
+  })();
+  return { frames: seen, send: (bytes) => writer.write(bytes) };
+}
+
+const helloAck = (status: number, info: HelloInfo, session = 0x5151): Uint8Array => {
+  const payload = new Uint8Array(61);
+  payload[0] = status;
+  payload.set(encodeHello(info), 1);
+  return encodeFrame({ type: FrameType.HELLO_ACK, session, seq: 0, ack: 0, sack: 0, payload });
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('handshake (docs/protocol.md §4.1)', () => {
+  it('connects a host to the board it expects; both see each other; messages flow', async () => {
+    const [th, tb] = createTransportPair();
+    const [host, boardLink] = await Promise.all([
+      ReliableLink.connect(th, { expect: { fingerprint, layers: [0, 5], board: 0 } }),
+      ReliableLink.accept(tb, board),
+    ]);
+    expect(host.peer).toEqual(board);
+    expect(boardLink.peer?.role).toBe('host');
+    expect(boardLink.peer?.fingerprint).toEqual(fingerprint);
+    const reader = boardLink.messages.getReader();
+    await host.send(Uint8Array.of(1, 2, 3));
+    expect(Array.from((await reader.read()).value!)).toEqual([1, 2, 3]);
+    reader.releaseLock();
+    await host.close();
+    await boardLink.close();
+  });
+
+  it('refuses a board with another model on both ends, saying what each holds', async () => {
+    const [th, tb] = createTransportPair();
+    const refusals: TinypipeError[] = [];
+    void ReliableLink.accept(tb, board, { onRefused: (e) => refusals.push(e) }).catch(() => {});
+    const wrong = new Uint8Array(32).fill(0xee);
+    const error = await ReliableLink.connect(th, { expect: { fingerprint: wrong } }).catch((e) => e);
+    expect(error.code).toBe('WRONG_MODEL');
+    expect(error.message).toContain('eeeeeeee');
+    expect(error.message).toContain('40414243');
+    expect(refusals[0]?.code).toBe('WRONG_MODEL');
+    await tb.close();
+  });
+
+  it('refuses the wrong layer range, and the wrong board index', async () => {
+    for (const expect_ of [{ layers: [5, 8] as const }, { board: 3 }]) {
+      const [th, tb] = createTransportPair();
+      void ReliableLink.accept(tb, board).catch(() => {});
+      expect(await errorCodeOf(() => ReliableLink.connect(th, { expect: expect_ }))).toBe('WRONG_MODEL');
+      await tb.close();
+    }
+  });
+
+  it('the host refuses a board that accepts what it should not (it checks the HELLO_ACK itself)', async () => {
+    const [th, tb] = createTransportPair();
+    scriptedPeer(tb, (f) => (f.type === FrameType.HELLO ? [helloAck(0, { ...board, layers: [1, 2] })] : []));
+    const e = await ReliableLink.connect(th, { expect: { layers: [0, 5] } }).catch((x) => x);
+    expect(e.code).toBe('WRONG_MODEL');
+    expect(e.message).toContain('the board holds [1, 2)');
+  });
+
+  it('a board of another protocol version: PROTOCOL_MISMATCH at the host, status 1 at the board', async () => {
+    // (a) the board's HELLO_ACK says protocol 2
+    const [th, tb] = createTransportPair();
+    scriptedPeer(tb, (f) => (f.type === FrameType.HELLO ? [helloAck(1, { ...board, protocol: 2 })] : []));
+    const e = await ReliableLink.connect(th).catch((x) => x);
+    expect(e.code).toBe('PROTOCOL_MISMATCH');
+    expect(e.details).toEqual({ expected: 1, actual: 2 });
+
+    // (b) the board answers in frame version 2
+    const [th2, tb2] = createTransportPair();
+    scriptedPeer(tb2, (f) => {
+      if (f.type !== FrameType.HELLO) return [];
+      const body = frameBytes({
+        type: FrameType.HELLO_ACK,
+        session: 9,
+        seq: 0,
+        ack: 0,
+        sack: 0,
+        payload: new Uint8Array(61),
+      });
+      body[0] = 2;
+      new DataView(body.buffer).setUint32(body.length - 4, crc32c(body.subarray(0, body.length - 4)), true);
+      return [Uint8Array.of(0, ...cobsEncode(body), 0)];
+    });
+    expect(await errorCodeOf(() => ReliableLink.connect(th2))).toBe('PROTOCOL_MISMATCH');
+
+    // (c) a host of protocol 2 reaches a TS board: the board answers status 1 and reports the refusal
+    const [th3, tb3] = createTransportPair();
+    const refusals: TinypipeError[] = [];
+    void ReliableLink.accept(tb3, board, { onRefused: (x) => refusals.push(x) }).catch(() => {});
+    const hello = encodeHello({
+      ...board,
+      role: 'host',
+      protocol: 2,
+      fingerprint: undefined,
+      layers: undefined,
+      vocab: undefined,
+      board: undefined,
+    });
+    const answers: Frame[] = [];
+    const peer = scriptedPeer(th3, () => []);
+    await peer.send(
+      encodeFrame({ type: FrameType.HELLO, session: 1, seq: 0, ack: 0, sack: 0, payload: hello }),
+    );
+    await vi.waitFor(() => expect(peer.frames.length).toBe(1));
+    answers.push(...peer.frames);
+    expect(answers[0]!.type).toBe(FrameType.HELLO_ACK);
+    expect(answers[0]!.payload[0]).toBe(1);
+    expect(refusals[0]?.code).toBe('PROTOCOL_MISMATCH');
+    await Promise.all([th3.close(), tb3.close()]);
+  });
+
+  it('gives up with TIMEOUT when nothing answers HELLO, after resending it', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
+    const [th, tb] = createTransportPair();
+    const peer = scriptedPeer(tb, () => []);
+    const connecting = ReliableLink.connect(th, { handshakeTimeoutMs: 1000, helloIntervalMs: 100 }).catch(
+      (e) => e,
+    );
+    await vi.advanceTimersByTimeAsync(1100);
+    const e = await connecting;
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.message).toContain('no answer to HELLO within 1000 ms');
+    expect(peer.frames.filter((f) => f.type === FrameType.HELLO).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('survives lost HELLOs and HELLO_ACKs on a noisy line', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
+    const line = createFaultyLinePair({ ber: 2e-3, seed: 3 }); // ≈ 40 % of 70-byte frames damaged
+    const both = Promise.all([
+      ReliableLink.connect(line.a, { handshakeTimeoutMs: 5000 }),
+      ReliableLink.accept(line.b, board),
+    ]);
+    await vi.advanceTimersByTimeAsync(5000);
+    const [host, b] = await both;
+    expect(host.peer?.fingerprint).toEqual(fingerprint);
+    await host.close();
+    await b.close();
+  });
+});
+
+describe('heartbeat (§4.2) and peer reset', () => {
+  it('keeps an idle link alive with PING/PONG, and reports TIMEOUT when the board falls silent', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
+    const [th, tb] = createTransportPair();
+    let silent = false;
+    const peer = scriptedPeer(tb, (f) => {
+      if (f.type === FrameType.HELLO) return [helloAck(0, board)];
+      if (f.type === FrameType.PING && !silent)
+        return [
+          encodeFrame({
+            type: FrameType.PONG,
+            session: 0x5151,
+            seq: 0,
+            ack: 0,
+            sack: 0,
+            payload: new Uint8Array(0),
+          }),
+        ];
+      return [];
+    });
+    const connecting = ReliableLink.connect(th, { heartbeatMs: 500, timeoutMs: 2000 });
+    await vi.advanceTimersByTimeAsync(10);
+    const host = await connecting;
+    const failed = host.messages
+      .getReader()
+      .read()
+      .catch((e) => e);
+    await vi.advanceTimersByTimeAsync(5000);
+    const pings = peer.frames.filter((f) => f.type === FrameType.PING).length;
+    expect(pings).toBeGreaterThanOrEqual(9); // one per 500 ms of silence
+    silent = true;
+    await vi.advanceTimersByTimeAsync(2600);
+    const e = await failed;
+    expect(e.code).toBe('TIMEOUT');
+    expect(await errorCodeOf(() => host.send(Uint8Array.of(1)))).toBe('TIMEOUT');
+  });
+
+  it('a board that reboots (new session) fails the host link with PEER_RESET', async () => {
+    const [th, tb] = createTransportPair();
+    let reply: Uint8Array[] = [];
+    scriptedPeer(tb, (f) => (f.type === FrameType.HELLO ? [helloAck(0, board, 0x1111)] : reply));
+    const host = await ReliableLink.connect(th);
+    reply = [
+      encodeFrame({
+        type: FrameType.PONG,
+        session: 0x2222,
+        seq: 0,
+        ack: 0,
+        sack: 0,
+        payload: new Uint8Array(0),
+      }),
+    ];
+    const sending = host.send(Uint8Array.of(7)).catch((e) => e); // provokes an answer from the "rebooted" board
+    expect((await sending).code).toBe('PEER_RESET');
+    expect((await sending).message).toContain('4369 → 8738');
+  });
+});
+
+describe('baud switch (§4.3)', () => {
+  it('switches both ends when the board accepts the rate', async () => {
+    const line = createFaultyLinePair({ baud: 115200 });
+    const [host, b] = await Promise.all([
+      ReliableLink.connect(line.a, { baud: 921600 }),
+      ReliableLink.accept(line.b, board, { acceptBaud: (r) => r }),
+    ]);
+    expect(line.a.baudRate).toBe(921600);
+    expect(line.b.baudRate).toBe(921600);
+    const reader = b.messages.getReader();
+    await host.send(Uint8Array.of(42));
+    expect(Array.from((await reader.read()).value!)).toEqual([42]);
+    reader.releaseLock();
+    await host.close();
+    await b.close();
+  });
+
+  it('keeps the rate when the board declines', async () => {
+    const line = createFaultyLinePair({ baud: 115200 });
+    const [host, b] = await Promise.all([
+      ReliableLink.connect(line.a, { baud: 921600 }),
+      ReliableLink.accept(line.b, board),
+    ]);
+    expect(line.a.baudRate).toBe(115200);
+    await host.close();
+    await b.close();
+  });
+
+  it('falls back to the old rate when the new one does not work (no PONG in time)', async () => {
+    const line = createFaultyLinePair({ baud: 115200 });
+    // the board says yes but its UART cannot do the rate: it stays at 115200
+    const b = ReliableLink.accept(
+      { ...line.b, setBaudRate: async () => {}, baudRate: 115200 } as Transport,
+      board,
+      { acceptBaud: (r) => r },
+    );
+    const host = await ReliableLink.connect(line.a, { baud: 921600, baudProbeMs: 100 });
+    expect(line.a.baudRate).toBe(115200);
+    const reader = (await b).messages.getReader();
+    await host.send(Uint8Array.of(5));
+    expect(Array.from((await reader.read()).value!)).toEqual([5]);
+    reader.releaseLock();
+    await host.close();
+    await (await b).close();
+  });
+});
