@@ -234,6 +234,19 @@ describe('tinypipe link-soak', () => {
   });
 });
 
+describe('tinypipe ports', () => {
+  it('lists serial ports as JSON, each with a path and the ESP32-S3 mark', async () => {
+    const r = await runCapture(['ports', '--json']);
+    expect(r.code).toBe(0);
+    const ports = JSON.parse(r.stdout) as { path: string; likelyEsp32s3: boolean }[];
+    expect(Array.isArray(ports)).toBe(true);
+    for (const p of ports) {
+      expect(p.path).toMatch(/^\/dev\//);
+      expect(typeof p.likelyEsp32s3).toBe('boolean');
+    }
+  });
+});
+
 describe('bad input: one line with the code, exit 2 (usage) or 1 (input), no stack trace', () => {
   const good = readFileSync(join(models, 'stories260K.bin'));
   const truncated = join(tmp, 'truncated.bin');

@@ -5,6 +5,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerImage } from './commands/image.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLinkSoak } from './commands/link-soak.js';
+import { registerPorts } from './commands/ports.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerSynth } from './commands/synth.js';
 import { registerTokenize } from './commands/tokenize.js';
@@ -35,6 +36,7 @@ export function createProgram(ctx: CliContext): Command {
   registerImage(program, ctx);
   registerEval(program, ctx);
   registerLinkSoak(program, ctx);
+  registerPorts(program, ctx);
   registerDemo(program, ctx);
 
   const configure = (command: Command): void => {

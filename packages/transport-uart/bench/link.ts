@@ -31,4 +31,5 @@ console.log(
     `duplicates ${r.duplicatesDelivered}, out of order ${r.outOfOrder}, lost ${r.lost}, ` +
     `retransmits ${r.retransmits}, CRC failures ${r.crcFailures}, ${(r.elapsedMs / 1000).toFixed(1)} s`,
 );
-if (r.delivered !== frames || r.corruptDelivered || r.duplicatesDelivered || r.outOfOrder) process.exitCode = 1;
+if (r.delivered !== frames || r.corruptDelivered || r.duplicatesDelivered || r.outOfOrder)
+  process.exitCode = 1;

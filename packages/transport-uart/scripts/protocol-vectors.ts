@@ -125,7 +125,15 @@ const hello = hellos.map((info) => ({
   bytes: hex(encodeHello(info)),
 }));
 const messageCases: Message[] = [
-  { kind: 'start', stream: 1, hashes: true, sample: true, temperature: 0.8, topp: 0.9, seed: 0xfedcba9876543210n },
+  {
+    kind: 'start',
+    stream: 1,
+    hashes: true,
+    sample: true,
+    temperature: 0.8,
+    topp: 0.9,
+    seed: 0xfedcba9876543210n,
+  },
   { kind: 'token', stream: 0, pos: 65535, token: 31999 },
   { kind: 'activation', stream: 2, pos: 7, x: Float32Array.of(1, -0, 0.1, -3.5e-40, 65504, -1e30) },
   { kind: 'logits', stream: 0, pos: 1, vocabFrom: 256, logits: Float32Array.of(-2.25, 10, 0) },
@@ -137,7 +145,11 @@ const jsonable = (m: Message) =>
   Object.fromEntries(
     Object.entries(m).map(([k, v]) => [
       k,
-      typeof v === 'bigint' ? `0x${v.toString(16)}` : ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
+      typeof v === 'bigint'
+        ? `0x${v.toString(16)}`
+        : ArrayBuffer.isView(v)
+          ? Array.from(v as Float32Array)
+          : v,
     ]),
   );
 const messages = messageCases.map((m) => ({ message: jsonable(m), bytes: hex(encodeMessage(m)) }));

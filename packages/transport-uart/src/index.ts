@@ -1,6 +1,7 @@
 /**
- * @tinypipe/transport-uart — the @tinypipe wire protocol (docs/protocol.md). This version: the frame
- * layer (COBS + CRC-32C) as web streams. The reliable link, the handshake and the serial adapters come next.
+ * @tinypipe/transport-uart — the @tinypipe wire protocol (docs/protocol.md): frames (COBS + CRC-32C) as
+ * web streams and `ReliableLink`, the reliable `Link` over any `Transport`. Serial adapters live in the
+ * `./node` (serialport) and `./web` (Web Serial) entries; test doubles in `./testing`.
  */
 export { cobsDecode, cobsEncode, cobsMaxEncodedLength } from './cobs/cobs.js';
 export {
@@ -23,5 +24,10 @@ export {
   MAX_PAYLOAD,
   PROTOCOL_VERSION,
 } from './frame/frame.js';
-export { ReliableLink, type ReliableLinkOptions } from './link/reliable-link.js';
+export {
+  type AcceptOptions,
+  type ConnectOptions,
+  ReliableLink,
+  type ReliableLinkOptions,
+} from './link/reliable-link.js';
 export { runLinkSoak, type SoakOptions, type SoakReport } from './soak/soak.js';

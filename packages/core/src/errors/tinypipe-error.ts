@@ -61,6 +61,12 @@ export type ErrorCode =
   | 'WRONG_MODEL'
   | 'REMOTE_ERROR'
   | 'PORT_DISCONNECTED'
+  /** No serial device at that path. */
+  | 'PORT_NOT_FOUND'
+  /** The serial device is open in another program (or another tinypipe). */
+  | 'PORT_BUSY'
+  /** The serial device exists but cannot be opened (permissions, driver). */
+  | 'PORT_OPEN_FAILED'
   /** A link message (docs/protocol.md §5) or handshake payload that does not parse. */
   | 'MESSAGE_MALFORMED';
 

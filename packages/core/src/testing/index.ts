@@ -49,4 +49,5 @@ export async function errorCodeOf(fn: () => unknown): Promise<string | undefined
 }
 
 export { createTransportPair } from '../link/memory-transport.js';
-export { type ContractRunner, transportContract } from './transport-contract.js';
+export { linkContract } from './link-contract.js';
+export { type ContractRunner, type TransportContractOptions, transportContract } from './transport-contract.js';

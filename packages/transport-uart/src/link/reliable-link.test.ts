@@ -43,7 +43,9 @@ describe('ReliableLink', () => {
 
   it('delivers everything exactly once, intact and in order, through bit errors, drops, inserts and garbage', async () => {
     // simulated time: the retransmission timers run on fake clocks, so the run is deterministic per seed
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
     try {
       for (const seed of [7, 11, 12]) {
         const line = createFaultyLinePair({ ber: 1e-4, drop: 0.002, insert: 0.002, garbage: 0.0005, seed });

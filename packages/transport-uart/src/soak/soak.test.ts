@@ -18,7 +18,9 @@ describe('runLinkSoak', () => {
 
   it('a noisy line (the issue’s fault mix, shorter run): delivered == frames, nothing corrupt, duplicated or reordered', async () => {
     // simulated clock: deterministic, and seconds of retransmission timeouts pass instantly
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
     let report: SoakReport | undefined;
     try {
       const run = runLinkSoak({

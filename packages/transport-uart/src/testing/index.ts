@@ -1,2 +1,4 @@
 /** Test helpers: a fault-injecting line to test any link or decoder against. */
+
+export { createFakeWebSerialPair, type FakeWebSerialPort } from './fake-web-serial.js';
 export { createFaultyLinePair, type LineFaults, type LineStats } from './faulty-line.js';

@@ -1,0 +1,40 @@
+import type { HelloInfo } from '@tinypipe/core';
+import { createTransportPair } from '@tinypipe/core';
+import { linkContract } from '@tinypipe/core/testing';
+import { describe, expect, it } from 'vitest';
+import { createFaultyLinePair } from '../testing/faulty-line.js';
+import { ReliableLink } from './reliable-link.js';
+
+const board: HelloInfo = {
+  protocol: 1,
+  role: 'board',
+  board: 0,
+  fingerprint: undefined,
+  layers: [0, 1],
+  vocab: [0, 0],
+  maxPayload: 4096,
+  streams: 1,
+  caps: { embedding: true, classifier: false, sampler: false },
+  baud: 0,
+};
+
+linkContract(
+  'ReliableLink over the in-memory pair',
+  () => {
+    const [a, b] = createTransportPair();
+    return Promise.all([ReliableLink.connect(a), ReliableLink.accept(b, board)]);
+  },
+  { describe, it, expect },
+);
+
+linkContract(
+  'ReliableLink over the fault-injecting line (bit errors, drops, inserts, garbage)',
+  () => {
+    const line = createFaultyLinePair({ ber: 2e-5, drop: 2e-4, insert: 2e-4, garbage: 1e-4, seed: 9 });
+    return Promise.all([
+      ReliableLink.connect(line.a, { maxRetries: 60, handshakeTimeoutMs: 30_000 }),
+      ReliableLink.accept(line.b, board, { maxRetries: 60 }),
+    ]);
+  },
+  { describe, it, expect },
+);

@@ -1,0 +1,3 @@
+/** Node-only: serial devices through the `serialport` package. Browsers use `@tinypipe/transport-uart/web`. */
+export { describeUsb, ESP32S3_USB_IDS, listFromSysfs, listSerialPorts, type SerialPortInfo } from './list.js';
+export { type OpenSerialPortOptions, openSerialPort, type SerialTransport } from './serial-port.js';

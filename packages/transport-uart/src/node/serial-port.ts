@@ -1,0 +1,158 @@
+/**
+ * `openSerialPort`: a `Transport` over a serial device in Node, on the `serialport` package (v13, native
+ * bindings with prebuilt binaries). Unplugging the device, or the other end of a PTY going away, errors
+ * the readable with PORT_DISCONNECTED; `close()` ends it cleanly. Opening maps the OS's failures to
+ * PORT_NOT_FOUND, PORT_BUSY and PORT_OPEN_FAILED with what to do about each.
+ *
+ * Why a watchdog on the device node: `serialport` notices a vanished device only if a read fails with
+ * one of the errors it treats as a disconnect; a PTY whose other end closed while the port was idle
+ * instead reads as end-of-file, which it retries quietly — a reader would wait forever (reproduced with
+ * socat here). On Unix a device that goes away also loses its node (/dev/ttyACM0 on unplug, /dev/pts/N
+ * when the PTY's master closes), so the adapter checks for the node every 200 ms.
+ */
+import { existsSync } from 'node:fs';
+import { TinypipeError, type Transport } from '@tinypipe/core';
+import { SerialPort } from 'serialport';
+
+export interface OpenSerialPortOptions {
+  /** Line rate. Default 115200 (the ESP32-S3 ROM's and most bridges' power-on rate). */
+  baudRate?: number;
+}
+
+export interface SerialTransport extends Transport {
+  readonly path: string;
+  readonly baudRate: number;
+  setBaudRate(baud: number): Promise<void>;
+}
+
+function openError(path: string, cause: unknown): TinypipeError {
+  const text = String((cause as Error)?.message ?? cause);
+  if (/ENOENT|No such file|cannot find|File not found/i.test(text))
+    return new TinypipeError(
+      'PORT_NOT_FOUND',
+      `no serial device at ${path}: check the cable and the name (tinypipe ports lists them)`,
+      {
+        cause,
+        details: { path },
+      },
+    );
+  if (/lock|EBUSY|busy|Access denied/i.test(text) && !/EACCES|Permission denied/i.test(text))
+    return new TinypipeError(
+      'PORT_BUSY',
+      `${path} is open in another program (a serial monitor, another tinypipe): close it and retry`,
+      {
+        cause,
+        details: { path },
+      },
+    );
+  return new TinypipeError(
+    'PORT_OPEN_FAILED',
+    `cannot open ${path}: ${text}${/EACCES|Permission denied/i.test(text) ? ' (on Linux, add yourself to the dialout group)' : ''}`,
+    { cause, details: { path } },
+  );
+}
+
+/** Opens `path` (e.g. /dev/ttyACM0, /dev/pts/3, COM4) as a byte `Transport`. */
+export async function openSerialPort(
+  path: string,
+  options: OpenSerialPortOptions = {},
+): Promise<SerialTransport> {
+  const baudRate = options.baudRate ?? 115200;
+  if (!Number.isInteger(baudRate) || baudRate <= 0)
+    throw new TinypipeError('INVALID_ARGUMENT', `baud rate ${baudRate} is not a positive integer`);
+  const port = new SerialPort({ path, baudRate, autoOpen: false, lock: true });
+  await new Promise<void>((resolve, reject) =>
+    port.open((e) => (e ? reject(openError(path, e)) : resolve())),
+  );
+
+  let closing = false;
+  let closed = false;
+  let rate = baudRate;
+  let fail: (e: TinypipeError) => void = () => {};
+  const lost = (cause?: unknown) =>
+    new TinypipeError('PORT_DISCONNECTED', `${path} went away (unplugged, reset, or its other end closed)`, {
+      cause,
+      details: { path },
+    });
+
+  const watchdog =
+    process.platform !== 'win32' && path.startsWith('/dev/')
+      ? setInterval(() => {
+          if (!closed && !existsSync(path)) {
+            closed = true;
+            fail(lost());
+            port.close(() => {});
+          }
+        }, 200)
+      : undefined;
+  watchdog?.unref();
+
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      port.on('data', (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)));
+      fail = (e) => {
+        try {
+          controller.error(e);
+        } catch {
+          // already closed or errored
+        }
+      };
+      port.on('close', (err?: Error & { disconnected?: boolean }) => {
+        closed = true;
+        clearInterval(watchdog);
+        if (closing && !err) {
+          try {
+            controller.close();
+          } catch {
+            // already closed or errored
+          }
+        } else fail(lost(err));
+      });
+      port.on('error', (err) => fail(lost(err)));
+    },
+    cancel() {
+      closing = true;
+      if (!closed) port.close(() => {});
+    },
+  });
+
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk) {
+      if (closed) throw lost();
+      return new Promise<void>((resolve, reject) => {
+        // serialport keeps a reference until written: hand it a copy the caller cannot change
+        port.write(Buffer.from(chunk), (e) => (e ? reject(lost(e)) : resolve()));
+      });
+    },
+  });
+
+  return {
+    specificationVersion: 1,
+    path,
+    readable,
+    writable,
+    get baudRate() {
+      return rate;
+    },
+    async setBaudRate(baud: number) {
+      await new Promise<void>((resolve, reject) =>
+        port.update({ baudRate: baud }, (e) =>
+          e
+            ? reject(
+                new TinypipeError('PORT_OPEN_FAILED', `${path} refused ${baud} baud: ${e.message}`, {
+                  cause: e,
+                }),
+              )
+            : resolve(),
+        ),
+      );
+      rate = baud;
+    },
+    async close() {
+      clearInterval(watchdog);
+      if (closing || closed) return;
+      closing = true;
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+    },
+  };
+}
