@@ -28,6 +28,8 @@ export interface BuiltPrograms {
   vectors: string;
   fuzzImage: string;
   bench: string;
+  /** The wire-protocol test harness (test/protocol.c). */
+  protocol: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function buildPosixBoard(options: BuildOptions = {}): BuiltPrograms {
     vectors: join(dir, 'tp-vectors'),
     fuzzImage: join(dir, 'fuzz-image'),
     bench: join(dir, 'tp-bench'),
+    protocol: join(dir, 'tp-protocol'),
   };
   mkdirSync(dir, { recursive: true });
   try {

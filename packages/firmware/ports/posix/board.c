@@ -1,7 +1,8 @@
 /*
- * tinypipe-board: a simulated board on the host. Its "flash" is the image file, mmap'd read-only; its
- * line is stdin/stdout. This temporary command loop (one binary request, one binary answer) lets the
- * tests drive a stage; the wire protocol replaces it later, on the same stage API.
+ * tinypipe-board: a simulated board on the host. Its "flash" is the image file, mmap'd read-only.
+ * With options (`--pty --image PATH …`) it serves the wire protocol on a pseudo-terminal (pty_board.c).
+ * Without, it runs this debug command loop on stdin/stdout (one binary request, one binary answer),
+ * which the numerics tests use to drive single stage operations (embed, forward, classify).
  *
  *   request:  u8 command, u32 length (LE), payload
  *   answer:   u8 status (0 = ok, else tp_status), u32 length, payload
@@ -88,7 +89,10 @@ static void open_image(const uint8_t *path, uint32_t len) {
     answer(0, info, sizeof info, NULL, 0);
 }
 
-int main(void) {
+int serve_pty(int argc, char **argv); /* pty_board.c: the wire protocol on a PTY */
+
+int main(int argc, char **argv) {
+    if (argc > 1) return serve_pty(argc, argv);
     static uint8_t payload[MAX_PAYLOAD];
     static float x[1 << 16];
     static float out[1 << 20];

@@ -1,0 +1,253 @@
+#include "link.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static uint16_t diff(uint16_t a, uint16_t b) { return (uint16_t)(a - b); } /* a − b on the u16 circle */
+static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v), put16(p + 2, v >> 16); }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16; }
+
+static void logf_(tp_link *l, const char *line) {
+    if (l->log) l->log(l->port, line);
+}
+
+/* ---- HELLO (§4.1) ---- */
+
+void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
+                    uint16_t layer_to, uint32_t vocab_from, uint32_t vocab_to, uint16_t streams, uint32_t caps) {
+    memset(out, 0, TP_HELLO_BYTES);
+    out[0] = TP_PROTOCOL_VERSION;
+    out[1] = 1; /* role: board */
+    put16(out + 2, board);
+    memcpy(out + 4, fingerprint, 32);
+    put16(out + 36, layer_from), put16(out + 38, layer_to);
+    put32(out + 40, vocab_from), put32(out + 44, vocab_to);
+    put16(out + 48, TP_MAX_PAYLOAD);
+    put16(out + 50, streams);
+    put32(out + 52, caps);
+    put32(out + 56, 0); /* baud: keep the current rate (this port cannot switch) */
+}
+
+static void hex8(char *out, const uint8_t *b) {
+    for (int i = 0; i < 8; i++) sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size) {
+    if (n != TP_HELLO_BYTES || host[0] != TP_PROTOCOL_VERSION) {
+        snprintf(why, why_size, "PROTOCOL_MISMATCH: the host speaks protocol %d (%u-byte HELLO), this board %d",
+                 n ? host[0] : -1, (unsigned)n, TP_PROTOCOL_VERSION);
+        return TP_HELLO_PROTOCOL_MISMATCH;
+    }
+    static const uint8_t zero[32];
+    if (memcmp(host + 4, zero, 32) != 0 && memcmp(host + 4, board + 4, 32) != 0) {
+        char a[17], b[17];
+        hex8(a, host + 4), hex8(b, board + 4);
+        snprintf(why, why_size, "WRONG_MODEL: the host expects model %s…, this board's image holds %s…", a, b);
+        return TP_HELLO_WRONG_MODEL;
+    }
+    if (get16(host + 2) != 0xffff && get16(host + 2) != get16(board + 2)) {
+        snprintf(why, why_size, "WRONG_MODEL: the host expects board %u, this is board %u", get16(host + 2),
+                 get16(board + 2));
+        return TP_HELLO_WRONG_MODEL;
+    }
+    if (!(get16(host + 36) == 0xffff && get16(host + 38) == 0xffff) &&
+        (get16(host + 36) != get16(board + 36) || get16(host + 38) != get16(board + 38))) {
+        snprintf(why, why_size, "WRONG_MODEL: the host expects layers [%u, %u), this board holds [%u, %u)",
+                 get16(host + 36), get16(host + 38), get16(board + 36), get16(board + 38));
+        return TP_HELLO_WRONG_MODEL;
+    }
+    if (!(get32(host + 40) == 0xffffffffu && get32(host + 44) == 0xffffffffu) &&
+        (get32(host + 40) != get32(board + 40) || get32(host + 44) != get32(board + 44))) {
+        snprintf(why, why_size, "WRONG_MODEL: the host expects classifier rows [%lu, %lu), this board holds [%lu, %lu)",
+                 (unsigned long)get32(host + 40), (unsigned long)get32(host + 44), (unsigned long)get32(board + 40),
+                 (unsigned long)get32(board + 44));
+        return TP_HELLO_WRONG_MODEL;
+    }
+    snprintf(why, why_size, "accepted");
+    return TP_HELLO_OK;
+}
+
+/* ---- frames out ---- */
+
+static uint16_t sack_bits(const tp_link *l) {
+    uint16_t sack = 0;
+    for (int i = 0; i < 16; i++) {
+        uint16_t s = (uint16_t)(l->expected + 1 + i);
+        if (diff(s, l->consumed) < TP_WINDOW && l->rx[s % TP_WINDOW].used && l->rx[s % TP_WINDOW].seq == s)
+            sack |= (uint16_t)(1u << i);
+    }
+    return sack;
+}
+
+static void emit(tp_link *l, uint8_t type, uint16_t seq, const uint8_t *payload, uint16_t length) {
+    tp_frame f = {TP_PROTOCOL_VERSION, type, l->session, seq, l->expected, sack_bits(l), length, payload};
+    size_t n = tp_frame_encode(&f, l->wire);
+    l->frames_out++;
+    l->bytes_out += (uint32_t)n;
+    l->write(l->port, l->wire, n);
+}
+
+static void hello_ack(tp_link *l, uint8_t status) {
+    uint8_t payload[1 + TP_HELLO_BYTES];
+    payload[0] = status;
+    memcpy(payload + 1, l->hello, TP_HELLO_BYTES);
+    emit(l, TP_FRAME_HELLO_ACK, 0, payload, sizeof payload);
+}
+
+/* ---- state ---- */
+
+static void reset(tp_link *l) {
+    for (int i = 0; i < TP_WINDOW; i++) l->tx[i].used = 0, l->rx[i].used = 0;
+    l->next_seq = l->tx_base = 0;
+    l->expected = l->consumed = 0;
+    l->srtt = l->rttvar = 0;
+    l->rto = 50;
+}
+
+static void on_drop(void *ctx, tp_drop_reason why) {
+    tp_link *l = ctx;
+    if (why != TP_DROP_VERSION) return;
+    /* a valid frame of another version: tell that host why it gets no answer it understands */
+    hello_ack(l, TP_HELLO_PROTOCOL_MISMATCH);
+    logf_(l, "PROTOCOL_MISMATCH: a host sent a frame of another protocol version; answered HELLO_ACK status 1");
+}
+
+static void sample_rtt(tp_link *l, float r) {
+    if (l->srtt == 0) l->srtt = r, l->rttvar = r / 2;
+    else {
+        float d = l->srtt > r ? l->srtt - r : r - l->srtt;
+        l->rttvar = 0.75f * l->rttvar + 0.25f * d;
+        l->srtt = 0.875f * l->srtt + 0.125f * r;
+    }
+    float rto = l->srtt + 4 * l->rttvar;
+    l->rto = rto < 20 ? 20 : rto > 2000 ? 2000 : rto;
+}
+
+static void acknowledge(tp_link *l, uint16_t ack, uint16_t sack) {
+    uint32_t now = l->now_ms(l->port);
+    for (int i = 0; i < TP_WINDOW; i++) {
+        if (!l->tx[i].used) continue;
+        uint16_t seq = l->tx[i].seq, before = diff(ack, seq), k = (uint16_t)(diff(seq, ack) - 1);
+        int acked = (before >= 1 && before <= TP_WINDOW) || (k < 16 && (sack & (1u << k)));
+        if (!acked) continue;
+        if (l->tx[i].retries == 0) sample_rtt(l, (float)(now - l->tx[i].sent_at)); /* Karn */
+        l->tx[i].used = 0;
+    }
+    while (l->tx_base != l->next_seq && !l->tx[l->tx_base % TP_WINDOW].used) l->tx_base++;
+}
+
+static void on_frame(void *ctx, const tp_frame *f) {
+    tp_link *l = ctx;
+    if (f->type == TP_FRAME_HELLO) {
+        if (l->open && f->session == l->peer_session) { /* our HELLO_ACK was lost: answer again */
+            hello_ack(l, TP_HELLO_OK);
+            return;
+        }
+        char why[160];
+        int status = tp_hello_check(f->payload, f->length, l->hello, why, sizeof why);
+        hello_ack(l, (uint8_t)status);
+        if (status != TP_HELLO_OK) {
+            logf_(l, why);
+            return;
+        }
+        reset(l); /* a new host (or the host restarted): both directions start over */
+        l->open = 1;
+        l->peer_session = f->session;
+        char line[64];
+        snprintf(line, sizeof line, "accepted a host (session %u)", f->session);
+        logf_(l, line);
+        return;
+    }
+    if (!l->open || f->session != l->peer_session) return; /* not our host */
+    acknowledge(l, f->ack, f->sack);
+    if (f->type == TP_FRAME_PING) {
+        emit(l, TP_FRAME_PONG, 0, NULL, 0);
+        return;
+    }
+    if (f->type != TP_FRAME_DATA) return;
+    uint16_t s = f->seq;
+    if (diff(s, l->consumed) < TP_WINDOW) {
+        int slot = s % TP_WINDOW;
+        if (l->rx[slot].used && l->rx[slot].seq == s) l->duplicates++;
+        else if (!l->rx[slot].used && diff(s, l->expected) < TP_WINDOW) {
+            l->rx[slot].used = 1, l->rx[slot].seq = s, l->rx[slot].length = f->length;
+            memcpy(l->rx[slot].payload, f->payload, f->length);
+            while (l->rx[l->expected % TP_WINDOW].used && l->rx[l->expected % TP_WINDOW].seq == l->expected &&
+                   diff(l->expected, l->consumed) < TP_WINDOW)
+                l->expected++;
+        }
+    } else if (diff(l->consumed, s) <= 0x8000u) {
+        l->duplicates++; /* handed out already */
+    }
+    emit(l, TP_FRAME_ACK, 0, NULL, 0); /* before the port computes anything: the host's timers keep running */
+}
+
+void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session) {
+    void *port = l->port;
+    void (*write)(void *, const uint8_t *, size_t) = l->write;
+    uint32_t (*now_ms)(void *) = l->now_ms;
+    void (*log)(void *, const char *) = l->log;
+    memset(l, 0, sizeof *l);
+    l->port = port, l->write = write, l->now_ms = now_ms, l->log = log;
+    memcpy(l->hello, hello, TP_HELLO_BYTES);
+    l->session = session;
+    reset(l);
+    tp_receiver_init(&l->receiver, on_frame, l);
+    l->receiver.on_drop = on_drop;
+}
+
+void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n) { tp_receiver_push(&l->receiver, bytes, n); }
+
+static void transmit(tp_link *l, int slot) {
+    uint32_t now = l->now_ms(l->port);
+    float rto = l->rto;
+    for (int r = 0; r < l->tx[slot].retries && rto < 2000; r++) rto *= 2;
+    l->tx[slot].sent_at = now;
+    l->tx[slot].deadline = now + (uint32_t)(rto > 2000 ? 2000 : rto);
+    emit(l, TP_FRAME_DATA, l->tx[slot].seq, l->tx[slot].payload, l->tx[slot].length);
+}
+
+void tp_link_poll(tp_link *l) {
+    if (!l->open) return;
+    uint32_t now = l->now_ms(l->port);
+    for (int i = 0; i < TP_WINDOW; i++) {
+        if (!l->tx[i].used || (int32_t)(now - l->tx[i].deadline) < 0) continue;
+        if (l->tx[i].retries >= TP_MAX_RETRIES) {
+            l->links_down++;
+            l->open = 0; /* LINK_DOWN: wait for a host's HELLO again */
+            reset(l);
+            logf_(l, "LINK_DOWN: no acknowledgement after 12 retransmissions; waiting for a host");
+            return;
+        }
+        l->tx[i].retries++;
+        l->retransmits++;
+        transmit(l, i);
+    }
+}
+
+int tp_link_send(tp_link *l, const uint8_t *msg, size_t n) {
+    if (!l->open) return -2;
+    if (n > TP_MAX_PAYLOAD) return -3;
+    if (diff(l->next_seq, l->tx_base) >= TP_WINDOW) return -1;
+    int slot = l->next_seq % TP_WINDOW;
+    l->tx[slot].used = 1, l->tx[slot].seq = l->next_seq, l->tx[slot].length = (uint16_t)n, l->tx[slot].retries = 0;
+    memcpy(l->tx[slot].payload, msg, n);
+    l->next_seq++;
+    transmit(l, slot);
+    return 0;
+}
+
+const uint8_t *tp_link_next(tp_link *l, size_t *n) {
+    if (!l->open || l->consumed == l->expected) return NULL;
+    int slot = l->consumed % TP_WINDOW;
+    *n = l->rx[slot].length;
+    return l->rx[slot].payload;
+}
+
+void tp_link_release(tp_link *l) {
+    if (l->consumed == l->expected) return;
+    l->rx[l->consumed % TP_WINDOW].used = 0;
+    l->consumed++;
+}

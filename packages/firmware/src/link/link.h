@@ -1,0 +1,76 @@
+/*
+ * The board's end of the reliable link (docs/protocol.md §4): answers the host's HELLO (§4.1) and PING
+ * (§4.2), selective-repeat ARQ with a window of TP_WINDOW DATA frames each way, an RFC 6298 retransmission
+ * timeout with Karn's rule, duplicates re-acknowledged and never handed out twice. No allocation: every
+ * buffer is in tp_link (about 2 × TP_WINDOW × TP_MAX_PAYLOAD + 2 × TP_MAX_ENCODED bytes).
+ *
+ * The port supplies a clock and a byte writer, pushes received bytes with tp_link_rx, calls tp_link_poll
+ * for timers, and pulls in-order messages with tp_link_next / tp_link_release (so a long stage compute
+ * never runs inside the receive path, and unconsumed messages hold back the peer: flow control).
+ */
+#ifndef TP_LINK_H
+#define TP_LINK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+#define TP_WINDOW 8
+#define TP_HELLO_BYTES 60
+#define TP_MAX_RETRIES 12
+
+enum { TP_HELLO_OK = 0, TP_HELLO_PROTOCOL_MISMATCH = 1, TP_HELLO_WRONG_MODEL = 2 };
+
+typedef struct {
+    void *port;
+    void (*write)(void *port, const uint8_t *bytes, size_t n);
+    uint32_t (*now_ms)(void *port);
+    void (*log)(void *port, const char *line); /* one line per event (accepted, refused, down); may be NULL */
+
+    uint8_t hello[TP_HELLO_BYTES]; /* this board's HELLO (role 1), sent in every HELLO_ACK */
+    uint16_t session;              /* this boot's nonce */
+    int open;                      /* a host was accepted */
+    uint16_t peer_session;
+
+    /* sending: slot seq % TP_WINDOW */
+    struct {
+        int used;
+        uint16_t seq, length;
+        uint8_t retries;
+        uint32_t sent_at, deadline;
+        uint8_t payload[TP_MAX_PAYLOAD];
+    } tx[TP_WINDOW];
+    uint16_t next_seq, tx_base;
+    float srtt, rttvar, rto; /* ms */
+
+    /* receiving: slot seq % TP_WINDOW, held until the port releases it */
+    struct {
+        int used;
+        uint16_t seq, length;
+        uint8_t payload[TP_MAX_PAYLOAD];
+    } rx[TP_WINDOW];
+    uint16_t expected, consumed;
+
+    tp_receiver receiver;
+    uint8_t wire[TP_MAX_WIRE];
+    uint32_t frames_out, bytes_out, retransmits, duplicates, links_down;
+} tp_link;
+
+/* hello: this board's 60-byte HELLO payload (tp_hello_board); session: a boot nonce. */
+void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
+void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n);
+void tp_link_poll(tp_link *l);
+/* Queues a message; 0 when queued, -1 when the window is full (poll and retry), -2 when no host is connected. */
+int tp_link_send(tp_link *l, const uint8_t *msg, size_t n);
+/* The next in-order message (n bytes), or NULL; tp_link_release frees it once handled. */
+const uint8_t *tp_link_next(tp_link *l, size_t *n);
+void tp_link_release(tp_link *l);
+
+/* Writes a board's HELLO payload (docs/protocol.md §4.1 table). */
+void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
+                    uint16_t layer_to, uint32_t vocab_from, uint32_t vocab_to, uint16_t streams, uint32_t caps);
+
+/* The board's verdict on a host's HELLO (TP_HELLO_*), and why, in `why` (for the log). */
+int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,81 @@
+#include "messages.h"
+
+#include <string.h>
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16; }
+static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v), put16(p + 2, v >> 16); }
+
+float tp_msg_f32(const uint8_t *p, size_t i) {
+    uint32_t u = get32(p + 4 * i);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
+    memset(m, 0, sizeof *m);
+    if (n < 3) return -1;
+    m->kind = p[0];
+    m->stream = get16(p + 1);
+    switch (m->kind) {
+    case TP_MSG_START: {
+        if (n != 20) return -1;
+        m->flags = p[3];
+        uint32_t t = get32(p + 4), q = get32(p + 8);
+        memcpy(&m->temperature, &t, 4);
+        memcpy(&m->topp, &q, 4);
+        m->seed = (uint64_t)get32(p + 12) | (uint64_t)get32(p + 16) << 32;
+        return 0;
+    }
+    case TP_MSG_TOKEN:
+        if (n != 9) return -1;
+        m->pos = get16(p + 3), m->token = get32(p + 5);
+        return 0;
+    case TP_MSG_ACTIVATION:
+        if (n < 5 || (n - 5) % 4) return -1;
+        m->pos = get16(p + 3), m->x = p + 5, m->n = (n - 5) / 4;
+        return 0;
+    case TP_MSG_END:
+        return n == 3 ? 0 : -1;
+    default:
+        return -1;
+    }
+}
+
+size_t tp_msg_token(uint8_t *out, uint16_t stream, uint16_t pos, uint32_t token) {
+    out[0] = TP_MSG_TOKEN;
+    put16(out + 1, stream), put16(out + 3, pos), put32(out + 5, token);
+    return 9;
+}
+
+size_t tp_msg_floats(uint8_t *out, uint8_t kind, uint16_t stream, uint16_t pos, uint32_t vocab_from, const float *v,
+                     size_t n) {
+    size_t at = kind == TP_MSG_LOGITS ? 9 : 5;
+    out[0] = kind;
+    put16(out + 1, stream), put16(out + 3, pos);
+    if (kind == TP_MSG_LOGITS) put32(out + 5, vocab_from);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        put32(out + at + 4 * i, u);
+    }
+    return at + 4 * n;
+}
+
+size_t tp_msg_hashes(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t layer_from, const uint32_t *h, size_t n) {
+    out[0] = TP_MSG_HASHES;
+    put16(out + 1, stream), put16(out + 3, pos), put16(out + 5, layer_from);
+    for (size_t i = 0; i < n; i++) put32(out + 7 + 4 * i, h[i]);
+    return 7 + 4 * n;
+}
+
+size_t tp_msg_error(uint8_t *out, uint16_t stream, uint16_t code, const char *text) {
+    size_t len = strlen(text);
+    if (len > 200) len = 200;
+    out[0] = TP_MSG_ERROR;
+    put16(out + 1, stream), put16(out + 3, code);
+    memcpy(out + 5, text, len);
+    return 5 + len;
+}

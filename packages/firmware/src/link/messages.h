@@ -1,0 +1,49 @@
+/*
+ * The pipeline's messages (docs/protocol.md §5), the payload of one DATA frame; the same layout as
+ * packages/core/src/protocol/messages.ts (byte examples: docs/vectors/protocol.json "messages").
+ *
+ *   kind  fields after the u8 kind (little-endian)
+ *   1     START       u16 stream, u8 flags, f32 temperature, f32 topp, u64 seed
+ *   2     TOKEN       u16 stream, u16 pos, u32 token
+ *   3     ACTIVATION  u16 stream, u16 pos, f32[dim] x
+ *   4     LOGITS      u16 stream, u16 pos, u32 vocab_from, f32[n] logits
+ *   5     HASHES      u16 stream, u16 pos, u16 layer_from, u32[n]
+ *   6     END         u16 stream
+ *   7     ERROR       u16 stream (0xFFFF: none), u16 code, u8[] text
+ */
+#ifndef TP_MESSAGES_H
+#define TP_MESSAGES_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum { TP_MSG_START = 1, TP_MSG_TOKEN, TP_MSG_ACTIVATION, TP_MSG_LOGITS, TP_MSG_HASHES, TP_MSG_END, TP_MSG_ERROR };
+#define TP_START_HASHES 1u
+#define TP_START_SAMPLE 2u
+
+typedef struct {
+    uint8_t kind;
+    uint16_t stream, pos;
+    /* START */
+    uint8_t flags;
+    float temperature, topp;
+    uint64_t seed;
+    /* TOKEN */
+    uint32_t token;
+    /* ACTIVATION: n floats at x (unaligned little-endian bytes inside the payload; read with tp_msg_f32) */
+    const uint8_t *x;
+    size_t n;
+} tp_msg;
+
+/* Parses a payload; 0 when it is a well-formed message (kinds a board receives: START, TOKEN,
+ * ACTIVATION, END), -1 otherwise. */
+int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m);
+float tp_msg_f32(const uint8_t *p, size_t i);
+
+/* Writers: each returns the message length written into out. */
+size_t tp_msg_token(uint8_t *out, uint16_t stream, uint16_t pos, uint32_t token);
+size_t tp_msg_floats(uint8_t *out, uint8_t kind, uint16_t stream, uint16_t pos, uint32_t vocab_from, const float *v,
+                     size_t n); /* ACTIVATION (vocab_from unused) or LOGITS */
+size_t tp_msg_hashes(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t layer_from, const uint32_t *h, size_t n);
+size_t tp_msg_error(uint8_t *out, uint16_t stream, uint16_t code, const char *text);
+
+#endif

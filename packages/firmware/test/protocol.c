@@ -1,0 +1,148 @@
+/*
+ * tp-protocol: the C wire protocol against docs/vectors/protocol.json (driven line by line by
+ * ts/protocol.test.ts), and a fuzzer for the receiver.
+ *   cobs HEX|-                      -> HEX           (COBS encode)
+ *   uncobs HEX                      -> HEX | error
+ *   frame T SESSION SEQ ACK SACK HEX|- -> HEX        (wire bytes)
+ *   block HEX                       -> frame T SESSION SEQ ACK SACK HEX|- | drop REASON
+ *   fuzz N SEED                     -> ok delivered=D dropped=X bad=0
+ *     N frames with patterned payloads, half of them mutated (bit flips, cut, spliced, garbage), pushed
+ *     through one receiver in random chunks; `bad` counts delivered payloads that are not a sent one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/link/frame.h"
+
+static uint8_t bytes[1 << 16], out[1 << 17];
+static char line[1 << 18];
+
+static size_t unhex(const char *h, uint8_t *b) {
+    size_t n = 0;
+    if (!h || !strcmp(h, "-")) return 0;
+    for (; h[2 * n] && h[2 * n + 1] && h[2 * n] != '\n'; n++) {
+        char pair[3] = {h[2 * n], h[2 * n + 1], 0};
+        b[n] = (uint8_t)strtoul(pair, NULL, 16);
+    }
+    return n;
+}
+
+static void puthex(const uint8_t *b, size_t n) {
+    if (!n) fputc('-', stdout);
+    for (size_t i = 0; i < n; i++) printf("%02x", b[i]);
+}
+
+static uint32_t rng = 1;
+static uint32_t next(void) { /* xorshift32: plenty for choosing mutations */
+    rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+    return rng;
+}
+
+static unsigned long delivered, bad;
+static void on_fuzz_frame(void *ctx, const tp_frame *f) {
+    (void)ctx;
+    delivered++;
+    /* a sent payload: u32 index, then bytes (index * 131 + k * 7) & 0xff */
+    if (f->length < 4) return;
+    uint32_t idx = (uint32_t)f->payload[0] | (uint32_t)f->payload[1] << 8 | (uint32_t)f->payload[2] << 16 |
+                   (uint32_t)f->payload[3] << 24;
+    for (size_t k = 4; k < f->length; k++)
+        if (f->payload[k] != (uint8_t)((idx * 131u + k * 7u) & 0xff)) {
+            bad++;
+            return;
+        }
+}
+
+static void fuzz(unsigned long n, uint32_t seed) {
+    static tp_receiver r;
+    static uint8_t payload[TP_MAX_PAYLOAD], wire[TP_MAX_WIRE + 256];
+    rng = seed ? seed : 1;
+    tp_receiver_init(&r, on_fuzz_frame, NULL);
+    for (unsigned long i = 0; i < n; i++) {
+        uint16_t len = (uint16_t)(4 + next() % 600);
+        if (next() % 64 == 0) len = (uint16_t)(4 + next() % (TP_MAX_PAYLOAD - 4));
+        payload[0] = (uint8_t)i, payload[1] = (uint8_t)(i >> 8), payload[2] = (uint8_t)(i >> 16), payload[3] = (uint8_t)(i >> 24);
+        for (size_t k = 4; k < len; k++) payload[k] = (uint8_t)((i * 131u + k * 7u) & 0xff);
+        tp_frame f = {TP_PROTOCOL_VERSION, (uint8_t)(1 + next() % 7), (uint16_t)next(), (uint16_t)i, 0, 0, len, payload};
+        size_t w = tp_frame_encode(&f, wire);
+        switch (i % 2 ? next() % 5 : 5) {
+        case 0: /* bit flips */
+            for (int k = 0, m = 1 + (int)(next() % 4); k < m; k++) wire[next() % w] ^= (uint8_t)(1u << (next() % 8));
+            break;
+        case 1: /* cut short */
+            w = 1 + next() % (w - 1);
+            break;
+        case 2: /* random garbage instead */
+            for (size_t k = 0; k < w; k++) wire[k] = (uint8_t)next();
+            break;
+        case 3: /* a long run without a delimiter (oversize), then the frame */
+            memmove(wire + 200, wire, w);
+            for (size_t k = 0; k < 200; k++) wire[k] = (uint8_t)(1 + next() % 255);
+            w += 200;
+            break;
+        case 4: /* bytes dropped from the middle */
+            if (w > 8) {
+                size_t at = 1 + next() % (w - 4), k = 1 + next() % 3;
+                memmove(wire + at, wire + at + k, w - at - k);
+                w -= k;
+            }
+            break;
+        default:
+            break;
+        }
+        for (size_t at = 0; at < w;) { /* random chunking */
+            size_t c = 1 + next() % 300;
+            if (c > w - at) c = w - at;
+            tp_receiver_push(&r, wire + at, c);
+            at += c;
+        }
+    }
+    unsigned long dropped = 0;
+    for (int k = 0; k < TP_DROP_REASONS; k++) dropped += r.dropped[k];
+    printf("ok delivered=%lu dropped=%lu bad=%lu\n", delivered, dropped, bad);
+}
+
+int main(void) {
+    while (fgets(line, sizeof line, stdin)) {
+        char *cmd = strtok(line, " \n");
+        if (!cmd) continue;
+        if (!strcmp(cmd, "cobs")) {
+            size_t n = unhex(strtok(NULL, " \n"), bytes);
+            puthex(out, tp_cobs_encode(bytes, n, out));
+        } else if (!strcmp(cmd, "uncobs")) {
+            size_t n = unhex(strtok(NULL, " \n"), bytes);
+            long m = tp_cobs_decode(bytes, n, out);
+            if (m < 0) fputs("error", stdout);
+            else puthex(out, (size_t)m);
+        } else if (!strcmp(cmd, "frame")) {
+            tp_frame f = {TP_PROTOCOL_VERSION, 0, 0, 0, 0, 0, 0, bytes};
+            f.type = (uint8_t)strtoul(strtok(NULL, " \n"), NULL, 10);
+            f.session = (uint16_t)strtoul(strtok(NULL, " \n"), NULL, 10);
+            f.seq = (uint16_t)strtoul(strtok(NULL, " \n"), NULL, 10);
+            f.ack = (uint16_t)strtoul(strtok(NULL, " \n"), NULL, 10);
+            f.sack = (uint16_t)strtoul(strtok(NULL, " \n"), NULL, 10);
+            f.length = (uint16_t)unhex(strtok(NULL, " \n"), bytes);
+            puthex(out, tp_frame_encode(&f, out));
+        } else if (!strcmp(cmd, "block")) {
+            static uint8_t scratch[TP_MAX_ENCODED];
+            size_t n = unhex(strtok(NULL, " \n"), bytes);
+            tp_frame f;
+            tp_drop_reason why;
+            if (tp_frame_decode_block(bytes, n, scratch, &f, &why)) {
+                printf("frame %u %u %u %u %u ", f.type, f.session, f.seq, f.ack, f.sack);
+                puthex(f.payload, f.length);
+            } else printf("drop %s", tp_drop_name(why));
+        } else if (!strcmp(cmd, "fuzz")) {
+            unsigned long n = strtoul(strtok(NULL, " \n"), NULL, 10);
+            fuzz(n, (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 10));
+            fflush(stdout);
+            continue;
+        } else {
+            fputs("unknown", stdout);
+        }
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,287 @@
+/**
+ * The wire protocol in C (src/link/): the shared vectors, a fuzzed receiver under ASan/UBSan, and the
+ * posix board speaking it on a real PTY to the TypeScript host (Node serialport + ReliableLink).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildImage,
+  crc32c,
+  decodeMessage,
+  encodeHello,
+  encodeMessage,
+  hashActivations,
+  type Message,
+  QuantEngine,
+  quantize,
+  readCheckpoint,
+  splitSelections,
+} from '@tinypipe/core';
+import {
+  cobsDecode,
+  cobsEncode,
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  ReliableLink,
+} from '@tinypipe/transport-uart';
+import { openSerialPort } from '@tinypipe/transport-uart/node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildPosixBoard } from './build.js';
+import { tmp } from './helpers.test-helper.js';
+import { type PtyBoard, spawnPtyBoard } from './pty-board.js';
+
+const vectors = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../docs/vectors/protocol.json', import.meta.url)), 'utf8'),
+) as {
+  cobs: { decoded: string; encoded: string }[];
+  frames: {
+    type: number;
+    session: number;
+    seq: number;
+    ack: number;
+    sack: number;
+    payload: string;
+    wire: string;
+  }[];
+  corrupt: { name: string; block: string; reason: string }[];
+};
+const or = (h: string) => h || '-';
+
+/** Runs the harness with one command per line; returns its answers. */
+function harness(program: string, lines: string[]): string[] {
+  return execFileSync(program, { input: `${lines.join('\n')}\n`, maxBuffer: 1 << 26 })
+    .toString()
+    .trimEnd()
+    .split('\n');
+}
+
+describe('C wire protocol: docs/vectors/protocol.json', () => {
+  const { protocol } = buildPosixBoard();
+
+  it('COBS encodes and decodes every vector', () => {
+    expect(
+      harness(
+        protocol,
+        vectors.cobs.map((c) => `cobs ${or(c.decoded)}`),
+      ),
+    ).toEqual(vectors.cobs.map((c) => c.encoded));
+    expect(
+      harness(
+        protocol,
+        vectors.cobs.map((c) => `uncobs ${c.encoded}`),
+      ),
+    ).toEqual(vectors.cobs.map((c) => or(c.decoded)));
+  });
+
+  it('writes every frame byte for byte, and reads it back', () => {
+    const lines = vectors.frames.map(
+      (f) => `frame ${f.type} ${f.session} ${f.seq} ${f.ack} ${f.sack} ${or(f.payload)}`,
+    );
+    expect(harness(protocol, lines)).toEqual(vectors.frames.map((f) => f.wire));
+    const blocks = vectors.frames.map((f) => `block ${f.wire.slice(2, -2)}`);
+    expect(harness(protocol, blocks)).toEqual(
+      vectors.frames.map((f) => `frame ${f.type} ${f.session} ${f.seq} ${f.ack} ${f.sack} ${or(f.payload)}`),
+    );
+  });
+
+  it('drops every corrupt block for the same reason as the TS decoder', () => {
+    expect(
+      harness(
+        protocol,
+        vectors.corrupt.map((c) => `block ${c.block}`),
+      ),
+    ).toEqual(vectors.corrupt.map((c) => `drop ${c.reason}`));
+  });
+});
+
+describe('C receiver fuzzed under ASan + UBSan', () => {
+  it('100,000 random and mutated frames in random chunks: no crash, no bad payload delivered', () => {
+    const { protocol } = buildPosixBoard({ sanitize: true });
+    const [line] = harness(protocol, ['fuzz 100000 12345']);
+    const m = /^ok delivered=(\d+) dropped=(\d+) bad=(\d+)$/.exec(line!);
+    expect(m, line).not.toBeNull();
+    expect(Number(m![3])).toBe(0);
+    expect(Number(m![1])).toBeGreaterThan(40_000); // the intact half, and mutations that did not matter
+    expect(Number(m![2])).toBeGreaterThan(40_000);
+  }, 300_000);
+});
+
+describe('TS host ↔ C board over a real PTY', () => {
+  const checkpoint = readCheckpoint(
+    new Uint8Array(readFileSync(fileURLToPath(new URL('../../../models/stories260K.bin', import.meta.url)))),
+  );
+  const qm = quantize(checkpoint, { weights: 'q8' });
+  const [first] = splitSelections(qm.config, [2, 3], 1); // layers [0, 2) + the embedding
+  const image = join(tmp, 'pty-stage0.img');
+  writeFileSync(image, buildImage(qm, first!));
+  const fingerprint = qm.fingerprint;
+  const boards: PtyBoard[] = [];
+  afterAll(async () => {
+    await Promise.all(boards.map((b) => b.kill('SIGKILL')));
+  });
+
+  it('handshakes, then 10,000 token → activation round trips bit-exact with the TS engine, through the board’s fault injection', async () => {
+    // the reference first: computing it blocks the event loop, which would starve the link's heartbeat
+    const N = 10_000;
+    const seqLen = qm.config.seqLen;
+    const token = (i: number) => (i * 7919 + 13) % qm.config.vocabSize;
+    const reference = QuantEngine.fromModel(qm, { layerHashes: true });
+    const expected: number[][] = [];
+    for (let i = 0; i < N; i++) {
+      reference.forward(token(i), i % seqLen);
+      expected.push([...reference.lastLayerHashes()].slice(0, 2));
+    }
+
+    const board = await spawnPtyBoard(image, { board: 0, ber: 2e-5, drop: 2e-5, seed: 3 });
+    boards.push(board);
+    const port = await openSerialPort(board.path, { baudRate: 921600 });
+    const link = await ReliableLink.connect(port, { expect: { fingerprint, layers: [0, 2], board: 0 } });
+    expect(link.peer).toMatchObject({ role: 'board', layers: [0, 2], vocab: [0, 0], streams: 1 });
+    expect(link.peer?.caps.embedding).toBe(true);
+
+    await link.send(
+      encodeMessage({
+        kind: 'start',
+        stream: 0,
+        hashes: true,
+        sample: false,
+        temperature: 0,
+        topp: 1,
+        seed: 0n,
+      }),
+    );
+    const reader = link.messages.getReader();
+    const receiving = (async () => {
+      const got: number[][] = [];
+      let mismatches = 0;
+      while (got.length < N) {
+        const hashes = decodeMessage((await reader.read()).value!);
+        const act = decodeMessage((await reader.read()).value!) as Extract<Message, { kind: 'activation' }>;
+        if (hashes.kind !== 'hashes' || act.kind !== 'activation')
+          throw new Error(`unexpected ${hashes.kind}/${act.kind}`);
+        const i = got.length;
+        if (act.pos !== i % seqLen || hashActivations(act.x) !== hashes.hashes[1]) mismatches++;
+        got.push([...hashes.hashes]);
+      }
+      return { got, mismatches };
+    })();
+    for (let i = 0; i < N; i++)
+      void link.send(encodeMessage({ kind: 'token', stream: 0, pos: i % seqLen, token: token(i) }));
+    const { got, mismatches } = await receiving;
+    expect(mismatches).toBe(0);
+    expect(got).toEqual(expected);
+    const stats = link.stats();
+    expect(stats.retransmits + stats.crcFailures + stats.resyncs).toBeGreaterThan(0); // the faults were real
+    reader.releaseLock();
+    await link.close();
+    await board.kill();
+  }, 300_000);
+
+  it('refuses the wrong model fingerprint and layer range on both ends', async () => {
+    const board = await spawnPtyBoard(image, { board: 0 });
+    boards.push(board);
+    const wrong = new Uint8Array(32).fill(0x5a);
+    const e1 = await ReliableLink.connect(await openSerialPort(board.path), {
+      expect: { fingerprint: wrong },
+    }).catch((e) => e);
+    expect(e1.code).toBe('WRONG_MODEL');
+    expect(e1.message).toContain('5a5a5a5a');
+    const e2 = await ReliableLink.connect(await openSerialPort(board.path), {
+      expect: { layers: [2, 5] },
+    }).catch((e) => e);
+    expect(e2.code).toBe('WRONG_MODEL');
+    expect(e2.message).toContain('the board holds [0, 2)');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(board.log()).toMatch(
+      /WRONG_MODEL: the host expects model 5a5a5a5a5a5a5a5a…, this board's image holds/,
+    );
+    expect(board.log()).toMatch(/WRONG_MODEL: the host expects layers \[2, 5\), this board holds \[0, 2\)/);
+    await board.kill();
+  }, 60_000);
+
+  it('refuses another protocol version on both ends (HELLO protocol 2, and a version-2 frame)', async () => {
+    const board = await spawnPtyBoard(image);
+    boards.push(board);
+    const port = await openSerialPort(board.path);
+    const acks: number[] = [];
+    const decoder = new FrameDecoder((f) => {
+      if (f.type === FrameType.HELLO_ACK) acks.push(f.payload[0]!);
+    });
+    const reader = port.readable.getReader();
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done || !value) return;
+        decoder.push(value);
+      }
+    })();
+    const writer = port.writable.getWriter();
+    const hello = encodeHello({
+      protocol: 2,
+      role: 'host',
+      maxPayload: 4096,
+      streams: 0,
+      caps: { embedding: false, classifier: false, sampler: false },
+      baud: 0,
+    });
+    await writer.write(
+      encodeFrame({ type: FrameType.HELLO, session: 9, seq: 0, ack: 0, sack: 0, payload: hello }),
+    );
+    const v2 = encodeFrame({
+      type: FrameType.PING,
+      session: 9,
+      seq: 0,
+      ack: 0,
+      sack: 0,
+      payload: new Uint8Array(0),
+    });
+    // the same frame re-stamped as version 2 with a valid CRC
+    const { crc32c } = await import('@tinypipe/core');
+    const { cobsDecode, cobsEncode } = await import('@tinypipe/transport-uart');
+    const body = cobsDecode(v2.subarray(1, -1));
+    body[0] = 2;
+    new DataView(body.buffer, body.byteOffset).setUint32(
+      body.length - 4,
+      crc32c(body.subarray(0, body.length - 4)),
+      true,
+    );
+    await writer.write(Uint8Array.of(0, ...cobsEncode(body), 0));
+    for (let t = 0; t < 50 && acks.length < 2; t++) await new Promise((r) => setTimeout(r, 20));
+    expect(acks).toEqual([1, 1]);
+    expect(board.log()).toMatch(/PROTOCOL_MISMATCH: the host speaks protocol 2/);
+    expect(board.log()).toMatch(/PROTOCOL_MISMATCH: a host sent a frame of another protocol version/);
+    writer.releaseLock();
+    reader.releaseLock();
+    await port.close();
+    await board.kill();
+  }, 60_000);
+
+  it('a board killed mid-stream gives PORT_DISCONNECTED (or PEER_RESET / TIMEOUT), never a hang', async () => {
+    const board = await spawnPtyBoard(image);
+    boards.push(board);
+    const link = await ReliableLink.connect(await openSerialPort(board.path));
+    await link.send(
+      encodeMessage({
+        kind: 'start',
+        stream: 0,
+        hashes: false,
+        sample: false,
+        temperature: 0,
+        topp: 1,
+        seed: 0n,
+      }),
+    );
+    const reader = link.messages.getReader();
+    const failure = (async () => {
+      for (;;) await reader.read();
+    })().catch((e) => e);
+    for (let i = 0; i < 50; i++)
+      void link.send(encodeMessage({ kind: 'token', stream: 0, pos: i, token: 1 })).catch(() => {});
+    await board.kill('SIGKILL');
+    const e = await Promise.race([failure, new Promise((r) => setTimeout(() => r('hang'), 10_000))]);
+    expect(['PORT_DISCONNECTED', 'PEER_RESET', 'TIMEOUT']).toContain((e as { code?: string }).code ?? e);
+  }, 60_000);
+});
