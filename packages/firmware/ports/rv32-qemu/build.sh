@@ -13,5 +13,6 @@ riscv64-unknown-elf-gcc -march=rv32imafc -mabi=ilp32f -std=c99 -O2 \
   -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x1000000 \
   -o "$out/tinypipe-rv32.elf" \
   "$here/main.c" "$root"/src/crc32c.c "$root"/src/numerics.c "$root"/src/image.c "$root"/src/stage.c \
-  "$root"/src/kernels/ansi/qmatmul.c "$root"/src/kernels/opt/qmatmul.c -lm
+  "$root"/src/kernels/ansi/qmatmul.c "$root"/src/kernels/opt/qmatmul.c \
+  "$root"/src/link/cobs.c "$root"/src/link/frame.c "$root"/src/link/link.c "$root"/src/link/messages.c -lm
 echo "$out/tinypipe-rv32.elf"

@@ -30,8 +30,10 @@ void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t f
     put32(out + 56, 0); /* baud: keep the current rate (this port cannot switch) */
 }
 
-static void hex8(char *out, const uint8_t *b) {
-    for (int i = 0; i < 8; i++) sprintf(out + 2 * i, "%02x", b[i]);
+static void hex8(char *out, const uint8_t *b) { /* the first 8 bytes as 16 hex digits */
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) out[2 * i] = digits[b[i] >> 4], out[2 * i + 1] = digits[b[i] & 15];
+    out[16] = 0;
 }
 
 int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size) {
