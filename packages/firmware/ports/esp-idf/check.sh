@@ -6,13 +6,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 core=$(cd "$here/../../src" && pwd)
 cc -std=gnu99 -fsyntax-only -Wall -Wextra -Werror -ffp-contract=off \
-  -DCONFIG_TINYPIPE_UART_BAUD=2000000 -DCONFIG_TINYPIPE_DUAL_CORE=1 -DTP_KERNELS_OPT=1 \
+  -DCONFIG_TINYPIPE_UART_BAUD=2000000 -DCONFIG_TINYPIPE_DUAL_CORE=1 -DCONFIG_TINYPIPE_BOARD_INDEX=0 -DTP_KERNELS_OPT=1 \
   -I"$here/stubs" -I"$core" "$here/main/main.c"
 echo "esp-idf glue: compiles against the stubs"
 
 out=$(mktemp -d)
 for f in crc32c.c numerics.c image.c stage.c kernels/ansi/qmatmul.c kernels/opt/qmatmul.c \
-  link/cobs.c link/frame.c link/link.c link/messages.c; do
+  link/cobs.c link/frame.c link/link.c link/messages.c serve.c; do
   xtensa-lx106-elf-gcc -std=c99 -O2 -mlongcalls -ffreestanding -Wall -Wextra -Werror -ffp-contract=off -fno-fast-math \
     -DTP_KERNELS_OPT=1 -I"$here/xtensa-libc" -c "$core/$f" -o "$out/$(basename "$f" .c)-$(echo "$f" | tr '/' '_').o"
 done

@@ -21,19 +21,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/link/link.h"
-#include "../../src/link/messages.h"
-#include "../../src/stage.h"
+#include "../../src/serve.h"
 
 int serve_pty(int argc, char **argv);
 
 static tp_image image;
 static tp_stage stage;
-static tp_link link_;
+static tp_server server;
 static int master = -1;
 static double ber_byte, drop_p; /* fault injection */
 static uint32_t rng_state;
-static uint8_t start_flags;
 
 static double rnd(void) { /* splitmix32-style: the same generator as the TS test line */
     uint32_t z = (rng_state += 0x9e3779b9u);
@@ -79,7 +76,8 @@ static void port_log(void *port, const char *line) {
 }
 
 /* Reads what the line has (waiting up to wait_ms), runs the link's timers; 0, or -1 to exit. */
-static int pump(int wait_ms) {
+static int pump(void *port, int wait_ms) {
+    (void)port;
     struct pollfd fds[2] = {{master, POLLIN, 0}, {0, POLLIN, 0}};
     int r = poll(fds, 2, wait_ms);
     if (r > 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
@@ -89,72 +87,10 @@ static int pump(int wait_ms) {
     if (r > 0 && (fds[0].revents & POLLIN)) {
         static uint8_t buf[4096];
         ssize_t n = read(master, buf, sizeof buf);
-        if (n > 0) tp_link_rx(&link_, buf, damage(buf, (size_t)n));
+        if (n > 0) tp_link_rx(&server.link, buf, damage(buf, (size_t)n));
     }
-    tp_link_poll(&link_);
+    tp_link_poll(&server.link);
     return 0;
-}
-
-static void send_msg(const uint8_t *msg, size_t n) {
-    for (;;) {
-        int r = tp_link_send(&link_, msg, n);
-        if (r != -1) return; /* queued, or no host any more (dropped) */
-        if (pump(2) != 0) exit(0);
-    }
-}
-
-static void send_error(uint16_t stream, tp_status code, const char *text) {
-    static uint8_t out[256];
-    send_msg(out, tp_msg_error(out, stream, (uint16_t)code, text));
-}
-
-static void run(uint16_t stream, uint16_t pos, float *x) {
-    static uint32_t hashes[256];
-    static float logits[1 << 16];
-    static uint8_t out[TP_MAX_PAYLOAD];
-    tp_status s = tp_stage_forward(&stage, x, pos, hashes);
-    if (s != TP_OK) return send_error(stream, s, "position out of range for this stage's KV cache");
-    if (start_flags & TP_START_HASHES)
-        send_msg(out, tp_msg_hashes(out, stream, pos, (uint16_t)image.layer_from, hashes,
-                                    (size_t)(image.layer_to - image.layer_from)));
-    if (!image.has_classifier) {
-        send_msg(out, tp_msg_floats(out, TP_MSG_ACTIVATION, stream, pos, 0, x, (size_t)image.config.dim));
-        return;
-    }
-    size_t rows = (size_t)(image.vocab_to - image.vocab_from);
-    if (rows > sizeof logits / sizeof logits[0]) return send_error(stream, TP_E_UNSUPPORTED, "vocab slice too large");
-    tp_stage_classify(&stage, x, logits);
-    const size_t per = (TP_MAX_PAYLOAD - 9) / 4; /* LOGITS larger than a payload go as consecutive slices */
-    for (size_t at = 0; at < rows; at += per) {
-        size_t n = rows - at < per ? rows - at : per;
-        send_msg(out, tp_msg_floats(out, TP_MSG_LOGITS, stream, pos, (uint32_t)(image.vocab_from + at), logits + at, n));
-    }
-}
-
-static void handle(const uint8_t *p, size_t n) {
-    static float x[4096];
-    tp_msg m;
-    if (tp_msg_parse(p, n, &m) != 0) return send_error(0xffff, TP_E_ARG, "malformed or unexpected message");
-    if (m.stream != 0) return send_error(m.stream, TP_E_ARG, "this board has room for one stream (0)");
-    switch (m.kind) {
-    case TP_MSG_START:
-        if (m.flags & TP_START_SAMPLE)
-            return send_error(m.stream, TP_E_UNSUPPORTED, "sampling on the board is not in this build");
-        start_flags = m.flags;
-        return;
-    case TP_MSG_END:
-        start_flags = 0;
-        return;
-    case TP_MSG_TOKEN: {
-        tp_status s = tp_stage_embed(&stage, (int)m.token, x);
-        if (s != TP_OK) return send_error(m.stream, s, "token out of range, or this stage holds no embedding");
-        return run(m.stream, m.pos, x);
-    }
-    case TP_MSG_ACTIVATION:
-        if (m.n != (size_t)image.config.dim) return send_error(m.stream, TP_E_ARG, "activation is not dim floats");
-        for (size_t i = 0; i < m.n; i++) x[i] = tp_msg_f32(m.x, i);
-        return run(m.stream, m.pos, x);
-    }
 }
 
 static int open_pty(void) {
@@ -209,24 +145,15 @@ int serve_pty(int argc, char **argv) {
     if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stage, &image, arena, need) != TP_OK)
         return fprintf(stderr, "tinypipe-board: NO_MEMORY: %lu bytes for the stage\n", (unsigned long)need), 1;
 
-    uint8_t hello[TP_HELLO_BYTES];
-    tp_hello_board(hello, (uint16_t)board, image.fingerprint, (uint16_t)image.layer_from, (uint16_t)image.layer_to,
-                   image.has_classifier ? (uint32_t)image.vocab_from : 0,
-                   image.has_classifier ? (uint32_t)image.vocab_to : 0, 1,
-                   (image.has_embedding ? 1u : 0u) | (image.has_classifier ? 2u : 0u));
-    link_.port = NULL, link_.write = port_write, link_.now_ms = port_now, link_.log = port_log;
-    tp_link_init(&link_, hello, (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
+    static float logits[1 << 16];
+    if (image.has_classifier && image.vocab_to - image.vocab_from > (int)(sizeof logits / sizeof logits[0]))
+        return fprintf(stderr, "tinypipe-board: UNSUPPORTED: vocab slice larger than this build's buffer\n"), 1;
+    server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
+    server.pump = pump;
+    tp_server_init(&server, &stage, &image, TP_OK, logits, (uint16_t)board,
+                   (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
     if (open_pty() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
 
-    for (;;) {
-        if (pump(5) != 0) return 0;
-        const uint8_t *msg;
-        size_t n;
-        while ((msg = tp_link_next(&link_, &n)) != NULL) {
-            static uint8_t copy[TP_MAX_PAYLOAD]; /* handling may pump the line, which may reuse the slot */
-            memcpy(copy, msg, n);
-            tp_link_release(&link_);
-            handle(copy, n);
-        }
-    }
+    for (;;)
+        if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
 }

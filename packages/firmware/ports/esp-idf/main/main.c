@@ -1,8 +1,8 @@
 /*
  * The @tinypipe board on an ESP32-S3: maps the model partition (weights stay in flash, read through the
  * cache MMU), verifies the image, puts the KV cache in PSRAM, splits matmul rows over both cores, and
- * serves the stage over UART with the same command loop as ports/posix/board.c (replaced by the wire
- * protocol later). Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
+ * serves the wire protocol (docs/protocol.md) on UART0 with the same service as the posix board
+ * (src/serve.c). Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
  */
 #include <stdint.h>
 #include <string.h>
@@ -14,12 +14,14 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/semphr.h"
 #include "freertos/task.h"
+#include "esp_random.h"
+#include "esp_timer.h"
 #include "numerics.h"
+#include "serve.h"
 #include "stage.h"
 
 #define MODEL_SUBTYPE 0x40 /* data subtype of the model partition (partitions.csv) */
 #define LINE UART_NUM_0
-#define MAX_DIM 4096
 
 static const char *TAG = "tinypipe";
 static tp_image image;
@@ -55,25 +57,31 @@ static void dual_core_matmul(float *out, const int8_t *xq, const float *xs, cons
 }
 
 /* ---- the line ---- */
-static void read_exact(void *buf, size_t n) {
-    uint8_t *p = buf;
-    while (n) {
-        int r = uart_read_bytes(LINE, p, (uint32_t)n, portMAX_DELAY);
-        if (r > 0) p += r, n -= (size_t)r;
-    }
+static tp_server server;
+
+static void line_write(void *port, const uint8_t *bytes, size_t n) {
+    (void)port;
+    uart_write_bytes(LINE, bytes, n);
 }
 
-static void answer(uint8_t status, const void *a, size_t na, const void *b, size_t nb) {
-    uint32_t len = (uint32_t)(na + nb);
-    uint8_t head[5] = {status, (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
-    uart_write_bytes(LINE, head, 5);
-    if (na) uart_write_bytes(LINE, a, na);
-    if (nb) uart_write_bytes(LINE, b, nb);
+static uint32_t now_ms(void *port) {
+    (void)port;
+    return (uint32_t)(esp_timer_get_time() / 1000);
 }
 
-static void fail(tp_status s) {
-    const char *name = tp_status_name(s);
-    answer((uint8_t)s, name, strlen(name), NULL, 0);
+static void log_line(void *port, const char *line) {
+    (void)port;
+    ESP_LOGW(TAG, "%s", line);
+}
+
+/* Moves what the UART driver buffered into the link (waiting up to wait_ms), then runs its timers. */
+static int pump(void *port, int wait_ms) {
+    (void)port;
+    static uint8_t buf[1024];
+    int n = uart_read_bytes(LINE, buf, sizeof buf, (TickType_t)(wait_ms / portTICK_PERIOD_MS));
+    if (n > 0) tp_link_rx(&server.link, buf, (size_t)n);
+    tp_link_poll(&server.link);
+    return 0;
 }
 
 static tp_status boot(void) {
@@ -107,9 +115,6 @@ static tp_status boot(void) {
 }
 
 void app_main(void) {
-    static uint8_t payload[4 + 4 * MAX_DIM];
-    static float x[MAX_DIM];
-    static uint32_t hashes[256];
     uart_config_t cfg = {
         .baud_rate = CONFIG_TINYPIPE_UART_BAUD,
         .data_bits = UART_DATA_8_BITS,
@@ -123,40 +128,13 @@ void app_main(void) {
     tp_status booted = boot();
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
     else ESP_LOGI(TAG, "layers [%d, %d) ready", image.layer_from, image.layer_to);
-    const int dim = image.config.dim;
+    server.link.write = line_write, server.link.now_ms = now_ms, server.link.log = log_line;
+    server.pump = pump;
+    /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */
+    tp_server_init(&server, &stage, booted == TP_OK ? &image : NULL, booted, logits, CONFIG_TINYPIPE_BOARD_INDEX,
+                   (uint16_t)esp_random());
     for (;;) {
-        uint8_t head[5];
-        read_exact(head, 5);
-        uint32_t len = (uint32_t)head[1] | (uint32_t)head[2] << 8 | (uint32_t)head[3] << 16 | (uint32_t)head[4] << 24;
-        if (len > sizeof payload) {
-            fail(TP_E_ARG);
-            continue; /* the line is out of step: the wire protocol's resync replaces this loop */
-        }
-        read_exact(payload, len);
-        if (booted != TP_OK) {
-            fail(booted);
-            continue;
-        }
-        if (head[0] == 'E' && len == 4) {
-            uint32_t token;
-            memcpy(&token, payload, 4);
-            tp_status s = tp_stage_embed(&stage, (int)token, x);
-            if (s != TP_OK) fail(s);
-            else answer(0, x, (size_t)dim * 4, NULL, 0);
-        } else if (head[0] == 'F' && len == 4 + (uint32_t)dim * 4) {
-            uint32_t pos;
-            memcpy(&pos, payload, 4);
-            memcpy(x, payload + 4, (size_t)dim * 4);
-            tp_status s = tp_stage_forward(&stage, x, (int)pos, hashes);
-            if (s != TP_OK) fail(s);
-            else answer(0, x, (size_t)dim * 4, hashes, (size_t)(image.layer_to - image.layer_from) * 4);
-        } else if (head[0] == 'C' && len == (uint32_t)dim * 4) {
-            memcpy(x, payload, (size_t)dim * 4);
-            tp_status s = tp_stage_classify(&stage, x, logits);
-            if (s != TP_OK) fail(s);
-            else answer(0, logits, (size_t)(image.vocab_to - image.vocab_from) * 4, NULL, 0);
-        } else {
-            fail(TP_E_ARG);
-        }
+        pump(NULL, 5);
+        tp_server_step(&server);
     }
 }

@@ -1,0 +1,36 @@
+/*
+ * A board's service (docs/protocol.md §5), the same on every port: it pulls messages from the link,
+ * runs them on the stage — TOKEN → embed + forward, ACTIVATION → forward — and answers with ACTIVATION,
+ * LOGITS (in payload-sized slices) or ERROR, plus HASHES when START asked for them. The port supplies
+ * `pump`, which moves line bytes into tp_link_rx and runs tp_link_poll; the service calls it while it
+ * waits for room in the send window. No allocation: buffers live in tp_server.
+ */
+#ifndef TP_SERVE_H
+#define TP_SERVE_H
+#include <stdint.h>
+
+#include "link/link.h"
+#include "stage.h"
+
+#define TP_SERVE_MAX_DIM 1024 /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
+
+typedef struct {
+    tp_link link;      /* the port sets link.port / write / now_ms / log before tp_server_init */
+    tp_stage *stage;   /* NULL when the image was refused: every message gets ERROR(boot_status) */
+    tp_status boot_status;
+    float *logits;     /* (vocab_to - vocab_from) scratch when the image holds classifier rows */
+    int (*pump)(void *port, int wait_ms); /* nonzero: stop serving */
+    uint8_t flags;     /* the current stream's START flags */
+    uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
+    float x[TP_SERVE_MAX_DIM];
+    uint32_t hashes[256];
+} tp_server;
+
+/* img may be NULL (refused image: boot_status says why); board is the plan index (0xFFFF: none). */
+void tp_server_init(tp_server *s, tp_stage *stage, const tp_image *img, tp_status boot_status, float *logits,
+                    uint16_t board, uint16_t session);
+
+/* Handles every message the link holds; nonzero when the port's pump asked to stop. */
+int tp_server_step(tp_server *s);
+
+#endif
