@@ -38,7 +38,27 @@ export interface ReliableLinkOptions {
   heartbeatMs?: number;
   /** Host: nothing received for this long (ms) → TIMEOUT. Default 2000. */
   timeoutMs?: number;
+  /** Time and timers (default: the platform's); a simulated clock runs long soaks in seconds. */
+  clock?: LinkClock;
 }
+
+/** The time source and timers a link uses. */
+export interface LinkClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** The platform's clock. */
+export const systemClock: LinkClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+};
 
 export interface ConnectOptions extends ReliableLinkOptions {
   /** What the host expects of the board; anything left out is accepted as it is. */
@@ -67,7 +87,7 @@ interface Outgoing {
   payload: Uint8Array;
   sentAt: number;
   retries: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: unknown | undefined;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -110,7 +130,7 @@ export class ReliableLink implements Link {
   readonly #stats = { framesSent: 0, bytesSent: 0, retransmits: 0, duplicates: 0 };
   // handshake and heartbeat
   #handshake: { onFrame: (f: Frame) => void; onDrop: (reason: DropReason) => void } | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heartbeat: unknown | undefined;
   #lastSent = 0;
   /** Board: the HELLO_ACK that accepted the host, answered again to a resent HELLO. */
   #helloAck: Frame | undefined;
@@ -120,6 +140,7 @@ export class ReliableLink implements Link {
   readonly #heartbeatMs: number;
   readonly #timeoutMs: number;
   readonly #onFail: ((e: TinypipeError) => void)[] = [];
+  readonly #clock: LinkClock;
 
   /**
    * A link whose two ends agreed out of band (no handshake, no heartbeat): for tests and for transports
@@ -127,6 +148,7 @@ export class ReliableLink implements Link {
    */
   constructor(transport: Transport, options: ReliableLinkOptions = {}, /** @internal */ role: Role = 'raw') {
     this.#role = role;
+    this.#clock = options.clock ?? systemClock;
     this.#open = this.#role === 'raw';
     this.#heartbeatMs = options.heartbeatMs ?? 500;
     this.#timeoutMs = options.timeoutMs ?? 2000;
@@ -235,7 +257,7 @@ export class ReliableLink implements Link {
    */
   #write(frame: Frame): number {
     const bytes = encodeFrame(frame);
-    const now = performance.now();
+    const now = this.#clock.now();
     this.#lastSent = now;
     this.#stats.framesSent++;
     this.#stats.bytesSent += bytes.length;
@@ -274,7 +296,7 @@ export class ReliableLink implements Link {
   #transmit(entry: Outgoing): void {
     entry.sentAt = this.#write(this.#frame(FrameType.DATA, entry.seq, entry.payload));
     const rto = Math.min(this.#maxRto, this.#rto * 2 ** entry.retries);
-    entry.timer = setTimeout(() => this.#timeout(entry), entry.sentAt - performance.now() + rto);
+    entry.timer = this.#clock.setTimeout(() => this.#timeout(entry), entry.sentAt - this.#clock.now() + rto);
   }
 
   #timeout(entry: Outgoing): void {
@@ -298,9 +320,9 @@ export class ReliableLink implements Link {
       const before = diff(ack, entry.seq);
       const acked = (before >= 1 && before <= this.#window) || this.#sacked(ack, sack, entry.seq);
       if (!acked) continue;
-      clearTimeout(entry.timer);
+      this.#clock.clearTimeout(entry.timer);
       this.#inFlight.delete(entry.seq);
-      if (entry.retries === 0) this.#sampleRtt(Math.max(0, performance.now() - entry.sentAt)); // Karn: only clean samples
+      if (entry.retries === 0) this.#sampleRtt(Math.max(0, this.#clock.now() - entry.sentAt)); // Karn: only clean samples
       entry.resolve();
     }
     this.#pump();
@@ -344,7 +366,7 @@ export class ReliableLink implements Link {
 
   #onFrame(f: Frame): void {
     if (this.#failure) return;
-    this.#lastReceived = performance.now();
+    this.#lastReceived = this.#clock.now();
     if (this.#handshake) {
       this.#handshake.onFrame(f);
       return;
@@ -429,8 +451,8 @@ export class ReliableLink implements Link {
           sack: 0,
           payload: hello,
         });
-      const resend = setInterval(send, interval);
-      const give = setTimeout(
+      const resend = this.#clock.setInterval(send, interval);
+      const give = this.#clock.setTimeout(
         () =>
           settle(
             new TinypipeError(
@@ -485,8 +507,8 @@ export class ReliableLink implements Link {
       };
       send();
       return () => {
-        clearInterval(resend);
-        clearTimeout(give);
+        this.#clock.clearInterval(resend);
+        this.#clock.clearTimeout(give);
       };
     });
     if (canSwitch && this.peer!.baud === options.baud)
@@ -500,16 +522,19 @@ export class ReliableLink implements Link {
     const old = transport.baudRate;
     await transport.setBaudRate!(baud);
     const answered = await new Promise<boolean>((resolve) => {
-      const since = performance.now();
-      const ping = setInterval(() => this.#write(this.#frame(FrameType.PING, 0, new Uint8Array(0))), 20);
-      const check = setInterval(() => {
+      const since = this.#clock.now();
+      const ping = this.#clock.setInterval(
+        () => this.#write(this.#frame(FrameType.PING, 0, new Uint8Array(0))),
+        20,
+      );
+      const check = this.#clock.setInterval(() => {
         if (this.#lastReceived > since) done(true);
       }, 1);
-      const give = setTimeout(() => done(false), probeMs);
+      const give = this.#clock.setTimeout(() => done(false), probeMs);
       const done = (ok: boolean) => {
-        clearInterval(ping);
-        clearInterval(check);
-        clearTimeout(give);
+        this.#clock.clearInterval(ping);
+        this.#clock.clearInterval(check);
+        this.#clock.clearTimeout(give);
         resolve(ok);
       };
       this.#write(this.#frame(FrameType.PING, 0, new Uint8Array(0)));
@@ -519,10 +544,10 @@ export class ReliableLink implements Link {
 
   #startHeartbeat(): void {
     if (this.#heartbeatMs <= 0 || this.#failure) return;
-    this.#lastReceived = performance.now();
-    this.#heartbeat = setInterval(
+    this.#lastReceived = this.#clock.now();
+    this.#heartbeat = this.#clock.setInterval(
       () => {
-        const now = performance.now();
+        const now = this.#clock.now();
         if (now - this.#lastReceived > this.#timeoutMs) {
           this.#fail(
             new TinypipeError(
@@ -610,8 +635,8 @@ export class ReliableLink implements Link {
       const old = this.#transport.baudRate;
       await this.#writer.ready;
       await this.#transport.setBaudRate!(switchTo);
-      const since = performance.now();
-      setTimeout(() => {
+      const since = this.#clock.now();
+      this.#clock.setTimeout(() => {
         if (this.#lastReceived <= since && old !== undefined && !this.#failure)
           void this.#transport.setBaudRate!(old);
       }, 500);
@@ -623,10 +648,10 @@ export class ReliableLink implements Link {
   #fail(error: TinypipeError, reportToReader = true): void {
     if (this.#failure) return;
     this.#failure = error;
-    clearInterval(this.#heartbeat);
+    this.#clock.clearInterval(this.#heartbeat);
     for (const f of this.#onFail) f(error);
     for (const e of this.#inFlight.values()) {
-      clearTimeout(e.timer);
+      this.#clock.clearTimeout(e.timer);
       e.reject(error);
     }
     for (const e of this.#queue) e.reject(error);

@@ -2,3 +2,4 @@
 
 export { createFakeWebSerialPair, type FakeWebSerialPort } from './fake-web-serial.js';
 export { createFaultyLinePair, type LineFaults, type LineStats } from './faulty-line.js';
+export { VirtualClock } from './virtual-clock.js';
