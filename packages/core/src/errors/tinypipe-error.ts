@@ -68,7 +68,18 @@ export type ErrorCode =
   /** The serial device exists but cannot be opened (permissions, driver). */
   | 'PORT_OPEN_FAILED'
   /** A link message (docs/protocol.md §5) or handshake payload that does not parse. */
-  | 'MESSAGE_MALFORMED';
+  | 'MESSAGE_MALFORMED'
+  // planning (@tinypipe/partitioner)
+  /** The model does not fit the boards; the message says what does not fit where, and the smallest fix. */
+  | 'PLAN_INFEASIBLE'
+  /** A plan file that does not parse or breaks the plan schema (the message names the bad field). */
+  | 'PLAN_INVALID'
+  /** A board name that is not a built-in profile. */
+  | 'BOARD_UNKNOWN'
+  /** A custom board profile with a missing or bad field. */
+  | 'PROFILE_INVALID'
+  /** Overlapping, misaligned or oversized ESP-IDF partitions. */
+  | 'PARTITION_TABLE_INVALID';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;

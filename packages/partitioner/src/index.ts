@@ -1,0 +1,47 @@
+/**
+ * @tinypipe/partitioner — "this model on these boards" → a plan: board profiles, a cost model, an exact
+ * split solver, and per board a weight image, an ESP-IDF partition table and a manifest. Runs in Node
+ * and browsers (no Node imports).
+ */
+export { type BoardBuild, type BoardFile, type BoardManifest, buildPlan } from './build/build.js';
+export {
+  type CostOptions,
+  classifierWork,
+  type Footprint,
+  footprint,
+  hopMicros,
+  layerWork,
+  type ModelSpec,
+  partitionBytes,
+  type StageSelection,
+  workMicros,
+} from './cost/cost.js';
+export {
+  boardPartitions,
+  FIRST_PARTITION_OFFSET,
+  MODEL_SUBTYPE,
+  PARTITION_TABLE_BYTES,
+  PARTITION_TABLE_OFFSET,
+  type PartitionEntry,
+  partitionsCsv,
+  partitionTableBinary,
+  validatePartitions,
+} from './partition-table/partition-table.js';
+export {
+  formatPlan,
+  PLAN_FORMAT,
+  PLAN_VERSION,
+  type Plan,
+  type PlanRequest,
+  PlanSchema,
+  parsePlan,
+  planModel,
+} from './plan/plan.js';
+export {
+  type BoardProfile,
+  BoardProfileSchema,
+  BUILTIN_PROFILES,
+  builtinProfile,
+  parseProfile,
+} from './profiles/profiles.js';
+export { evaluateSplit, type Problem, type Solution, type StageEstimate, solve } from './solver/solve.js';

@@ -1,0 +1,124 @@
+/**
+ * Board profiles: what a board can hold and how fast it streams and computes. Every performance figure
+ * is a parameter with its source, so a user with measurements overrides it (a `custom` profile in JSON,
+ * validated here).
+ */
+import { TinypipeError } from '@tinypipe/core';
+import * as v from 'valibot';
+import { parseWith } from '../validation/issues.js';
+
+const MiB = 1024 * 1024;
+
+const positive = v.pipe(v.number(), v.finite(), v.minValue(0, 'must be ≥ 0'));
+const bytes = v.pipe(v.number(), v.integer('must be a whole number of bytes'), v.minValue(0, 'must be ≥ 0'));
+
+export const BoardProfileSchema = v.object({
+  /** The name plans refer to (`esp32s3-n16r8`, or your own). */
+  name: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+  /** Chip family the firmware is built for; the flasher checks it. */
+  chip: v.picklist(['esp32s3', 'esp32p4'], 'must be "esp32s3" or "esp32p4"'),
+  flashBytes: bytes,
+  psramBytes: bytes,
+  flashMode: v.picklist(['quad', 'octal'], 'must be "quad" or "octal"'),
+  psramMode: v.picklist(['quad', 'octal', 'hex'], 'must be "quad", "octal" or "hex"'),
+  clockMhz: positive,
+  /** SRAM left for the hot path (activations, quantized inputs, link buffers). */
+  sramBytes: bytes,
+  /** PSRAM kept back for the heap and buffers (the rest holds KV caches). */
+  psramReserveBytes: bytes,
+  /** Largest image the cache MMU can map at once. */
+  mmapWindowBytes: bytes,
+  /** Where the model partition starts (after bootloader, partition table, NVS, PHY data and the app). */
+  modelOffset: bytes,
+  /** Sustained flash → CPU rate through the cache MMU, MB/s (10^6 B/s). */
+  flashMBps: positive,
+  /** Multiply-accumulates per cycle of the quantized kernels. */
+  macsPerCycle: v.object({ ansi: positive, optimized: positive }),
+  /** The default line rate between boards (UART), baud. */
+  uartBaud: positive,
+  /** Fixed cost per message on a hop (driver, interrupt, USB latency), ms. */
+  perMessageMs: positive,
+  /** Where the figures come from (free text; shown in plans). */
+  sources: v.optional(v.record(v.string(), v.string()), {}),
+});
+
+export type BoardProfile = v.InferOutput<typeof BoardProfileSchema>;
+
+const S3_SOURCES = {
+  flashMBps:
+    'estimate: ../shared/BRIEF.md §8 — seed measured 13.3 MB/s effective; quad ~20–32, octal ~52–84 MB/s (midpoints used; no published mmap measurement). Override with yours.',
+  macsPerCycle:
+    'ansi: plain C ≈ 0.08 MAC/cycle (fp32, BRIEF §8); optimized: PIE int8 ≈ 5.8 MAC/cycle (esp-dsp benchmarks) — needs a PIE kernel port',
+  uartBaud: 'BRIEF §9: 2 Mbaud 8N1 between boards',
+  memory: 'module datasheets: N8R2 = 8 MiB flash + 2 MiB quad PSRAM, N8R8/N16R8/N32R8 octal PSRAM',
+};
+
+function s3(name: string, flashMiB: number, psramMiB: number, flashMode: 'quad' | 'octal'): BoardProfile {
+  return {
+    name,
+    chip: 'esp32s3',
+    flashBytes: flashMiB * MiB,
+    psramBytes: psramMiB * MiB,
+    flashMode,
+    psramMode: psramMiB >= 8 ? 'octal' : 'quad',
+    clockMhz: 240,
+    sramBytes: 320 * 1024,
+    psramReserveBytes: 256 * 1024,
+    mmapWindowBytes: 32 * MiB,
+    modelOffset: 0x1f0000,
+    flashMBps: flashMode === 'octal' ? 68 : 26,
+    macsPerCycle: { ansi: 0.08, optimized: 5.8 },
+    uartBaud: 2_000_000,
+    perMessageMs: 0.2,
+    sources: S3_SOURCES,
+  };
+}
+
+/** The built-in profiles. */
+export const BUILTIN_PROFILES: Readonly<Record<string, BoardProfile>> = Object.freeze({
+  'esp32s3-n8r2': s3('esp32s3-n8r2', 8, 2, 'quad'),
+  'esp32s3-n8r8': s3('esp32s3-n8r8', 8, 8, 'quad'),
+  'esp32s3-n16r8': s3('esp32s3-n16r8', 16, 8, 'quad'),
+  'esp32s3-n32r8': s3('esp32s3-n32r8', 32, 8, 'octal'),
+  'esp32p4-n16r32': {
+    name: 'esp32p4-n16r32',
+    chip: 'esp32p4',
+    flashBytes: 16 * MiB,
+    psramBytes: 32 * MiB,
+    flashMode: 'quad',
+    psramMode: 'hex',
+    clockMhz: 360,
+    sramBytes: 512 * 1024,
+    psramReserveBytes: 512 * 1024,
+    mmapWindowBytes: 32 * MiB,
+    modelOffset: 0x1f0000,
+    flashMBps: 26,
+    macsPerCycle: { ansi: 0.1, optimized: 4 },
+    uartBaud: 2_000_000,
+    perMessageMs: 0.2,
+    sources: {
+      clockMhz: 'ESP32-P4 datasheet: RISC-V HP cores up to 360 MHz (400 MHz parts exist)',
+      flashMBps: 'estimate, as the S3 quad figure (no measurement)',
+      macsPerCycle: 'estimate: no int8 esp-dsp figure for the P4 in the BRIEF; override with a measurement',
+      memory: 'ESP32-P4 boards with 16 MiB flash and 32 MiB PSRAM',
+    },
+  },
+});
+
+/** A built-in profile by name; BOARD_UNKNOWN (listing the names) otherwise. */
+export function builtinProfile(name: string): BoardProfile {
+  const p = BUILTIN_PROFILES[name];
+  if (!p) {
+    throw new TinypipeError(
+      'BOARD_UNKNOWN',
+      `unknown board "${name}": use one of ${Object.keys(BUILTIN_PROFILES).join(', ')}, or a custom profile file`,
+      { details: { name, known: Object.keys(BUILTIN_PROFILES) } },
+    );
+  }
+  return p;
+}
+
+/** Validates a custom profile (parsed JSON); PROFILE_INVALID with every bad field's path. */
+export function parseProfile(value: unknown, source = 'board profile'): BoardProfile {
+  return parseWith(BoardProfileSchema, value, 'PROFILE_INVALID', `${source} is not a valid board profile`);
+}

@@ -1,0 +1,232 @@
+/**
+ * The split solver: contiguous layer ranges over an ordered list of (possibly different) boards, the
+ * embedding on the first, the classifier on the last `slices` boards (vocab rows split evenly, as
+ * core's `splitSelections` does). Exact: a dynamic program over boards × remaining layers for each
+ * number of classifier slices; deterministic: among equal costs it takes fewer classifier slices, then
+ * the lexicographically smallest split. `evaluateSplit` scores any one split the same way (the tests
+ * compare the solver with a brute force built on it).
+ *
+ * The last board samples (llama2.c's sampler in C) and returns one TOKEN when it holds the whole
+ * classifier; split classifier slices each send their logits to the host instead — at 2 Mbaud that is
+ * 0.64 s for stories15M's 32,000 rows, so splitting pays only where flash, not the link, is the limit.
+ *
+ * Objectives (integer microseconds):
+ *   latency     one stream: token in + Σ stage compute + hops + the slowest classifier slice and its output
+ *   throughput  k streams in flight: the slowest board's period, max(compute, its outgoing link)
+ */
+import { splitSelections, TinypipeError } from '@tinypipe/core';
+import {
+  type CostOptions,
+  classifierWork,
+  type Footprint,
+  footprint,
+  hopMicros,
+  layerWork,
+  type ModelSpec,
+  type StageSelection,
+  workMicros,
+} from '../cost/cost.js';
+import type { BoardProfile } from '../profiles/profiles.js';
+
+export interface Problem {
+  model: ModelSpec;
+  boards: readonly BoardProfile[];
+  objective: 'latency' | 'throughput';
+  /** Streams in flight (KV caches per board; the throughput objective's k). Default 1. */
+  streams?: number;
+  kernel?: 'ansi' | 'optimized';
+  /** Allow the classifier to be split over several boards. Default true. */
+  splitClassifier?: boolean;
+}
+
+export interface StageEstimate {
+  selection: StageSelection;
+  footprint: Footprint;
+  layersUs: number;
+  classifierUs: number;
+  /** Sending its output: the activation to the next board and/or its logits to the host. */
+  linkOutUs: number;
+  /** Time per token the board is busy: max(compute, outgoing link). */
+  periodUs: number;
+}
+
+export interface Solution {
+  split: number[];
+  slices: number;
+  stages: StageEstimate[];
+  latencyUs: number;
+  /** The slowest board's period. */
+  bottleneckUs: number;
+  /** What the objective minimised. */
+  costUs: number;
+  /** Predicted tokens per second with `streams` in flight (cost model output). */
+  tokensPerSecond: number;
+}
+
+const MAX_PAYLOAD = 4096;
+
+/** Everything about board i holding n layers, given the split's shape (memoised per problem). */
+class Estimator {
+  readonly #memo = new Map<string, StageEstimate>();
+  constructor(readonly p: Problem) {}
+
+  stage(i: number, from: number, n: number, slices: number): StageEstimate {
+    const { model, boards } = this.p;
+    const B = boards.length;
+    const c = model.config;
+    const slice = i - (B - slices);
+    const vocab: [number, number] | undefined =
+      slice < 0
+        ? undefined
+        : [Math.floor((slice * c.vocabSize) / slices), Math.floor(((slice + 1) * c.vocabSize) / slices)];
+    const key = `${i}/${n}/${vocab?.join('-') ?? ''}`;
+    const hit = this.#memo.get(key);
+    if (hit) return { ...hit, selection: { ...hit.selection, layers: [from, from + n] } };
+    const profile = boards[i]!;
+    const options: CostOptions = { streams: this.p.streams ?? 1, kernel: this.p.kernel ?? 'optimized' };
+    const selection: StageSelection = { layers: [from, from + n], embedding: i === 0, vocab };
+    const fp = footprint(model, selection, profile, options);
+    const layersUs = workMicros(layerWork(model, n, i === 0), profile, options);
+    const classifierUs = vocab ? workMicros(classifierWork(model, vocab), profile, options) : 0;
+    let linkOutUs = 0;
+    if (i < B - 1) linkOutUs += hopMicros(5 + 4 * c.dim, profile);
+    if (vocab && slices === 1)
+      linkOutUs += hopMicros(9, profile); // samples on the board: one TOKEN back
+    else if (vocab) {
+      // a slice of the classifier sends its logits to the host, which samples over all slices
+      const rows = vocab[1] - vocab[0];
+      const perMessage = Math.floor((MAX_PAYLOAD - 9) / 4);
+      for (let at = 0; at < rows; at += perMessage)
+        linkOutUs += hopMicros(9 + 4 * Math.min(perMessage, rows - at), profile);
+    }
+    const est: StageEstimate = {
+      selection,
+      footprint: fp,
+      layersUs,
+      classifierUs,
+      linkOutUs,
+      periodUs: Math.max(layersUs + classifierUs, linkOutUs),
+    };
+    this.#memo.set(key, est);
+    return est;
+  }
+
+  /** Whether board i may hold n layers (it must hold a layer or a classifier slice, and fit). */
+  allowed(i: number, n: number, slices: number): boolean {
+    const holdsSlice = i >= this.p.boards.length - slices;
+    return (n >= 1 || holdsSlice) && this.stage(i, 0, n, slices).footprint.fits;
+  }
+
+  /** The latency terms that do not depend on the split (for a given number of slices). */
+  fixedLatencyUs(slices: number): number {
+    const B = this.p.boards.length;
+    const c = this.p.model.config;
+    let us = hopMicros(9, this.p.boards[0]!); // the token in
+    for (let i = 0; i < B - 1; i++) us += hopMicros(5 + 4 * c.dim, this.p.boards[i]!);
+    if (slices > 1) us += hopMicros(5 + 4 * c.dim, this.p.boards[B - 1]!); // the final activation to the other slices
+    let slowest = 0;
+    for (let i = B - slices; i < B; i++) {
+      const s = this.stage(i, 0, 0, slices);
+      const logitsUs = s.linkOutUs - (i < B - 1 ? hopMicros(5 + 4 * c.dim, this.p.boards[i]!) : 0);
+      slowest = Math.max(slowest, s.classifierUs + logitsUs);
+    }
+    return us + slowest;
+  }
+}
+
+function check(p: Problem): void {
+  const L = p.model.config.nLayers;
+  if (p.boards.length === 0) throw new TinypipeError('INVALID_ARGUMENT', 'a plan needs at least one board');
+  if (p.boards.length > L + 1)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `${p.boards.length} boards for ${L} layers: at most ${L + 1} can be used`,
+    );
+  const k = p.streams ?? 1;
+  if (!Number.isInteger(k) || k < 1)
+    throw new TinypipeError('INVALID_ARGUMENT', `streams must be ≥ 1, got ${k}`);
+}
+
+/** Scores one split exactly as the solver does; undefined when it is not allowed or does not fit. */
+export function evaluateSplit(
+  p: Problem,
+  split: readonly number[],
+  slices: number,
+  est = new Estimator(p),
+): Solution | undefined {
+  check(p);
+  const B = p.boards.length;
+  if (split.length !== B || slices < 1 || slices > B) return undefined;
+  const sels = splitSelections(p.model.config, split, slices);
+  const stages: StageEstimate[] = [];
+  for (let i = 0; i < B; i++) {
+    if (!est.allowed(i, split[i]!, slices)) return undefined;
+    stages.push(est.stage(i, sels[i]!.layers[0], split[i]!, slices));
+  }
+  let latencyUs = est.fixedLatencyUs(slices);
+  for (const s of stages) latencyUs += s.layersUs;
+  const bottleneckUs = Math.max(...stages.map((s) => s.periodUs));
+  const k = p.streams ?? 1;
+  return {
+    split: [...split],
+    slices,
+    stages,
+    latencyUs,
+    bottleneckUs,
+    costUs: p.objective === 'latency' ? latencyUs : bottleneckUs,
+    tokensPerSecond: Math.min((k * 1e6) / latencyUs, 1e6 / bottleneckUs),
+  };
+}
+
+/** The best split, or undefined when nothing fits. */
+export function solve(p: Problem): Solution | undefined {
+  check(p);
+  const B = p.boards.length;
+  const L = p.model.config.nLayers;
+  const est = new Estimator(p);
+  const combine = p.objective === 'latency' ? (a: number, b: number) => a + b : Math.max;
+  const boardCost = (i: number, n: number, slices: number) => {
+    const s = est.stage(i, 0, n, slices);
+    return p.objective === 'latency' ? s.layersUs : s.periodUs;
+  };
+  let best: Solution | undefined;
+  const maxSlices = p.splitClassifier === false ? 1 : B;
+  for (let slices = 1; slices <= maxSlices; slices++) {
+    // g[i][r]: the best cost of boards i..B-1 covering the last r layers (Infinity: impossible)
+    const g = Array.from({ length: B + 1 }, () => new Array<number>(L + 1).fill(Number.POSITIVE_INFINITY));
+    g[B]![0] = p.objective === 'latency' ? 0 : 0;
+    for (let i = B - 1; i >= 0; i--) {
+      for (let r = 0; r <= L; r++) {
+        let v = Number.POSITIVE_INFINITY;
+        for (let n = 0; n <= r; n++) {
+          const rest = g[i + 1]![r - n]!;
+          if (rest === Number.POSITIVE_INFINITY || !est.allowed(i, n, slices)) continue;
+          v = Math.min(v, combine(boardCost(i, n, slices), rest));
+        }
+        g[i]![r] = v;
+      }
+    }
+    if (g[0]![L] === Number.POSITIVE_INFINITY) continue;
+    // the lexicographically smallest split reaching the optimum: a board may take the smallest share
+    // with which the boards so far plus the best completion still reach it (its suffix need not be
+    // optimal on its own — under `max`, a slow first board makes several suffixes equally good)
+    const optimum = g[0]![L]!;
+    const split: number[] = [];
+    for (let i = 0, r = L, prefix = 0; i < B; i++) {
+      for (let n = 0; n <= r; n++) {
+        const rest = g[i + 1]![r - n]!;
+        if (rest === Number.POSITIVE_INFINITY || !est.allowed(i, n, slices)) continue;
+        const withThis = combine(prefix, boardCost(i, n, slices));
+        if (combine(withThis, rest) === optimum) {
+          split.push(n);
+          r -= n;
+          prefix = withThis;
+          break;
+        }
+      }
+    }
+    const s = evaluateSplit(p, split, slices, est)!;
+    if (!best || s.costUs < best.costUs) best = s;
+  }
+  return best;
+}
