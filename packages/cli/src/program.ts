@@ -1,10 +1,12 @@
 import { Command } from 'commander';
+import { registerBuild } from './commands/build.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImage } from './commands/image.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLinkSoak } from './commands/link-soak.js';
+import { registerPlan } from './commands/plan.js';
 import { registerPorts } from './commands/ports.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerSynth } from './commands/synth.js';
@@ -37,6 +39,8 @@ export function createProgram(ctx: CliContext): Command {
   registerEval(program, ctx);
   registerLinkSoak(program, ctx);
   registerPorts(program, ctx);
+  registerPlan(program, ctx);
+  registerBuild(program, ctx);
   registerDemo(program, ctx);
 
   const configure = (command: Command): void => {

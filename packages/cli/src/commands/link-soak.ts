@@ -50,7 +50,11 @@ export function registerLinkSoak(program: Command, ctx: CliContext): void {
       uintFlag('--retries'),
       100,
     )
-    .option('--baud <rate>', 'pace the line at this rate, 10 bits per byte, and report throughput', uintFlag('--baud'))
+    .option(
+      '--baud <rate>',
+      'pace the line at this rate, 10 bits per byte, and report throughput',
+      uintFlag('--baud'),
+    )
     .option('--json', 'print JSON')
     .action(async (flags: SoakFlags) => {
       if (flags.baud === 0) throw usageError('--baud must be a positive line rate, e.g. 921600');

@@ -158,9 +158,9 @@ function explain(req: PlanRequest): string {
   const psram = req.boards.reduce((a, b) => a + Math.max(0, b.psramBytes - b.psramReserveBytes), 0);
   const lines = [
     `${req.model.name} ${req.model.kind} needs ${mb(whole.imageBytes)} of weights and ${mb(whole.psramNeeded)} of PSRAM (KV cache for ${req.streams ?? 1} stream(s), seq_len ${c.seqLen});`,
-    `${B}× board${B > 1 ? 's' : ''} (${req.boards.map((b) => b.name).join(', ')}) offer ${mb(flash)} of model partition and ${mb(psram)} of PSRAM`,
+    `${B}× board${B > 1 ? 's' : ''} (${req.boards.map((b) => b.name).join(', ')}) offer${B > 1 ? '' : 's'} ${mb(flash)} of model partition and ${mb(psram)} of PSRAM`,
   ];
-  if (B === 1) lines.push(`on ${req.boards[0]!.name}: ${whole.problems.join('; ')}`);
+  if (B === 1) lines.push(`— on ${req.boards[0]!.name}: ${whole.problems.join('; ')}`);
   return lines.join(' ');
 }
 

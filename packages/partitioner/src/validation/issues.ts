@@ -19,9 +19,9 @@ export function issuesError(
             typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key),
           '',
         ) || '(root)';
-    return `${path}: ${issue.message}`;
+    return `${path}: ${issue.input === undefined ? 'missing' : issue.message}`;
   });
-  return new TinypipeError(code, `${what}:\n  ${lines.join('\n  ')}`, {
+  return new TinypipeError(code, `${what}: ${lines.join('; ')}`, {
     details: { issues: lines },
   });
 }

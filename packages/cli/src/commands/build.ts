@@ -1,0 +1,62 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { quantize, TinypipeError } from '@tinypipe/core';
+import { writeFileAtomic } from '@tinypipe/core/node';
+import { buildPlan, parsePlan } from '@tinypipe/partitioner';
+import type { Command } from 'commander';
+import { type CliContext, printJson } from '../io/context.js';
+import { loadModel } from '../io/models.js';
+
+export function registerBuild(program: Command, ctx: CliContext): void {
+  program
+    .command('build')
+    .description(
+      'build every board of a plan: weight image, partitions.csv, partition-table.bin and manifest.json',
+    )
+    .requiredOption('--plan <file>', 'plan JSON from tinypipe plan --out')
+    .requiredOption('--out <dir>', 'output folder (one board-N folder per board)')
+    .option('--json', 'print a JSON summary')
+    .action(async (flags: { plan: string; out: string; json?: boolean }) => {
+      const planPath = resolve(ctx.cwd, flags.plan);
+      let json: unknown;
+      try {
+        json = JSON.parse(await readFile(planPath, 'utf8'));
+      } catch (cause) {
+        throw new TinypipeError(
+          'PLAN_INVALID',
+          `cannot read the plan ${planPath}: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+      const plan = parsePlan(json, flags.plan);
+      const source = plan.model.source.startsWith('bundled:') ? undefined : plan.model.source;
+      const { checkpoint } = await loadModel(ctx, source);
+      if (checkpoint.config.seqLen < plan.model.config.seqLen)
+        throw new TinypipeError(
+          'PLAN_INVALID',
+          `the plan provisions seq_len ${plan.model.config.seqLen}; the model has ${checkpoint.config.seqLen}`,
+        );
+      const qm = quantize(
+        { ...checkpoint, config: { ...checkpoint.config, seqLen: plan.model.config.seqLen } },
+        { weights: plan.model.kind, groupSize: plan.model.groupSize },
+      );
+      const out = resolve(ctx.cwd, flags.out);
+      const summary = [];
+      for (const board of buildPlan(plan, qm)) {
+        const dir = join(out, board.dir);
+        await mkdir(dir, { recursive: true });
+        for (const f of board.files) await writeFileAtomic(join(dir, f.name), f.bytes);
+        await writeFileAtomic(
+          join(dir, 'manifest.json'),
+          new TextEncoder().encode(`${JSON.stringify(board.manifest, null, 2)}\n`),
+        );
+        summary.push({ dir, ...board.manifest });
+        if (!flags.json)
+          ctx.stdout.write(
+            `board ${board.manifest.board} (${board.manifest.profile}): layers ${board.manifest.layers.join('–')}, ` +
+              `${board.files.map((f) => `${f.name} ${f.bytes.length} B`).join(', ')} → ${dir}\n`,
+          );
+      }
+      if (flags.json) printJson(ctx, { out, boards: summary });
+    });
+}

@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { MODEL_SHAPES, type ModelConfig, TinypipeError } from '@tinypipe/core';
+import { writeFileAtomic } from '@tinypipe/core/node';
+import {
+  type BoardProfile,
+  builtinProfile,
+  formatPlan,
+  type Plan,
+  type PlanRequest,
+  parseProfile,
+  planModel,
+} from '@tinypipe/partitioner';
+import type { Command } from 'commander';
+import { type CliContext, printJson } from '../io/context.js';
+import { usageError } from '../io/errors.js';
+import { loadModel, parseSynthSpec } from '../io/models.js';
+import { enumFlag, uintFlag } from '../io/options.js';
+
+interface PlanFlags {
+  model?: string;
+  boards: string;
+  quant: 'q4' | 'q8';
+  group: number;
+  objective: 'latency' | 'throughput';
+  streams: number;
+  seqLen?: number;
+  kernel: 'ansi' | 'optimized';
+  splitClassifier: boolean;
+  out?: string;
+  json?: boolean;
+}
+
+/** `name,name,...`: built-in names, custom profile files (*.json), or `auto:NAME` (the fewest that fit). */
+async function resolveBoards(
+  ctx: CliContext,
+  spec: string,
+): Promise<{ boards: BoardProfile[]; auto: boolean }> {
+  const auto = /^auto:(.+)$/.exec(spec);
+  if (auto) return { boards: [builtinProfile(auto[1]!)], auto: true };
+  const boards: BoardProfile[] = [];
+  for (const item of spec.split(',').map((s) => s.trim())) {
+    if (!item) throw usageError(`--boards has an empty entry in "${spec}"`);
+    if (!item.endsWith('.json')) {
+      boards.push(builtinProfile(item));
+      continue;
+    }
+    const path = resolve(ctx.cwd, item);
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch (cause) {
+      throw new TinypipeError(
+        'PROFILE_INVALID',
+        `cannot read the board profile ${path}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    boards.push(parseProfile(json, basename(path)));
+  }
+  return { boards, auto: false };
+}
+
+/** The model's shape without building weights for synthetic models (planning 110M needs no 440 MB). */
+async function modelFor(
+  ctx: CliContext,
+  spec: string | undefined,
+): Promise<{ name: string; source: string; config: ModelConfig }> {
+  const synth = spec ? parseSynthSpec(spec) : undefined;
+  if (synth)
+    return { name: `stories${synth.shape}`, source: spec!, config: { ...MODEL_SHAPES[synth.shape] } };
+  const { checkpoint, label } = await loadModel(ctx, spec);
+  const source = spec ? resolve(ctx.cwd, spec) : label;
+  return {
+    name: basename(source.replace(/^bundled:/, '')).replace(/\.bin$/, ''),
+    source,
+    config: checkpoint.config,
+  };
+}
+
+export function registerPlan(program: Command, ctx: CliContext): void {
+  program
+    .command('plan')
+    .description('plan which layers go on which board (prints the plan; --out writes it for tinypipe build)')
+    .option(
+      '--model <path>',
+      'llama2.c checkpoint or synth:15M|synth:42M|synth:110M (default: bundled stories260K)',
+    )
+    .requiredOption(
+      '--boards <list>',
+      'comma-separated board profiles in pipeline order (built-in names or custom *.json), or auto:NAME for the fewest that fit',
+    )
+    .option('--quant <kind>', 'q4 or q8', enumFlag('--quant', ['q4', 'q8']), 'q4')
+    .option('--group <n>', 'quantization group size', uintFlag('--group'), 32)
+    .option(
+      '--objective <o>',
+      'latency (one stream) or throughput (k streams)',
+      enumFlag('--objective', ['latency', 'throughput']),
+      'throughput',
+    )
+    .option('--streams <k>', 'sequences in flight (KV caches per board)', uintFlag('--streams'), 1)
+    .option(
+      '--seq-len <n>',
+      'context length to provision (KV cache); default the model’s',
+      uintFlag('--seq-len'),
+    )
+    .option(
+      '--kernel <k>',
+      'ansi or optimized kernel figures of the profiles',
+      enumFlag('--kernel', ['ansi', 'optimized']),
+      'optimized',
+    )
+    .option('--no-split-classifier', 'keep the whole classifier on the last board')
+    .option('--out <file>', 'write the plan JSON here')
+    .option('--json', 'print the plan as JSON')
+    .action(async (flags: PlanFlags) => {
+      if (flags.streams < 1) throw usageError('--streams must be at least 1');
+      if (flags.group < 1) throw usageError('--group must be at least 1');
+      const m = await modelFor(ctx, flags.model);
+      if (flags.seqLen !== undefined) {
+        if (flags.seqLen < 1 || flags.seqLen > m.config.seqLen)
+          throw usageError(`--seq-len must be between 1 and the model's ${m.config.seqLen}`);
+        m.config = { ...m.config, seqLen: flags.seqLen };
+      }
+      const { boards, auto } = await resolveBoards(ctx, flags.boards);
+      const request = (list: BoardProfile[]): PlanRequest => ({
+        model: { ...m, kind: flags.quant, groupSize: flags.group },
+        boards: list,
+        objective: flags.objective,
+        streams: flags.streams,
+        kernel: flags.kernel,
+        splitClassifier: flags.splitClassifier,
+      });
+      let plan: Plan | undefined;
+      if (auto) {
+        const max = Math.min(8, m.config.nLayers + 1);
+        let last: unknown;
+        for (let n = 1; n <= max && !plan; n++) {
+          try {
+            plan = planModel(request(Array.from({ length: n }, () => boards[0]!)));
+          } catch (e) {
+            last = e;
+          }
+        }
+        if (!plan) throw last;
+      } else plan = planModel(request(boards));
+      if (flags.out)
+        await writeFileAtomic(
+          resolve(ctx.cwd, flags.out),
+          new TextEncoder().encode(`${JSON.stringify(plan, null, 2)}\n`),
+        );
+      if (flags.json) printJson(ctx, plan);
+      else
+        ctx.stdout.write(
+          `${formatPlan(plan)}\n${flags.out ? `plan written to ${resolve(ctx.cwd, flags.out)}\n` : ''}`,
+        );
+    });
+}

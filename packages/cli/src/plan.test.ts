@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readImage } from '@tinypipe/core';
+import { describe, expect, it } from 'vitest';
+import { runCapture } from './io/capture.test-helper.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-plan-'));
+
+describe('tinypipe plan', () => {
+  it('prints a table with the predicted figures labelled as a prediction', async () => {
+    const r = await runCapture(['plan', '--model', 'synth:15M', '--boards', 'esp32s3-n16r8']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/stories15M q4 \(group 32\), 1 board\(s\)/);
+    expect(r.stdout).toMatch(/esp32s3-n16r8\s+0–6\s+yes\s+0–32000/);
+    expect(r.stdout).toMatch(/predicted \(cost model, not measured\): \d+\.\d\d tok\/s/);
+  });
+
+  it('--boards auto:NAME takes the fewest boards that fit', async () => {
+    const r = await runCapture([
+      'plan',
+      '--model',
+      'synth:110M',
+      '--boards',
+      'auto:esp32s3-n16r8',
+      '--seq-len',
+      '256',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    const n = plan.boards.length;
+    const fewer = await runCapture([
+      'plan',
+      '--model',
+      'synth:110M',
+      '--seq-len',
+      '256',
+      '--boards',
+      Array.from({ length: n - 1 }, () => 'esp32s3-n16r8').join(','),
+    ]);
+    expect(fewer.code).toBe(1);
+    expect(fewer.stderr).toMatch(/^tinypipe: PLAN_INFEASIBLE: /);
+  });
+
+  it('infeasible → exit 1, one line with what does not fit and the smallest fix', async () => {
+    const r = await runCapture(['plan', '--model', 'synth:42M', '--quant', 'q8', '--boards', 'esp32s3-n8r2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/PLAN_INFEASIBLE: .*short by 38\.23 MB.*Smallest fix: use q4 instead of q8/);
+  });
+
+  it('bad flags and profiles get their own codes', async () => {
+    const unknown = await runCapture(['plan', '--boards', 'esp32s3-n4r0']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/BOARD_UNKNOWN: unknown board "esp32s3-n4r0"/);
+    const custom = join(tmp, 'mine.json');
+    writeFileSync(custom, JSON.stringify({ name: 'mine', chip: 'esp32s3' }));
+    const invalid = await runCapture(['plan', '--boards', custom]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/PROFILE_INVALID: mine\.json is not a valid board profile:/);
+    expect(invalid.stderr).toMatch(/flashBytes: /);
+    const usage = await runCapture(['plan', '--boards', 'esp32s3-n16r8', '--objective', 'fastest']);
+    expect(usage.code).toBe(2);
+  });
+});
+
+describe('tinypipe build', () => {
+  it('writes per board an image, partitions.csv, partition-table.bin and a manifest with SHA-256 of each file', async () => {
+    const planFile = join(tmp, 'plan.json');
+    const p = await runCapture([
+      'plan',
+      '--boards',
+      'esp32s3-n16r8,esp32s3-n8r2',
+      '--quant',
+      'q8',
+      '--out',
+      planFile,
+    ]);
+    expect(p.code).toBe(0);
+    const out = join(tmp, 'build');
+    const r = await runCapture(['build', '--plan', planFile, '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const { boards } = JSON.parse(r.stdout);
+    expect(boards).toHaveLength(2);
+    const plan = JSON.parse(readFileSync(planFile, 'utf8'));
+    for (const [i, b] of boards.entries()) {
+      for (const f of b.files) {
+        const bytes = readFileSync(join(b.dir, f.name));
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+        expect(bytes.length).toBe(f.bytes);
+      }
+      const image = readImage(new Uint8Array(readFileSync(join(b.dir, 'model.img'))));
+      expect(image.header.layerRange).toEqual(plan.boards[i].layers);
+      expect(readFileSync(join(b.dir, 'partition-table.bin')).length).toBe(0xc00);
+      expect(readFileSync(join(b.dir, 'partitions.csv'), 'utf8')).toMatch(/^model, data, 0x40, 0x1f0000, /m);
+      const manifest = JSON.parse(readFileSync(join(b.dir, 'manifest.json'), 'utf8'));
+      expect(manifest.files.find((f: { name: string }) => f.name === 'partition-table.bin').offset).toBe(
+        0x8000,
+      );
+    }
+  });
+
+  it('a plan that is not valid JSON or breaks the schema → PLAN_INVALID with the field', async () => {
+    const broken = join(tmp, 'broken.json');
+    writeFileSync(broken, '{"format": "tinypipe-plan", "version": 1}');
+    const r = await runCapture(['build', '--plan', broken, '--out', join(tmp, 'x')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/PLAN_INVALID: .*model: /);
+    writeFileSync(broken, 'not json');
+    expect((await runCapture(['build', '--plan', broken, '--out', join(tmp, 'x')])).stderr).toMatch(
+      /PLAN_INVALID: cannot read the plan/,
+    );
+  });
+});

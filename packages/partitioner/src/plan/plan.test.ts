@@ -1,0 +1,111 @@
+import { MODEL_SHAPES, type ModelShape } from '@tinypipe/core';
+import { errorCodeOf } from '@tinypipe/core/testing';
+import { describe, expect, it } from 'vitest';
+import { builtinProfile, parseProfile } from '../profiles/profiles.js';
+import { formatPlan, type PlanRequest, parsePlan, planModel } from './plan.js';
+
+const model = (shape: ModelShape, kind: 'q4' | 'q8', seqLen?: number): PlanRequest['model'] => ({
+  name: `stories${shape}`,
+  source: `synth:${shape}`,
+  config: { ...MODEL_SHAPES[shape], ...(seqLen ? { seqLen } : {}) },
+  kind,
+  groupSize: 32,
+});
+const boards = (n: number, name = 'esp32s3-n16r8') => Array.from({ length: n }, () => builtinProfile(name));
+
+describe('planModel: the issue’s cases', () => {
+  it('stories15M q4 on one N16R8 and on two', () => {
+    const one = planModel({ model: model('15M', 'q4'), boards: boards(1), objective: 'latency' });
+    expect(one.boards).toHaveLength(1);
+    expect(one.boards[0]).toMatchObject({ layers: [0, 6], embedding: true, vocab: [0, 32000] });
+    expect(one.predicted.tokensPerSecond).toBeGreaterThan(0);
+    expect(one.predicted.label).toMatch(/cost-model prediction/);
+    const two = planModel({
+      model: model('15M', 'q4'),
+      boards: boards(2),
+      objective: 'throughput',
+      streams: 2,
+    });
+    expect(two.boards.map((b) => b.layers[1] - b.layers[0]).reduce((a, b) => a + b)).toBe(6);
+    expect(two.boards[1]!.vocab).not.toBeNull();
+    // two boards with two streams in flight beat one board (the model's own prediction)
+    expect(two.predicted.tokensPerSecond).toBeGreaterThan(one.predicted.tokensPerSecond);
+    expect(formatPlan(two)).toMatch(/predicted \(cost model, not measured\): \d+\.\d\d tok\/s/);
+  });
+
+  it('stories42M q4 on 2× N16R8 (the fp32 KV cache needs seq_len ≤ 256 there); 1024 is refused with the fix', () => {
+    const plan = planModel({ model: model('42M', 'q4', 256), boards: boards(2), objective: 'throughput' });
+    expect(plan.boards.map((b) => b.layers)).toEqual([
+      [0, plan.boards[0]!.layers[1]],
+      [plan.boards[0]!.layers[1], 8],
+    ]);
+    for (const b of plan.boards) expect(b.imageBytes).toBeLessThanOrEqual(b.partitionBytes);
+    const e = planModel.bind(null, { model: model('42M', 'q4'), boards: boards(2) });
+    expect(e).toThrow(/Smallest fix: shorten seq_len to 256/);
+  });
+
+  it('stories110M q4 on the fewest S3 boards that fit (seq_len 256)', () => {
+    let fewest = 0;
+    let refused = '';
+    for (let n = 1; n <= 8 && !fewest; n++) {
+      try {
+        const plan = planModel({
+          model: model('110M', 'q4', 256),
+          boards: boards(n),
+          objective: 'throughput',
+        });
+        fewest = n;
+        expect(plan.boards.every((b) => b.imageBytes <= b.partitionBytes)).toBe(true);
+      } catch (e) {
+        expect((e as { code: string }).code).toBe('PLAN_INFEASIBLE');
+        refused = (e as Error).message;
+      }
+    }
+    expect(fewest).toBeGreaterThan(1);
+    // one board fewer is refused, and its error points at the boards that work
+    expect(refused).toMatch(/add 1 more esp32s3-n16r8/);
+  });
+
+  it('stories42M q8 on one N8R2: infeasible, saying what does not fit by how much, and the smallest fix', async () => {
+    const req = { model: model('42M', 'q8'), boards: boards(1, 'esp32s3-n8r2') };
+    expect(await errorCodeOf(() => planModel(req))).toBe('PLAN_INFEASIBLE');
+    expect(() => planModel(req)).toThrow(/image 44\.59 MB > model partition 6\.36 MB \(short by 38\.23 MB\)/);
+    expect(() => planModel(req)).toThrow(/Smallest fix: use q4 instead of q8 and /);
+  });
+});
+
+describe('validation at the boundary', () => {
+  const good = planModel({ model: model('260K', 'q8'), boards: boards(2), objective: 'throughput' });
+
+  it('a plan survives JSON and validation unchanged', () => {
+    expect(parsePlan(JSON.parse(JSON.stringify(good)))).toEqual(good);
+  });
+
+  it('bad plan JSON → PLAN_INVALID naming each bad field by its path', async () => {
+    const bad = JSON.parse(JSON.stringify(good));
+    bad.boards[1].profile.flashBytes = 'big';
+    delete bad.model.kind;
+    bad.streams = 0;
+    expect(await errorCodeOf(() => parsePlan(bad, 'plan.json'))).toBe('PLAN_INVALID');
+    expect(() => parsePlan(bad, 'plan.json')).toThrow(/boards\[1\]\.profile\.flashBytes: /);
+    expect(() => parsePlan(bad, 'plan.json')).toThrow(/model\.kind: /);
+    expect(() => parsePlan(bad, 'plan.json')).toThrow(/streams: /);
+    const gap = JSON.parse(JSON.stringify(good));
+    gap.boards[1].layers = [4, 5];
+    expect(() => parsePlan(gap)).toThrow(/boards\[1\] breaks the order of layers/);
+    expect(await errorCodeOf(() => parsePlan('not a plan'))).toBe('PLAN_INVALID');
+  });
+
+  it('unknown board → BOARD_UNKNOWN listing the built-ins; custom profile with missing fields → PROFILE_INVALID', async () => {
+    expect(await errorCodeOf(() => builtinProfile('esp32s3-n4r0'))).toBe('BOARD_UNKNOWN');
+    expect(() => builtinProfile('esp32s3-n4r0')).toThrow(/esp32s3-n16r8/);
+    const { flashBytes: _f, macsPerCycle, ...rest } = builtinProfile('esp32s3-n8r8');
+    const custom = { ...rest, name: 'mine', macsPerCycle: { ansi: 0.1 } };
+    expect(await errorCodeOf(() => parseProfile(custom, 'mine.json'))).toBe('PROFILE_INVALID');
+    expect(() => parseProfile(custom, 'mine.json')).toThrow(/flashBytes: /);
+    expect(() => parseProfile(custom, 'mine.json')).toThrow(/macsPerCycle\.optimized: /);
+    expect(parseProfile({ ...rest, flashBytes: 4 * 1048576, macsPerCycle })).toMatchObject({
+      flashBytes: 4 * 1048576,
+    });
+  });
+});
