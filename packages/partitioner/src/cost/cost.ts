@@ -39,6 +39,8 @@ export interface Footprint {
   /** KV caches (fp32, all streams) + the stage's run buffers, in PSRAM. */
   psramNeeded: number;
   psramAvailable: number;
+  /** The hot path in internal SRAM: activations, quantized inputs, the link's frame buffers. */
+  sramNeeded: number;
   fits: boolean;
   /** What does not fit, when something does not. */
   problems: string[];
@@ -76,6 +78,9 @@ export function footprint(
   const run =
     (3 * c.dim + 2 * c.hiddenDim + c.seqLen + (stage.vocab ? stage.vocab[1] - stage.vocab[0] : 0)) * 4;
   const psramNeeded = kv + run;
+  // x, xb, xb2, q, hb, hb2, att (fp32) + int8 activations and scales + the link: 2 × 8 payload slots + 2 frames
+  const sramNeeded =
+    (4 * c.dim + 2 * c.hiddenDim + c.seqLen) * 4 + 2 * Math.max(c.dim, c.hiddenDim) + 2 * 8 * 4096 + 2 * 4130;
   const psramAvailable = Math.max(0, profile.psramBytes - profile.psramReserveBytes);
   const partition = partitionBytes(profile);
   const problems: string[] = [];
@@ -89,11 +94,14 @@ export function footprint(
     problems.push(
       `KV cache + buffers ${mb(psramNeeded)} > PSRAM ${mb(psramAvailable)} (short by ${mb(psramNeeded - psramAvailable)})`,
     );
+  if (sramNeeded > profile.sramBytes)
+    problems.push(`hot-path buffers ${mb(sramNeeded)} > SRAM ${mb(profile.sramBytes)}`);
   return {
     imageBytes,
     partitionBytes: partition,
     psramNeeded,
     psramAvailable,
+    sramNeeded,
     fits: problems.length === 0,
     problems,
   };
