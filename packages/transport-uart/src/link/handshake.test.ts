@@ -11,22 +11,18 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cobsEncode } from '../cobs/cobs.js';
 import { FrameDecoder } from '../codec/streams.js';
 import { encodeFrame, type Frame, FrameType, frameBytes } from '../frame/frame.js';
+import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';
 import { ReliableLink } from './reliable-link.js';
 
 const fingerprint = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
-const board: HelloInfo = {
-  protocol: 1,
-  role: 'board',
-  board: 0,
+const board = boardHello({
   fingerprint,
   layers: [0, 5],
   vocab: [0, 512],
-  maxPayload: 4096,
   streams: 2,
   caps: { embedding: true, classifier: true, sampler: true },
-  baud: 0,
-};
+});
 
 /** A scripted peer: answers every frame it decodes with what `answer` returns (raw frames). */
 function scriptedPeer(

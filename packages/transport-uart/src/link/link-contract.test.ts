@@ -2,21 +2,11 @@ import type { HelloInfo } from '@tinypipe/core';
 import { createTransportPair } from '@tinypipe/core';
 import { linkContract } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
+import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';
 import { ReliableLink } from './reliable-link.js';
 
-const board: HelloInfo = {
-  protocol: 1,
-  role: 'board',
-  board: 0,
-  fingerprint: undefined,
-  layers: [0, 1],
-  vocab: [0, 0],
-  maxPayload: 4096,
-  streams: 1,
-  caps: { embedding: true, classifier: false, sampler: false },
-  baud: 0,
-};
+const board = boardHello();
 
 linkContract(
   'ReliableLink over the in-memory pair',

@@ -5,6 +5,7 @@ import type { HelloInfo, Transport } from '@tinypipe/core';
 import { errorCodeOf, linkContract, transportContract } from '@tinypipe/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';
+import { boardHello } from '../testing/board-hello.js';
 import { listFromSysfs } from './list.js';
 import { type PtyPair, ptyPair } from './pty-pair.test-helper.js';
 import { openSerialPort } from './serial-port.js';
@@ -23,18 +24,7 @@ async function serialPair(): Promise<[Transport, Transport]> {
   ];
 }
 
-const board: HelloInfo = {
-  protocol: 1,
-  role: 'board',
-  board: 0,
-  fingerprint: new Uint8Array(32).fill(7),
-  layers: [0, 3],
-  vocab: [0, 0],
-  maxPayload: 4096,
-  streams: 1,
-  caps: { embedding: true, classifier: false, sampler: false },
-  baud: 0,
-};
+const board = boardHello({ fingerprint: new Uint8Array(32).fill(7), layers: [0, 3] });
 
 // socat keeps the line up when one side closes (as a UART would): the far end sees a vanished device instead
 transportContract(

@@ -6,6 +6,7 @@
 
 import type { HelloInfo } from '@tinypipe/core';
 import { ReliableLink, type ReliableLinkOptions } from '../link/reliable-link.js';
+import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair, type LineFaults } from '../testing/faulty-line.js';
 import { VirtualClock } from '../testing/virtual-clock.js';
 
@@ -38,18 +39,7 @@ export interface SoakReport {
 }
 
 /** The simulated board's side of the handshake. */
-const SOAK_BOARD: HelloInfo = {
-  protocol: 1,
-  role: 'board',
-  board: 0,
-  fingerprint: undefined,
-  layers: [0, 1],
-  vocab: [0, 0],
-  maxPayload: 4096,
-  streams: 1,
-  caps: { embedding: false, classifier: false, sampler: false },
-  baud: 0,
-};
+const SOAK_BOARD = boardHello({ caps: { embedding: false, classifier: false, sampler: false } });
 
 function fill(index: number, n: number): Uint8Array {
   const m = new Uint8Array(n);

@@ -2,6 +2,7 @@ import type { HelloInfo } from '@tinypipe/core';
 import { linkContract, transportContract } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';
+import { boardHello } from '../testing/board-hello.js';
 import { createFakeWebSerialPair } from '../testing/fake-web-serial.js';
 import { openWebSerialPort } from './web-serial.js';
 
@@ -18,18 +19,7 @@ transportContract(
   { observesPeerClose: false },
 );
 
-const board: HelloInfo = {
-  protocol: 1,
-  role: 'board',
-  board: 0,
-  fingerprint: undefined,
-  layers: [0, 1],
-  vocab: [0, 0],
-  maxPayload: 4096,
-  streams: 1,
-  caps: { embedding: true, classifier: false, sampler: false },
-  baud: 0,
-};
+const board = boardHello();
 
 linkContract(
   'ReliableLink over the Web Serial adapter',
