@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { quantize, readImage, verifyImage } from '@tinypipe/core';
+import { errorCodeOf, tinyCheckpoint } from '@tinypipe/core/testing';
+import { describe, expect, it } from 'vitest';
+import { planModel } from '../plan/plan.js';
+import { builtinProfile } from '../profiles/profiles.js';
+import { buildPlan } from './build.js';
+
+const checkpoint = tinyCheckpoint(3);
+const qm = quantize(checkpoint, { weights: 'q8' });
+const plan = planModel({
+  model: { name: 'tiny', source: 'test', config: checkpoint.config, kind: 'q8', groupSize: 32 },
+  boards: [builtinProfile('esp32s3-n16r8'), builtinProfile('esp32s3-n8r8')],
+  objective: 'throughput',
+});
+
+describe('buildPlan', () => {
+  it('gives each board a verified image of its share, its partition table and a manifest of hashes', () => {
+    const builds = buildPlan(plan, qm);
+    expect(builds.map((b) => b.dir)).toEqual(['board-0', 'board-1']);
+    for (const [i, b] of builds.entries()) {
+      const image = b.files.find((f) => f.name === 'model.img')!;
+      const header = readImage(image.bytes).header;
+      expect(header.layerRange).toEqual(plan.boards[i]!.layers);
+      expect(header.embedding).toBe(plan.boards[i]!.embedding);
+      expect(verifyImage(image.bytes).ok).toBe(true);
+      expect(image.offset).toBe(0x1f0000);
+      expect(b.files.find((f) => f.name === 'partition-table.bin')!.offset).toBe(0x8000);
+      for (const f of b.files) {
+        const entry = b.manifest.files.find((m) => m.name === f.name)!;
+        expect(entry.sha256).toBe(createHash('sha256').update(f.bytes).digest('hex'));
+        expect(entry.bytes).toBe(f.bytes.length);
+      }
+      expect(b.manifest).toMatchObject({ board: i, chip: 'esp32s3', layers: plan.boards[i]!.layers });
+    }
+  });
+
+  it('refuses a model that is not the plan’s', async () => {
+    expect(await errorCodeOf(() => buildPlan(plan, quantize(checkpoint, { weights: 'q4' })))).toBe('PLAN_INVALID');
+  });
+});
