@@ -10,6 +10,7 @@ command -v riscv64-unknown-elf-gcc >/dev/null || need+=(gcc-riscv64-unknown-elf)
 command -v qemu-system-riscv32 >/dev/null || need+=(qemu-system-misc)
 command -v xtensa-lx106-elf-gcc >/dev/null || need+=(gcc-xtensa-lx106)
 command -v socat >/dev/null || need+=(socat) # linked PTY pairs for the serial adapter tests (transport-uart)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev) # the virtual ESP32-S3 ROM inflates compressed flash writes
 if [ ${#need[@]} -eq 0 ]; then
   echo "firmware toolchains: all present"
   exit 0

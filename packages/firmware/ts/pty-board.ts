@@ -7,6 +7,15 @@ import { TinypipeError } from '@tinypipe/core';
 import { buildPosixBoard } from './build.js';
 
 export interface PtyBoardOptions {
+  /** A virtual ESP32-S3 instead of an image: its flash is this file (created erased), the ROM answers first. */
+  flash?: string;
+  flashSize?: number;
+  /** GET_SECURITY_INFO chip id (9 = ESP32-S3; 2 = ESP32-S2 for wrong-chip tests). */
+  chipId?: number;
+  mac?: string;
+  /** Faults of the virtual ROM: vanish after N flash data blocks; corrupt block K when writing it. */
+  dropAfter?: number;
+  corruptBlock?: number;
   /** Plan index the board reports in HELLO. */
   board?: number;
   /** Fault injection on the board's own bytes, both directions (bit error rate; byte drop probability). */
@@ -27,9 +36,17 @@ export interface PtyBoard {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnPtyBoard(image: string, options: PtyBoardOptions = {}): Promise<PtyBoard> {
+/** `image`: a weight image to serve directly; undefined with `options.flash` for a virtual ESP32-S3. */
+export async function spawnPtyBoard(image: string | undefined, options: PtyBoardOptions = {}): Promise<PtyBoard> {
   const program = options.program ?? buildPosixBoard().board;
-  const args = ['--pty', '--image', image];
+  const args = ['--pty'];
+  if (image !== undefined) args.push('--image', image);
+  if (options.flash !== undefined) args.push('--flash', options.flash);
+  if (options.flashSize !== undefined) args.push('--flash-size', String(options.flashSize));
+  if (options.chipId !== undefined) args.push('--chip-id', String(options.chipId));
+  if (options.mac !== undefined) args.push('--mac', options.mac);
+  if (options.dropAfter !== undefined) args.push('--drop-after', String(options.dropAfter));
+  if (options.corruptBlock !== undefined) args.push('--corrupt-block', String(options.corruptBlock));
   if (options.board !== undefined) args.push('--board', String(options.board));
   if (options.ber) args.push('--ber', String(options.ber));
   if (options.drop) args.push('--drop', String(options.drop));

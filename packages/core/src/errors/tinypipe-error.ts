@@ -79,7 +79,18 @@ export type ErrorCode =
   /** A custom board profile with a missing or bad field. */
   | 'PROFILE_INVALID'
   /** Overlapping, misaligned or oversized ESP-IDF partitions. */
-  | 'PARTITION_TABLE_INVALID';
+  | 'PARTITION_TABLE_INVALID'
+  // flashing (@tinypipe/flasher)
+  /** The chip on a port is not the one the plan was built for. */
+  | 'WRONG_CHIP'
+  /** The chip's flash is smaller than the plan's board profile. */
+  | 'FLASH_TOO_SMALL'
+  /** The bootloader refused a command (its status and error code are in the message). */
+  | 'FLASH_FAILED'
+  /** A region's MD5 read back from flash differs from what was written, even after rewriting it. */
+  | 'FLASH_VERIFY_FAILED'
+  /** A build folder whose manifest or files are missing or do not match their SHA-256. */
+  | 'BUILD_INVALID';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;

@@ -4,6 +4,11 @@
  * fingerprint and ranges, PING/PONG, the reliable link, and the §5 messages run on its stage.
  *
  *   tinypipe-board --pty --image PATH [--board N] [--ber P] [--drop P] [--seed S]
+ *   tinypipe-board --pty --flash FILE [--flash-size BYTES] [--chip-id 9] [--mac aa:bb:…]
+ *                  [--drop-after N] [--corrupt-block K] [--board N]
+ *
+ * With --flash it is a virtual ESP32-S3: the ROM bootloader (rom.c) answers a flasher on the PTY; a
+ * FLASH_END asking to reboot boots the firmware from the partition table in the flash file.
  *
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
@@ -11,6 +16,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,8 @@
 #include <unistd.h>
 
 #include "../../src/serve.h"
+#include "md5.h"
+#include "rom.h"
 
 int serve_pty(int argc, char **argv);
 
@@ -111,15 +119,85 @@ static int open_pty(void) {
     return 0;
 }
 
+/* Verifies the image at bytes and serves the protocol with it (a refused image still answers HELLO, with no
+ * fingerprint, and ERROR to every message, as the ESP-IDF app does). Returns when told to stop. */
+static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
+    static float logits[1 << 16];
+    tp_status s = bytes ? tp_image_open(&image, bytes, size, 1) : TP_E_TRUNCATED;
+    void *arena = NULL; /* allocated once, at boot: the KV cache lives here */
+    if (s == TP_OK) {
+        size_t need = tp_stage_arena_bytes(&image);
+        if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stage, &image, arena, need) != TP_OK) s = TP_E_NO_MEMORY;
+        else if (image.has_classifier && image.vocab_to - image.vocab_from > (int)(sizeof logits / sizeof logits[0]))
+            s = TP_E_UNSUPPORTED;
+    }
+    if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
+    else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
+    server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
+    server.pump = pump;
+    tp_server_init(&server, &stage, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board,
+                   (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
+    for (;;)
+        if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
+}
+
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* What the second-stage bootloader and the app do at reset: the partition table at 0x8000 (entries of 32
+ * bytes, magic 0xAA50, then the 0xEBEB MD5 entry), the data partition of subtype 0x40, the image in it. */
+static const uint8_t *find_model(const uint8_t *flash, size_t flash_size, size_t *size) {
+    const uint8_t *table = flash + 0x8000;
+    size_t n = 0;
+    while (n < 95 && table[32 * n] == 0x50 && table[32 * n + 1] == 0xaa) n++;
+    tp_md5 m;
+    uint8_t digest[16];
+    tp_md5_init(&m);
+    tp_md5_update(&m, table, 32 * n);
+    tp_md5_final(&m, digest);
+    if (n == 0 || table[32 * n] != 0xeb || table[32 * n + 1] != 0xeb || memcmp(table + 32 * n + 16, digest, 16) != 0) {
+        fprintf(stderr, "tinypipe-board: no valid partition table at 0x8000\n");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *e = table + 32 * i;
+        uint32_t offset = le32(e + 4), psize = le32(e + 8);
+        if (e[2] != 0x01 || e[3] != 0x40) continue;
+        if ((size_t)offset + psize > flash_size) break;
+        uint32_t image_size = le32(flash + offset + 0x74); /* the image header's image_size */
+        *size = image_size <= psize ? image_size : psize;
+        return flash + offset;
+    }
+    fprintf(stderr, "tinypipe-board: the partition table has no model partition (data, subtype 0x40)\n");
+    return NULL;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6]) {
+    unsigned v[6];
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) return -1;
+    for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
+    return 0;
+}
+
 int serve_pty(int argc, char **argv) {
-    const char *path = NULL;
+    const char *path = NULL, *flash_path = NULL;
     unsigned board = 0xffff, seed = 1;
+    unsigned long flash_size = 16ul << 20;
     double ber = 0;
+    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
         if (!v) return fprintf(stderr, "tinypipe-board: USAGE: %s needs a value\n", a), 2;
         if (!strcmp(a, "--image")) path = v;
+        else if (!strcmp(a, "--flash")) flash_path = v;
+        else if (!strcmp(a, "--flash-size")) flash_size = strtoul(v, NULL, 0);
+        else if (!strcmp(a, "--chip-id")) rom.chip_id = (uint32_t)strtoul(v, NULL, 0);
+        else if (!strcmp(a, "--mac")) {
+            if (parse_mac(v, rom.mac) != 0) return fprintf(stderr, "tinypipe-board: USAGE: --mac aa:bb:cc:dd:ee:ff\n"), 2;
+        } else if (!strcmp(a, "--drop-after")) rom.drop_after = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--corrupt-block")) rom.corrupt_block = strtol(v, NULL, 10);
         else if (!strcmp(a, "--board")) board = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
         else if (!strcmp(a, "--drop")) drop_p = strtod(v, NULL);
@@ -127,33 +205,38 @@ int serve_pty(int argc, char **argv) {
         else return fprintf(stderr, "tinypipe-board: USAGE: unknown option %s\n", a), 2;
         i++;
     }
-    if (!path) return fprintf(stderr, "tinypipe-board: USAGE: --image PATH is required\n"), 2;
-    ber_byte = 1.0 - (1.0 - ber) * (1.0 - ber) * (1.0 - ber) * (1.0 - ber) * (1.0 - ber) * (1.0 - ber) *
-                         (1.0 - ber) * (1.0 - ber);
+    if (!path == !flash_path) return fprintf(stderr, "tinypipe-board: USAGE: give --image PATH or --flash FILE\n"), 2;
+    ber_byte = 1.0 - pow(1.0 - ber, 8);
     rng_state = seed;
 
-    int fd = open(path, O_RDONLY);
+    if (path) {
+        int fd = open(path, O_RDONLY);
+        struct stat sb;
+        if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0)
+            return fprintf(stderr, "tinypipe-board: IMAGE: cannot open %s\n", path), 1;
+        const uint8_t *bytes = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the "flash" */
+        close(fd);
+        if (bytes == MAP_FAILED) return fprintf(stderr, "tinypipe-board: IMAGE: cannot map %s\n", path), 1;
+        if (open_pty() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+        return serve_image(bytes, (size_t)sb.st_size, board);
+    }
+
+    /* a virtual ESP32-S3: its flash is a file (created erased), its ROM bootloader answers first */
+    int fd = open(flash_path, O_RDWR | O_CREAT, 0644);
     struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0)
-        return fprintf(stderr, "tinypipe-board: IMAGE: cannot open %s\n", path), 1;
-    const uint8_t *flash = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the "flash" */
+    if (fd < 0 || fstat(fd, &sb) != 0) return fprintf(stderr, "tinypipe-board: FLASH: cannot open %s\n", flash_path), 1;
+    int fresh = sb.st_size == 0;
+    if ((unsigned long)sb.st_size != flash_size && ftruncate(fd, (off_t)flash_size) != 0)
+        return fprintf(stderr, "tinypipe-board: FLASH: cannot size %s\n", flash_path), 1;
+    uint8_t *flash = mmap(NULL, flash_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
-    tp_status s = flash == MAP_FAILED ? TP_E_ARG : tp_image_open(&image, flash, (size_t)sb.st_size, 1);
-    if (s != TP_OK) return fprintf(stderr, "tinypipe-board: %s: image %s refused\n", tp_status_name(s), path), 1;
-    size_t need = tp_stage_arena_bytes(&image);
-    void *arena = NULL; /* allocated once, at boot: the KV cache lives here */
-    if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stage, &image, arena, need) != TP_OK)
-        return fprintf(stderr, "tinypipe-board: NO_MEMORY: %lu bytes for the stage\n", (unsigned long)need), 1;
-
-    static float logits[1 << 16];
-    if (image.has_classifier && image.vocab_to - image.vocab_from > (int)(sizeof logits / sizeof logits[0]))
-        return fprintf(stderr, "tinypipe-board: UNSUPPORTED: vocab slice larger than this build's buffer\n"), 1;
-    server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
-    server.pump = pump;
-    tp_server_init(&server, &stage, &image, TP_OK, logits, (uint16_t)board,
-                   (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
+    if (flash == MAP_FAILED) return fprintf(stderr, "tinypipe-board: FLASH: cannot map %s\n", flash_path), 1;
+    if (fresh) memset(flash, 0xff, flash_size);
     if (open_pty() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
-
-    for (;;)
-        if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
+    if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
+    msync(flash, flash_size, MS_SYNC);
+    fprintf(stderr, "tinypipe-board: reset: booting from flash\n");
+    size_t size = 0;
+    const uint8_t *model = find_model(flash, flash_size, &size);
+    return serve_image(model, size, board);
 }

@@ -1,0 +1,145 @@
+/**
+ * `flashPlan`: every board of a build at once — each on its own port, in parallel. Per board: sync,
+ * refuse the wrong chip or too small a flash (saying which port has what), then for each region (the
+ * partition table at 0x8000, the model image at its partition, and app/bootloader when given): skip it
+ * when the chip's MD5 already matches, else write it compressed and verify its MD5, rewriting once when
+ * verification fails. Re-running after an interruption therefore resumes: finished regions are skipped.
+ * One board failing never stops the others; the result lists what happened on each.
+ */
+
+import { md5 } from '@noble/hashes/legacy';
+import { TinypipeError, type Transport } from '@tinypipe/core';
+import { EspLoader, type LoaderOptions } from '../loader/loader.js';
+
+export interface FlashRegion {
+  name: string;
+  offset: number;
+  bytes: Uint8Array;
+}
+
+export interface BoardImage {
+  board: number;
+  /** The chip the build is for (`esp32s3`). */
+  chip: string;
+  /** The board profile's flash size; a smaller chip is refused. */
+  flashBytes: number;
+  regions: FlashRegion[];
+}
+
+export interface FlashTarget {
+  image: BoardImage;
+  port: string;
+  transport: Transport;
+}
+
+export type FlashEvent =
+  | { board: number; port: string; kind: 'connected'; chip: string; mac: string; flashBytes: number }
+  | { board: number; port: string; kind: 'skipped'; region: string; bytes: number }
+  | { board: number; port: string; kind: 'progress'; region: string; done: number; total: number }
+  | { board: number; port: string; kind: 'verified'; region: string; bytes: number }
+  | { board: number; port: string; kind: 'rewrite'; region: string; reason: string }
+  | { board: number; port: string; kind: 'done'; ms: number }
+  | { board: number; port: string; kind: 'failed'; error: TinypipeError };
+
+export interface BoardResult {
+  board: number;
+  port: string;
+  ok: boolean;
+  mac?: string;
+  written: string[];
+  skipped: string[];
+  bytesWritten: number;
+  ms: number;
+  error?: TinypipeError;
+}
+
+export interface FlashOptions extends LoaderOptions {
+  onEvent?: (e: FlashEvent) => void;
+  /** Leave the bootloader and run the firmware afterwards. Default true. */
+  reboot?: boolean;
+}
+
+const CHIPS: Readonly<Record<string, number>> = { esp32s3: 9, esp32p4: 18 };
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+export async function flashBoard(target: FlashTarget, options: FlashOptions = {}): Promise<BoardResult> {
+  const { image, port } = target;
+  const emit = (e: Record<string, unknown>) =>
+    options.onEvent?.({ board: image.board, port, ...e } as FlashEvent);
+  const started = performance.now();
+  const result: BoardResult = {
+    board: image.board,
+    port,
+    ok: false,
+    written: [],
+    skipped: [],
+    bytesWritten: 0,
+    ms: 0,
+  };
+  const loader = new EspLoader(target.transport, port, options);
+  try {
+    await loader.sync();
+    const chip = await loader.chip();
+    const wanted = CHIPS[image.chip];
+    if (wanted !== undefined && chip.id !== wanted)
+      throw new TinypipeError(
+        'WRONG_CHIP',
+        `${port} has an ${chip.name}; board ${image.board}'s build is for ${image.chip}: check the --port order`,
+        { details: { port, chip: chip.name, expected: image.chip } },
+      );
+    const mac = await loader.mac();
+    const flashBytes = await loader.flashSize();
+    result.mac = mac;
+    emit({ kind: 'connected', chip: chip.name, mac, flashBytes });
+    if (flashBytes < image.flashBytes)
+      throw new TinypipeError(
+        'FLASH_TOO_SMALL',
+        `${port} (${mac}) has ${flashBytes / 1048576} MiB of flash; board ${image.board}'s profile needs ${image.flashBytes / 1048576} MiB: plan with the right module`,
+        { details: { port, flashBytes, expected: image.flashBytes } },
+      );
+    for (const region of image.regions) {
+      const want = hex(md5(region.bytes));
+      if ((await loader.md5(region.offset, region.bytes.length)) === want) {
+        result.skipped.push(region.name);
+        emit({ kind: 'skipped', region: region.name, bytes: region.bytes.length });
+        continue;
+      }
+      for (let attempt = 1; ; attempt++) {
+        await loader.write(region.offset, region.bytes, (done, total) =>
+          emit({ kind: 'progress', region: region.name, done, total }),
+        );
+        result.bytesWritten += region.bytes.length;
+        const got = await loader.md5(region.offset, region.bytes.length);
+        if (got === want) break;
+        if (attempt >= 2)
+          throw new TinypipeError(
+            'FLASH_VERIFY_FAILED',
+            `${port}: ${region.name} at 0x${region.offset.toString(16)} reads back MD5 ${got}, expected ${want}, after rewriting it: the flash may be worn or the line noisy`,
+          );
+        emit({ kind: 'rewrite', region: region.name, reason: `MD5 ${got} ≠ ${want}` });
+      }
+      result.written.push(region.name);
+      emit({ kind: 'verified', region: region.name, bytes: region.bytes.length });
+    }
+    if (options.reboot !== false) await loader.reboot();
+    result.ok = true;
+  } catch (e) {
+    result.error = TinypipeError.isInstance(e)
+      ? e
+      : new TinypipeError('FLASH_FAILED', `${port}: ${String(e)}`, { cause: e });
+    emit({ kind: 'failed', error: result.error });
+  } finally {
+    result.ms = performance.now() - started;
+    await loader.close().catch(() => {});
+  }
+  if (result.ok) emit({ kind: 'done', ms: result.ms });
+  return result;
+}
+
+/** Flashes every target in parallel; never rejects — each board's result says what happened to it. */
+export function flashPlan(
+  targets: readonly FlashTarget[],
+  options: FlashOptions = {},
+): Promise<BoardResult[]> {
+  return Promise.all(targets.map((t) => flashBoard(t, options)));
+}
