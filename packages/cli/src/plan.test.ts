@@ -114,3 +114,82 @@ describe('tinypipe build', () => {
     );
   });
 });
+
+describe('tinypipe flash', () => {
+  it('flashes a build onto virtual ESP32-S3 boards; a re-run skips everything; a missing port fails only its board', async () => {
+    const { spawnPtyBoard } = await import('@tinypipe/firmware');
+    const planFile = join(tmp, 'flash-plan.json');
+    const out = join(tmp, 'flash-build');
+    expect(
+      (await runCapture(['plan', '--boards', 'esp32s3-n16r8,esp32s3-n16r8', '--out', planFile])).code,
+    ).toBe(0);
+    expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+    const boards = await Promise.all(
+      [0, 1].map((i) =>
+        spawnPtyBoard(undefined, { flash: join(tmp, `cli-${i}.flash`), flashSize: 16 * 1048576 }),
+      ),
+    );
+    try {
+      const ports = boards.flatMap((b) => ['--port', b.path]);
+      const first = await runCapture(['flash', '--build', out, ...ports, '--json']);
+      expect(first.code).toBe(0);
+      const r1 = JSON.parse(first.stdout);
+      expect(r1.boards.map((b: { written: string[] }) => b.written)).toEqual([
+        ['partition-table.bin', 'model.img'],
+        ['partition-table.bin', 'model.img'],
+      ]);
+      // the boards rebooted into the firmware; power-cycle them back into the bootloader (same flash)
+      await Promise.all(boards.map((b) => b.kill()));
+      boards.splice(
+        0,
+        2,
+        ...(await Promise.all(
+          [0, 1].map((i) =>
+            spawnPtyBoard(undefined, { flash: join(tmp, `cli-${i}.flash`), flashSize: 16 * 1048576 }),
+          ),
+        )),
+      );
+      const again = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        boards[0]!.path,
+        '--port',
+        boards[1]!.path,
+      ]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(
+        /board 0 .*: nothing to write; skipped partition-table\.bin, model\.img \(already there\)/,
+      );
+      // once more from the bootloader, with board 1's port missing
+      await boards[0]!.kill();
+      boards[0] = await spawnPtyBoard(undefined, {
+        flash: join(tmp, 'cli-0.flash'),
+        flashSize: 16 * 1048576,
+      });
+      const missing = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        boards[0]!.path,
+        '--port',
+        '/dev/tinypipe-nope',
+      ]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(
+        /^tinypipe: PORT_NOT_FOUND: 1 of 2 board\(s\) failed \(board 1 on \/dev\/tinypipe-nope: PORT_NOT_FOUND\)/,
+      );
+      expect(missing.stdout).toMatch(/board 0 .*: nothing to write/);
+    } finally {
+      await Promise.all(boards.map((b) => b.kill('SIGKILL')));
+    }
+  }, 120_000);
+
+  it('a build folder that does not match its manifest is refused before anything is written', async () => {
+    const r = await runCapture(['flash', '--build', join(tmp, 'no-such-build'), '--port', '/dev/null']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/BUILD_INVALID: .*cannot read the build folder/);
+  });
+});

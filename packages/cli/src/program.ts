@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBuild } from './commands/build.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
+import { registerFlash } from './commands/flash.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImage } from './commands/image.js';
 import { registerInspect } from './commands/inspect.js';
@@ -41,6 +42,7 @@ export function createProgram(ctx: CliContext): Command {
   registerPorts(program, ctx);
   registerPlan(program, ctx);
   registerBuild(program, ctx);
+  registerFlash(program, ctx);
   registerDemo(program, ctx);
 
   const configure = (command: Command): void => {
