@@ -187,6 +187,40 @@ describe('tinypipe flash', () => {
     }
   }, 120_000);
 
+  it('tinypipe boards tells a bootloader (chip, MAC, flash) from the firmware (fingerprint, layers)', async () => {
+    const { spawnPtyBoard } = await import('@tinypipe/firmware');
+    const planFile = join(tmp, 'boards-plan.json');
+    const out = join(tmp, 'boards-build');
+    expect((await runCapture(['plan', '--boards', 'esp32s3-n16r8', '--out', planFile])).code).toBe(0);
+    expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+    const rom = await spawnPtyBoard(undefined, {
+      flash: join(tmp, 'boards-rom.flash'),
+      flashSize: 8 * 1048576,
+      mac: '7c:df:a1:12:34:56',
+    });
+    const fw = await spawnPtyBoard(join(out, 'board-0', 'model.img'), { board: 0 });
+    try {
+      const r = await runCapture(['boards', '--port', rom.path, '--port', fw.path, '--json']);
+      expect(r.code).toBe(0);
+      const [a, b] = JSON.parse(r.stdout);
+      expect(a).toMatchObject({
+        state: 'bootloader',
+        chip: 'ESP32-S3',
+        mac: '7c:df:a1:12:34:56',
+        flashBytes: 8 * 1048576,
+      });
+      const manifest = JSON.parse(readFileSync(join(out, 'board-0', 'manifest.json'), 'utf8'));
+      expect(b).toMatchObject({
+        state: 'firmware',
+        board: 0,
+        fingerprint: manifest.fingerprint,
+        layers: manifest.layers,
+      });
+    } finally {
+      await Promise.all([rom.kill('SIGKILL'), fw.kill('SIGKILL')]);
+    }
+  }, 60_000);
+
   it('a build folder that does not match its manifest is refused before anything is written', async () => {
     const r = await runCapture(['flash', '--build', join(tmp, 'no-such-build'), '--port', '/dev/null']);
     expect(r.code).toBe(1);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBoards } from './commands/boards.js';
 import { registerBuild } from './commands/build.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
@@ -43,6 +44,7 @@ export function createProgram(ctx: CliContext): Command {
   registerPlan(program, ctx);
   registerBuild(program, ctx);
   registerFlash(program, ctx);
+  registerBoards(program, ctx);
   registerDemo(program, ctx);
 
   const configure = (command: Command): void => {

@@ -1,0 +1,98 @@
+import { fingerprintHex, TinypipeError } from '@tinypipe/core';
+import { EspLoader } from '@tinypipe/flasher';
+import { ReliableLink } from '@tinypipe/transport-uart';
+import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
+import type { Command } from 'commander';
+import { type CliContext, printJson } from '../io/context.js';
+import { uintFlag } from '../io/options.js';
+
+interface BoardReport {
+  port: string;
+  /** 'firmware': it answered the pipeline handshake; 'bootloader': the ROM / stub answered; else 'silent'. */
+  state: 'firmware' | 'bootloader' | 'silent' | 'error';
+  chip?: string;
+  mac?: string;
+  flashBytes?: number;
+  board?: number | undefined;
+  fingerprint?: string;
+  layers?: readonly [number, number] | undefined;
+  vocab?: readonly [number, number] | undefined;
+  error?: string;
+}
+
+/** What is on `port`: the tinypipe firmware (its HELLO), else a bootloader (chip, MAC, flash size). */
+async function probe(port: string, baud: number): Promise<BoardReport> {
+  try {
+    const link = await ReliableLink.connect(await openSerialPort(port, { baudRate: baud }), {
+      handshakeTimeoutMs: 600,
+      heartbeatMs: 0,
+    }).catch(() => undefined);
+    if (link?.peer) {
+      const p = link.peer;
+      await link.close();
+      return {
+        port,
+        state: 'firmware',
+        board: p.board,
+        fingerprint: p.fingerprint ? fingerprintHex(p.fingerprint) : undefined,
+        layers: p.layers,
+        vocab: p.vocab,
+      };
+    }
+    const loader = new EspLoader(await openSerialPort(port, { baudRate: baud }), port, { timeoutMs: 1000 });
+    try {
+      await loader.sync(3);
+      const chip = await loader.chip();
+      return {
+        port,
+        state: 'bootloader',
+        chip: chip.name,
+        mac: await loader.mac(),
+        flashBytes: await loader.flashSize(),
+      };
+    } catch (e) {
+      if (TinypipeError.hasCode(e, 'TIMEOUT')) return { port, state: 'silent' };
+      throw e;
+    } finally {
+      await loader.close().catch(() => {});
+    }
+  } catch (e) {
+    return {
+      port,
+      state: 'error',
+      error: TinypipeError.isInstance(e) ? `${e.code}: ${e.message}` : String(e),
+    };
+  }
+}
+
+export function registerBoards(program: Command, ctx: CliContext): void {
+  program
+    .command('boards')
+    .description(
+      'what is connected: the tinypipe firmware (model fingerprint, layers) or a bootloader (chip, MAC, flash)',
+    )
+    .option(
+      '--port <path>',
+      'probe this port (repeat; default: the ports that look like an ESP32-S3)',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option('--baud <rate>', 'line rate', uintFlag('--baud'), 921_600)
+    .option('--json', 'print JSON')
+    .action(async (flags: { port?: string[]; baud: number; json?: boolean }) => {
+      const ports = flags.port ?? (await listSerialPorts()).filter((p) => p.likelyEsp32s3).map((p) => p.path);
+      const reports = await Promise.all(ports.map((p) => probe(p, flags.baud)));
+      if (flags.json) return printJson(ctx, reports);
+      if (reports.length === 0) ctx.stdout.write('no ESP32-S3 ports found (pass --port to probe one)\n');
+      for (const r of reports) {
+        const what =
+          r.state === 'firmware'
+            ? `tinypipe firmware: board ${r.board ?? '-'}, layers ${r.layers?.join('–') ?? '-'}, model ${r.fingerprint?.slice(0, 16) ?? 'none'}…`
+            : r.state === 'bootloader'
+              ? `bootloader: ${r.chip}, MAC ${r.mac}, ${(r.flashBytes ?? 0) / 1048576} MiB flash`
+              : r.state === 'silent'
+                ? 'no answer (not in download mode, or not an ESP32)'
+                : r.error;
+        ctx.stdout.write(`${r.port.padEnd(20)} ${what}\n`);
+      }
+    });
+}
