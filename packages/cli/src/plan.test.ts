@@ -126,7 +126,11 @@ describe('tinypipe flash', () => {
     expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
     const boards = await Promise.all(
       [0, 1].map((i) =>
-        spawnPtyBoard(undefined, { flash: join(tmp, `cli-${i}.flash`), flashSize: 16 * 1048576 }),
+        spawnPtyBoard(undefined, {
+          flash: join(tmp, `cli-${i}.flash`),
+          flashSize: 16 * 1048576,
+          mac: `7c:df:a1:00:00:0${i}`,
+        }),
       ),
     );
     try {
@@ -145,18 +149,23 @@ describe('tinypipe flash', () => {
         2,
         ...(await Promise.all(
           [0, 1].map((i) =>
-            spawnPtyBoard(undefined, { flash: join(tmp, `cli-${i}.flash`), flashSize: 16 * 1048576 }),
+            spawnPtyBoard(undefined, {
+              flash: join(tmp, `cli-${i}.flash`),
+              flashSize: 16 * 1048576,
+              mac: `7c:df:a1:00:00:0${i}`,
+            }),
           ),
         )),
       );
+      // the manifests now remember each board's MAC: the ports may come in any order
       const again = await runCapture([
         'flash',
         '--build',
         out,
         '--port',
-        boards[0]!.path,
-        '--port',
         boards[1]!.path,
+        '--port',
+        boards[0]!.path,
       ]);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(

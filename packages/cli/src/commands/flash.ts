@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { TinypipeError, type Transport } from '@tinypipe/core';
-import { type BoardResult, type FlashEvent, type FlashTarget, flashPlan } from '@tinypipe/flasher';
-import { readBuild } from '@tinypipe/flasher/node';
-import { openSerialPort } from '@tinypipe/transport-uart/node';
+import { type BoardResult, EspLoader, type FlashEvent, type FlashTarget, flashPlan } from '@tinypipe/flasher';
+import { type BuiltBoard, readBuild, rememberMac } from '@tinypipe/flasher/node';
+import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
 import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
@@ -31,12 +31,46 @@ const unopened = (board: number, port: string, error: TinypipeError): BoardResul
   error,
 });
 
+/**
+ * Which port is which board: by the MAC each board's manifest remembers from an earlier flash (the
+ * ports may then be given in any order), else in the order given.
+ */
+async function portsFor(boards: BuiltBoard[], ports: string[]): Promise<string[]> {
+  if (!boards.every((b) => b.mac)) return ports;
+  const macs = await Promise.all(
+    ports.map(async (port) => {
+      try {
+        const loader = new EspLoader(await openSerialPort(port, { baudRate: 115_200 }), port, {
+          timeoutMs: 1000,
+        });
+        try {
+          await loader.sync(3);
+          return await loader.mac();
+        } finally {
+          await loader.close().catch(() => {});
+        }
+      } catch {
+        return undefined; // unreachable now: flashing will say why
+      }
+    }),
+  );
+  const mapped = boards.map((b, i) => {
+    const at = macs.indexOf(b.mac);
+    return at >= 0 ? ports[at]! : ports[i]!;
+  });
+  return new Set(mapped).size === mapped.length ? mapped : ports; // ambiguous: keep the order given
+}
+
 export function registerFlash(program: Command, ctx: CliContext): void {
   program
     .command('flash')
     .description('flash every board of a build at once (MD5-verified; regions already there are skipped)')
     .requiredOption('--build <dir>', 'the folder tinypipe build wrote')
-    .requiredOption('--port <path>', 'serial port of board 0, then board 1, … (repeat the flag)', collect)
+    .requiredOption(
+      '--port <path>',
+      'serial port of each board (repeat the flag): in board order the first time; matched by MAC afterwards',
+      collect,
+    )
     .option('--baud <rate>', 'line rate', uintFlag('--baud'), 921_600)
     .option('--json', 'print a JSON summary')
     .action(async (flags: FlashFlags) => {
@@ -45,12 +79,22 @@ export function registerFlash(program: Command, ctx: CliContext): void {
         throw usageError(
           `the build has ${boards.length} board(s) but ${flags.port.length} --port given: one per board, in board order`,
         );
+      const ports = await portsFor(boards, flags.port);
+      // the reset wiring follows the USB id: the S3's own USB-JTAG-serial, or a USB-UART bridge
+      const usb = new Map((await listSerialPorts()).map((p) => [p.path, p]));
+      const resetFor = (port: string): FlashTarget['reset'] => {
+        const p = usb.get(port);
+        if (!p?.vendorId) return 'none';
+        return `${p.vendorId}:${p.productId}` === '303a:1001' ? 'usb-jtag-serial' : 'bridge';
+      };
+      flags.port = ports;
       const opened: (FlashTarget | BoardResult)[] = await Promise.all(
         boards.map(async (b, i): Promise<FlashTarget | BoardResult> => {
           const port = flags.port[i]!;
           try {
-            const transport: Transport = await openSerialPort(port, { baudRate: flags.baud });
-            return { image: b, port, transport };
+            // the ROM listens at 115200; CHANGE_BAUDRATE then switches to --baud
+            const transport: Transport = await openSerialPort(port, { baudRate: 115_200 });
+            return { image: b, port, transport, reset: resetFor(port) };
           } catch (e) {
             return unopened(b.board, port, e as TinypipeError);
           }
@@ -83,8 +127,12 @@ export function registerFlash(program: Command, ctx: CliContext): void {
         };
         ctx.stdout.write(`board ${e.board} (${e.port}): ${line[e.kind]}\n`);
       };
-      const flashed = await flashPlan(targets, { onEvent });
+      const flashed = await flashPlan(targets, { onEvent, baud: flags.baud });
       bars?.stop();
+      for (const r of flashed) {
+        const b = boards.find((x) => x.board === r.board);
+        if (r.ok && r.mac && b) await rememberMac(b, r.mac); // later runs match ports by MAC
+      }
       const results = boards.map(
         (b) =>
           flashed.find((r) => r.board === b.board) ??

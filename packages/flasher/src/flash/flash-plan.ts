@@ -10,6 +10,8 @@
 import { md5 } from '@noble/hashes/legacy';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { EspLoader, type LoaderOptions } from '../loader/loader.js';
+import { canReset, resetIntoBootloader } from '../loader/reset.js';
+import { Op, u32s } from '../protocol/commands.js';
 
 export interface FlashRegion {
   name: string;
@@ -30,6 +32,8 @@ export interface FlashTarget {
   image: BoardImage;
   port: string;
   transport: Transport;
+  /** How to reset this board into its bootloader first (modem lines); default 'none' (already there). */
+  reset?: 'bridge' | 'usb-jtag-serial' | 'none';
 }
 
 export type FlashEvent =
@@ -54,6 +58,8 @@ export interface BoardResult {
 }
 
 export interface FlashOptions extends LoaderOptions {
+  /** Switch the line to this rate after SYNC (CHANGE_BAUDRATE), when the transport can. */
+  baud?: number;
   onEvent?: (e: FlashEvent) => void;
   /** Leave the bootloader and run the firmware afterwards. Default true. */
   reboot?: boolean;
@@ -78,7 +84,13 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
   };
   const loader = new EspLoader(target.transport, port, options);
   try {
+    const t = target.transport;
+    if (target.reset && target.reset !== 'none' && canReset(t)) await resetIntoBootloader(t, target.reset);
     await loader.sync();
+    if (options.baud && t.setBaudRate && t.baudRate !== options.baud) {
+      await loader.command(Op.CHANGE_BAUDRATE, u32s(options.baud, 0));
+      await t.setBaudRate(options.baud);
+    }
     const chip = await loader.chip();
     const wanted = CHIPS[image.chip];
     if (wanted !== undefined && chip.id !== wanted)

@@ -3,13 +3,14 @@
  * (BUILD_INVALID otherwise), into the regions `flashPlan` writes.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TinypipeError } from '@tinypipe/core';
 import type { BoardImage } from '../flash/flash-plan.js';
 
 interface Manifest {
   board: number;
+  mac?: string;
   chip: string;
   flashBytes: number;
   fingerprint: string;
@@ -20,6 +21,10 @@ interface Manifest {
 export interface BuiltBoard extends BoardImage {
   fingerprint: string;
   layers: [number, number];
+  /** The chip it was last flashed to, when `rememberMac` recorded it: ports are matched by it. */
+  mac?: string | undefined;
+  /** Its folder (for `rememberMac`). */
+  dir: string;
 }
 
 const invalid = (message: string, cause?: unknown) =>
@@ -66,8 +71,22 @@ export async function readBuild(dir: string): Promise<BuiltBoard[]> {
       flashBytes: m.flashBytes,
       fingerprint: m.fingerprint,
       layers: m.layers,
+      mac: m.mac,
+      dir: folder,
       regions,
     });
   }
   return boards.sort((a, b) => a.board - b.board);
+}
+
+/** Records in the board's manifest which chip (MAC) it was flashed to, so later runs can match ports by MAC. */
+export async function rememberMac(board: BuiltBoard, mac: string): Promise<void> {
+  const path = join(board.dir, 'manifest.json');
+  const m = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+  if (m.mac === mac) return;
+  m.mac = mac;
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);
+  await rename(tmp, path);
+  board.mac = mac;
 }

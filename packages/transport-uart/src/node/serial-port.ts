@@ -23,6 +23,8 @@ export interface SerialTransport extends Transport {
   readonly path: string;
   readonly baudRate: number;
   setBaudRate(baud: number): Promise<void>;
+  /** Drives the modem lines (DTR, RTS): what resets an ESP32 into its bootloader. A PTY ignores them. */
+  setSignals(signals: { dtr?: boolean; rts?: boolean }): Promise<void>;
 }
 
 function openError(path: string, cause: unknown): TinypipeError {
@@ -147,6 +149,11 @@ export async function openSerialPort(
         ),
       );
       rate = baud;
+    },
+    async setSignals(signals: { dtr?: boolean; rts?: boolean }) {
+      await new Promise<void>((resolve, reject) =>
+        port.set(signals, (e) => (e ? reject(lost(e)) : resolve())),
+      );
     },
     async close() {
       clearInterval(watchdog);

@@ -1,0 +1,44 @@
+/**
+ * Getting an ESP32-S3 into its serial bootloader without touching it. Two wirings exist (facts from
+ * Espressif's esptool documentation, "Boot mode selection"):
+ *  - a USB-UART bridge (CP210x, CH34x) whose DTR drives GPIO0 and RTS drives EN through two transistors:
+ *    RTS asserted holds the chip in reset, DTR asserted pulls GPIO0 low; releasing reset with GPIO0 low
+ *    boots the ROM downloader;
+ *  - the S3's built-in USB-JTAG-serial, where the same line changes are decoded by the chip itself, in a
+ *    slightly different order.
+ * Transports without modem lines (a PTY, TCP) skip this: the board must already be in download mode.
+ */
+import type { Transport } from '@tinypipe/core';
+
+interface WithSignals {
+  setSignals(signals: { dtr?: boolean; rts?: boolean }): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function canReset(t: Transport): t is Transport & WithSignals {
+  return typeof (t as Partial<WithSignals>).setSignals === 'function';
+}
+
+/** Resets into the bootloader: the USB-UART bridge sequence, or the USB-JTAG-serial one. */
+export async function resetIntoBootloader(
+  t: Transport & WithSignals,
+  kind: 'bridge' | 'usb-jtag-serial',
+): Promise<void> {
+  if (kind === 'bridge') {
+    await t.setSignals({ dtr: false, rts: true }); // EN low: in reset
+    await sleep(100);
+    await t.setSignals({ dtr: true, rts: false }); // GPIO0 low, EN released: boots the downloader
+    await sleep(50);
+    await t.setSignals({ dtr: false, rts: false });
+    return;
+  }
+  await t.setSignals({ dtr: false, rts: false });
+  await sleep(100);
+  await t.setSignals({ dtr: true, rts: false });
+  await sleep(100);
+  await t.setSignals({ dtr: false, rts: true });
+  await t.setSignals({ dtr: false, rts: true });
+  await sleep(100);
+  await t.setSignals({ dtr: false, rts: false });
+}
