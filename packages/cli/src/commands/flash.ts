@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { type BoardResult, EspLoader, type FlashEvent, type FlashTarget, flashPlan } from '@tinypipe/flasher';
-import { type BuiltBoard, readBuild, rememberMac } from '@tinypipe/flasher/node';
+import { type BuiltBoard, readBuild, readIdfBuild, rememberMac } from '@tinypipe/flasher/node';
 import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
 import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import { uintFlag } from '../io/options.js';
 
 interface FlashFlags {
   build: string;
+  idfBuild?: string;
   port: string[];
   baud: number;
   json?: boolean;
@@ -72,9 +73,17 @@ export function registerFlash(program: Command, ctx: CliContext): void {
       collect,
     )
     .option('--baud <rate>', 'line rate', uintFlag('--baud'), 921_600)
+    .option(
+      '--idf-build <dir>',
+      'also flash the bootloader and app of this ESP-IDF build folder (ports/esp-idf)',
+    )
     .option('--json', 'print a JSON summary')
     .action(async (flags: FlashFlags) => {
       const boards = await readBuild(resolve(ctx.cwd, flags.build));
+      if (flags.idfBuild) {
+        const firmware = await readIdfBuild(resolve(ctx.cwd, flags.idfBuild));
+        for (const b of boards) b.regions = [...firmware, ...b.regions].sort((x, y) => x.offset - y.offset);
+      }
       if (flags.port.length !== boards.length)
         throw usageError(
           `the build has ${boards.length} board(s) but ${flags.port.length} --port given: one per board, in board order`,
