@@ -230,6 +230,43 @@ describe('tinypipe flash', () => {
     }
   }, 60_000);
 
+  it('a port held by another program fails its board with PORT_BUSY; the other board is flashed', async () => {
+    const { spawnPtyBoard } = await import('@tinypipe/firmware');
+    const { openSerialPort } = await import('@tinypipe/transport-uart/node');
+    const planFile = join(tmp, 'busy-plan.json');
+    const out = join(tmp, 'busy-build');
+    expect(
+      (await runCapture(['plan', '--boards', 'esp32s3-n16r8,esp32s3-n16r8', '--out', planFile])).code,
+    ).toBe(0);
+    expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+    const boards = await Promise.all(
+      [0, 1].map((i) =>
+        spawnPtyBoard(undefined, { flash: join(tmp, `busy-${i}.flash`), flashSize: 16 * 1048576 }),
+      ),
+    );
+    const holder = await openSerialPort(boards[1]!.path); // a serial monitor left open
+    try {
+      const r = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        boards[0]!.path,
+        '--port',
+        boards[1]!.path,
+        '--json',
+      ]);
+      expect(r.code).toBe(1);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.boards[0].ok).toBe(true);
+      expect(summary.boards[1].error.code).toBe('PORT_BUSY');
+      expect(r.stderr).toMatch(/board 1 on .*: PORT_BUSY/);
+    } finally {
+      await holder.close();
+      await Promise.all(boards.map((b) => b.kill('SIGKILL')));
+    }
+  }, 60_000);
+
   it('a build folder that does not match its manifest is refused before anything is written', async () => {
     const r = await runCapture(['flash', '--build', join(tmp, 'no-such-build'), '--port', '/dev/null']);
     expect(r.code).toBe(1);
