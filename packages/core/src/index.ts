@@ -11,6 +11,7 @@ export * from './generate/index.js';
 export * from './image/index.js';
 export * from './link/index.js';
 export * from './numerics/index.js';
+export * from './pipeline/index.js';
 export * from './protocol/index.js';
 export * from './quant/index.js';
 export * from './sampler/index.js';

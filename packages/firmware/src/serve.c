@@ -4,18 +4,20 @@
 
 #include "link/messages.h"
 
-void tp_server_init(tp_server *s, tp_stage *stage, const tp_image *img, tp_status boot_status, float *logits,
-                    uint16_t board, uint16_t session) {
+void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image *img, tp_status boot_status,
+                    float *logits, uint16_t board, uint16_t session) {
     static const uint8_t none[32];
-    s->stage = img ? stage : NULL;
+    if (streams > TP_SERVE_MAX_STREAMS) streams = TP_SERVE_MAX_STREAMS;
+    s->stages = img ? stages : NULL;
+    s->streams = img ? streams : 0;
     s->boot_status = img ? TP_OK : boot_status;
     s->logits = logits;
-    s->flags = 0;
+    memset(s->flags, 0, sizeof s->flags);
     uint8_t hello[TP_HELLO_BYTES];
     if (img)
         tp_hello_board(hello, board, img->fingerprint, (uint16_t)img->layer_from, (uint16_t)img->layer_to,
                        img->has_classifier ? (uint32_t)img->vocab_from : 0,
-                       img->has_classifier ? (uint32_t)img->vocab_to : 0, 1,
+                       img->has_classifier ? (uint32_t)img->vocab_to : 0, (uint16_t)streams,
                        (img->has_embedding ? 1u : 0u) | (img->has_classifier ? 2u : 0u));
     else tp_hello_board(hello, board, none, 0, 0, 0, 0, 0, 0);
     tp_link_init(&s->link, hello, session);
@@ -35,17 +37,18 @@ static int send_error(tp_server *s, uint16_t stream, tp_status code, const char 
 }
 
 static int run(tp_server *s, uint16_t stream, uint16_t pos) {
-    const tp_image *img = s->stage->img;
-    tp_status st = tp_stage_forward(s->stage, s->x, pos, s->hashes);
+    tp_stage *stage = &s->stages[stream];
+    const tp_image *img = stage->img;
+    tp_status st = tp_stage_forward(stage, s->x, pos, s->hashes);
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
-    if ((s->flags & TP_START_HASHES) &&
+    if ((s->flags[stream] & TP_START_HASHES) &&
         send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->hashes,
                                   (size_t)(img->layer_to - img->layer_from))))
         return 1;
     if (!img->has_classifier)
         return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->x, (size_t)img->config.dim));
     size_t rows = (size_t)(img->vocab_to - img->vocab_from);
-    tp_stage_classify(s->stage, s->x, s->logits);
+    tp_stage_classify(stage, s->x, s->logits);
     const size_t per = (TP_MAX_PAYLOAD - 9) / 4; /* larger LOGITS go as consecutive slices */
     for (size_t at = 0; at < rows; at += per) {
         size_t n = rows - at < per ? rows - at : per;
@@ -59,24 +62,24 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
 static int handle(tp_server *s, size_t n) {
     tp_msg m;
     if (tp_msg_parse(s->in, n, &m) != 0) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
-    if (!s->stage) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");
-    if (m.stream != 0) return send_error(s, m.stream, TP_E_ARG, "this board has room for one stream (0)");
+    if (!s->stages) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");
+    if (m.stream >= s->streams) return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
     switch (m.kind) {
     case TP_MSG_START:
         if (m.flags & TP_START_SAMPLE)
             return send_error(s, m.stream, TP_E_UNSUPPORTED, "sampling on the board is not in this build");
-        s->flags = m.flags;
+        s->flags[m.stream] = m.flags;
         return 0;
     case TP_MSG_END:
-        s->flags = 0;
+        s->flags[m.stream] = 0;
         return 0;
     case TP_MSG_TOKEN: {
-        tp_status st = tp_stage_embed(s->stage, (int)m.token, s->x);
+        tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->x);
         if (st != TP_OK) return send_error(s, m.stream, st, "token out of range, or this stage holds no embedding");
         return run(s, m.stream, m.pos);
     }
     case TP_MSG_ACTIVATION:
-        if (m.n != (size_t)s->stage->img->config.dim || m.n > TP_SERVE_MAX_DIM)
+        if (m.n != (size_t)s->stages[m.stream].img->config.dim || m.n > TP_SERVE_MAX_DIM)
             return send_error(s, m.stream, TP_E_ARG, "activation is not dim floats");
         for (size_t i = 0; i < m.n; i++) s->x[i] = tp_msg_f32(m.x, i);
         return run(s, m.stream, m.pos);

@@ -13,22 +13,26 @@
 #include "stage.h"
 
 #define TP_SERVE_MAX_DIM 1024 /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
+#define TP_SERVE_MAX_STREAMS 16
 
 typedef struct {
     tp_link link;      /* the port sets link.port / write / now_ms / log before tp_server_init */
-    tp_stage *stage;   /* NULL when the image was refused: every message gets ERROR(boot_status) */
+    tp_stage *stages;  /* (streams) one per stream in flight, each with its own KV cache; NULL when the
+                          image was refused: every message gets ERROR(boot_status) */
+    int streams;
     tp_status boot_status;
     float *logits;     /* (vocab_to - vocab_from) scratch when the image holds classifier rows */
     int (*pump)(void *port, int wait_ms); /* nonzero: stop serving */
-    uint8_t flags;     /* the current stream's START flags */
+    uint8_t flags[TP_SERVE_MAX_STREAMS]; /* each stream's START flags */
     uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
     float x[TP_SERVE_MAX_DIM];
     uint32_t hashes[256];
 } tp_server;
 
-/* img may be NULL (refused image: boot_status says why); board is the plan index (0xFFFF: none). */
-void tp_server_init(tp_server *s, tp_stage *stage, const tp_image *img, tp_status boot_status, float *logits,
-                    uint16_t board, uint16_t session);
+/* stages: `streams` initialised stages of img (one KV cache each); img may be NULL (refused image:
+ * boot_status says why); board is the plan index (0xFFFF: none). */
+void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image *img, tp_status boot_status,
+                    float *logits, uint16_t board, uint16_t session);
 
 /* Handles every message the link holds; nonzero when the port's pump asked to stop. */
 int tp_server_step(tp_server *s);

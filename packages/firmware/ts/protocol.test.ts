@@ -139,7 +139,7 @@ describe('TS host ↔ C board over a real PTY', () => {
     boards.push(board);
     const port = await openSerialPort(board.path, { baudRate: 921600 });
     const link = await ReliableLink.connect(port, { expect: { fingerprint, layers: [0, 2], board: 0 } });
-    expect(link.peer).toMatchObject({ role: 'board', layers: [0, 2], vocab: [0, 0], streams: 1 });
+    expect(link.peer).toMatchObject({ role: 'board', layers: [0, 2], vocab: [0, 0], streams: 4 });
     expect(link.peer?.caps.embedding).toBe(true);
 
     await link.send(

@@ -37,7 +37,10 @@ export interface PtyBoard {
 }
 
 /** `image`: a weight image to serve directly; undefined with `options.flash` for a virtual ESP32-S3. */
-export async function spawnPtyBoard(image: string | undefined, options: PtyBoardOptions = {}): Promise<PtyBoard> {
+export async function spawnPtyBoard(
+  image: string | undefined,
+  options: PtyBoardOptions = {},
+): Promise<PtyBoard> {
   const program = options.program ?? buildPosixBoard().board;
   const args = ['--pty'];
   if (image !== undefined) args.push('--image', image);

@@ -8,8 +8,14 @@ import { TinypipeError } from '../errors/tinypipe-error.js';
 import type { Sampler } from '../sampler/sampler.js';
 import { BOS, PieceDecoder, type Tokenizer } from '../tokenizer/tokenizer.js';
 
+/** A model whose forward pass completes later: a pipeline of boards. */
+export interface AsyncLogitsEngine {
+  readonly config: LogitsEngine['config'];
+  forward(token: number, pos: number): Promise<Float32Array>;
+}
+
 export interface GenerateOptions {
-  engine: LogitsEngine;
+  engine: LogitsEngine | AsyncLogitsEngine;
   tokenizer: Tokenizer;
   sampler: Pick<Sampler, 'sample'>;
   /** Prompt text (may be empty). */
@@ -82,7 +88,7 @@ export async function* generate(options: GenerateOptions): AsyncGenerator<Genera
   let lastYield = performance.now();
   for (let pos = 0; pos < steps; pos++) {
     if (signal?.aborted) throw aborted(signal);
-    const logits = engine.forward(token, pos);
+    const logits = await engine.forward(token, pos);
     const forced = pos + 1 < promptTokens.length;
     const next = forced ? promptTokens[pos + 1]! : sampler.sample(logits);
     if (next === BOS) break;

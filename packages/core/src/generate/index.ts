@@ -1,4 +1,5 @@
 export {
+  type AsyncLogitsEngine,
   type GeneratedToken,
   type GenerateOptions,
   type GenerateResult,

@@ -50,4 +50,8 @@ export async function errorCodeOf(fn: () => unknown): Promise<string | undefined
 
 export { createTransportPair } from '../link/memory-transport.js';
 export { linkContract } from './link-contract.js';
-export { type ContractRunner, type TransportContractOptions, transportContract } from './transport-contract.js';
+export {
+  type ContractRunner,
+  type TransportContractOptions,
+  transportContract,
+} from './transport-contract.js';

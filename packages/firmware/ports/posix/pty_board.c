@@ -34,7 +34,8 @@
 int serve_pty(int argc, char **argv);
 
 static tp_image image;
-static tp_stage stage;
+static tp_stage stages[TP_SERVE_MAX_STREAMS];
+static int streams = 4;
 static tp_server server;
 static int master = -1;
 static double ber_byte, drop_p; /* fault injection */
@@ -124,18 +125,21 @@ static int open_pty(void) {
 static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     static float logits[1 << 16];
     tp_status s = bytes ? tp_image_open(&image, bytes, size, 1) : TP_E_TRUNCATED;
-    void *arena = NULL; /* allocated once, at boot: the KV cache lives here */
     if (s == TP_OK) {
         size_t need = tp_stage_arena_bytes(&image);
-        if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stage, &image, arena, need) != TP_OK) s = TP_E_NO_MEMORY;
-        else if (image.has_classifier && image.vocab_to - image.vocab_from > (int)(sizeof logits / sizeof logits[0]))
+        for (int k = 0; k < streams && s == TP_OK; k++) {
+            void *arena = NULL; /* allocated once, at boot: each stream's KV cache lives in its own */
+            if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stages[k], &image, arena, need) != TP_OK)
+                s = TP_E_NO_MEMORY;
+        }
+        if (s == TP_OK && image.has_classifier && image.vocab_to - image.vocab_from > (int)(sizeof logits / sizeof logits[0]))
             s = TP_E_UNSUPPORTED;
     }
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
     server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
     server.pump = pump;
-    tp_server_init(&server, &stage, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board,
+    tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board,
                    (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
     for (;;)
         if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
@@ -199,6 +203,11 @@ int serve_pty(int argc, char **argv) {
         } else if (!strcmp(a, "--drop-after")) rom.drop_after = strtol(v, NULL, 10);
         else if (!strcmp(a, "--corrupt-block")) rom.corrupt_block = strtol(v, NULL, 10);
         else if (!strcmp(a, "--board")) board = (unsigned)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--streams")) {
+            streams = (int)strtol(v, NULL, 10);
+            if (streams < 1 || streams > TP_SERVE_MAX_STREAMS)
+                return fprintf(stderr, "tinypipe-board: USAGE: --streams must be 1..%d\n", TP_SERVE_MAX_STREAMS), 2;
+        }
         else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
         else if (!strcmp(a, "--drop")) drop_p = strtod(v, NULL);
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);

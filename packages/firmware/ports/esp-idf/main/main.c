@@ -131,7 +131,7 @@ void app_main(void) {
     server.link.write = line_write, server.link.now_ms = now_ms, server.link.log = log_line;
     server.pump = pump;
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */
-    tp_server_init(&server, &stage, booted == TP_OK ? &image : NULL, booted, logits, CONFIG_TINYPIPE_BOARD_INDEX,
+    tp_server_init(&server, &stage, 1, booted == TP_OK ? &image : NULL, booted, logits, CONFIG_TINYPIPE_BOARD_INDEX,
                    (uint16_t)esp_random());
     for (;;) {
         pump(NULL, 5);

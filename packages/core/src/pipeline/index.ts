@@ -1,0 +1,1 @@
+export { Pipeline, type PipelinePlan, type PipelineStage, type StageStats } from './pipeline.js';

@@ -1,0 +1,128 @@
+/**
+ * The pipeline end to end on simulated boards: each board a `tinypipe-board --pty` process holding its
+ * image of a split, reached over a real PTY (Node serialport + ReliableLink), driven by core's Pipeline
+ * with the llama2.c sampler on the host. The tokens must equal the unsplit host run exactly.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildImage,
+  generateText,
+  Pipeline,
+  QuantEngine,
+  quantize,
+  readCheckpoint,
+  readTokenizer,
+  Sampler,
+  splitSelections,
+} from '@tinypipe/core';
+import { ReliableLink } from '@tinypipe/transport-uart';
+import { openSerialPort } from '@tinypipe/transport-uart/node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tmp } from './helpers.test-helper.js';
+import { type PtyBoard, spawnPtyBoard } from './pty-board.js';
+
+const models = fileURLToPath(new URL('../../../models/', import.meta.url));
+const checkpoint = readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin'))));
+const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
+const qm = quantize(checkpoint, { weights: 'q8' });
+const running: PtyBoard[] = [];
+afterAll(async () => {
+  await Promise.all(running.map((b) => b.kill('SIGKILL')));
+});
+
+async function pipelineOf(split: number[]): Promise<Pipeline> {
+  const selections = splitSelections(qm.config, split, 1);
+  const links = await Promise.all(
+    selections.map(async (sel, i) => {
+      const path = join(tmp, `pipe-${split.join('_')}-${i}.img`);
+      writeFileSync(path, buildImage(qm, sel));
+      const board = await spawnPtyBoard(path, { board: i });
+      running.push(board);
+      return ReliableLink.connect(await openSerialPort(board.path), {
+        expect: { fingerprint: qm.fingerprint },
+      });
+    }),
+  );
+  return Pipeline.connect(links, {
+    config: qm.config,
+    fingerprint: qm.fingerprint,
+    stages: selections.map((s) => ({
+      layers: s.layers,
+      embedding: s.embedding,
+      vocab: s.classifier || null,
+    })),
+  });
+}
+
+const host = (temperature: number, seed: number, steps: number) =>
+  generateText({
+    engine: QuantEngine.fromModel(qm),
+    tokenizer,
+    sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed }),
+    prompt: 'Once upon a time',
+    steps,
+  });
+
+describe('Pipeline on simulated boards (star topology)', () => {
+  for (const split of [[5], [2, 3], [1, 2, 2], [1, 1, 1, 2], [1, 1, 1, 1, 1]]) {
+    it(`${split.length} board(s) (${split.join('+')} layers): greedy and seeded top-p tokens equal the host run`, async () => {
+      const pipeline = await pipelineOf(split);
+      expect(pipeline.streams).toBeGreaterThanOrEqual(2);
+      for (const [temperature, seed] of [
+        [0, 1],
+        [0.8, 42],
+      ] as const) {
+        const want = await host(temperature, seed, 96);
+        const got: number[] = [];
+        for await (const t of pipeline.generate({
+          tokenizer,
+          sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed }),
+          prompt: 'Once upon a time',
+          steps: 96,
+        }))
+          got.push(t.token);
+        expect(got).toEqual(want.tokens);
+      }
+      expect(pipeline.stats().every((s) => s.messages > 0)).toBe(true);
+      await pipeline.close();
+    }, 120_000);
+  }
+
+  it('two generations at once share the boards, one stream each, and both equal their host runs', async () => {
+    const pipeline = await pipelineOf([2, 3]);
+    const run = async (seed: number) => {
+      const got: number[] = [];
+      for await (const t of pipeline.generate({
+        tokenizer,
+        sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed }),
+        prompt: 'Once upon a time',
+        steps: 64,
+      }))
+        got.push(t.token);
+      return got;
+    };
+    const [a, b] = await Promise.all([run(7), run(8)]);
+    expect(a).toEqual((await host(0.8, 7, 64)).tokens);
+    expect(b).toEqual((await host(0.8, 8, 64)).tokens);
+    await pipeline.close();
+  }, 120_000);
+
+  it('refuses a board that holds other layers than the plan says, naming it', async () => {
+    const selections = splitSelections(qm.config, [2, 3], 1);
+    const path = join(tmp, 'pipe-wrong.img');
+    writeFileSync(path, buildImage(qm, selections[1]!));
+    const board = await spawnPtyBoard(path);
+    running.push(board);
+    const link = await ReliableLink.connect(await openSerialPort(board.path));
+    expect(() =>
+      Pipeline.connect([link], {
+        config: qm.config,
+        fingerprint: qm.fingerprint,
+        stages: [{ layers: [0, 5], embedding: true, vocab: [0, 512] }],
+      }),
+    ).toThrow(/board 0 holds layers \[2, 5\), the plan says \[0, 5\)/);
+    await link.close();
+  }, 60_000);
+});
