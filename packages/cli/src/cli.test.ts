@@ -74,15 +74,39 @@ describe('tinypipe tokenize reproduces the tokenizer goldens', () => {
 });
 
 describe('tinypipe demo', () => {
-  it('streams a story from the bundled model and reports the speed', async () => {
-    const r = await runCapture(['demo', '--steps', '40', '--seed', '7']);
+  it('plans, builds, flashes and boots simulated boards, streams a story, and checks it against the host', async () => {
+    const r = await runCapture(['demo', '--boards', '2', '--steps', '40', '--seed', '7']);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('Once upon a time')).toBe(true);
-    expect(r.stderr).toMatch(/bundled:stories260K\.bin .* seed 7/);
-    expect(r.stderr).toMatch(/\n\d+ tokens, \d+ tok\/s\n$/);
+    expect(r.stderr).toMatch(/q8 on 2 simulated ESP32-S3 board\(s\)/);
+    expect(r.stderr).toMatch(/board 1 \(\/dev\/pts\/\d+\): model\.img flashed and verified/);
+    expect(r.stderr).toMatch(/identical to the unsplit host run: yes/);
+    expect(r.stderr).toMatch(/cost model predicts [\d.]+ tok\/s \(a projection, not a measurement\)/);
     // the same seed gives the same story
-    expect((await runCapture(['demo', '--steps', '40', '--seed', '7'])).stdout).toBe(r.stdout);
-  });
+    expect((await runCapture(['demo', '--boards', '2', '--steps', '40', '--seed', '7'])).stdout).toBe(
+      r.stdout,
+    );
+  }, 120_000);
+
+  it('--json: several streams on three boards, every story identical to its host run', async () => {
+    const r = await runCapture([
+      'demo',
+      '--boards',
+      '3',
+      '--streams',
+      '3',
+      '--steps',
+      '40',
+      '--seed',
+      '1',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ boards: 3, streams: 3, identicalToHost: true });
+    expect(s.tokens).toBeGreaterThan(60);
+    expect(s.perBoard).toHaveLength(3);
+  }, 120_000);
 });
 
 describe('tinypipe inspect and synth', () => {

@@ -1,51 +1,224 @@
-import { Fp32Engine, generate, Sampler } from '@tinypipe/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  fingerprintHex,
+  generateText,
+  Pipeline,
+  QuantEngine,
+  quantize,
+  Sampler,
+  TinypipeError,
+} from '@tinypipe/core';
+import { buildPosixBoard, type PtyBoard, spawnPtyBoard } from '@tinypipe/firmware';
+import { flashPlan } from '@tinypipe/flasher';
+import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
+import { ReliableLink } from '@tinypipe/transport-uart';
+import { openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';
-import type { CliContext } from '../io/context.js';
+import { type CliContext, printJson } from '../io/context.js';
+import { usageError } from '../io/errors.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
-import { intFlag, uintFlag } from '../io/options.js';
+import { floatFlag, intFlag, uintFlag } from '../io/options.js';
 
 interface DemoFlags {
+  model?: string;
+  boards: number;
+  streams: number;
   prompt: string;
   steps: number;
   seed?: number;
+  ber: number;
+  json?: boolean;
 }
 
 /**
- * `npm run demo`: streams a story from the bundled stories260K on the host. (The multi-board demo on
- * simulated ESP32-S3 boards replaces this once the firmware and transport land.)
+ * `npm run demo`: the whole mission on simulated ESP32-S3 boards — plan the model over N boards, build
+ * their images, start N virtual boards on PTYs, flash them in parallel over the ESP bootloader protocol,
+ * boot them, and stream stories through the pipeline; then check the tokens against the unsplit host run.
  */
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('stream a story from the bundled stories260K model')
-    .option('--prompt <text>', 'how the story starts', 'Once upon a time')
-    .option('--steps <n>', 'positions to generate', intFlag('--steps'), 256)
-    .option('--seed <n>', 'sampler seed (default: the clock)', uintFlag('--seed'))
+    .description('run the model split over simulated ESP32-S3 boards: plan, build, flash, boot, stream')
+    .option('--model <path>', 'llama2.c checkpoint or synth:15M (default: bundled stories260K)')
+    .option('--boards <n>', 'simulated boards', uintFlag('--boards'), 2)
+    .option('--streams <k>', 'stories generated at once (sequences in flight)', uintFlag('--streams'), 1)
+    .option('--prompt <text>', 'how the stories start', 'Once upon a time')
+    .option('--steps <n>', 'positions per story', intFlag('--steps'), 200)
+    .option('--seed <n>', 'sampler seed of the first story (default: the clock)', uintFlag('--seed'))
+    .option('--ber <p>', 'bit error rate injected by the boards on their lines', floatFlag('--ber'), 0)
+    .option('--json', 'print a JSON summary instead of the stories')
     .action(async (flags: DemoFlags) => {
+      if (flags.boards < 1 || flags.streams < 1)
+        throw usageError('--boards and --streams must be at least 1');
+      if (flags.ber < 0 || flags.ber >= 1) throw usageError('--ber must be a probability in [0, 1)');
+      const say = (s: string) => (flags.json ? undefined : ctx.stderr.write(s));
       const seed = flags.seed ?? Math.floor(Date.now() / 1000);
-      const { checkpoint, label } = await loadModel(ctx, undefined);
+      const { checkpoint, label } = await loadModel(ctx, flags.model);
       const tokenizer = await loadTokenizer(ctx, undefined, checkpoint.config.vocabSize);
       const c = checkpoint.config;
-      ctx.stderr.write(
-        `tinypipe demo: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}), fp32 engine on the host, seed ${seed}\n\n`,
+      if (flags.boards > c.nLayers)
+        throw usageError(`--boards ${flags.boards}: the model has only ${c.nLayers} layers`);
+      const qm = quantize(checkpoint, { weights: 'q8' });
+
+      // 1. plan and build
+      const plan = planModel({
+        model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
+        boards: Array.from({ length: flags.boards }, () => builtinProfile('esp32s3-n16r8')),
+        objective: flags.streams > 1 ? 'throughput' : 'latency',
+        streams: flags.streams,
+        splitClassifier: false,
+      });
+      const builds = buildPlan(plan, qm);
+      say(
+        `tinypipe demo: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) q8 on ${flags.boards} simulated ESP32-S3 board(s)\n` +
+          plan.boards
+            .map(
+              (b) =>
+                `  board ${b.index}: layers ${b.layers[0]}–${b.layers[1]}${b.embedding ? ' + embedding' : ''}${b.vocab ? ' + classifier' : ''}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`,
+            )
+            .join('\n') +
+          '\n',
       );
-      const engine = new Fp32Engine(checkpoint);
-      const sampler = new Sampler({ vocabSize: c.vocabSize, temperature: 0.8, topp: 0.9, seed });
-      let count = 0;
-      let first = 0;
-      for await (const t of generate({
-        engine,
-        tokenizer,
-        sampler,
-        prompt: flags.prompt,
-        steps: flags.steps,
-        signal: ctx.signal,
-      })) {
-        if (count++ === 0) first = performance.now();
-        ctx.stdout.write(t.piece);
+
+      // 2. boards on PTYs, flashed in parallel, booted
+      const program = buildPosixBoard().board;
+      const dir = mkdtempSync(join(tmpdir(), 'tinypipe-demo-'));
+      const boards: PtyBoard[] = [];
+      try {
+        for (let i = 0; i < flags.boards; i++)
+          boards.push(
+            await spawnPtyBoard(undefined, {
+              program,
+              flash: join(dir, `board-${i}.flash`),
+              flashSize: 16 * 1048576,
+              board: i,
+              mac: `7c:df:a1:00:00:${i.toString(16).padStart(2, '0')}`,
+              ...(flags.ber > 0 ? { ber: flags.ber, seed: seed + i } : {}),
+            }),
+          );
+        const flashStart = performance.now();
+        const results = await flashPlan(
+          await Promise.all(
+            builds.map(async (b, i) => ({
+              image: {
+                board: i,
+                chip: b.manifest.chip,
+                flashBytes: b.manifest.flashBytes,
+                regions: b.files
+                  .filter((f) => f.offset !== undefined)
+                  .map((f) => ({ name: f.name, offset: f.offset!, bytes: f.bytes }))
+                  .sort((x, y) => x.offset - y.offset),
+              },
+              port: boards[i]!.path,
+              transport: await openSerialPort(boards[i]!.path),
+            })),
+          ),
+          {
+            onEvent: (e) =>
+              e.kind === 'verified' &&
+              say(`  board ${e.board} (${e.port}): ${e.region} flashed and verified\n`),
+          },
+        );
+        const failed = results.find((r) => !r.ok);
+        if (failed)
+          throw failed.error ?? new TinypipeError('FLASH_FAILED', `board ${failed.board} failed to flash`);
+        const flashMs = performance.now() - flashStart;
+        const links = await Promise.all(
+          boards.map(async (b, i) =>
+            ReliableLink.connect(await openSerialPort(b.path), {
+              expect: { fingerprint: qm.fingerprint, layers: plan.boards[i]!.layers as [number, number] },
+            }),
+          ),
+        );
+        const pipeline = Pipeline.connect(links, {
+          config: c,
+          fingerprint: qm.fingerprint,
+          stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
+        });
+        say(
+          `  ${flags.boards} board(s) flashed in ${(flashMs / 1000).toFixed(1)} s, booted, handshake done (model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…)\n\n`,
+        );
+
+        // 3. stream the stories (the first one to the terminal as it comes)
+        const started = performance.now();
+        const stories = await Promise.all(
+          Array.from({ length: flags.streams }, async (_, k) => {
+            const tokens: number[] = [];
+            let text = '';
+            for await (const t of pipeline.generate({
+              tokenizer,
+              sampler: new Sampler({ vocabSize: c.vocabSize, temperature: 0.8, topp: 0.9, seed: seed + k }),
+              prompt: flags.prompt,
+              steps: flags.steps,
+              signal: ctx.signal,
+            })) {
+              tokens.push(t.token);
+              text += t.piece;
+              if (k === 0 && !flags.json) ctx.stdout.write(t.piece);
+            }
+            return { seed: seed + k, tokens, text };
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const total = stories.reduce((a, s) => a + s.tokens.length, 0);
+        if (!flags.json) ctx.stdout.write('\n');
+
+        // 4. the same stories on the host, unsplit: identical?
+        const identical = await Promise.all(
+          stories.map(async (s) => {
+            const host = await generateText({
+              engine: QuantEngine.fromModel(qm),
+              tokenizer,
+              sampler: new Sampler({ vocabSize: c.vocabSize, temperature: 0.8, topp: 0.9, seed: s.seed }),
+              prompt: flags.prompt,
+              steps: flags.steps,
+            });
+            return host.tokens.length === s.tokens.length && host.tokens.every((t, i) => t === s.tokens[i]);
+          }),
+        );
+        const stats = pipeline.stats();
+        const summary = {
+          model: label,
+          boards: flags.boards,
+          streams: flags.streams,
+          tokens: total,
+          seconds: Math.round(seconds * 1000) / 1000,
+          tokensPerSecond: Math.round((total / seconds) * 10) / 10,
+          identicalToHost: identical.every(Boolean),
+          retransmits: stats.reduce((a, s) => a + s.retransmits, 0),
+          perBoard: stats.map((s, i) => ({
+            board: s.board,
+            layers: plan.boards[i]!.layers,
+            msPerMessage: s.messages ? Math.round((s.busyMs / s.messages) * 100) / 100 : 0,
+            bytesSent: s.bytesSent,
+            bytesReceived: s.bytesReceived,
+            retransmits: s.retransmits,
+          })),
+          predictedOnEsp32s3: {
+            tokensPerSecond: plan.predicted.tokensPerSecond,
+            label: plan.predicted.label,
+          },
+        };
+        await pipeline.close();
+        if (flags.json) printJson(ctx, summary);
+        else {
+          for (const b of summary.perBoard)
+            say(
+              `  board ${b.board} (layers ${b.layers.join('–')}): ${b.msPerMessage} ms per hop, ${b.bytesSent + b.bytesReceived} link bytes, ${b.retransmits} retransmits\n`,
+            );
+          say(
+            `\n${total} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s), ${flags.streams} stream(s)\n` +
+              `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n` +
+              `on real ESP32-S3 N16R8 boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`,
+          );
+        }
+        if (!summary.identicalToHost)
+          throw new TinypipeError('REMOTE_ERROR', 'the pipeline’s tokens differ from the host run');
+      } finally {
+        await Promise.all(boards.map((b) => b.kill()));
+        rmSync(dir, { recursive: true, force: true });
       }
-      const seconds = (performance.now() - first) / 1000;
-      ctx.stdout.write('\n');
-      ctx.stderr.write(`\n${count} tokens, ${count > 1 ? ((count - 1) / seconds).toFixed(0) : 0} tok/s\n`);
     });
 }
