@@ -88,6 +88,14 @@ describe('tinypipe demo', () => {
     );
   }, 120_000);
 
+  it('--ber 1e-4: the boards damage their lines, the link retransmits, the story is still the host’s', async () => {
+    const r = await runCapture(['demo', '--boards', '2', '--steps', '40', '--seed', '3', '--ber', '1e-4', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.identicalToHost).toBe(true);
+    expect(s.retransmits).toBeGreaterThan(0);
+  }, 120_000);
+
   it('--json: several streams on three boards, every story identical to its host run', async () => {
     const r = await runCapture([
       'demo',

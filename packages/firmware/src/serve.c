@@ -49,7 +49,9 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
         return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->x, (size_t)img->config.dim));
     size_t rows = (size_t)(img->vocab_to - img->vocab_from);
     tp_stage_classify(stage, s->x, s->logits);
-    const size_t per = (TP_MAX_PAYLOAD - 9) / 4; /* larger LOGITS go as consecutive slices */
+    /* LOGITS go in slices of 128 rows: 0.5 KB frames get through a noisy line far more often than 4 KB ones
+       (at BER 1e-4, 65 % of them intact vs 4 %) */
+    const size_t per = 128;
     for (size_t at = 0; at < rows; at += per) {
         size_t n = rows - at < per ? rows - at : per;
         if (send_msg(s, tp_msg_floats(s->out, TP_MSG_LOGITS, stream, pos, (uint32_t)(img->vocab_from + at),

@@ -63,7 +63,8 @@ export interface Solution {
   tokensPerSecond: number;
 }
 
-const MAX_PAYLOAD = 4096;
+/** Boards send LOGITS in slices of this many rows (packages/firmware/src/serve.c, docs/protocol.md §5). */
+const LOGITS_ROWS_PER_MESSAGE = 128;
 
 /** Everything about board i holding n layers, given the split's shape (memoised per problem). */
 class Estimator {
@@ -95,7 +96,7 @@ class Estimator {
     else if (vocab) {
       // a slice of the classifier sends its logits to the host, which samples over all slices
       const rows = vocab[1] - vocab[0];
-      const perMessage = Math.floor((MAX_PAYLOAD - 9) / 4);
+      const perMessage = LOGITS_ROWS_PER_MESSAGE;
       for (let at = 0; at < rows; at += perMessage)
         linkOutUs += hopMicros(9 + 4 * Math.min(perMessage, rows - at), profile);
     }
