@@ -89,11 +89,44 @@ describe('tinypipe demo', () => {
   }, 120_000);
 
   it('--ber 1e-4: the boards damage their lines, the link retransmits, the story is still the host’s', async () => {
-    const r = await runCapture(['demo', '--boards', '2', '--steps', '40', '--seed', '3', '--ber', '1e-4', '--json']);
+    const r = await runCapture([
+      'demo',
+      '--boards',
+      '2',
+      '--steps',
+      '40',
+      '--seed',
+      '3',
+      '--ber',
+      '1e-4',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.identicalToHost).toBe(true);
     expect(s.retransmits).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('--emulate paces the boards to an ESP32-S3 profile and compares the speed with the cost model', async () => {
+    const r = await runCapture([
+      'demo',
+      '--boards',
+      '2',
+      '--steps',
+      '24',
+      '--seed',
+      '2',
+      '--emulate',
+      'esp32s3-n16r8',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ emulated: 'esp32s3-n16r8', identicalToHost: true });
+    expect(s.predicted.tokensPerSecond).toBeGreaterThan(0);
+    // paced to the profile, the boards are far slower than the host-speed run would be
+    expect(s.tokensPerSecond).toBeLessThan(s.predicted.tokensPerSecond * 2);
+    expect(s.measuredOverPredicted).toBeGreaterThan(0);
   }, 120_000);
 
   it('--json: several streams on three boards, every story identical to its host run', async () => {

@@ -40,6 +40,8 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     tp_stage *stage = &s->stages[stream];
     const tp_image *img = stage->img;
     tp_status st = tp_stage_forward(stage, s->x, pos, s->hashes);
+    if (img->has_classifier && st == TP_OK) tp_stage_classify(stage, s->x, s->logits);
+    if (s->pace) s->pace(s->link.port, 0);
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
     if ((s->flags[stream] & TP_START_HASHES) &&
         send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->hashes,
@@ -48,7 +50,6 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     if (!img->has_classifier)
         return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->x, (size_t)img->config.dim));
     size_t rows = (size_t)(img->vocab_to - img->vocab_from);
-    tp_stage_classify(stage, s->x, s->logits);
     /* LOGITS go in slices of 128 rows: 0.5 KB frames get through a noisy line far more often than 4 KB ones
        (at BER 1e-4, 65 % of them intact vs 4 %) */
     const size_t per = 128;
@@ -76,6 +77,7 @@ static int handle(tp_server *s, size_t n) {
         s->flags[m.stream] = 0;
         return 0;
     case TP_MSG_TOKEN: {
+        if (s->pace) s->pace(s->link.port, 1);
         tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->x);
         if (st != TP_OK) return send_error(s, m.stream, st, "token out of range, or this stage holds no embedding");
         return run(s, m.stream, m.pos);
@@ -84,6 +86,7 @@ static int handle(tp_server *s, size_t n) {
         if (m.n != (size_t)s->stages[m.stream].img->config.dim || m.n > TP_SERVE_MAX_DIM)
             return send_error(s, m.stream, TP_E_ARG, "activation is not dim floats");
         for (size_t i = 0; i < m.n; i++) s->x[i] = tp_msg_f32(m.x, i);
+        if (s->pace) s->pace(s->link.port, 1);
         return run(s, m.stream, m.pos);
     default:
         return send_error(s, m.stream, TP_E_ARG, "a board does not take this message");

@@ -23,6 +23,9 @@ typedef struct {
     tp_status boot_status;
     float *logits;     /* (vocab_to - vocab_from) scratch when the image holds classifier rows */
     int (*pump)(void *port, int wait_ms); /* nonzero: stop serving */
+    /* optional: called with 1 before and 0 after each message's compute — a simulated board paces itself
+       to a real board's speed here (tinypipe-board --stage-us) */
+    void (*pace)(void *port, int starting);
     uint8_t flags[TP_SERVE_MAX_STREAMS]; /* each stream's START flags */
     uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
     float x[TP_SERVE_MAX_DIM];

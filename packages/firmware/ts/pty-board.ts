@@ -13,6 +13,12 @@ export interface PtyBoardOptions {
   /** GET_SECURITY_INFO chip id (9 = ESP32-S3; 2 = ESP32-S2 for wrong-chip tests). */
   chipId?: number;
   mac?: string;
+  /** KV caches (streams in flight) the board allocates. Default 4. */
+  streams?: number;
+  /** Emulate a real board: each message's compute takes at least this many µs… */
+  stageUs?: number;
+  /** …and the board transmits at this line rate (10 bits per byte). */
+  lineBaud?: number;
   /** Faults of the virtual ROM: vanish after N flash data blocks; corrupt block K when writing it. */
   dropAfter?: number;
   corruptBlock?: number;
@@ -50,6 +56,9 @@ export async function spawnPtyBoard(
   if (options.mac !== undefined) args.push('--mac', options.mac);
   if (options.dropAfter !== undefined) args.push('--drop-after', String(options.dropAfter));
   if (options.corruptBlock !== undefined) args.push('--corrupt-block', String(options.corruptBlock));
+  if (options.streams !== undefined) args.push('--streams', String(options.streams));
+  if (options.stageUs) args.push('--stage-us', String(Math.round(options.stageUs)));
+  if (options.lineBaud) args.push('--line-baud', String(Math.round(options.lineBaud)));
   if (options.board !== undefined) args.push('--board', String(options.board));
   if (options.ber) args.push('--ber', String(options.ber));
   if (options.drop) args.push('--drop', String(options.drop));

@@ -6,6 +6,8 @@
  *   tinypipe-board --pty --image PATH [--board N] [--ber P] [--drop P] [--seed S]
  *   tinypipe-board --pty --flash FILE [--flash-size BYTES] [--chip-id 9] [--mac aa:bb:…]
  *                  [--drop-after N] [--corrupt-block K] [--board N]
+ *   either with [--streams K] [--stage-us N] [--line-baud B]: KV caches for K streams; pace each message's
+ *   compute to N µs and the board's transmit to B baud, to behave like the board being emulated
  *
  * With --flash it is a virtual ESP32-S3: the ROM bootloader (rom.c) answers a flasher on the PTY; a
  * FLASH_END asking to reboot boots the firmware from the partition table in the flash file.
@@ -39,6 +41,7 @@ static int streams = 4;
 static tp_server server;
 static int master = -1;
 static double ber_byte, drop_p; /* fault injection */
+static long stage_us, line_baud;  /* emulation of a real board's speed (0: as fast as the host) */
 static uint32_t rng_state;
 
 static double rnd(void) { /* splitmix32-style: the same generator as the TS test line */
@@ -60,16 +63,39 @@ static size_t damage(uint8_t *buf, size_t n) {
     return o;
 }
 
+static long long now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_until_us(long long t) {
+    for (long long d; (d = t - now_us()) > 0;) {
+        struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* --stage-us: a message's compute takes at least this long, as on the board being emulated */
+static void pace(void *port, int starting) {
+    static long long started;
+    (void)port;
+    if (starting) started = now_us();
+    else sleep_until_us(started + stage_us);
+}
+
 static void port_write(void *port, const uint8_t *bytes, size_t n) {
     (void)port;
     static uint8_t copy[TP_MAX_WIRE];
     memcpy(copy, bytes, n);
     n = damage(copy, n);
+    long long start = now_us();
     for (size_t at = 0; at < n;) {
         ssize_t w = write(master, copy + at, n - at);
         if (w < 0) return; /* the host is gone: the frame is lost, ARQ or a new HELLO deal with it */
         at += (size_t)w;
     }
+    if (line_baud > 0) sleep_until_us(start + (long long)n * 10 * 1000000 / line_baud); /* 8N1 on the wire */
 }
 
 static uint32_t port_now(void *port) {
@@ -139,6 +165,7 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
     server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
     server.pump = pump;
+    server.pace = stage_us > 0 ? pace : NULL;
     tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board,
                    (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
     for (;;)
@@ -211,6 +238,8 @@ int serve_pty(int argc, char **argv) {
         else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
         else if (!strcmp(a, "--drop")) drop_p = strtod(v, NULL);
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--line-baud")) line_baud = strtol(v, NULL, 10);
         else return fprintf(stderr, "tinypipe-board: USAGE: unknown option %s\n", a), 2;
         i++;
     }
