@@ -120,6 +120,7 @@ export class EspLoader {
           reject(e);
         };
       });
+      response.catch(() => {}); // observed below; this keeps a rejection after a failed write from going unhandled
       await this.#writer.write(slipEncode(encodeCommand(op, data, check))).catch((cause) => {
         throw new TinypipeError('PORT_DISCONNECTED', `${this.#port}: writing failed`, { cause });
       });
@@ -228,7 +229,8 @@ export class EspLoader {
       payload.set(block, 16);
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.command(Op.FLASH_DEFL_DATA, payload, checksum(block));
+          // a block is inflated and written to flash before the answer: esptool allows seconds per block too
+          await this.command(Op.FLASH_DEFL_DATA, payload, checksum(block), Math.max(this.#timeoutMs, 10_000));
           break;
         } catch (e) {
           if (
