@@ -115,15 +115,19 @@ describe('tinypipe build', () => {
   });
 });
 
+/** `tinypipe plan --boards … --out` then `tinypipe build`: the build folder. */
+async function planAndBuild(tag: string, boards: string): Promise<string> {
+  const planFile = join(tmp, `${tag}-plan.json`);
+  const out = join(tmp, `${tag}-build`);
+  expect((await runCapture(['plan', '--boards', boards, '--out', planFile])).code).toBe(0);
+  expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+  return out;
+}
+
 describe('tinypipe flash', () => {
   it('flashes a build onto virtual ESP32-S3 boards; a re-run skips everything; a missing port fails only its board', async () => {
     const { spawnPtyBoard } = await import('@tinypipe/firmware');
-    const planFile = join(tmp, 'flash-plan.json');
-    const out = join(tmp, 'flash-build');
-    expect(
-      (await runCapture(['plan', '--boards', 'esp32s3-n16r8,esp32s3-n16r8', '--out', planFile])).code,
-    ).toBe(0);
-    expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+    const out = await planAndBuild('flash', 'esp32s3-n16r8,esp32s3-n16r8');
     const boards = await Promise.all(
       [0, 1].map((i) =>
         spawnPtyBoard(undefined, {
@@ -198,10 +202,7 @@ describe('tinypipe flash', () => {
 
   it('tinypipe boards tells a bootloader (chip, MAC, flash) from the firmware (fingerprint, layers)', async () => {
     const { spawnPtyBoard } = await import('@tinypipe/firmware');
-    const planFile = join(tmp, 'boards-plan.json');
-    const out = join(tmp, 'boards-build');
-    expect((await runCapture(['plan', '--boards', 'esp32s3-n16r8', '--out', planFile])).code).toBe(0);
-    expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+    const out = await planAndBuild('boards', 'esp32s3-n16r8');
     const rom = await spawnPtyBoard(undefined, {
       flash: join(tmp, 'boards-rom.flash'),
       flashSize: 8 * 1048576,
@@ -233,12 +234,7 @@ describe('tinypipe flash', () => {
   it('a port held by another program fails its board with PORT_BUSY; the other board is flashed', async () => {
     const { spawnPtyBoard } = await import('@tinypipe/firmware');
     const { openSerialPort } = await import('@tinypipe/transport-uart/node');
-    const planFile = join(tmp, 'busy-plan.json');
-    const out = join(tmp, 'busy-build');
-    expect(
-      (await runCapture(['plan', '--boards', 'esp32s3-n16r8,esp32s3-n16r8', '--out', planFile])).code,
-    ).toBe(0);
-    expect((await runCapture(['build', '--plan', planFile, '--out', out])).code).toBe(0);
+    const out = await planAndBuild('busy', 'esp32s3-n16r8,esp32s3-n16r8');
     const boards = await Promise.all(
       [0, 1].map((i) =>
         spawnPtyBoard(undefined, { flash: join(tmp, `busy-${i}.flash`), flashSize: 16 * 1048576 }),
