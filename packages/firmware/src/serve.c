@@ -14,11 +14,13 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
     s->logits = logits;
     memset(s->flags, 0, sizeof s->flags);
     uint8_t hello[TP_HELLO_BYTES];
+    int whole = img && img->has_classifier && img->vocab_from == 0 && img->vocab_to == img->config.vocab_size;
+    uint32_t sampler_cap = whole && s->sample_index && s->sample_scratch ? 4u : 0u;
     if (img)
         tp_hello_board(hello, board, img->fingerprint, (uint16_t)img->layer_from, (uint16_t)img->layer_to,
                        img->has_classifier ? (uint32_t)img->vocab_from : 0,
                        img->has_classifier ? (uint32_t)img->vocab_to : 0, (uint16_t)streams,
-                       (img->has_embedding ? 1u : 0u) | (img->has_classifier ? 2u : 0u));
+                       (img->has_embedding ? 1u : 0u) | (img->has_classifier ? 2u : 0u) | sampler_cap);
     else tp_hello_board(hello, board, none, 0, 0, 0, 0, 0, 0);
     tp_link_init(&s->link, hello, session);
 }
@@ -49,6 +51,12 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
         return 1;
     if (!img->has_classifier)
         return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->x, (size_t)img->config.dim));
+    if (s->flags[stream] & TP_START_SAMPLE) { /* one TOKEN back instead of the logits */
+        uint32_t token = pos >= s->sample_from[stream]
+                             ? (uint32_t)tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size)
+                             : 0xffffffffu; /* a prompt position: the RNG is left alone, as in llama2.c */
+        return send_msg(s, tp_msg_token(s->out, stream, pos, token));
+    }
     size_t rows = (size_t)(img->vocab_to - img->vocab_from);
     /* LOGITS go in slices of 128 rows: 0.5 KB frames get through a noisy line far more often than 4 KB ones
        (at BER 1e-4, 65 % of them intact vs 4 %) */
@@ -69,8 +77,14 @@ static int handle(tp_server *s, size_t n) {
     if (m.stream >= s->streams) return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
     switch (m.kind) {
     case TP_MSG_START:
-        if (m.flags & TP_START_SAMPLE)
-            return send_error(s, m.stream, TP_E_UNSUPPORTED, "sampling on the board is not in this build");
+        if (m.flags & TP_START_SAMPLE) {
+            const tp_image *img = s->stages[m.stream].img;
+            if (!img->has_classifier || img->vocab_from != 0 || img->vocab_to != img->config.vocab_size ||
+                !s->sample_index || !s->sample_scratch)
+                return send_error(s, m.stream, TP_E_UNSUPPORTED, "this board cannot sample: it needs the whole classifier");
+            tp_sampler_init(&s->samplers[m.stream], m.temperature, m.topp, m.seed, s->sample_index, s->sample_scratch);
+            s->sample_from[m.stream] = m.sample_from;
+        }
         s->flags[m.stream] = m.flags;
         return 0;
     case TP_MSG_END:

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "link/link.h"
+#include "sampler.h"
 #include "stage.h"
 
 #define TP_SERVE_MAX_DIM 1024 /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
@@ -27,6 +28,11 @@ typedef struct {
        to a real board's speed here (tinypipe-board --stage-us) */
     void (*pace)(void *port, int starting);
     uint8_t flags[TP_SERVE_MAX_STREAMS]; /* each stream's START flags */
+    /* sampling on the board (the whole classifier here): the port provides two (vocab) index buffers before
+       tp_server_init; without them the board does not offer it (HELLO caps bit 2) */
+    int32_t *sample_index, *sample_scratch;
+    tp_sampler samplers[TP_SERVE_MAX_STREAMS];
+    uint16_t sample_from[TP_SERVE_MAX_STREAMS];
     uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
     float x[TP_SERVE_MAX_DIM];
     uint32_t hashes[256];

@@ -56,11 +56,11 @@ async function pipelineOf(split: number[]): Promise<Pipeline> {
   });
 }
 
-const host = (temperature: number, seed: number, steps: number) =>
+const host = (temperature: number, seed: number, steps: number, exp: 'platform' | 'spec' = 'platform') =>
   generateText({
     engine: QuantEngine.fromModel(qm),
     tokenizer,
-    sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed }),
+    sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed, exp }),
     prompt: 'Once upon a time',
     steps,
   });
@@ -86,6 +86,40 @@ describe('Pipeline on simulated boards (star topology)', () => {
         expect(got).toEqual(want.tokens);
       }
       expect(pipeline.stats().every((s) => s.messages > 0)).toBe(true);
+      await pipeline.close();
+    }, 120_000);
+  }
+
+  for (const split of [[5], [2, 3], [1, 1, 1, 1, 1]]) {
+    it(`${split.length} board(s): the last board samples (one TOKEN back), the tokens equal the host's Sampler with the spec's exp`, async () => {
+      const pipeline = await pipelineOf(split);
+      expect(pipeline.samplesOnBoard).toBe(true);
+      for (const [temperature, seed] of [
+        [0, 1],
+        [0.8, 42],
+        [1, 7],
+      ] as const) {
+        const want = await host(temperature, seed, 120, 'spec');
+        const got: number[] = [];
+        for await (const t of pipeline.generate({
+          tokenizer,
+          sampling: { temperature, topp: temperature === 1 ? 0 : 0.9, seed },
+          prompt: 'Once upon a time',
+          steps: 120,
+        }))
+          got.push(t.token);
+        if (temperature === 1) {
+          // topp 0 samples from the whole distribution
+          const whole = await generateText({
+            engine: QuantEngine.fromModel(qm),
+            tokenizer,
+            sampler: new Sampler({ vocabSize: 512, temperature, topp: 0, seed, exp: 'spec' }),
+            prompt: 'Once upon a time',
+            steps: 120,
+          });
+          expect(got).toEqual(whole.tokens);
+        } else expect(got).toEqual(want.tokens);
+      }
       await pipeline.close();
     }, 120_000);
   }

@@ -151,6 +151,7 @@ describe('TS host ↔ C board over a real PTY', () => {
         temperature: 0,
         topp: 1,
         seed: 0n,
+        sampleFrom: 0,
       }),
     );
     const reader = link.messages.getReader();
@@ -272,6 +273,7 @@ describe('TS host ↔ C board over a real PTY', () => {
         temperature: 0,
         topp: 1,
         seed: 0n,
+        sampleFrom: 0,
       }),
     );
     const reader = link.messages.getReader();

@@ -133,6 +133,7 @@ const messageCases: Message[] = [
     temperature: 0.8,
     topp: 0.9,
     seed: 0xfedcba9876543210n,
+    sampleFrom: 4,
   },
   { kind: 'token', stream: 0, pos: 65535, token: 31999 },
   { kind: 'activation', stream: 2, pos: 7, x: Float32Array.of(1, -0, 0.1, -3.5e-40, 65504, -1e30) },

@@ -160,9 +160,17 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           Array.from({ length: flags.streams }, async (_, k) => {
             const tokens: number[] = [];
             let text = '';
+            // the last board samples (llama2.c's sampler in C); the host only relays
             for await (const t of pipeline.generate({
               tokenizer,
-              sampler: new Sampler({ vocabSize: c.vocabSize, temperature: 0.8, topp: 0.9, seed: seed + k }),
+              sampling: { temperature: 0.8, topp: 0.9, seed: seed + k },
+              sampler: new Sampler({
+                vocabSize: c.vocabSize,
+                temperature: 0.8,
+                topp: 0.9,
+                seed: seed + k,
+                exp: 'spec',
+              }),
               prompt: flags.prompt,
               steps: flags.steps,
               signal: ctx.signal,
@@ -184,7 +192,13 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             const host = await generateText({
               engine: QuantEngine.fromModel(qm),
               tokenizer,
-              sampler: new Sampler({ vocabSize: c.vocabSize, temperature: 0.8, topp: 0.9, seed: s.seed }),
+              sampler: new Sampler({
+                vocabSize: c.vocabSize,
+                temperature: 0.8,
+                topp: 0.9,
+                seed: s.seed,
+                exp: 'spec',
+              }),
               prompt: flags.prompt,
               steps: flags.steps,
             });

@@ -15,9 +15,11 @@ import {
   type GeneratedToken,
   type GenerateOptions,
   generate,
+  preparePrompt,
 } from '../generate/generate.js';
 import type { Link } from '../link/types.js';
 import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
 
 export interface PipelineStage {
   layers: readonly [number, number];
@@ -206,8 +208,12 @@ export class Pipeline {
     );
   }
 
-  /** Logits (vocab_size) of `token` at `pos` in `stream`, through every board. */
-  async forward(stream: number, token: number, pos: number): Promise<Float32Array> {
+  /** `token` at `pos` through every board: the last board's answer (its logits, or its sampled TOKEN). */
+  async #run(
+    stream: number,
+    token: number,
+    pos: number,
+  ): Promise<{ logits: Float32Array } | { token: number }> {
     let x: Float32Array | undefined;
     for (const [i, b] of this.#boards.entries()) {
       const answer = await b.request(
@@ -217,9 +223,10 @@ export class Pipeline {
         x = answer.x;
         continue;
       }
+      if (answer.kind === 'token') return { token: answer.token };
       if (answer.kind !== 'logits')
         throw new TinypipeError('REMOTE_ERROR', `board ${i} answered ${answer.kind}`);
-      // the last board: LOGITS in payload-sized slices, in order
+      // LOGITS in slices of consecutive rows, in order
       const logits = new Float32Array(this.config.vocabSize);
       let got = answer;
       logits.set(got.logits, got.vocabFrom);
@@ -227,9 +234,19 @@ export class Pipeline {
         got = (await b.next(stream)) as Extract<Message, { kind: 'logits' }>;
         logits.set(got.logits, got.vocabFrom);
       }
-      return logits;
+      return { logits };
     }
     throw new TinypipeError('INVALID_ARGUMENT', 'no board holds the classifier');
+  }
+
+  /** Logits (vocab_size) of `token` at `pos` in `stream`, through every board (host-side sampling). */
+  async forward(stream: number, token: number, pos: number): Promise<Float32Array> {
+    const r = await this.#run(stream, token, pos);
+    if ('logits' in r) return r.logits;
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      'this stream samples on the board: it returns tokens, not logits',
+    );
   }
 
   /** One stream as an engine (for `generate`). */
@@ -249,24 +266,76 @@ export class Pipeline {
     else this.#free.push(stream);
   }
 
-  /** Streams tokens (with the ms each took); concurrent calls share the boards, one stream each. */
-  async *generate(options: Omit<GenerateOptions, 'engine'>): AsyncGenerator<GeneratedToken & { ms: number }> {
+  /** Whether the last board can sample (llama2.c's sampler in C): then only a TOKEN crosses back. */
+  get samplesOnBoard(): boolean {
+    return this.#boards[this.#boards.length - 1]!.link.peer?.caps.sampler === true;
+  }
+
+  /**
+   * Streams tokens (with the ms each took); concurrent calls share the boards, one stream each. With
+   * `sampling` (and a last board that can), the board samples — the same tokens as the host's `Sampler`
+   * with `exp: 'spec'` for that seed; otherwise the host samples with `sampler`.
+   */
+  async *generate(
+    options: Omit<GenerateOptions, 'engine' | 'sampler'> & {
+      sampler?: GenerateOptions['sampler'];
+      sampling?: { temperature: number; topp: number; seed: number | bigint };
+    },
+  ): AsyncGenerator<GeneratedToken & { ms: number }> {
+    const onBoard = options.sampling !== undefined && this.samplesOnBoard;
+    if (!onBoard && !options.sampler)
+      throw new TinypipeError(
+        'INVALID_ARGUMENT',
+        'give a sampler, or sampling options for a board that samples',
+      );
     const stream = await this.#acquire();
     try {
+      const { promptTokens, steps } = preparePrompt({
+        ...options,
+        engine: this.engine(stream),
+        sampler: options.sampler!,
+      });
+      const s = options.sampling ?? { temperature: 0, topp: 1, seed: 0 };
       for (const b of this.#boards)
         await b.send({
           kind: 'start',
           stream,
           hashes: false,
-          sample: false,
-          temperature: 0,
-          topp: 1,
-          seed: 0n,
+          sample: onBoard,
+          temperature: s.temperature,
+          topp: s.topp,
+          seed: BigInt(s.seed),
+          sampleFrom: Math.max(0, promptTokens.length - 1),
         });
       let last = performance.now();
-      for await (const t of generate({ ...options, engine: this.engine(stream) })) {
+      if (!onBoard) {
+        for await (const t of generate({
+          ...options,
+          sampler: options.sampler!,
+          engine: this.engine(stream),
+        })) {
+          const now = performance.now();
+          yield { ...t, ms: now - last };
+          last = now;
+        }
+        return;
+      }
+      // the board samples: the generate loop, with the next token from the last board
+      const decoder = new PieceDecoder();
+      let token = promptTokens[0]!;
+      for (let pos = 0; pos < steps; pos++) {
+        if (options.signal?.aborted)
+          throw new TinypipeError('ABORTED', 'generation was aborted', { cause: options.signal.reason });
+        const r = await this.#run(stream, token, pos);
+        const forced = pos + 1 < promptTokens.length;
+        if (!('token' in r))
+          throw new TinypipeError('REMOTE_ERROR', 'the last board sent logits, not a sampled token');
+        const next = forced ? promptTokens[pos + 1]! : r.token;
+        if (next === BOS) break;
+        const piece = decoder.push(options.tokenizer.decodePiece(token, next));
+        token = next;
         const now = performance.now();
-        yield { ...t, ms: now - last };
+        yield { token: next, piece, pos, prompt: forced, ms: now - last };
         last = now;
       }
     } finally {

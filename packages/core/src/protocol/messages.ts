@@ -4,7 +4,7 @@
  * byte-level examples both test against.
  *
  *   kind  fields after the u8 kind (little-endian)
- *   1     START       u16 stream, u8 flags, f32 temperature, f32 topp, u64 seed
+ *   1     START       u16 stream, u8 flags, f32 temperature, f32 topp, u64 seed, u16 sample_from
  *   2     TOKEN       u16 stream, u16 pos, u32 token
  *   3     ACTIVATION  u16 stream, u16 pos, f32[dim] x
  *   4     LOGITS      u16 stream, u16 pos, u32 vocab_from, f32[n] logits
@@ -35,6 +35,8 @@ export type Message =
       temperature: number;
       topp: number;
       seed: bigint;
+      /** With `sample`: the first position the board samples at (earlier ones are the prompt's). */
+      sampleFrom: number;
     }
   | { kind: 'token'; stream: number; pos: number; token: number }
   | { kind: 'activation'; stream: number; pos: number; x: Float32Array }
@@ -62,11 +64,13 @@ export function encodeMessage(m: Message): Uint8Array {
   };
   switch (m.kind) {
     case 'start': {
-      const { out, v } = head(MessageKind.START, 20, m.stream);
+      checkU('sampleFrom', m.sampleFrom, 16);
+      const { out, v } = head(MessageKind.START, 22, m.stream);
       v.setUint8(3, (m.hashes ? 1 : 0) | (m.sample ? 2 : 0));
       v.setFloat32(4, m.temperature, true);
       v.setFloat32(8, m.topp, true);
       v.setBigUint64(12, BigInt.asUintN(64, m.seed), true);
+      v.setUint16(20, m.sampleFrom, true);
       return out;
     }
     case 'token': {
@@ -133,7 +137,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
   };
   switch (kind) {
     case MessageKind.START: {
-      exactly(20, 'START');
+      exactly(22, 'START');
       const flags = v.getUint8(3);
       return {
         kind: 'start',
@@ -143,6 +147,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
         temperature: v.getFloat32(4, true),
         topp: v.getFloat32(8, true),
         seed: v.getBigUint64(12, true),
+        sampleFrom: v.getUint16(20, true),
       };
     }
     case MessageKind.TOKEN:

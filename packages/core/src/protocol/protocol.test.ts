@@ -107,6 +107,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     temperature: f32,
     topp: f32,
     seed: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    sampleFrom: u16,
   }),
   fc.record({ kind: fc.constant('token' as const), stream: u16, pos: u16, token: u32 }),
   fc.record({

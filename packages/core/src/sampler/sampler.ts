@@ -2,7 +2,9 @@
  * llama2.c's sampler, reproduced exactly (run.c: sample, sample_argmax, sample_mult, sample_topp),
  * binary32 arithmetic emulated with Math.fround.
  */
+
 import { TinypipeError } from '../errors/tinypipe-error.js';
+import { expf32 } from '../numerics/exp.js';
 import { Xorshift64Star } from './rng.js';
 
 export interface SamplerOptions {
@@ -13,6 +15,12 @@ export interface SamplerOptions {
   topp: number;
   /** RNG seed: a non-negative integer (number up to 2^53 - 1, or bigint, taken modulo 2^64). */
   seed: number | bigint;
+  /**
+   * The softmax's exp: 'platform' (Math.exp rounded to binary32, as run.c with glibc — the goldens) or
+   * 'spec' (docs/numerics.md's expf32, which the firmware's sampler uses: identical on host and boards).
+   * Default 'platform'.
+   */
+  exp?: 'platform' | 'spec';
 }
 
 /** Validates sampling options (also used by `generate` before any work starts). */
@@ -46,6 +54,7 @@ export class Sampler {
   readonly temperature: number;
   readonly topp: number;
   readonly rng: Xorshift64Star;
+  readonly exp: 'platform' | 'spec';
   /** (vocab_size) candidate indices for top-p, allocated once */
   readonly #candidates: Int32Array;
 
@@ -55,6 +64,7 @@ export class Sampler {
     this.temperature = Math.fround(options.temperature);
     this.topp = Math.fround(options.topp);
     this.rng = new Xorshift64Star(options.seed);
+    this.exp = options.exp ?? 'platform';
     this.#candidates = new Int32Array(options.vocabSize);
   }
 
@@ -72,7 +82,7 @@ export class Sampler {
     }
     if (this.temperature === 0) return argmax(logits, n);
     for (let i = 0; i < n; i++) logits[i] = Math.fround(logits[i]! / this.temperature);
-    softmaxF32(logits, n);
+    softmaxF32(logits, n, this.exp === 'spec' ? expf32 : platformExp);
     const coin = this.rng.nextF32();
     if (this.topp <= 0 || this.topp >= 1) return sampleMult(logits, n, coin);
     return this.#sampleTopp(logits, n, coin);
@@ -125,12 +135,14 @@ export function argmax(x: Float32Array, n = x.length): number {
  * (Math.exp rounded to binary32); glibc's expf may differ from it by one ulp on rare inputs — the goldens
  * tolerate that. (The quantized engine uses its own exactly specified exp instead; docs/numerics.md.)
  */
-export function softmaxF32(x: Float32Array, n = x.length): void {
+const platformExp = (v: number) => Math.fround(Math.exp(v));
+
+export function softmaxF32(x: Float32Array, n = x.length, exp: (v: number) => number = platformExp): void {
   let max = x[0]!;
   for (let i = 1; i < n; i++) if (x[i]! > max) max = x[i]!;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const e = Math.fround(Math.exp(Math.fround(x[i]! - max)));
+    const e = exp(Math.fround(x[i]! - max));
     x[i] = e;
     sum = Math.fround(sum + e);
   }

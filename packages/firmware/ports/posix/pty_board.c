@@ -166,6 +166,9 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
     server.pump = pump;
     server.pace = stage_us > 0 ? pace : NULL;
+    static int32_t sample_index[1 << 16], sample_scratch[1 << 16];
+    if (s == TP_OK && image.config.vocab_size <= (int)(sizeof sample_index / sizeof sample_index[0]))
+        server.sample_index = sample_index, server.sample_scratch = sample_scratch;
     tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board,
                    (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
     for (;;)

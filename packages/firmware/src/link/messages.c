@@ -21,12 +21,13 @@ int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
     m->stream = get16(p + 1);
     switch (m->kind) {
     case TP_MSG_START: {
-        if (n != 20) return -1;
+        if (n != 22) return -1;
         m->flags = p[3];
         uint32_t t = get32(p + 4), q = get32(p + 8);
         memcpy(&m->temperature, &t, 4);
         memcpy(&m->topp, &q, 4);
         m->seed = (uint64_t)get32(p + 12) | (uint64_t)get32(p + 16) << 32;
+        m->sample_from = get16(p + 20);
         return 0;
     }
     case TP_MSG_TOKEN:

@@ -3,7 +3,7 @@
  * packages/core/src/protocol/messages.ts (byte examples: docs/vectors/protocol.json "messages").
  *
  *   kind  fields after the u8 kind (little-endian)
- *   1     START       u16 stream, u8 flags, f32 temperature, f32 topp, u64 seed
+ *   1     START       u16 stream, u8 flags, f32 temperature, f32 topp, u64 seed, u16 sample_from
  *   2     TOKEN       u16 stream, u16 pos, u32 token
  *   3     ACTIVATION  u16 stream, u16 pos, f32[dim] x
  *   4     LOGITS      u16 stream, u16 pos, u32 vocab_from, f32[n] logits
@@ -27,6 +27,7 @@ typedef struct {
     uint8_t flags;
     float temperature, topp;
     uint64_t seed;
+    uint16_t sample_from; /* the first position a sampling board samples at */
     /* TOKEN */
     uint32_t token;
     /* ACTIVATION: n floats at x (unaligned little-endian bytes inside the payload; read with tp_msg_f32) */

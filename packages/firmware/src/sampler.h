@@ -1,0 +1,22 @@
+/*
+ * llama2.c's sampler (run.c: sample_argmax, sample_mult, sample_topp and the xorshift64* RNG), in binary32
+ * like run.c, with the softmax's exp being tp_expf (docs/numerics.md) — so a board samples exactly what
+ * @tinypipe/core's Sampler with `exp: 'spec'` samples for the same seed.
+ */
+#ifndef TP_SAMPLER_H
+#define TP_SAMPLER_H
+#include <stdint.h>
+
+typedef struct {
+    float temperature, topp;
+    uint64_t state; /* xorshift64* */
+    /* (n) candidate indices and the merge sort's scratch, caller-provided */
+    int32_t *index, *scratch;
+} tp_sampler;
+
+void tp_sampler_init(tp_sampler *s, float temperature, float topp, uint64_t seed, int32_t *index, int32_t *scratch);
+
+/* The next token from logits (n); like run.c it overwrites logits with probabilities when temperature > 0. */
+int tp_sample(tp_sampler *s, float *logits, int n);
+
+#endif
