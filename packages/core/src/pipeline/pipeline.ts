@@ -73,16 +73,12 @@ class Board {
         if (m.kind === 'hashes') continue;
         const w = this.#waiting.get(stream)?.shift() ?? (stream === -1 ? this.#anyWaiter() : undefined);
         if (!w) {
-          if (m.kind !== 'error') this.#early.set(stream, [...(this.#early.get(stream) ?? []), m]);
+          // nobody asked yet (the later slices of LOGITS, or an ERROR answering a START): keep it for the
+          // next request of that stream
+          this.#early.set(stream, [...(this.#early.get(stream) ?? []), m]);
           continue;
         }
-        if (m.kind === 'error')
-          w.reject(
-            new TinypipeError('REMOTE_ERROR', `board ${this.index}: ${m.text} (firmware status ${m.code})`, {
-              details: { board: this.index, code: m.code },
-            }),
-          );
-        else w.resolve(m);
+        this.#settle(w, m);
       }
     } catch (e) {
       this.#fail(
@@ -93,6 +89,16 @@ class Board {
     } finally {
       reader.releaseLock();
     }
+  }
+
+  #settle(w: Waiter, m: Message): void {
+    if (m.kind === 'error')
+      w.reject(
+        new TinypipeError('REMOTE_ERROR', `board ${this.index}: ${m.text} (firmware status ${m.code})`, {
+          details: { board: this.index, code: m.code },
+        }),
+      );
+    else w.resolve(m);
   }
 
   #anyWaiter(): Waiter | undefined {
@@ -109,7 +115,7 @@ class Board {
   next(stream: number): Promise<Message> {
     if (this.#failure) return Promise.reject(this.#failure);
     const early = this.#early.get(stream)?.shift();
-    if (early) return Promise.resolve(early);
+    if (early) return new Promise<Message>((resolve, reject) => this.#settle({ resolve, reject }, early));
     return new Promise<Message>((resolve, reject) => {
       const q = this.#waiting.get(stream) ?? [];
       q.push({ resolve, reject });
@@ -296,12 +302,12 @@ export class Pipeline {
         sampler: options.sampler!,
       });
       const s = options.sampling ?? { temperature: 0, topp: 1, seed: 0 };
-      for (const b of this.#boards)
+      for (const [i, b] of this.#boards.entries())
         await b.send({
           kind: 'start',
           stream,
           hashes: false,
-          sample: onBoard,
+          sample: onBoard && i === this.#boards.length - 1, // only the last board samples
           temperature: s.temperature,
           topp: s.topp,
           seed: BigInt(s.seed),
