@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { Link, LinkStats } from '../link/types.js';
+import type { HelloInfo } from '../protocol/hello.js';
+import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { TINY_CONFIG } from '../testing/index.js';
+import { Pipeline } from './pipeline.js';
+
+const fingerprint = new Uint8Array(32).fill(3);
+const stats: LinkStats = {
+  framesSent: 0,
+  framesReceived: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  retransmits: 0,
+  crcFailures: 0,
+  resyncs: 0,
+  duplicates: 0,
+  rttMs: 0,
+};
+
+/** A board in memory: `answer` maps each message it receives to the messages it sends back. */
+function fakeBoard(peer: Partial<HelloInfo>, answer: (m: Message) => Message[]): Link {
+  let out!: ReadableStreamDefaultController<Uint8Array>;
+  return {
+    specificationVersion: 1,
+    peer: {
+      protocol: 1,
+      role: 'board',
+      board: 0,
+      fingerprint,
+      layers: [0, TINY_CONFIG.nLayers],
+      vocab: [0, TINY_CONFIG.vocabSize],
+      maxPayload: 4096,
+      streams: 2,
+      caps: { embedding: true, classifier: true, sampler: false },
+      baud: 0,
+      ...peer,
+    },
+    messages: new ReadableStream({ start: (c) => void (out = c) }),
+    async send(bytes) {
+      const replies = answer(decodeMessage(bytes));
+      queueMicrotask(() => {
+        for (const r of replies) out.enqueue(encodeMessage(r));
+      });
+    },
+    stats: () => stats,
+    async close() {
+      out.close();
+    },
+  };
+}
+
+const plan = {
+  config: TINY_CONFIG,
+  fingerprint,
+  stages: [
+    {
+      layers: [0, TINY_CONFIG.nLayers] as const,
+      embedding: true,
+      vocab: [0, TINY_CONFIG.vocabSize] as const,
+    },
+  ],
+};
+
+describe('Pipeline (in memory)', () => {
+  it('assembles the last board’s logits from consecutive slices', async () => {
+    const V = TINY_CONFIG.vocabSize;
+    const board = fakeBoard({}, (m) =>
+      m.kind === 'token'
+        ? [
+            {
+              kind: 'logits',
+              stream: m.stream,
+              pos: m.pos,
+              vocabFrom: 0,
+              logits: Float32Array.from({ length: 10 }, (_, i) => i),
+            },
+            {
+              kind: 'logits',
+              stream: m.stream,
+              pos: m.pos,
+              vocabFrom: 10,
+              logits: Float32Array.from({ length: V - 10 }, (_, i) => 10 + i),
+            },
+          ]
+        : [],
+    );
+    const p = Pipeline.connect([board], plan);
+    const logits = await p.forward(0, 1, 0);
+    expect(Array.from(logits)).toEqual(Array.from({ length: V }, (_, i) => i));
+    expect(p.streams).toBe(2);
+  });
+
+  it('an ERROR that arrives before its request still fails that request, with the board and code', async () => {
+    const board = fakeBoard({}, (m) =>
+      m.kind === 'start' || m.kind === 'token'
+        ? [{ kind: 'error', stream: m.stream, code: 13, text: 'no' }]
+        : [],
+    );
+    const p = Pipeline.connect([board], plan);
+    await expect(p.forward(0, 1, 0)).rejects.toMatchObject({
+      code: 'REMOTE_ERROR',
+      details: { board: 0, code: 13 },
+    });
+  });
+
+  it('refuses a board with another model, layer range or classifier, naming the board', () => {
+    expect(() =>
+      Pipeline.connect([fakeBoard({ fingerprint: new Uint8Array(32).fill(9) }, () => [])], plan),
+    ).toThrow(/board 0 holds model 0909/);
+    expect(() => Pipeline.connect([fakeBoard({ layers: [0, 1] }, () => [])], plan)).toThrow(
+      /layers \[0, 1\), the plan says/,
+    );
+    expect(() => Pipeline.connect([fakeBoard({}, () => [])], { ...plan, stages: [] })).toThrow(
+      /the plan has 0 boards, 1 links/,
+    );
+  });
+});
