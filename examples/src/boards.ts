@@ -1,0 +1,60 @@
+/**
+ * Shared by the examples: start simulated boards (the C firmware on pseudo-terminals), each holding its
+ * image of a layer split of the bundled stories260K. With real ESP32-S3s you would flash them instead
+ * (`tinypipe plan`, `tinypipe build`, `tinypipe flash`) and open their serial ports.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildImage,
+  type PipelinePlan,
+  quantize,
+  readCheckpoint,
+  readTokenizer,
+  splitSelections,
+  type Tokenizer,
+} from '@tinypipe/core';
+import { type PtyBoard, spawnPtyBoard } from '@tinypipe/firmware';
+
+const models = fileURLToPath(new URL('../../models/', import.meta.url));
+
+export interface SimulatedBoards {
+  boards: PtyBoard[];
+  plan: PipelinePlan;
+  tokenizer: Tokenizer;
+  stop(): Promise<void>;
+}
+
+/** `split`: layers per board, e.g. [2, 3]. The last board holds the classifier (and samples). */
+export async function startBoards(split: number[]): Promise<SimulatedBoards> {
+  const checkpoint = readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin'))));
+  const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
+  const qm = quantize(checkpoint, { weights: 'q8' });
+  const selections = splitSelections(qm.config, split, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'tinypipe-example-'));
+  const boards = await Promise.all(
+    selections.map(async (sel, i) => {
+      const image = join(dir, `board-${i}.img`);
+      writeFileSync(image, buildImage(qm, sel));
+      return spawnPtyBoard(image, { board: i });
+    }),
+  );
+  return {
+    boards,
+    tokenizer,
+    plan: {
+      config: qm.config,
+      fingerprint: qm.fingerprint,
+      stages: selections.map((s) => ({
+        layers: s.layers,
+        embedding: s.embedding,
+        vocab: s.classifier || null,
+      })),
+    },
+    stop: async () => {
+      await Promise.all(boards.map((b) => b.kill()));
+    },
+  };
+}
