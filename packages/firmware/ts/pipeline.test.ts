@@ -143,6 +143,66 @@ describe('Pipeline on simulated boards (star topology)', () => {
     await pipeline.close();
   }, 120_000);
 
+  it('a board killed mid-generation fails the generation with PORT_DISCONNECTED (no hang); a restarted board serves again', async () => {
+    const selections = splitSelections(qm.config, [2, 3], 1);
+    const images = selections.map((sel, i) => {
+      const path = join(tmp, `pipe-kill-${i}.img`);
+      writeFileSync(path, buildImage(qm, sel));
+      return path;
+    });
+    const connectAll = async (boards: PtyBoard[]) =>
+      Pipeline.connect(
+        await Promise.all(boards.map(async (b) => ReliableLink.connect(await openSerialPort(b.path)))),
+        {
+          config: qm.config,
+          fingerprint: qm.fingerprint,
+          stages: selections.map((s) => ({
+            layers: s.layers,
+            embedding: s.embedding,
+            vocab: s.classifier || null,
+          })),
+        },
+      );
+    const boards = await Promise.all(images.map((p, i) => spawnPtyBoard(p, { board: i })));
+    running.push(...boards);
+    const pipeline = await connectAll(boards);
+    let produced = 0;
+    const run = (async () => {
+      for await (const _ of pipeline.generate({
+        tokenizer,
+        sampling: { temperature: 0.8, topp: 0.9, seed: 5 },
+        prompt: 'Once',
+        steps: 500,
+      })) {
+        if (++produced === 20) void boards[1]!.kill('SIGKILL'); // pulled mid-story
+      }
+    })().then(
+      () => 'finished',
+      (e: { code?: string }) => e.code,
+    );
+    const outcome = await Promise.race([run, new Promise((r) => setTimeout(() => r('hang'), 10_000))]);
+    expect(['PORT_DISCONNECTED', 'PEER_RESET', 'TIMEOUT', 'LINK_DOWN']).toContain(outcome);
+    expect(produced).toBeGreaterThanOrEqual(20);
+    await pipeline.close().catch(() => {});
+    // the board comes back (a new process, the same image): a new pipeline generates again
+    boards[1] = await spawnPtyBoard(images[1]!, { board: 1 });
+    running.push(boards[1]);
+    await boards[0]!.kill();
+    boards[0] = await spawnPtyBoard(images[0]!, { board: 0 });
+    running.push(boards[0]);
+    const again = await connectAll(boards);
+    const tokens: number[] = [];
+    for await (const t of again.generate({
+      tokenizer,
+      sampling: { temperature: 0, topp: 1, seed: 1 },
+      prompt: 'Once upon a time',
+      steps: 40,
+    }))
+      tokens.push(t.token);
+    expect(tokens).toEqual((await host(0, 1, 40, 'spec')).tokens);
+    await again.close();
+  }, 120_000);
+
   it('refuses a board that holds other layers than the plan says, naming it', async () => {
     const selections = splitSelections(qm.config, [2, 3], 1);
     const path = join(tmp, 'pipe-wrong.img');

@@ -128,6 +128,7 @@ class Board {
     if (this.#failure) throw this.#failure;
     const started = performance.now();
     const answer = this.next(m.stream);
+    answer.catch(() => {}); // awaited below; a failed send must not leave its rejection unhandled
     await this.link.send(encodeMessage(m));
     const r = await answer;
     this.messages++;

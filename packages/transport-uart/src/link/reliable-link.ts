@@ -242,8 +242,15 @@ export class ReliableLink implements Link {
   async close(): Promise<void> {
     this.#fail(new TinypipeError('LINK_DOWN', 'the link was closed'), false);
     this.#handshake = undefined;
-    await this.#writer.close().catch(() => {});
-    this.#writer.releaseLock();
+    // flush what was queued, but a transport whose far end vanished may never finish: give it a second
+    const flushed = await Promise.race([
+      this.#writer.close().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((r) => setTimeout(() => r(false), 1000)),
+    ]);
+    if (flushed) this.#writer.releaseLock();
     await this.#transport.close();
   }
 

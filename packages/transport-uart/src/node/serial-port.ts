@@ -71,6 +71,10 @@ export async function openSerialPort(
   let closed = false;
   let rate = baudRate;
   let fail: (e: TinypipeError) => void = () => {};
+  const pendingWrites = new Set<(e?: TinypipeError) => void>();
+  const dropWrites = (e: TinypipeError) => {
+    for (const settle of [...pendingWrites]) settle(e);
+  };
   const lost = (cause?: unknown) =>
     new TinypipeError('PORT_DISCONNECTED', `${path} went away (unplugged, reset, or its other end closed)`, {
       cause,
@@ -82,6 +86,7 @@ export async function openSerialPort(
       ? setInterval(() => {
           if (!closed && !existsSync(path)) {
             closed = true;
+            dropWrites(lost());
             fail(lost());
             port.close(() => {});
           }
@@ -101,6 +106,7 @@ export async function openSerialPort(
       };
       port.on('close', (err?: Error & { disconnected?: boolean }) => {
         closed = true;
+        dropWrites(lost(err));
         clearInterval(watchdog);
         if (closing && !err) {
           try {
@@ -122,8 +128,15 @@ export async function openSerialPort(
     write(chunk) {
       if (closed) throw lost();
       return new Promise<void>((resolve, reject) => {
+        // a write to a vanished device may never call back: settle it when the port is lost or closed
+        const settle = (e?: TinypipeError) => {
+          pendingWrites.delete(settle);
+          if (e) reject(e);
+          else resolve();
+        };
+        pendingWrites.add(settle);
         // serialport keeps a reference until written: hand it a copy the caller cannot change
-        port.write(Buffer.from(chunk), (e) => (e ? reject(lost(e)) : resolve()));
+        port.write(Buffer.from(chunk), (e) => settle(e ? lost(e) : undefined));
       });
     },
   });
