@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildImage,
+  type Pipeline,
   type PipelinePlan,
   quantize,
   readCheckpoint,
@@ -57,4 +58,22 @@ export async function startBoards(split: number[]): Promise<SimulatedBoards> {
       await Promise.all(boards.map((b) => b.kill()));
     },
   };
+}
+
+/** Streams one story through `pipeline` (the last board samples), writing each piece; returns the tokens. */
+export async function tellStory(
+  pipeline: Pipeline,
+  tokenizer: Tokenizer,
+  sampling: { temperature: number; topp: number; seed: number },
+  steps: number,
+  write: (s: string) => void,
+): Promise<number[]> {
+  const tokens: number[] = [];
+  for await (const t of pipeline.generate({ tokenizer, sampling, prompt: 'Once upon a time', steps })) {
+    tokens.push(t.token);
+    write(t.piece);
+  }
+  write('\n');
+  await pipeline.close();
+  return tokens;
 }

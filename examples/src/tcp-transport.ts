@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Pipeline, TinypipeError, type Transport } from '@tinypipe/core';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
-import { startBoards } from './boards.js';
+import { startBoards, tellStory } from './boards.js';
 
 /** A `Transport` over a connected socket: bytes in both directions, close ends both, a reset errors. */
 export function tcpTransport(socket: Socket): Transport {
@@ -91,19 +91,7 @@ export async function overTcp(
       expect: { fingerprint: sim.plan.fingerprint },
     });
     const pipeline = Pipeline.connect([link], sim.plan);
-    const tokens: number[] = [];
-    for await (const t of pipeline.generate({
-      tokenizer: sim.tokenizer,
-      sampling: { temperature: 0, topp: 1, seed: 1 },
-      prompt: 'Once upon a time',
-      steps,
-    })) {
-      tokens.push(t.token);
-      write(t.piece);
-    }
-    write('\n');
-    await pipeline.close();
-    return tokens;
+    return await tellStory(pipeline, sim.tokenizer, { temperature: 0, topp: 1, seed: 1 }, steps, write);
   } finally {
     server.close();
     await sim.stop();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Pipeline } from '@tinypipe/core';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
-import { startBoards } from './boards.js';
+import { startBoards, tellStory } from './boards.js';
 
 export async function twoBoards(
   steps = 120,
@@ -23,19 +23,7 @@ export async function twoBoards(
       ),
     );
     const pipeline = Pipeline.connect(links, sim.plan);
-    const tokens: number[] = [];
-    for await (const t of pipeline.generate({
-      tokenizer: sim.tokenizer,
-      sampling: { temperature: 0.8, topp: 0.9, seed: 42 },
-      prompt: 'Once upon a time',
-      steps,
-    })) {
-      tokens.push(t.token);
-      write(t.piece);
-    }
-    write('\n');
-    await pipeline.close();
-    return tokens;
+    return await tellStory(pipeline, sim.tokenizer, { temperature: 0.8, topp: 0.9, seed: 42 }, steps, write);
   } finally {
     await sim.stop();
   }
