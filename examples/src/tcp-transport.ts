@@ -70,7 +70,8 @@ export async function bridge(path: string): Promise<{ server: Server; port: numb
   })();
   const server = createServer((socket) => {
     client = socket;
-    socket.on('data', (chunk: Buffer) => void toSerial.write(new Uint8Array(chunk)));
+    // the board may go away under the bridge: then the client's connection ends too
+    socket.on('data', (chunk: Buffer) => toSerial.write(new Uint8Array(chunk)).catch(() => socket.destroy()));
     socket.on('error', () => {});
   });
   server.on('close', () => void serial.close());
