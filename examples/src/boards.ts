@@ -11,6 +11,7 @@ import {
   buildImage,
   type Pipeline,
   type PipelinePlan,
+  pipelinePlan,
   quantize,
   readCheckpoint,
   readTokenizer,
@@ -45,15 +46,7 @@ export async function startBoards(split: number[]): Promise<SimulatedBoards> {
   return {
     boards,
     tokenizer,
-    plan: {
-      config: qm.config,
-      fingerprint: qm.fingerprint,
-      stages: selections.map((s) => ({
-        layers: s.layers,
-        embedding: s.embedding,
-        vocab: s.classifier || null,
-      })),
-    },
+    plan: pipelinePlan(qm, selections),
     stop: async () => {
       await Promise.all(boards.map((b) => b.kill()));
     },

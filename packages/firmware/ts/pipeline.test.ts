@@ -10,6 +10,7 @@ import {
   buildImage,
   generateText,
   Pipeline,
+  pipelinePlan,
   QuantEngine,
   quantize,
   readCheckpoint,
@@ -45,15 +46,7 @@ async function pipelineOf(split: number[]): Promise<Pipeline> {
       });
     }),
   );
-  return Pipeline.connect(links, {
-    config: qm.config,
-    fingerprint: qm.fingerprint,
-    stages: selections.map((s) => ({
-      layers: s.layers,
-      embedding: s.embedding,
-      vocab: s.classifier || null,
-    })),
-  });
+  return Pipeline.connect(links, pipelinePlan(qm, selections));
 }
 
 const host = (temperature: number, seed: number, steps: number, exp: 'platform' | 'spec' = 'platform') =>
@@ -153,15 +146,7 @@ describe('Pipeline on simulated boards (star topology)', () => {
     const connectAll = async (boards: PtyBoard[]) =>
       Pipeline.connect(
         await Promise.all(boards.map(async (b) => ReliableLink.connect(await openSerialPort(b.path)))),
-        {
-          config: qm.config,
-          fingerprint: qm.fingerprint,
-          stages: selections.map((s) => ({
-            layers: s.layers,
-            embedding: s.embedding,
-            vocab: s.classifier || null,
-          })),
-        },
+        pipelinePlan(qm, selections),
       );
     const boards = await Promise.all(images.map((p, i) => spawnPtyBoard(p, { board: i })));
     running.push(...boards);

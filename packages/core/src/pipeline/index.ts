@@ -1,1 +1,7 @@
-export { Pipeline, type PipelinePlan, type PipelineStage, type StageStats } from './pipeline.js';
+export {
+  Pipeline,
+  type PipelinePlan,
+  type PipelineStage,
+  pipelinePlan,
+  type StageStats,
+} from './pipeline.js';

@@ -19,6 +19,7 @@ import {
 } from '../generate/generate.js';
 import type { Link } from '../link/types.js';
 import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import type { QuantizedModel } from '../quant/types.js';
 import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
 
 export interface PipelineStage {
@@ -32,6 +33,26 @@ export interface PipelinePlan {
   config: ModelConfig;
   fingerprint: Uint8Array;
   stages: readonly PipelineStage[];
+}
+
+/** The plan of a split made with `splitSelections` (the images `buildImage` makes from the same selections). */
+export function pipelinePlan(
+  qm: Pick<QuantizedModel, 'config' | 'fingerprint'>,
+  selections: readonly {
+    layers: readonly [number, number];
+    embedding: boolean;
+    classifier: false | readonly [number, number];
+  }[],
+): PipelinePlan {
+  return {
+    config: qm.config,
+    fingerprint: qm.fingerprint,
+    stages: selections.map((s) => ({
+      layers: s.layers,
+      embedding: s.embedding,
+      vocab: s.classifier || null,
+    })),
+  };
 }
 
 export interface StageStats {
