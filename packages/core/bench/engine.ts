@@ -43,9 +43,13 @@ function measure(checkpoint: Checkpoint, steps: number): number {
 function runC(binary: string, checkpointPath: string, tokenizer: string, steps: number): number {
   // a prompt longer than `steps` keeps every position forced, so run.c cannot stop early on BOS
   const prompt = 'Once upon a time there was a little girl. '.repeat(40);
-  const r = spawnSync(binary, [checkpointPath, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', prompt], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    binary,
+    [checkpointPath, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', prompt],
+    {
+      encoding: 'utf8',
+    },
+  );
   const m = /achieved tok\/s: ([\d.]+)/.exec(`${r.stdout}${r.stderr}`); // run.c reports on stderr
   if (!m) throw new Error(`could not read tok/s from ${binary}`);
   return Number(m[1]);

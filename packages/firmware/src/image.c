@@ -45,6 +45,8 @@ const char *tp_status_name(tp_status s) {
     case TP_E_NO_MEMORY: return "NO_MEMORY";
     case TP_E_ARG: return "INVALID_ARGUMENT";
     case TP_E_UNSUPPORTED: return "UNSUPPORTED";
+    case TP_E_NEXT_REFUSED: return "WRONG_MODEL";
+    case TP_E_NEXT_SILENT: return "LINK_DOWN";
     }
     return "UNKNOWN";
 }

@@ -1,5 +1,6 @@
 #include "serve.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "link/messages.h"
@@ -12,6 +13,7 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
     s->streams = img ? streams : 0;
     s->boot_status = img ? TP_OK : boot_status;
     s->logits = logits;
+    s->chain = TP_CHAIN_NONE;
     memset(s->flags, 0, sizeof s->flags);
     uint8_t hello[TP_HELLO_BYTES];
     int whole = img && img->has_classifier && img->vocab_from == 0 && img->vocab_to == img->config.vocab_size;
@@ -25,17 +27,63 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
     tp_link_init(&s->link, hello, session);
 }
 
-/* Queues a message, pumping the line while the send window is full; nonzero when told to stop. */
-static int send_msg(tp_server *s, size_t n) {
+void tp_server_chain(tp_server *s, int mode, uint16_t session) {
+    s->chain = mode;
+    if (mode == TP_CHAIN_HOST) {
+        tp_link_init(&s->down, s->link.hello, session); /* the host checks this board's HELLO on both ports */
+    } else if (mode == TP_CHAIN_NEXT) {
+        const uint8_t *me = s->link.hello;
+        uint16_t board = (uint16_t)(me[2] | me[3] << 8), layer_to = (uint16_t)(me[38] | me[39] << 8);
+        uint8_t expect[TP_HELLO_BYTES];
+        /* the next board: same model, its layers start where ours end (its end: any) */
+        tp_hello_expect(expect, board == 0xffff ? 0xffff : (uint16_t)(board + 1), me + 4, s->stages ? layer_to : 0xffff,
+                        0xffff);
+        tp_link_init_opening(&s->down, expect, session);
+    }
+}
+
+static uint16_t board_index(const tp_server *s) { return (uint16_t)(s->link.hello[2] | s->link.hello[3] << 8); }
+static tp_link *results(tp_server *s) { return s->chain ? &s->down : &s->link; }
+
+static int send_on(tp_server *s, tp_link *l, const uint8_t *msg, size_t n);
+
+/* The next board refused us or went silent: the message that should have gone to it is dropped, and the
+ * host hears why — upstream, the only way left (earlier boards pass ERRORs from below on up). */
+static int next_board_lost(tp_server *s, const uint8_t *msg) {
+    char text[200];
+    uint16_t stream = (uint16_t)(msg[1] | msg[2] << 8), me = board_index(s);
+    int refused = s->down.refused[0] != 0;
+    if (refused) snprintf(text, sizeof text, "board %u: %s", me, s->down.refused);
+    else snprintf(text, sizeof text, "board %u: the next board in the chain does not answer (check its cable and power)", me);
+    return send_on(s, &s->link, s->out, tp_msg_error(s->out, stream, refused ? TP_E_NEXT_REFUSED : TP_E_NEXT_SILENT, text));
+}
+
+/* Queues msg on link l, pumping the line while its send window is full; nonzero when told to stop. A link to
+ * the next board that is not open gets 2 s to open (the next board may still be booting). */
+static int send_on(tp_server *s, tp_link *l, const uint8_t *msg, size_t n) {
+    uint32_t since = l->now_ms(l->port);
     for (;;) {
-        int r = tp_link_send(&s->link, s->out, n);
-        if (r != -1) return 0; /* queued, or the host is gone (the message is dropped with the session) */
+        int r = tp_link_send(l, msg, n);
+        if (r == 0 || r == -3) return 0; /* queued (a message never exceeds the payload limit here) */
+        if (r == -2) {
+            if (!l->opening) return 0; /* the host is gone: the message is dropped with the session */
+            if (l->refused[0] || l->now_ms(l->port) - since > 2000) {
+                if (msg[0] == TP_MSG_ERROR) return send_on(s, &s->link, msg, n); /* ours or passing through */
+                return next_board_lost(s, msg);
+            }
+        }
         if (s->pump(s->link.port, 2) != 0) return 1;
     }
 }
 
+/* Queues s->out (n bytes) where this board's results go. */
+static int send_msg(tp_server *s, size_t n) { return send_on(s, results(s), s->out, n); }
+
 static int send_error(tp_server *s, uint16_t stream, tp_status code, const char *text) {
-    return send_msg(s, tp_msg_error(s->out, stream, (uint16_t)code, text));
+    if (!s->chain) return send_msg(s, tp_msg_error(s->out, stream, (uint16_t)code, text));
+    char line[160]; /* in a chain the host cannot tell from the link which board it was */
+    snprintf(line, sizeof line, "board %u: %s", board_index(s), text);
+    return send_msg(s, tp_msg_error(s->out, stream, (uint16_t)code, line));
 }
 
 static int run(tp_server *s, uint16_t stream, uint16_t pos) {
@@ -72,13 +120,16 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
 
 static int handle(tp_server *s, size_t n) {
     tp_msg m;
+    if (s->chain && n >= 3 && (s->in[0] == TP_MSG_HASHES || s->in[0] == TP_MSG_ERROR))
+        return send_on(s, results(s), s->in, n); /* an earlier board's, on its way to the host */
     if (tp_msg_parse(s->in, n, &m) != 0) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
     if (!s->stages) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");
     if (m.stream >= s->streams) return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
     switch (m.kind) {
-    case TP_MSG_START:
-        if (m.flags & TP_START_SAMPLE) {
-            const tp_image *img = s->stages[m.stream].img;
+    case TP_MSG_START: {
+        const tp_image *img = s->stages[m.stream].img;
+        /* the sample flag is for the board holding the classifier (in a chain every board sees it) */
+        if ((m.flags & TP_START_SAMPLE) && (img->has_classifier || !s->chain)) {
             if (!img->has_classifier || img->vocab_from != 0 || img->vocab_to != img->config.vocab_size ||
                 !s->sample_index || !s->sample_scratch)
                 return send_error(s, m.stream, TP_E_UNSUPPORTED, "this board cannot sample: it needs the whole classifier");
@@ -86,10 +137,12 @@ static int handle(tp_server *s, size_t n) {
             s->sample_from[m.stream] = m.sample_from;
         }
         s->flags[m.stream] = m.flags;
-        return 0;
+        return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
+    }
     case TP_MSG_END:
         s->flags[m.stream] = 0;
-        return 0;
+        return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
+
     case TP_MSG_TOKEN: {
         if (s->pace) s->pace(s->link.port, 1);
         tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->x);
@@ -114,6 +167,12 @@ int tp_server_step(tp_server *s) {
         memcpy(s->in, msg, n); /* handling pumps the line, which may reuse the slot */
         tp_link_release(&s->link);
         if (handle(s, n)) return 1;
+    }
+    /* from below, only ERRORs travel (a board that lost its own next board reports upstream) */
+    while (s->chain == TP_CHAIN_NEXT && (msg = tp_link_next(&s->down, &n)) != NULL) {
+        memcpy(s->in, msg, n);
+        tp_link_release(&s->down);
+        if (n > 0 && s->in[0] == TP_MSG_ERROR && send_on(s, &s->link, s->in, n)) return 1;
     }
     return 0;
 }

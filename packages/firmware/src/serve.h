@@ -4,6 +4,13 @@
  * LOGITS (in payload-sized slices) or ERROR, plus HASHES when START asked for them. The port supplies
  * `pump`, which moves line bytes into tp_link_rx and runs tp_link_poll; the service calls it while it
  * waits for room in the send window. No allocation: buffers live in tp_server.
+ *
+ * Chain topology (docs/protocol.md §4.4): the board has a second link, `down`. Results (ACTIVATION, TOKEN,
+ * LOGITS, HASHES, ERROR) leave on it instead of going back up; HASHES and ERROR from earlier boards pass
+ * through. Every board but the last opens `down` to the next board (TP_CHAIN_NEXT) and relays START and
+ * END to it; the last board's `down` answers the host (TP_CHAIN_HOST). A next board that refuses or stops
+ * answering is reported upstream with ERROR (TP_E_NEXT_REFUSED / TP_E_NEXT_SILENT), and ERRORs coming back
+ * up from it are passed on toward the host.
  */
 #ifndef TP_SERVE_H
 #define TP_SERVE_H
@@ -16,8 +23,12 @@
 #define TP_SERVE_MAX_DIM 1024 /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
 #define TP_SERVE_MAX_STREAMS 16
 
+enum { TP_CHAIN_NONE = 0, TP_CHAIN_NEXT = 1, TP_CHAIN_HOST = 2 };
+
 typedef struct {
     tp_link link;      /* the port sets link.port / write / now_ms / log before tp_server_init */
+    tp_link down;      /* chain only: the port sets down.port / write / now_ms / log before tp_server_chain */
+    int chain;         /* TP_CHAIN_*: where results go */
     tp_stage *stages;  /* (streams) one per stream in flight, each with its own KV cache; NULL when the
                           image was refused: every message gets ERROR(boot_status) */
     int streams;
@@ -42,6 +53,10 @@ typedef struct {
  * boot_status says why); board is the plan index (0xFFFF: none). */
 void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image *img, tp_status boot_status,
                     float *logits, uint16_t board, uint16_t session);
+
+/* After tp_server_init, on a board of a chain: mode TP_CHAIN_NEXT (results to the next board, which must
+ * hold the layers from this board's layer_to on) or TP_CHAIN_HOST (the last board: results to the host). */
+void tp_server_chain(tp_server *s, int mode, uint16_t session);
 
 /* Handles every message the link holds; nonzero when the port's pump asked to stop. */
 int tp_server_step(tp_server *s);

@@ -16,7 +16,9 @@ typedef enum {
     TP_E_BAD_PADDING = 10,  /* IMAGE_BAD_PADDING: a gap byte is not zero */
     TP_E_NO_MEMORY = 11,    /* the caller's arena is too small */
     TP_E_ARG = 12,          /* INVALID_ARGUMENT / TOKEN_OUT_OF_RANGE / POSITION_OUT_OF_RANGE */
-    TP_E_UNSUPPORTED = 13   /* a stage shape beyond this build's limits (TP_MAX_*) */
+    TP_E_UNSUPPORTED = 13,  /* a stage shape beyond this build's limits (TP_MAX_*) */
+    TP_E_NEXT_REFUSED = 14, /* chain: the next board refused the link (WRONG_MODEL / PROTOCOL_MISMATCH: see text) */
+    TP_E_NEXT_SILENT = 15   /* chain: the next board does not answer (LINK_DOWN) */
 } tp_status;
 
 /* The @tinypipe/core error code for a status, e.g. "IMAGE_TENSOR_CRC". */

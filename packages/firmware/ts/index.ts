@@ -11,4 +11,4 @@ export {
   firmwareRoot,
   runRv32,
 } from './build.js';
-export { type PtyBoard, type PtyBoardOptions, spawnPtyBoard } from './pty-board.js';
+export { type PtyBoard, type PtyBoardOptions, spawnPtyBoard, spawnPtyChain } from './pty-board.js';

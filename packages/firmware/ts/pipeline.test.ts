@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   generateText,
+  type Link,
   Pipeline,
   pipelinePlan,
   QuantEngine,
@@ -17,12 +18,13 @@ import {
   readTokenizer,
   Sampler,
   splitSelections,
+  synthesize,
 } from '@tinypipe/core';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tmp } from './helpers.test-helper.js';
-import { type PtyBoard, spawnPtyBoard } from './pty-board.js';
+import { type PtyBoard, spawnPtyBoard, spawnPtyChain } from './pty-board.js';
 
 const models = fileURLToPath(new URL('../../../models/', import.meta.url));
 const checkpoint = readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin'))));
@@ -204,4 +206,143 @@ describe('Pipeline on simulated boards (star topology)', () => {
     ).toThrow(/board 0 holds layers \[2, 5\), the plan says \[0, 5\)/);
     await link.close();
   }, 60_000);
+});
+
+/** The images of a split of `model`, written to tmp. */
+function imagesOf(model: typeof qm, split: number[], tag: string): string[] {
+  return splitSelections(model.config, split, 1).map((sel, i) => {
+    const path = join(tmp, `${tag}-${split.join('_')}-${i}.img`);
+    writeFileSync(path, buildImage(model, sel));
+    return path;
+  });
+}
+
+/** A chain of boards for `split`: the host holds links to the first board and to the last one's second port. */
+async function chainOf(model: typeof qm, split: number[], tag = 'chain'): Promise<Pipeline> {
+  const boards = await spawnPtyChain(imagesOf(model, split, tag));
+  running.push(...boards);
+  const links = await Promise.all(
+    [boards[0]!.path, boards.at(-1)!.outPath!].map(async (path) =>
+      ReliableLink.connect(await openSerialPort(path), { expect: { fingerprint: model.fingerprint } }),
+    ),
+  );
+  return Pipeline.connect(links, pipelinePlan(model, splitSelections(model.config, split, 1)), {
+    topology: 'chain',
+  });
+}
+
+async function tokensOf(
+  pipeline: Pipeline,
+  options: { temperature: number; seed: number; steps: number; onBoard: boolean },
+): Promise<number[]> {
+  const got: number[] = [];
+  const { temperature, seed, steps, onBoard } = options;
+  for await (const t of pipeline.generate({
+    tokenizer,
+    ...(onBoard
+      ? { sampling: { temperature, topp: 0.9, seed } }
+      : { sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed }) }),
+    prompt: 'Once upon a time',
+    steps,
+  }))
+    got.push(t.token);
+  return got;
+}
+
+describe('Pipeline on simulated boards (chain topology: board to board, the host at both ends)', () => {
+  for (const split of [[5], [2, 3], [1, 2, 2], [1, 1, 1, 2], [1, 1, 1, 1, 1]]) {
+    it(`${split.length} board(s) (${split.join('+')} layers): host- and board-sampled tokens equal the host run`, async () => {
+      const pipeline = await chainOf(qm, split);
+      expect(pipeline.topology).toBe('chain');
+      for (const [temperature, seed] of [
+        [0, 1],
+        [0.8, 42],
+      ] as const) {
+        expect(await tokensOf(pipeline, { temperature, seed, steps: 96, onBoard: false })).toEqual(
+          (await host(temperature, seed, 96)).tokens,
+        );
+        expect(await tokensOf(pipeline, { temperature, seed, steps: 96, onBoard: true })).toEqual(
+          (await host(temperature, seed, 96, 'spec')).tokens,
+        );
+      }
+      // the host relays nothing: the first board's link only carries requests in, the last's answers out
+      const [first, last] = pipeline.stats();
+      expect(first!.board).toBe(0);
+      expect(last!.board).toBe(split.length - 1);
+      expect(last!.messages).toBeGreaterThan(0);
+      await pipeline.close();
+    }, 120_000);
+  }
+
+  it('two generations at once flow through the chain, each equal to its host run', async () => {
+    const pipeline = await chainOf(qm, [2, 3]);
+    const [a, b] = await Promise.all([
+      tokensOf(pipeline, { temperature: 0.8, seed: 7, steps: 64, onBoard: true }),
+      tokensOf(pipeline, { temperature: 0.8, seed: 8, steps: 64, onBoard: true }),
+    ]);
+    expect(a).toEqual((await host(0.8, 7, 64, 'spec')).tokens);
+    expect(b).toEqual((await host(0.8, 8, 64, 'spec')).tokens);
+    await pipeline.close();
+  }, 120_000);
+
+  it('a middle board holding the wrong layers is refused by the board before it, and the host hears which', async () => {
+    const right = imagesOf(qm, [1, 2, 2], 'chain-wrong');
+    const wrong = imagesOf(qm, [1, 1, 3], 'chain-wrong-b')[1]!; // layers [1, 2) where [1, 3) belongs
+    const boards = await spawnPtyChain([right[0], wrong, right[2]]);
+    running.push(...boards);
+    const links = await Promise.all(
+      [boards[0]!.path, boards[2]!.outPath!].map(async (p) => ReliableLink.connect(await openSerialPort(p))),
+    );
+    const pipeline = Pipeline.connect(links, pipelinePlan(qm, splitSelections(qm.config, [1, 2, 2], 1)), {
+      topology: 'chain',
+    });
+    // board 1 accepts board 0 (its layers start at 1), but board 2 expects layers from 2 on, not [3, 5)
+    const outcome = await tokensOf(pipeline, { temperature: 0, seed: 1, steps: 8, onBoard: true }).then(
+      () => 'finished',
+      (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+    );
+    expect(outcome).toMatch(/^REMOTE_ERROR: board 1: WRONG_MODEL: .*layers \[2, 65535\).*\[3, 5\)/);
+    expect(boards[1]!.log()).toMatch(/WRONG_MODEL/);
+    await pipeline.close();
+  }, 60_000);
+});
+
+describe('Synthetic 15M (dim 288, 6 layers, 32,000-token vocab) through the pipeline', () => {
+  const synth = quantize(synthesize('15M', 1), { weights: 'q8' });
+  const synthTokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tokenizer.bin'))), 32_000);
+  const hostTokens = (steps: number) =>
+    generateText({
+      engine: QuantEngine.fromModel(synth),
+      tokenizer: synthTokenizer,
+      sampler: new Sampler({ vocabSize: 32_000, temperature: 0.8, topp: 0.9, seed: 3, exp: 'spec' }),
+      prompt: '',
+      steps,
+    });
+  const boardTokens = async (pipeline: Pipeline, steps: number) => {
+    const got: number[] = [];
+    for await (const t of pipeline.generate({
+      tokenizer: synthTokenizer,
+      sampling: { temperature: 0.8, topp: 0.9, seed: 3 },
+      prompt: '',
+      steps,
+    }))
+      got.push(t.token);
+    return got;
+  };
+
+  it('star and chain of 3 boards (2+2+2 layers): board-sampled tokens equal the host run', async () => {
+    const want = (await hostTokens(24)).tokens;
+    const chain = await chainOf(synth, [2, 2, 2], 'synth-chain');
+    expect(await boardTokens(chain, 24)).toEqual(want);
+    await chain.close();
+    const images = imagesOf(synth, [2, 2, 2], 'synth-star');
+    const boards = await Promise.all(images.map((p, i) => spawnPtyBoard(p, { board: i })));
+    running.push(...boards);
+    const links: Link[] = await Promise.all(
+      boards.map(async (b) => ReliableLink.connect(await openSerialPort(b.path))),
+    );
+    const star = Pipeline.connect(links, pipelinePlan(synth, splitSelections(synth.config, [2, 2, 2], 1)));
+    expect(await boardTokens(star, 24)).toEqual(want);
+    await star.close();
+  }, 180_000);
 });

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildImage,
-  crc32c,
   decodeMessage,
   encodeHello,
   encodeMessage,
@@ -19,14 +18,7 @@ import {
   readCheckpoint,
   splitSelections,
 } from '@tinypipe/core';
-import {
-  cobsDecode,
-  cobsEncode,
-  encodeFrame,
-  FrameDecoder,
-  FrameType,
-  ReliableLink,
-} from '@tinypipe/transport-uart';
+import { encodeFrame, FrameDecoder, FrameType, ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPosixBoard } from './build.js';

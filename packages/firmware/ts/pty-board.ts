@@ -28,6 +28,13 @@ export interface PtyBoardOptions {
   ber?: number;
   drop?: number;
   seed?: number;
+  /**
+   * Chain topology (docs/protocol.md §4.4): this board's second UART goes to the next board, whose PTY path
+   * this is…
+   */
+  next?: string;
+  /** …or, on the last board, to the host: a second PTY (`PtyBoard.outPath`). */
+  outPty?: boolean;
   /** The board program (default: build the host variant if needed). */
   program?: string;
 }
@@ -35,6 +42,8 @@ export interface PtyBoardOptions {
 export interface PtyBoard {
   /** The device path to open, e.g. /dev/pts/3. */
   path: string;
+  /** With `outPty`: the last board's second port, where the host reads a chain's results. */
+  outPath?: string;
   process: ChildProcess;
   /** Everything the board logged on stderr so far (one event per line). */
   log(): string;
@@ -63,6 +72,8 @@ export async function spawnPtyBoard(
   if (options.ber) args.push('--ber', String(options.ber));
   if (options.drop) args.push('--drop', String(options.drop));
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
+  if (options.next !== undefined) args.push('--next', options.next);
+  if (options.outPty) args.push('--out-pty');
   // stdin stays open: the board exits when it closes, so no board outlives its parent
   const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -70,12 +81,13 @@ export async function spawnPtyBoard(
     stderr += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const path = await new Promise<string>((resolve, reject) => {
+  const [path, outPath] = await new Promise<[string, string | undefined]>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^PTY (\S+)\n/.exec(out);
-      if (m) resolve(m[1]!);
+      const o = /^PTY_OUT (\S+)\n/m.exec(out);
+      if (m && (o || !options.outPty)) resolve([m[1]!, o?.[1]]);
     });
     child.once('exit', (code) =>
       reject(
@@ -88,6 +100,7 @@ export async function spawnPtyBoard(
   });
   return {
     path,
+    ...(outPath !== undefined ? { outPath } : {}),
     process: child,
     log: () => stderr,
     async kill(signal = 'SIGTERM') {
@@ -95,4 +108,21 @@ export async function spawnPtyBoard(
       await exited;
     },
   };
+}
+
+/**
+ * A chain of simulated boards (docs/protocol.md §4.4), board i's second UART wired to board i + 1's PTY and
+ * the last board's to a second PTY for the host. Started from the last, so each board can open the next
+ * one's PTY. The host opens `boards[0].path` and `boards.at(-1).outPath`.
+ */
+export async function spawnPtyChain(
+  images: readonly (string | undefined)[],
+  options: (board: number) => PtyBoardOptions = () => ({}),
+): Promise<PtyBoard[]> {
+  const boards: PtyBoard[] = [];
+  for (let i = images.length - 1; i >= 0; i--) {
+    const wiring = i === images.length - 1 ? { outPty: true } : { next: boards[0]!.path };
+    boards.unshift(await spawnPtyBoard(images[i], { board: i, ...options(i), ...wiring }));
+  }
+  return boards;
 }

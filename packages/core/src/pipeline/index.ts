@@ -1,7 +1,9 @@
 export {
   Pipeline,
+  type PipelineOptions,
   type PipelinePlan,
   type PipelineStage,
   pipelinePlan,
   type StageStats,
+  type Topology,
 } from './pipeline.js';

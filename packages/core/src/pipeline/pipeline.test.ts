@@ -36,7 +36,11 @@ function fakeBoard(peer: Partial<HelloInfo>, answer: (m: Message) => Message[]):
       baud: 0,
       ...peer,
     },
-    messages: new ReadableStream({ start: (c) => void (out = c) }),
+    messages: new ReadableStream({
+      start: (c) => {
+        out = c;
+      },
+    }),
     async send(bytes) {
       const replies = answer(decodeMessage(bytes));
       queueMicrotask(() => {

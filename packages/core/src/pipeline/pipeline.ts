@@ -1,12 +1,20 @@
 /**
- * The host side of a pipeline of boards (star topology: every board on its own link, the host relays):
- * a TOKEN to the first board, each board's ACTIVATION to the next, the last board's LOGITS back — the same
- * numbers as `QuantEngine` on the host, bit for bit (docs/numerics.md), so sampling on the host with the
- * llama2.c sampler gives the tokens `tinypipe generate --quant` gives.
+ * The host side of a pipeline of boards — the same numbers as `QuantEngine` on the host, bit for bit
+ * (docs/numerics.md), so sampling with the llama2.c sampler (on the host, or in C on the last board) gives
+ * the tokens `tinypipe generate --quant` gives. Two topologies (docs/protocol.md §4.4):
+ * - `star`: every board on its own link; the host sends a TOKEN to the first board, relays each board's
+ *   ACTIVATION to the next and gets the last board's LOGITS or sampled TOKEN back.
+ * - `chain`: boards wired board to board; the host holds two links, to the first board (START, TOKEN,
+ *   END go in) and to the last board's second port (TOKEN / LOGITS come out). It relays nothing.
  *
  * Several sequences in flight: each board keeps a KV cache per stream and works on whichever stream's
  * message arrives, so while board 1 runs stream 0, board 0 runs stream 1 — N boards add throughput.
  * `generate()` calls share the boards; each takes a free stream (waiting for one if all are busy).
+ *
+ * A board that resets or drops off mid-generation fails its link (PORT_DISCONNECTED, TIMEOUT, PEER_RESET,
+ * LINK_DOWN). Given `reconnect`, the pipeline gets a new link to it, checks its HELLO again and the streams
+ * in flight re-prefill (their positions so far, replayed) and go on — the tokens are the ones an
+ * undisturbed run gives. Without it, the generation fails with the link's error.
  */
 import type { ModelConfig } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
@@ -14,7 +22,6 @@ import {
   type AsyncLogitsEngine,
   type GeneratedToken,
   type GenerateOptions,
-  generate,
   preparePrompt,
 } from '../generate/generate.js';
 import type { Link } from '../link/types.js';
@@ -56,183 +63,270 @@ export function pipelinePlan(
 }
 
 export interface StageStats {
+  /** The board at this end of the host's link (star: every board; chain: the first and the last). */
   board: number;
   messages: number;
-  /** Time from sending to this board to its answer, summed (ms): its compute plus both hops. */
+  /** Time from sending a request on this link to its answer, summed (ms): compute plus the hops. */
   busyMs: number;
   retransmits: number;
   bytesSent: number;
   bytesReceived: number;
 }
 
-type Waiter = { resolve: (m: Message) => void; reject: (e: unknown) => void };
+export type Topology = 'star' | 'chain';
 
-/** One board: its link, a reader routing answers to whoever waits for that stream. */
-class Board {
-  readonly #waiting = new Map<number, Waiter[]>();
+export interface PipelineOptions {
+  /**
+   * `star` (default): `links[i]` reaches board i. `chain`: `links` is `[first, last]` — the first board's
+   * port and the last board's second port (for one board, its two ports).
+   */
+  topology?: Topology;
+  /**
+   * A new link to the board behind `links[index]` once its link failed (e.g. reopen the port and
+   * `ReliableLink.connect` after the board rebooted). The streams in flight then re-prefill and resume.
+   */
+  reconnect?: (index: number) => Promise<Link>;
+  /** How long a stream keeps trying to resume (ms; default 15,000) before it fails with the last error. */
+  resumeWithinMs?: number;
+  /** Told when a stream re-prefills after a fault (for logs and progress). */
+  onResume?: (event: { stream: number; pos: number; error: TinypipeError }) => void;
+}
+
+type Waiter = { pos: number; resolve: (m: Message) => void; reject: (e: unknown) => void };
+type Answer = Exclude<Message, { kind: 'start' | 'end' }>;
+
+/** Failures a board's reboot or a cable explains: worth reconnecting and replaying. */
+function recoverable(e: unknown): e is TinypipeError {
+  if (!TinypipeError.isInstance(e)) return false;
+  if (['PORT_DISCONNECTED', 'TIMEOUT', 'PEER_RESET', 'LINK_DOWN'].includes(e.code)) return true;
+  // chain: a board reported that the next one stopped answering (tp_status TP_E_NEXT_SILENT)
+  return e.code === 'REMOTE_ERROR' && (e.details as { code?: number } | undefined)?.code === 15;
+}
+
+/**
+ * One link the host holds, with a reader routing answers to whoever waits for that stream and position.
+ * Answers for another position are stale (their request was abandoned by a fault) and dropped.
+ */
+class Port {
+  readonly #waiting = new Map<number, Waiter>();
   /** Answers that arrived before anyone asked (the later slices of LOGITS). */
-  readonly #early = new Map<number, Message[]>();
-  #failure: TinypipeError | undefined;
+  readonly #early = new Map<number, Answer[]>();
+  failure: TinypipeError | undefined;
   messages = 0;
   busyMs = 0;
+  /** Where ERRORs for a stream go when nobody waits here (chain: the first port's go to the last's). */
+  onError: ((stream: number, e: TinypipeError) => void) | undefined;
+  onFailure: ((e: TinypipeError) => void) | undefined;
 
   constructor(
-    readonly index: number,
-    readonly link: Link,
+    readonly board: number,
+    public link: Link,
+    readonly chain: boolean,
   ) {
-    void this.#read();
+    void this.#read(link);
   }
 
-  async #read(): Promise<void> {
-    const reader = this.link.messages.getReader();
+  /** A new link to the same board (after `reconnect`): the old one's state is gone with it. */
+  replace(link: Link): void {
+    this.link = link;
+    this.failure = undefined;
+    this.#early.clear();
+    void this.#read(link);
+  }
+
+  async #read(link: Link): Promise<void> {
+    const reader = link.messages.getReader();
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) throw new TinypipeError('LINK_DOWN', `board ${this.index}: its link closed`);
+        if (this.link !== link) return; // replaced
+        if (done) throw new TinypipeError('LINK_DOWN', `board ${this.board}: its link closed`);
         const m = decodeMessage(value);
-        const stream = m.kind === 'error' ? (m.stream ?? -1) : m.stream;
-        if (m.kind === 'hashes') continue;
-        const w = this.#waiting.get(stream)?.shift() ?? (stream === -1 ? this.#anyWaiter() : undefined);
-        if (!w) {
-          // nobody asked yet (the later slices of LOGITS, or an ERROR answering a START): keep it for the
-          // next request of that stream
-          this.#early.set(stream, [...(this.#early.get(stream) ?? []), m]);
+        if (m.kind === 'hashes' || m.kind === 'start' || m.kind === 'end') continue;
+        if (m.kind === 'error') {
+          const e = this.#remote(m);
+          const stream = m.stream ?? -1;
+          const streams = stream === -1 ? [...this.#waiting.keys()] : [stream];
+          if (stream !== -1 && !this.#waiting.has(stream) && this.onError) this.onError(stream, e);
+          else if (stream === -1 && this.#waiting.size === 0 && this.onError) this.onError(-1, e);
+          for (const s of streams) this.reject(s, e);
           continue;
         }
-        this.#settle(w, m);
+        const w = this.#waiting.get(m.stream);
+        if (w && w.pos === m.pos) {
+          this.#waiting.delete(m.stream);
+          w.resolve(m);
+        } else if (w === undefined) {
+          const q = this.#early.get(m.stream) ?? [];
+          q.push(m); // the later slices of LOGITS; dropped by the next request if they are stale
+          this.#early.set(m.stream, q);
+        }
       }
     } catch (e) {
-      this.#fail(
+      if (this.link !== link) return;
+      this.fail(
         TinypipeError.isInstance(e)
           ? e
-          : new TinypipeError('LINK_DOWN', `board ${this.index}: ${String(e)}`, { cause: e }),
+          : new TinypipeError('LINK_DOWN', `board ${this.board}: ${String(e)}`, { cause: e }),
       );
     } finally {
       reader.releaseLock();
     }
   }
 
-  #settle(w: Waiter, m: Message): void {
-    if (m.kind === 'error')
-      w.reject(
-        new TinypipeError('REMOTE_ERROR', `board ${this.index}: ${m.text} (firmware status ${m.code})`, {
-          details: { board: this.index, code: m.code },
-        }),
-      );
-    else w.resolve(m);
-  }
-
-  #anyWaiter(): Waiter | undefined {
-    for (const q of this.#waiting.values()) if (q.length) return q.shift();
-    return undefined;
-  }
-
-  #fail(e: TinypipeError): void {
-    this.#failure = e;
-    for (const q of this.#waiting.values()) for (const w of q.splice(0)) w.reject(e);
-  }
-
-  /** This board's next answer for `stream`. */
-  next(stream: number): Promise<Message> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const early = this.#early.get(stream)?.shift();
-    if (early) return new Promise<Message>((resolve, reject) => this.#settle({ resolve, reject }, early));
-    return new Promise<Message>((resolve, reject) => {
-      const q = this.#waiting.get(stream) ?? [];
-      q.push({ resolve, reject });
-      this.#waiting.set(stream, q);
+  #remote(m: Extract<Message, { kind: 'error' }>): TinypipeError {
+    // in a chain the board names itself in the text ("board 2: …")
+    const text = this.chain ? m.text : `board ${this.board}: ${m.text}`;
+    return new TinypipeError('REMOTE_ERROR', `${text} (firmware status ${m.code})`, {
+      details: { board: this.board, code: m.code },
     });
   }
 
-  /** Sends `m` and resolves with this board's next answer for the same stream. */
-  async request(m: Message & { stream: number }): Promise<Message> {
-    if (this.#failure) throw this.#failure;
-    const started = performance.now();
-    const answer = this.next(m.stream);
-    answer.catch(() => {}); // awaited below; a failed send must not leave its rejection unhandled
-    await this.link.send(encodeMessage(m));
-    const r = await answer;
-    this.messages++;
-    this.busyMs += performance.now() - started;
-    return r;
+  reject(stream: number, e: TinypipeError): void {
+    const w = this.#waiting.get(stream);
+    this.#waiting.delete(stream);
+    w?.reject(e);
+  }
+
+  fail(e: TinypipeError): void {
+    this.failure = e;
+    for (const s of [...this.#waiting.keys()]) this.reject(s, e);
+    this.onFailure?.(e);
+  }
+
+  /** This link's next answer for `stream` at `pos`. */
+  next(stream: number, pos: number): Promise<Answer> {
+    if (this.failure) return Promise.reject(this.failure);
+    const early = this.#early.get(stream);
+    while (early?.length) {
+      const m = early.shift()!;
+      if ('pos' in m && m.pos === pos) return Promise.resolve(m);
+    }
+    return new Promise<Answer>((resolve, reject) => {
+      this.#waiting.get(stream)?.reject(new TinypipeError('INVALID_ARGUMENT', 'superseded'));
+      this.#waiting.set(stream, { pos, resolve: resolve as (m: Message) => void, reject });
+    });
   }
 
   async send(m: Message): Promise<void> {
-    if (this.#failure) throw this.#failure;
+    if (this.failure) throw this.failure;
     await this.link.send(encodeMessage(m));
+  }
+
+  /** Sends `m` here and resolves with `from`'s next answer for the same stream and position. */
+  async request(m: Message & { stream: number; pos: number }, from: Port = this): Promise<Answer> {
+    if (this.failure) throw this.failure;
+    const started = performance.now();
+    const answer = from.next(m.stream, m.pos);
+    answer.catch(() => {}); // awaited below; a failed send must not leave its rejection unhandled
+    await this.send(m);
+    const r = await answer;
+    from.messages++;
+    from.busyMs += performance.now() - started;
+    return r;
   }
 }
 
 const hex = (b: Uint8Array | undefined) =>
   b ? Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('') : 'none';
 
+/** WRONG_MODEL (naming the board) unless `link`'s HELLO is the board `want` of the plan. */
+function checkBoard(link: Link, plan: PipelinePlan, board: number): void {
+  const peer = link.peer;
+  const want = plan.stages[board]!;
+  if (!peer)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `board ${board}: its link has not shaken hands (use ReliableLink.connect)`,
+    );
+  const wrong: string[] = [];
+  if (hex(peer.fingerprint) !== hex(plan.fingerprint))
+    wrong.push(
+      `model ${hex(peer.fingerprint).slice(0, 16)}…, the plan's is ${hex(plan.fingerprint).slice(0, 16)}…`,
+    );
+  if (peer.layers?.[0] !== want.layers[0] || peer.layers?.[1] !== want.layers[1])
+    wrong.push(`layers [${peer.layers?.join(', ')}), the plan says [${want.layers.join(', ')})`);
+  const v = want.vocab ?? [0, 0];
+  if ((peer.vocab?.[0] ?? 0) !== v[0] || (peer.vocab?.[1] ?? 0) !== v[1])
+    wrong.push(`classifier rows [${peer.vocab?.join(', ')}), the plan says [${v.join(', ')})`);
+  if (want.embedding && !peer.caps.embedding) wrong.push('no embedding, the plan puts it here');
+  if (wrong.length)
+    throw new TinypipeError(
+      'WRONG_MODEL',
+      `board ${board} holds ${wrong.join('; ')}: flash it with its image of this plan`,
+      { details: { board } },
+    );
+  if (!(peer.streams >= 1))
+    throw new TinypipeError('INVALID_ARGUMENT', `board ${board} reports room for no stream`);
+}
+
 export class Pipeline {
   readonly config: ModelConfig;
+  readonly topology: Topology;
   /** Streams every board has room for: how many sequences can be in flight. */
   readonly streams: number;
-  readonly #boards: Board[];
+  readonly #plan: PipelinePlan;
+  readonly #ports: Port[];
+  readonly #options: PipelineOptions;
   readonly #free: number[];
   readonly #queue: ((stream: number) => void)[] = [];
+  #recovering: Promise<void> | undefined;
+  /** Streams re-prefilled after a fault, since connect. */
+  resumes = 0;
 
-  private constructor(config: ModelConfig, boards: Board[], streams: number) {
-    this.config = config;
-    this.#boards = boards;
+  private constructor(plan: PipelinePlan, ports: Port[], streams: number, options: PipelineOptions) {
+    this.config = plan.config;
+    this.topology = options.topology ?? 'star';
+    this.#plan = plan;
+    this.#ports = ports;
+    this.#options = options;
     this.streams = streams;
     this.#free = Array.from({ length: streams }, (_, i) => i);
+    if (this.topology === 'chain') {
+      // the first board's link carries only ERRORs back (a board whose next board is gone): they are
+      // the answer the last board will never send
+      const [first, last] = ports as [Port, Port];
+      first.onError = (stream, e) => {
+        if (stream === -1) last.fail(e);
+        else last.reject(stream, e);
+      };
+      first.onFailure = (e) => {
+        for (let s = 0; s < streams; s++) last.reject(s, e);
+      };
+    }
   }
 
   /**
    * Checks that each link reaches the board the plan expects (its HELLO: fingerprint, layers, classifier
-   * rows) and returns the pipeline; WRONG_MODEL naming the board otherwise.
+   * rows) and returns the pipeline; WRONG_MODEL naming the board otherwise. In a chain the host sees the
+   * first and the last board; each board checks the next one's HELLO itself and reports a refusal.
    */
-  static connect(links: readonly Link[], plan: PipelinePlan): Pipeline {
-    if (links.length !== plan.stages.length)
+  static connect(links: readonly Link[], plan: PipelinePlan, options: PipelineOptions = {}): Pipeline {
+    const chain = options.topology === 'chain';
+    const n = plan.stages.length;
+    if (chain ? links.length !== 2 : links.length !== n)
       throw new TinypipeError(
         'INVALID_ARGUMENT',
-        `the plan has ${plan.stages.length} boards, ${links.length} links were given`,
+        chain
+          ? `a chain takes two links (to the first board, and from the last board's second port), ${links.length} were given`
+          : `the plan has ${n} boards, ${links.length} links were given`,
       );
-    const last = plan.stages.length - 1;
     plan.stages.forEach((s, i) => {
       const holds = s.vocab && s.vocab[1] > s.vocab[0];
-      if (holds && (i !== last || s.vocab![0] !== 0 || s.vocab![1] !== plan.config.vocabSize))
+      if (holds && (i !== n - 1 || s.vocab![0] !== 0 || s.vocab![1] !== plan.config.vocabSize))
         throw new TinypipeError(
           'INVALID_ARGUMENT',
           'the pipeline runs plans whose last board holds the whole classifier (plan with --no-split-classifier)',
         );
     });
-    let streams = Number.POSITIVE_INFINITY;
-    links.forEach((link, i) => {
-      const peer = link.peer;
-      const want = plan.stages[i]!;
-      if (!peer)
-        throw new TinypipeError(
-          'INVALID_ARGUMENT',
-          `board ${i}: its link has not shaken hands (use ReliableLink.connect)`,
-        );
-      const wrong: string[] = [];
-      if (hex(peer.fingerprint) !== hex(plan.fingerprint))
-        wrong.push(
-          `model ${hex(peer.fingerprint).slice(0, 16)}…, the plan's is ${hex(plan.fingerprint).slice(0, 16)}…`,
-        );
-      if (peer.layers?.[0] !== want.layers[0] || peer.layers?.[1] !== want.layers[1])
-        wrong.push(`layers [${peer.layers?.join(', ')}), the plan says [${want.layers.join(', ')})`);
-      const v = want.vocab ?? [0, 0];
-      if ((peer.vocab?.[0] ?? 0) !== v[0] || (peer.vocab?.[1] ?? 0) !== v[1])
-        wrong.push(`classifier rows [${peer.vocab?.join(', ')}), the plan says [${v.join(', ')})`);
-      if (want.embedding && !peer.caps.embedding) wrong.push('no embedding, the plan puts it here');
-      if (wrong.length)
-        throw new TinypipeError(
-          'WRONG_MODEL',
-          `board ${i} holds ${wrong.join('; ')}: flash it with its image of this plan`,
-          { details: { board: i } },
-        );
-      streams = Math.min(streams, peer.streams);
-    });
-    if (!(streams >= 1)) throw new TinypipeError('INVALID_ARGUMENT', 'a board reports room for no stream');
+    const boards = chain ? [0, n - 1] : links.map((_, i) => i);
+    for (const [i, link] of links.entries()) checkBoard(link, plan, boards[i]!);
+    const streams = Math.min(...links.map((l) => l.peer!.streams));
     return new Pipeline(
-      plan.config,
-      links.map((l, i) => new Board(i, l)),
+      plan,
+      links.map((l, i) => new Port(boards[i]!, l, chain)),
       streams,
+      options,
     );
   }
 
@@ -242,29 +336,31 @@ export class Pipeline {
     token: number,
     pos: number,
   ): Promise<{ logits: Float32Array } | { token: number }> {
-    let x: Float32Array | undefined;
-    for (const [i, b] of this.#boards.entries()) {
-      const answer = await b.request(
-        i === 0 ? { kind: 'token', stream, pos, token } : { kind: 'activation', stream, pos, x: x! },
-      );
-      if (answer.kind === 'activation') {
-        x = answer.x;
-        continue;
+    const ports = this.#ports;
+    const last = ports[ports.length - 1]!;
+    let answer: Answer;
+    if (this.topology === 'chain')
+      answer = await ports[0]!.request({ kind: 'token', stream, pos, token }, last);
+    else {
+      answer = await ports[0]!.request({ kind: 'token', stream, pos, token });
+      for (const b of ports.slice(1)) {
+        if (answer.kind !== 'activation')
+          throw new TinypipeError('REMOTE_ERROR', `board ${b.board - 1} answered ${answer.kind}`);
+        answer = await b.request({ kind: 'activation', stream, pos, x: answer.x });
       }
-      if (answer.kind === 'token') return { token: answer.token };
-      if (answer.kind !== 'logits')
-        throw new TinypipeError('REMOTE_ERROR', `board ${i} answered ${answer.kind}`);
-      // LOGITS in slices of consecutive rows, in order
-      const logits = new Float32Array(this.config.vocabSize);
-      let got = answer;
-      logits.set(got.logits, got.vocabFrom);
-      while (got.vocabFrom + got.logits.length < this.config.vocabSize) {
-        got = (await b.next(stream)) as Extract<Message, { kind: 'logits' }>;
-        logits.set(got.logits, got.vocabFrom);
-      }
-      return { logits };
     }
-    throw new TinypipeError('INVALID_ARGUMENT', 'no board holds the classifier');
+    if (answer.kind === 'token') return { token: answer.token };
+    if (answer.kind !== 'logits')
+      throw new TinypipeError('REMOTE_ERROR', `board ${last.board} answered ${answer.kind}`);
+    // LOGITS in slices of consecutive rows, in order
+    const logits = new Float32Array(this.config.vocabSize);
+    let got = answer;
+    logits.set(got.logits, got.vocabFrom);
+    while (got.vocabFrom + got.logits.length < this.config.vocabSize) {
+      got = (await last.next(stream, pos)) as Extract<Message, { kind: 'logits' }>;
+      logits.set(got.logits, got.vocabFrom);
+    }
+    return { logits };
   }
 
   /** Logits (vocab_size) of `token` at `pos` in `stream`, through every board (host-side sampling). */
@@ -277,7 +373,7 @@ export class Pipeline {
     );
   }
 
-  /** One stream as an engine (for `generate`). */
+  /** One stream as an engine (for `generate`; it does not resume after faults, `generate()` does). */
   engine(stream: number): AsyncLogitsEngine {
     return { config: this.config, forward: (token, pos) => this.forward(stream, token, pos) };
   }
@@ -296,7 +392,41 @@ export class Pipeline {
 
   /** Whether the last board can sample (llama2.c's sampler in C): then only a TOKEN crosses back. */
   get samplesOnBoard(): boolean {
-    return this.#boards[this.#boards.length - 1]!.link.peer?.caps.sampler === true;
+    return this.#ports[this.#ports.length - 1]!.link.peer?.caps.sampler === true;
+  }
+
+  /** START on every board (star) or on the first, which relays it down the chain. */
+  async #start(
+    stream: number,
+    start: Omit<Extract<Message, { kind: 'start' }>, 'kind' | 'stream' | 'sample'>,
+    sample: boolean,
+  ) {
+    const ports = this.topology === 'chain' ? [this.#ports[0]!] : this.#ports;
+    for (const [i, b] of ports.entries())
+      await b.send({
+        kind: 'start',
+        stream,
+        ...start,
+        // only the last board samples (in a chain every board sees the flag; only the classifier's holder acts)
+        sample: sample && (this.topology === 'chain' || i === ports.length - 1),
+      });
+  }
+
+  /** Reconnects every failed link (one recovery at a time, shared by the streams that need it). */
+  async #recover(): Promise<void> {
+    this.#recovering ??= (async () => {
+      try {
+        for (const [i, port] of this.#ports.entries()) {
+          if (!port.failure) continue;
+          const link = await this.#options.reconnect!(i);
+          checkBoard(link, this.#plan, port.board);
+          port.replace(link);
+        }
+      } finally {
+        this.#recovering = undefined;
+      }
+    })();
+    return this.#recovering;
   }
 
   /**
@@ -311,57 +441,78 @@ export class Pipeline {
     },
   ): AsyncGenerator<GeneratedToken & { ms: number }> {
     const onBoard = options.sampling !== undefined && this.samplesOnBoard;
-    if (!onBoard && !options.sampler)
+    const sampler = options.sampler;
+    if (!onBoard && !sampler)
       throw new TinypipeError(
         'INVALID_ARGUMENT',
         'give a sampler, or sampling options for a board that samples',
       );
+    const { promptTokens, steps } = preparePrompt({
+      ...options,
+      engine: this.engine(0),
+      sampler: sampler ?? { sample: () => 0 },
+    });
     const stream = await this.#acquire();
     try {
-      const { promptTokens, steps } = preparePrompt({
-        ...options,
-        engine: this.engine(stream),
-        sampler: options.sampler!,
-      });
       const s = options.sampling ?? { temperature: 0, topp: 1, seed: 0 };
-      for (const [i, b] of this.#boards.entries())
-        await b.send({
-          kind: 'start',
-          stream,
-          hashes: false,
-          sample: onBoard && i === this.#boards.length - 1, // only the last board samples
-          temperature: s.temperature,
-          topp: s.topp,
-          seed: BigInt(s.seed),
-          sampleFrom: Math.max(0, promptTokens.length - 1),
-        });
-      let last = performance.now();
-      if (!onBoard) {
-        for await (const t of generate({
-          ...options,
-          sampler: options.sampler!,
-          engine: this.engine(stream),
-        })) {
-          const now = performance.now();
-          yield { ...t, ms: now - last };
-          last = now;
+      const start = {
+        hashes: false,
+        temperature: s.temperature,
+        topp: s.topp,
+        seed: BigInt(s.seed),
+        sampleFrom: Math.max(0, promptTokens.length - 1),
+      };
+      const resumeWithin = this.#options.resumeWithinMs ?? 15_000;
+      /** tokens[pos] went in at pos: the history a resume replays. */
+      const tokens: number[] = [promptTokens[0]!];
+      /** One position with resume: after a recoverable fault, reconnect, START again and replay 0…pos−1. */
+      const step = async (pos: number) => {
+        let since: number | undefined;
+        for (;;) {
+          try {
+            return await this.#run(stream, tokens[pos]!, pos);
+          } catch (e) {
+            if (!this.#options.reconnect || !recoverable(e)) throw e;
+            since ??= performance.now();
+            if (performance.now() - since > resumeWithin) throw e;
+            this.#options.onResume?.({ stream, pos, error: e });
+            try {
+              await this.#recover();
+              await this.#start(stream, start, onBoard);
+              for (let p = 0; p < pos; p++) {
+                const r = await this.#run(stream, tokens[p]!, p);
+                // the board's sampler redraws what it drew before (same seed, same logits): a self-check
+                if ('token' in r && p >= start.sampleFrom && r.token !== tokens[p + 1])
+                  throw new TinypipeError(
+                    'REMOTE_ERROR',
+                    `resuming stream ${stream}: position ${p} gave token ${r.token}, first time ${tokens[p + 1]}`,
+                  );
+              }
+              this.resumes++;
+            } catch (again) {
+              if (!recoverable(again)) throw again;
+              await new Promise((r) => setTimeout(r, 200)); // the board is not back yet
+            }
+          }
         }
-        return;
-      }
-      // the board samples: the generate loop, with the next token from the last board
+      };
+      await this.#start(stream, start, onBoard);
       const decoder = new PieceDecoder();
-      let token = promptTokens[0]!;
+      let last = performance.now();
       for (let pos = 0; pos < steps; pos++) {
         if (options.signal?.aborted)
           throw new TinypipeError('ABORTED', 'generation was aborted', { cause: options.signal.reason });
-        const r = await this.#run(stream, token, pos);
+        const r = await step(pos);
         const forced = pos + 1 < promptTokens.length;
-        if (!('token' in r))
+        let next: number;
+        if (forced) next = promptTokens[pos + 1]!;
+        else if ('token' in r) next = r.token;
+        else if (onBoard || !sampler)
           throw new TinypipeError('REMOTE_ERROR', 'the last board sent logits, not a sampled token');
-        const next = forced ? promptTokens[pos + 1]! : r.token;
+        else next = sampler.sample(r.logits);
         if (next === BOS) break;
-        const piece = decoder.push(options.tokenizer.decodePiece(token, next));
-        token = next;
+        const piece = decoder.push(options.tokenizer.decodePiece(tokens[pos]!, next));
+        tokens.push(next);
         const now = performance.now();
         yield { token: next, piece, pos, prompt: forced, ms: now - last };
         last = now;
@@ -372,10 +523,10 @@ export class Pipeline {
   }
 
   stats(): StageStats[] {
-    return this.#boards.map((b) => {
+    return this.#ports.map((b) => {
       const s = b.link.stats();
       return {
-        board: b.index,
+        board: b.board,
         messages: b.messages,
         busyMs: b.busyMs,
         retransmits: s.retransmits,
@@ -386,6 +537,6 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#boards.map((b) => b.link.close()));
+    await Promise.all(this.#ports.map((b) => b.link.close().catch(() => {})));
   }
 }

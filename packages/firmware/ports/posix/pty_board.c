@@ -8,6 +8,9 @@
  *                  [--drop-after N] [--corrupt-block K] [--board N]
  *   either with [--streams K] [--stage-us N] [--line-baud B]: KV caches for K streams; pace each message's
  *   compute to N µs and the board's transmit to B baud, to behave like the board being emulated
+ *   and, in a chain (docs/protocol.md §4.4), one of
+ *     --next PATH   its second UART goes to the next board: PATH is that board's PTY
+ *     --out-pty     the last board: a second PTY for the host (printed as `PTY_OUT /dev/pts/M`)
  *
  * With --flash it is a virtual ESP32-S3: the ROM bootloader (rom.c) answers a flasher on the PTY; a
  * FLASH_END asking to reboot boots the firmware from the partition table in the flash file.
@@ -39,7 +42,10 @@ static tp_image image;
 static tp_stage stages[TP_SERVE_MAX_STREAMS];
 static int streams = 4;
 static tp_server server;
-static int master = -1;
+static int master = -1;   /* the board's UART to the host (or, in a chain, to the previous board) */
+static int down_fd = -1;  /* chain: its second UART */
+static int chain_mode;    /* TP_CHAIN_* */
+static const char *next_path;
 static double ber_byte, drop_p; /* fault injection */
 static long stage_us, line_baud;  /* emulation of a real board's speed (0: as fast as the host) */
 static uint32_t rng_state;
@@ -85,13 +91,13 @@ static void pace(void *port, int starting) {
 }
 
 static void port_write(void *port, const uint8_t *bytes, size_t n) {
-    (void)port;
+    int fd = *(const int *)port;
     static uint8_t copy[TP_MAX_WIRE];
     memcpy(copy, bytes, n);
     n = damage(copy, n);
     long long start = now_us();
     for (size_t at = 0; at < n;) {
-        ssize_t w = write(master, copy + at, n - at);
+        ssize_t w = write(fd, copy + at, n - at);
         if (w < 0) return; /* the host is gone: the frame is lost, ARQ or a new HELLO deal with it */
         at += (size_t)w;
     }
@@ -110,26 +116,29 @@ static void port_log(void *port, const char *line) {
     fprintf(stderr, "tinypipe-board: %s\n", line);
 }
 
-/* Reads what the line has (waiting up to wait_ms), runs the link's timers; 0, or -1 to exit. */
+/* Reads what the lines have (waiting up to wait_ms), runs the links' timers; 0, or -1 to exit. */
 static int pump(void *port, int wait_ms) {
     (void)port;
-    struct pollfd fds[2] = {{master, POLLIN, 0}, {0, POLLIN, 0}};
-    int r = poll(fds, 2, wait_ms);
-    if (r > 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
+    struct pollfd fds[3] = {{0, POLLIN, 0}, {master, POLLIN, 0}, {down_fd, POLLIN, 0}};
+    int r = poll(fds, down_fd >= 0 ? 3 : 2, wait_ms);
+    if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
         char c;
         if (read(0, &c, 1) <= 0) return -1; /* stdin closed: the parent is gone */
     }
-    if (r > 0 && (fds[0].revents & POLLIN)) {
+    for (int i = 1; r > 0 && i < 3; i++) {
+        if (!(fds[i].revents & POLLIN)) continue;
         static uint8_t buf[4096];
-        ssize_t n = read(master, buf, sizeof buf);
-        if (n > 0) tp_link_rx(&server.link, buf, damage(buf, (size_t)n));
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n > 0) tp_link_rx(i == 1 ? &server.link : &server.down, buf, damage(buf, (size_t)n));
     }
     tp_link_poll(&server.link);
+    if (down_fd >= 0) tp_link_poll(&server.down);
     return 0;
 }
 
-static int open_pty(void) {
-    master = posix_openpt(O_RDWR | O_NOCTTY);
+/* A pseudo-terminal in raw mode: its master in *fd, its path printed after `label` on stdout. */
+static int open_pty(int *fd, const char *label) {
+    int master = *fd = posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return -1;
     const char *name = ptsname(master);
     int slave = name ? open(name, O_RDWR | O_NOCTTY) : -1; /* held open: the line stays up between hosts */
@@ -141,7 +150,7 @@ static int open_pty(void) {
     t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
     t.c_cflag |= CS8;
     if (tcsetattr(slave, TCSANOW, &t) != 0) return -1;
-    printf("PTY %s\n", name);
+    printf("%s %s\n", label, name);
     fflush(stdout);
     return 0;
 }
@@ -163,17 +172,26 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     }
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
-    server.link.port = NULL, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
+    server.link.port = &master, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
+    server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now, server.down.log = port_log;
     server.pump = pump;
     server.pace = stage_us > 0 ? pace : NULL;
     static int32_t sample_index[1 << 16], sample_scratch[1 << 16];
     if (s == TP_OK && image.config.vocab_size <= (int)(sizeof sample_index / sizeof sample_index[0]))
         server.sample_index = sample_index, server.sample_scratch = sample_scratch;
-    tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board,
-                   (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u));
+    uint16_t session = (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u);
+    tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board, session);
+    if (chain_mode == TP_CHAIN_NEXT) { /* the next board's UART: its PTY, opened like a serial device */
+        down_fd = open(next_path, O_RDWR | O_NOCTTY);
+        if (down_fd < 0) return fprintf(stderr, "tinypipe-board: cannot open the next board's port %s\n", next_path), 1;
+    }
+    if (chain_mode != TP_CHAIN_NONE) tp_server_chain(&server, chain_mode, (uint16_t)(session + 1));
     for (;;)
         if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
 }
+
+/* --out-pty: the last board of a chain answers the host on a second PTY */
+static int open_chain_out(void) { return chain_mode == TP_CHAIN_HOST ? open_pty(&down_fd, "PTY_OUT") : 0; }
 
 static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -223,6 +241,10 @@ int serve_pty(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
+        if (!strcmp(a, "--out-pty")) {
+            chain_mode = TP_CHAIN_HOST;
+            continue;
+        }
         if (!v) return fprintf(stderr, "tinypipe-board: USAGE: %s needs a value\n", a), 2;
         if (!strcmp(a, "--image")) path = v;
         else if (!strcmp(a, "--flash")) flash_path = v;
@@ -243,9 +265,12 @@ int serve_pty(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
         else if (!strcmp(a, "--line-baud")) line_baud = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--next")) next_path = v, chain_mode = TP_CHAIN_NEXT;
         else return fprintf(stderr, "tinypipe-board: USAGE: unknown option %s\n", a), 2;
         i++;
     }
+    if (next_path && chain_mode == TP_CHAIN_HOST)
+        return fprintf(stderr, "tinypipe-board: USAGE: --next (a board in the middle) or --out-pty (the last board), not both\n"), 2;
     if (!path == !flash_path) return fprintf(stderr, "tinypipe-board: USAGE: give --image PATH or --flash FILE\n"), 2;
     ber_byte = 1.0 - pow(1.0 - ber, 8);
     rng_state = seed;
@@ -258,7 +283,7 @@ int serve_pty(int argc, char **argv) {
         const uint8_t *bytes = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the "flash" */
         close(fd);
         if (bytes == MAP_FAILED) return fprintf(stderr, "tinypipe-board: IMAGE: cannot map %s\n", path), 1;
-        if (open_pty() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+        if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
         return serve_image(bytes, (size_t)sb.st_size, board);
     }
 
@@ -273,7 +298,7 @@ int serve_pty(int argc, char **argv) {
     close(fd);
     if (flash == MAP_FAILED) return fprintf(stderr, "tinypipe-board: FLASH: cannot map %s\n", flash_path), 1;
     if (fresh) memset(flash, 0xff, flash_size);
-    if (open_pty() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+    if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
     msync(flash, flash_size, MS_SYNC);
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");

@@ -30,6 +30,18 @@ void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t f
     put32(out + 56, 0); /* baud: keep the current rate (this port cannot switch) */
 }
 
+void tp_hello_expect(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
+                     uint16_t layer_to) {
+    memset(out, 0, TP_HELLO_BYTES);
+    out[0] = TP_PROTOCOL_VERSION;
+    out[1] = 0; /* role: host (the opening end) */
+    put16(out + 2, board);
+    memcpy(out + 4, fingerprint, 32);
+    put16(out + 36, layer_from), put16(out + 38, layer_to);
+    put32(out + 40, 0xffffffffu), put32(out + 44, 0xffffffffu); /* any classifier rows */
+    put16(out + 48, TP_MAX_PAYLOAD);
+}
+
 static void hex8(char *out, const uint8_t *b) { /* the first 8 bytes as 16 hex digits */
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 8; i++) out[2 * i] = digits[b[i] >> 4], out[2 * i + 1] = digits[b[i] & 15];
@@ -54,8 +66,10 @@ int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_B
                  get16(board + 2));
         return TP_HELLO_WRONG_MODEL;
     }
-    if (!(get16(host + 36) == 0xffff && get16(host + 38) == 0xffff) &&
-        (get16(host + 36) != get16(board + 36) || get16(host + 38) != get16(board + 38))) {
+    /* each end of the range may be 0xFFFF (any): a board opening the link to the next one in a chain knows
+       where the next board's layers start, not where they end */
+    if ((get16(host + 36) != 0xffff && get16(host + 36) != get16(board + 36)) ||
+        (get16(host + 38) != 0xffff && get16(host + 38) != get16(board + 38))) {
         snprintf(why, why_size, "WRONG_MODEL: the host expects layers [%u, %u), this board holds [%u, %u)",
                  get16(host + 36), get16(host + 38), get16(board + 36), get16(board + 38));
         return TP_HELLO_WRONG_MODEL;
@@ -88,6 +102,7 @@ static void emit(tp_link *l, uint8_t type, uint16_t seq, const uint8_t *payload,
     size_t n = tp_frame_encode(&f, l->wire);
     l->frames_out++;
     l->bytes_out += (uint32_t)n;
+    l->said_at = l->now_ms(l->port);
     l->write(l->port, l->wire, n);
 }
 
@@ -140,9 +155,40 @@ static void acknowledge(tp_link *l, uint16_t ack, uint16_t sack) {
     while (l->tx_base != l->next_seq && !l->tx[l->tx_base % TP_WINDOW].used) l->tx_base++;
 }
 
+/* The opening end's handshake: the peer's HELLO_ACK accepts (status 0) or refuses; we check its HELLO too. */
+static void on_hello_ack(tp_link *l, const tp_frame *f) {
+    if (f->length != 1 + TP_HELLO_BYTES) return;
+    if (l->open && f->session == l->peer_session) return; /* an answer to a HELLO resent before the first ACK */
+    char why[160];
+    int status = tp_hello_check(l->hello, TP_HELLO_BYTES, f->payload + 1, why, sizeof why);
+    if (f->payload[0] != TP_HELLO_OK && status == TP_HELLO_OK)
+        snprintf(why, sizeof why, "%s: the next board refused our HELLO (status %u)",
+                 f->payload[0] == TP_HELLO_PROTOCOL_MISMATCH ? "PROTOCOL_MISMATCH" : "WRONG_MODEL", f->payload[0]);
+    if (f->payload[0] != TP_HELLO_OK || status != TP_HELLO_OK) {
+        if (strcmp(why, l->refused) != 0) logf_(l, why); /* once per reason, not once per HELLO */
+        snprintf(l->refused, sizeof l->refused, "%s", why);
+        l->open = 0;
+        return;
+    }
+    reset(l); /* a new peer, or the peer rebooted: both directions start over */
+    l->open = 1;
+    l->peer_session = f->session;
+    l->heard_at = l->now_ms(l->port);
+    l->refused[0] = 0;
+    memcpy(l->peer_hello, f->payload + 1, TP_HELLO_BYTES);
+    char line[96];
+    snprintf(line, sizeof line, "connected to the next board (board %u, layers [%u, %u))", get16(l->peer_hello + 2),
+             get16(l->peer_hello + 36), get16(l->peer_hello + 38));
+    logf_(l, line);
+}
+
 static void on_frame(void *ctx, const tp_frame *f) {
     tp_link *l = ctx;
-    if (f->type == TP_FRAME_HELLO) {
+    if (l->opening) {
+        if (f->type == TP_FRAME_HELLO_ACK) on_hello_ack(l, f);
+        if (f->type == TP_FRAME_HELLO || f->type == TP_FRAME_HELLO_ACK) return;
+        if (l->open && f->session == l->peer_session) l->heard_at = l->now_ms(l->port);
+    } else if (f->type == TP_FRAME_HELLO) {
         if (l->open && f->session == l->peer_session) { /* our HELLO_ACK was lost: answer again */
             hello_ack(l, TP_HELLO_OK);
             return;
@@ -200,6 +246,12 @@ void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t sess
     l->receiver.on_drop = on_drop;
 }
 
+void tp_link_init_opening(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session) {
+    tp_link_init(l, hello, session);
+    l->opening = 1;
+    l->receiver.on_drop = NULL; /* answering a stray frame with HELLO_ACK is the answering end's job */
+}
+
 void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n) { tp_receiver_push(&l->receiver, bytes, n); }
 
 static void transmit(tp_link *l, int slot) {
@@ -211,9 +263,31 @@ static void transmit(tp_link *l, int slot) {
     emit(l, TP_FRAME_DATA, l->tx[slot].seq, l->tx[slot].payload, l->tx[slot].length);
 }
 
+/* The opening end's timers (§4.1, §4.2): HELLO every 100 ms until accepted (every second once refused);
+ * PING after 500 ms of silence from us; nothing heard for 2 s → the peer is gone, start over. */
+static int opening_poll(tp_link *l, uint32_t now) {
+    if (!l->open) {
+        if (now - l->hello_at >= (l->refused[0] ? 1000u : 100u)) {
+            l->hello_at = now;
+            emit(l, TP_FRAME_HELLO, 0, l->hello, TP_HELLO_BYTES);
+        }
+        return 1;
+    }
+    if (now - l->heard_at > 2000) {
+        l->links_down++;
+        l->open = 0;
+        reset(l);
+        logf_(l, "TIMEOUT: the next board has not answered for 2 s; sending HELLO again");
+        return 1;
+    }
+    if (now - l->said_at >= 500) emit(l, TP_FRAME_PING, 0, NULL, 0);
+    return 0;
+}
+
 void tp_link_poll(tp_link *l) {
-    if (!l->open) return;
     uint32_t now = l->now_ms(l->port);
+    if (l->opening && opening_poll(l, now)) return;
+    if (!l->open) return;
     for (int i = 0; i < TP_WINDOW; i++) {
         if (!l->tx[i].used || (int32_t)(now - l->tx[i].deadline) < 0) continue;
         if (l->tx[i].retries >= TP_MAX_RETRIES) {

@@ -1,6 +1,7 @@
 /*
- * The board's end of the reliable link (docs/protocol.md §4): answers the host's HELLO (§4.1) and PING
- * (§4.2), selective-repeat ARQ with a window of TP_WINDOW DATA frames each way, an RFC 6298 retransmission
+ * One end of the reliable link (docs/protocol.md §4). Usually the board's end: it answers the host's HELLO
+ * (§4.1) and PING (§4.2). In a chain (§4.4) a board also opens the link to the next board: that end sends
+ * HELLO until accepted, PINGs when idle and gives up on a silent peer, like the host. Both: selective-repeat ARQ with a window of TP_WINDOW DATA frames each way, an RFC 6298 retransmission
  * timeout with Karn's rule, duplicates re-acknowledged and never handed out twice. No allocation: every
  * buffer is in tp_link (about 2 × TP_WINDOW × TP_MAX_PAYLOAD + 2 × TP_MAX_ENCODED bytes).
  *
@@ -27,10 +28,15 @@ typedef struct {
     uint32_t (*now_ms)(void *port);
     void (*log)(void *port, const char *line); /* one line per event (accepted, refused, down); may be NULL */
 
-    uint8_t hello[TP_HELLO_BYTES]; /* this board's HELLO (role 1), sent in every HELLO_ACK */
+    uint8_t hello[TP_HELLO_BYTES]; /* answering: this board's HELLO (role 1), sent in every HELLO_ACK;
+                                      opening: the HELLO it sends (role 0: what it expects of the peer) */
     uint16_t session;              /* this boot's nonce */
-    int open;                      /* a host was accepted */
+    int open;                      /* answering: a host was accepted; opening: the peer accepted us */
     uint16_t peer_session;
+    int opening;                   /* this end opens the link (tp_link_init_opening) */
+    uint32_t heard_at, said_at, hello_at; /* ms: last valid frame from the peer, last frame sent, last HELLO */
+    uint8_t peer_hello[TP_HELLO_BYTES];   /* opening: the accepted peer's HELLO */
+    char refused[160];                    /* opening: why the peer was refused, "" when it was not */
 
     /* sending: slot seq % TP_WINDOW */
     struct {
@@ -58,6 +64,9 @@ typedef struct {
 
 /* hello: this board's 60-byte HELLO payload (tp_hello_board); session: a boot nonce. */
 void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
+/* The opening end (a board's link to the next board in a chain): hello is the host-role HELLO it sends
+ * (tp_hello_expect); the link opens when the peer's HELLO_ACK accepts it and passes tp_hello_check. */
+void tp_link_init_opening(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
 void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n);
 void tp_link_poll(tp_link *l);
 /* Queues a message; 0 when queued, -1 when the window is full (poll and retry), -2 when no host is connected. */
@@ -69,6 +78,10 @@ void tp_link_release(tp_link *l);
 /* Writes a board's HELLO payload (docs/protocol.md §4.1 table). */
 void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
                     uint16_t layer_to, uint32_t vocab_from, uint32_t vocab_to, uint16_t streams, uint32_t caps);
+
+/* Writes a host-role HELLO: what the opener expects of its peer (0xFFFF / 0xFFFFFFFF fields: any). */
+void tp_hello_expect(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
+                     uint16_t layer_to);
 
 /* The board's verdict on a host's HELLO (TP_HELLO_*), and why, in `why` (for the log). */
 int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size);

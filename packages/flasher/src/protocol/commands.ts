@@ -37,7 +37,7 @@ export function checksum(block: Uint8Array): number {
 export function u32s(...values: number[]): Uint8Array {
   const out = new Uint8Array(4 * values.length);
   const v = new DataView(out.buffer);
-  values.forEach((x, i) => v.setUint32(4 * i, x >>> 0, true));
+  for (const [i, x] of values.entries()) v.setUint32(4 * i, x >>> 0, true);
   return out;
 }
 

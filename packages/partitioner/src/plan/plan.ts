@@ -3,7 +3,7 @@
  * turn into per-board images and partition tables. Infeasible requests get one error saying what does
  * not fit where, by how much, and the smallest change that would fit.
  */
-import { type ModelConfig, type QuantKind, TinypipeError } from '@tinypipe/core';
+import { type QuantKind, TinypipeError } from '@tinypipe/core';
 import * as v from 'valibot';
 import { footprint, type ModelSpec, partitionBytes } from '../cost/cost.js';
 import { type BoardProfile, BoardProfileSchema, BUILTIN_PROFILES } from '../profiles/profiles.js';

@@ -1,4 +1,3 @@
-import type { HelloInfo } from '@tinypipe/core';
 import { createTransportPair } from '@tinypipe/core';
 import { linkContract } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';

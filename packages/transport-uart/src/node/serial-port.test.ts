@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HelloInfo, Transport } from '@tinypipe/core';
+import type { Transport } from '@tinypipe/core';
 import { errorCodeOf, linkContract, transportContract } from '@tinypipe/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';

@@ -4,7 +4,6 @@
  * twice, out of order, or not at all.
  */
 
-import type { HelloInfo } from '@tinypipe/core';
 import { ReliableLink, type ReliableLinkOptions } from '../link/reliable-link.js';
 import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair, type LineFaults } from '../testing/faulty-line.js';

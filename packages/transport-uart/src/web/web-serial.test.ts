@@ -1,4 +1,3 @@
-import type { HelloInfo } from '@tinypipe/core';
 import { linkContract, transportContract } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';
