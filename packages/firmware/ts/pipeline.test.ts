@@ -190,6 +190,47 @@ describe('Pipeline on simulated boards (star topology)', () => {
     await again.close();
   }, 120_000);
 
+  for (const onBoard of [true, false])
+    it(`with reconnect, a board killed mid-generation comes back and the stream resumes by re-prefilling (${onBoard ? 'board' : 'host'} sampling): the tokens equal an undisturbed run`, async () => {
+      const split = [2, 3];
+      const images = imagesOf(qm, split, `resume-${onBoard}`);
+      const boards = await Promise.all(images.map((p, i) => spawnPtyBoard(p, { board: i })));
+      running.push(...boards);
+      const connect = async (b: PtyBoard) => ReliableLink.connect(await openSerialPort(b.path));
+      const resumes: { stream: number; pos: number; code: string }[] = [];
+      const pipeline = Pipeline.connect(
+        await Promise.all(boards.map(connect)),
+        pipelinePlan(qm, splitSelections(qm.config, split, 1)),
+        {
+          // the board "reboots": a new process with the same image (a new PTY, so a new link)
+          reconnect: async (i) => {
+            boards[i] = await spawnPtyBoard(images[i]!, { board: i });
+            running.push(boards[i]!);
+            return connect(boards[i]!);
+          },
+          onResume: (e) => resumes.push({ stream: e.stream, pos: e.pos, code: e.error.code }),
+        },
+      );
+      const got: number[] = [];
+      for await (const t of pipeline.generate({
+        tokenizer,
+        ...(onBoard
+          ? { sampling: { temperature: 0.8, topp: 0.9, seed: 5 } }
+          : { sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 5 }) }),
+        prompt: 'Once upon a time',
+        steps: 150,
+      })) {
+        got.push(t.token);
+        if (got.length === 60) void boards[1]!.kill('SIGKILL'); // pulled mid-story, then it comes back
+      }
+      expect(resumes.length).toBeGreaterThanOrEqual(1);
+      expect(resumes[0]!.code).toBe('PORT_DISCONNECTED');
+      expect(resumes[0]!.pos).toBeGreaterThanOrEqual(60);
+      expect(pipeline.resumes).toBeGreaterThanOrEqual(1);
+      expect(got).toEqual((await host(0.8, 5, 150, onBoard ? 'spec' : 'platform')).tokens);
+      await pipeline.close();
+    }, 120_000);
+
   it('refuses a board that holds other layers than the plan says, naming it', async () => {
     const selections = splitSelections(qm.config, [2, 3], 1);
     const path = join(tmp, 'pipe-wrong.img');
