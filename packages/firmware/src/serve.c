@@ -168,6 +168,14 @@ int tp_server_step(tp_server *s) {
         tp_link_release(&s->link);
         if (handle(s, n)) return 1;
     }
+    if (s->chain == TP_CHAIN_NEXT && s->down_was_open && !s->down.open) {
+        /* the next board went silent: whatever the streams had in flight there is lost; say so now, or the
+           host would wait for answers that cannot come */
+        char text[120];
+        snprintf(text, sizeof text, "board %u: the next board in the chain stopped answering", board_index(s));
+        if (send_on(s, &s->link, s->out, tp_msg_error(s->out, 0xffff, TP_E_NEXT_SILENT, text))) return 1;
+    }
+    s->down_was_open = s->down.open;
     /* from below, only ERRORs travel (a board that lost its own next board reports upstream) */
     while (s->chain == TP_CHAIN_NEXT && (msg = tp_link_next(&s->down, &n)) != NULL) {
         memcpy(s->in, msg, n);

@@ -29,6 +29,7 @@ typedef struct {
     tp_link link;      /* the port sets link.port / write / now_ms / log before tp_server_init */
     tp_link down;      /* chain only: the port sets down.port / write / now_ms / log before tp_server_chain */
     int chain;         /* TP_CHAIN_*: where results go */
+    int down_was_open; /* TP_CHAIN_NEXT: the next board's link was open at the last step */
     tp_stage *stages;  /* (streams) one per stream in flight, each with its own KV cache; NULL when the
                           image was refused: every message gets ERROR(boot_status) */
     int streams;

@@ -326,6 +326,76 @@ describe('Pipeline on simulated boards (chain topology: board to board, the host
     await pipeline.close();
   }, 120_000);
 
+  it('with reconnect, the first board killed mid-generation comes back (same image, same wiring) and the stream resumes', async () => {
+    const split = [1, 2, 2];
+    const images = imagesOf(qm, split, 'chain-resume');
+    const boards = await spawnPtyChain(images);
+    running.push(...boards);
+    const connect = async (path: string) => ReliableLink.connect(await openSerialPort(path));
+    const resumes: string[] = [];
+    const pipeline = Pipeline.connect(
+      await Promise.all([connect(boards[0]!.path), connect(boards[2]!.outPath!)]),
+      pipelinePlan(qm, splitSelections(qm.config, split, 1)),
+      {
+        topology: 'chain',
+        reconnect: async (index) => {
+          expect(index).toBe(0); // the host's link to the first board failed
+          boards[0] = await spawnPtyBoard(images[0]!, { board: 0, next: boards[1]!.inPath! });
+          running.push(boards[0]);
+          return connect(boards[0].path);
+        },
+        onResume: (e) => resumes.push(e.error.code),
+      },
+    );
+    const got: number[] = [];
+    for await (const t of pipeline.generate({
+      tokenizer,
+      sampling: { temperature: 0.8, topp: 0.9, seed: 11 },
+      prompt: 'Once upon a time',
+      steps: 120,
+    })) {
+      got.push(t.token);
+      if (got.length === 40) void boards[0]!.kill('SIGKILL');
+    }
+    expect(resumes[0]).toBe('PORT_DISCONNECTED');
+    expect(got).toEqual((await host(0.8, 11, 120, 'spec')).tokens);
+    await pipeline.close();
+  }, 60_000);
+
+  it('a middle board killed mid-generation: the board before it notices (heartbeat) and the host gets an error, no hang', async () => {
+    const boards = await spawnPtyChain(imagesOf(qm, [1, 2, 2], 'chain-kill'));
+    running.push(...boards);
+    const links = await Promise.all(
+      [boards[0]!.path, boards[2]!.outPath!].map(async (p) => ReliableLink.connect(await openSerialPort(p))),
+    );
+    const pipeline = Pipeline.connect(links, pipelinePlan(qm, splitSelections(qm.config, [1, 2, 2], 1)), {
+      topology: 'chain',
+    });
+    let produced = 0;
+    let killedAt = 0;
+    const run = (async () => {
+      for await (const _ of pipeline.generate({
+        tokenizer,
+        sampling: { temperature: 0.8, topp: 0.9, seed: 2 },
+        prompt: 'Once',
+        steps: 500,
+      }))
+        if (++produced === 20) {
+          killedAt = performance.now();
+          void boards[1]!.kill('SIGKILL');
+        }
+    })().then(
+      () => 'finished',
+      (e: { code?: string; details?: { code?: number } }) => `${e.code} ${e.details?.code}`,
+    );
+    const outcome = await Promise.race([run, new Promise((r) => setTimeout(() => r('hang'), 15_000))]);
+    expect(outcome).toBe('REMOTE_ERROR 15'); // TP_E_NEXT_SILENT, from board 0
+    // 2 s of silence (the heartbeat's limit), plus scheduling
+    expect(performance.now() - killedAt).toBeLessThan(5_000);
+    expect(boards[0]!.log()).toMatch(/TIMEOUT: the next board has not answered for 2 s/);
+    await pipeline.close();
+  }, 60_000);
+
   it('a middle board holding the wrong layers is refused by the board before it, and the host hears which', async () => {
     const right = imagesOf(qm, [1, 2, 2], 'chain-wrong');
     const wrong = imagesOf(qm, [1, 1, 3], 'chain-wrong-b')[1]!; // layers [1, 2) where [1, 3) belongs

@@ -29,11 +29,14 @@ export interface PtyBoardOptions {
   drop?: number;
   seed?: number;
   /**
-   * Chain topology (docs/protocol.md §4.4): this board's second UART goes to the next board, whose PTY path
-   * this is…
+   * Chain topology (docs/protocol.md §4.4), `path` staying the board's USB port (flashing; the first
+   * board's host link): every board but the first takes the previous board's UART on another PTY
+   * (`PtyBoard.inPath`)…
    */
+  inPty?: boolean;
+  /** …every board but the last sends to the next board, whose `inPath` this is… */
   next?: string;
-  /** …or, on the last board, to the host: a second PTY (`PtyBoard.outPath`). */
+  /** …and the last board answers the host on a PTY of its own (`PtyBoard.outPath`). */
   outPty?: boolean;
   /** The board program (default: build the host variant if needed). */
   program?: string;
@@ -42,6 +45,8 @@ export interface PtyBoardOptions {
 export interface PtyBoard {
   /** The device path to open, e.g. /dev/pts/3. */
   path: string;
+  /** With `inPty`: where the previous board of a chain connects. */
+  inPath?: string;
   /** With `outPty`: the last board's second port, where the host reads a chain's results. */
   outPath?: string;
   process: ChildProcess;
@@ -73,6 +78,7 @@ export async function spawnPtyBoard(
   if (options.drop) args.push('--drop', String(options.drop));
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.next !== undefined) args.push('--next', options.next);
+  if (options.inPty) args.push('--in-pty');
   if (options.outPty) args.push('--out-pty');
   // stdin stays open: the board exits when it closes, so no board outlives its parent
   const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -81,13 +87,14 @@ export async function spawnPtyBoard(
     stderr += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const [path, outPath] = await new Promise<[string, string | undefined]>((resolve, reject) => {
+  const [path, inPath, outPath] = await new Promise<(string | undefined)[]>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^PTY (\S+)\n/.exec(out);
+      const i = /^PTY_IN (\S+)\n/m.exec(out);
       const o = /^PTY_OUT (\S+)\n/m.exec(out);
-      if (m && (o || !options.outPty)) resolve([m[1]!, o?.[1]]);
+      if (m && (i || !options.inPty) && (o || !options.outPty)) resolve([m[1]!, i?.[1], o?.[1]]);
     });
     child.once('exit', (code) =>
       reject(
@@ -99,7 +106,8 @@ export async function spawnPtyBoard(
     );
   });
   return {
-    path,
+    path: path!,
+    ...(inPath !== undefined ? { inPath } : {}),
     ...(outPath !== undefined ? { outPath } : {}),
     process: child,
     log: () => stderr,
@@ -111,9 +119,10 @@ export async function spawnPtyBoard(
 }
 
 /**
- * A chain of simulated boards (docs/protocol.md §4.4), board i's second UART wired to board i + 1's PTY and
- * the last board's to a second PTY for the host. Started from the last, so each board can open the next
- * one's PTY. The host opens `boards[0].path` and `boards.at(-1).outPath`.
+ * A chain of simulated boards (docs/protocol.md §4.4): board i's UART to the next board wired to board
+ * i + 1's `inPath`, the last board's to a PTY for the host. Started from the last, so each board can open
+ * the next one's PTY. The host opens `boards[0].path` and `boards.at(-1).outPath`; every board's `path` is
+ * its USB port (the flasher's).
  */
 export async function spawnPtyChain(
   images: readonly (string | undefined)[],
@@ -121,7 +130,10 @@ export async function spawnPtyChain(
 ): Promise<PtyBoard[]> {
   const boards: PtyBoard[] = [];
   for (let i = images.length - 1; i >= 0; i--) {
-    const wiring = i === images.length - 1 ? { outPty: true } : { next: boards[0]!.path };
+    const wiring = {
+      inPty: i > 0,
+      ...(i === images.length - 1 ? { outPty: true } : { next: boards[0]!.inPath! }),
+    };
     boards.unshift(await spawnPtyBoard(images[i], { board: i, ...options(i), ...wiring }));
   }
   return boards;

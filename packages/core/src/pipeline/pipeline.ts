@@ -146,10 +146,9 @@ class Port {
         if (m.kind === 'error') {
           const e = this.#remote(m);
           const stream = m.stream ?? -1;
-          const streams = stream === -1 ? [...this.#waiting.keys()] : [stream];
-          if (stream !== -1 && !this.#waiting.has(stream) && this.onError) this.onError(stream, e);
-          else if (stream === -1 && this.#waiting.size === 0 && this.onError) this.onError(-1, e);
-          for (const s of streams) this.reject(s, e);
+          if (this.onError) this.onError(stream, e); // chain: the answers were awaited on the last link
+          if (stream === -1) this.rejectAll(e);
+          else this.reject(stream, e);
           continue;
         }
         const w = this.#waiting.get(m.stream);
@@ -188,9 +187,14 @@ class Port {
     w?.reject(e);
   }
 
+  /** Every request waiting here fails with `e` (the link itself may be fine). */
+  rejectAll(e: TinypipeError): void {
+    for (const s of [...this.#waiting.keys()]) this.reject(s, e);
+  }
+
   fail(e: TinypipeError): void {
     this.failure = e;
-    for (const s of [...this.#waiting.keys()]) this.reject(s, e);
+    this.rejectAll(e);
     this.onFailure?.(e);
   }
 
@@ -287,12 +291,10 @@ export class Pipeline {
       // the answer the last board will never send
       const [first, last] = ports as [Port, Port];
       first.onError = (stream, e) => {
-        if (stream === -1) last.fail(e);
+        if (stream === -1) last.rejectAll(e);
         else last.reject(stream, e);
       };
-      first.onFailure = (e) => {
-        for (let s = 0; s < streams; s++) last.reject(s, e);
-      };
+      first.onFailure = (e) => last.rejectAll(e);
     }
   }
 

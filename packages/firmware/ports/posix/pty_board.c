@@ -8,9 +8,12 @@
  *                  [--drop-after N] [--corrupt-block K] [--board N]
  *   either with [--streams K] [--stage-us N] [--line-baud B]: KV caches for K streams; pace each message's
  *   compute to N µs and the board's transmit to B baud, to behave like the board being emulated
- *   and, in a chain (docs/protocol.md §4.4), one of
- *     --next PATH   its second UART goes to the next board: PATH is that board's PTY
- *     --out-pty     the last board: a second PTY for the host (printed as `PTY_OUT /dev/pts/M`)
+ *   and, in a chain (docs/protocol.md §4.4), where the first PTY stays the board's USB port (the flasher's;
+ *   the first board's host link):
+ *     --in-pty      every board but the first: the previous board's UART reaches it on another PTY
+ *                   (printed as `PTY_IN /dev/pts/K`), its link in after boot
+ *     --next PATH   every board but the last: its UART to the next board, PATH being that board's PTY_IN
+ *     --out-pty     the last board: its UART to the host, a PTY printed as `PTY_OUT /dev/pts/M`
  *
  * With --flash it is a virtual ESP32-S3: the ROM bootloader (rom.c) answers a flasher on the PTY; a
  * FLASH_END asking to reboot boots the firmware from the partition table in the flash file.
@@ -42,8 +45,11 @@ static tp_image image;
 static tp_stage stages[TP_SERVE_MAX_STREAMS];
 static int streams = 4;
 static tp_server server;
-static int master = -1;   /* the board's UART to the host (or, in a chain, to the previous board) */
-static int down_fd = -1;  /* chain: its second UART */
+static int master = -1;   /* the board's USB port: the ROM's, then the host's link */
+static int in_fd = -1;    /* chain, all but the first board: the UART from the previous board */
+static int up_fd = -1;    /* where the board's link in is after boot: master, or in_fd */
+static int down_fd = -1;  /* chain: the UART to the next board, or (last board) to the host */
+static int in_pty;        /* --in-pty */
 static int chain_mode;    /* TP_CHAIN_* */
 static const char *next_path;
 static double ber_byte, drop_p; /* fault injection */
@@ -119,11 +125,21 @@ static void port_log(void *port, const char *line) {
 /* Reads what the lines have (waiting up to wait_ms), runs the links' timers; 0, or -1 to exit. */
 static int pump(void *port, int wait_ms) {
     (void)port;
-    struct pollfd fds[3] = {{0, POLLIN, 0}, {master, POLLIN, 0}, {down_fd, POLLIN, 0}};
+    struct pollfd fds[3] = {{0, POLLIN, 0}, {up_fd, POLLIN, 0}, {down_fd, POLLIN, 0}};
     int r = poll(fds, down_fd >= 0 ? 3 : 2, wait_ms);
+    if (down_fd < 0) fds[2].revents = 0;
     if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
         char c;
         if (read(0, &c, 1) <= 0) return -1; /* stdin closed: the parent is gone */
+    }
+    if (r > 0 && down_fd >= 0 && next_path && (fds[2].revents & (POLLHUP | POLLERR)) && !(fds[2].revents & POLLIN)) {
+        close(down_fd); /* the next board's PTY is gone (its process ended): try its path again later */
+        down_fd = -1;
+    }
+    static uint32_t retry_at;
+    if (down_fd < 0 && next_path && port_now(NULL) - retry_at > 500) {
+        retry_at = port_now(NULL);
+        down_fd = open(next_path, O_RDWR | O_NOCTTY);
     }
     for (int i = 1; r > 0 && i < 3; i++) {
         if (!(fds[i].revents & POLLIN)) continue;
@@ -172,7 +188,8 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     }
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
-    server.link.port = &master, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
+    up_fd = in_fd >= 0 ? in_fd : master;
+    server.link.port = &up_fd, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
     server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now, server.down.log = port_log;
     server.pump = pump;
     server.pace = stage_us > 0 ? pace : NULL;
@@ -190,8 +207,11 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
         if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
 }
 
-/* --out-pty: the last board of a chain answers the host on a second PTY */
-static int open_chain_out(void) { return chain_mode == TP_CHAIN_HOST ? open_pty(&down_fd, "PTY_OUT") : 0; }
+/* --in-pty / --out-pty: a chain's extra UARTs, each a PTY */
+static int open_chain_out(void) {
+    if (in_pty && open_pty(&in_fd, "PTY_IN") != 0) return -1;
+    return chain_mode == TP_CHAIN_HOST ? open_pty(&down_fd, "PTY_OUT") : 0;
+}
 
 static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -241,6 +261,10 @@ int serve_pty(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
+        if (!strcmp(a, "--in-pty")) {
+            in_pty = 1;
+            continue;
+        }
         if (!strcmp(a, "--out-pty")) {
             chain_mode = TP_CHAIN_HOST;
             continue;
