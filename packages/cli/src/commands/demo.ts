@@ -10,7 +10,13 @@ import {
   Sampler,
   TinypipeError,
 } from '@tinypipe/core';
-import { buildPosixBoard, type PtyBoard, spawnPtyBoard } from '@tinypipe/firmware';
+import {
+  buildPosixBoard,
+  type PtyBoard,
+  type PtyBoardOptions,
+  spawnPtyBoard,
+  spawnPtyChain,
+} from '@tinypipe/firmware';
 import { flashPlan } from '@tinypipe/flasher';
 import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
@@ -19,7 +25,7 @@ import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { usageError } from '../io/errors.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
-import { floatFlag, intFlag, uintFlag } from '../io/options.js';
+import { enumFlag, floatFlag, intFlag, uintFlag } from '../io/options.js';
 
 interface DemoFlags {
   model?: string;
@@ -29,7 +35,10 @@ interface DemoFlags {
   steps: number;
   seed?: number;
   ber: number;
+  topology: 'star' | 'chain';
+  baud?: number;
   emulate?: string;
+  profile?: string;
   json?: boolean;
 }
 
@@ -50,8 +59,19 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'sampler seed of the first story (default: the clock)', uintFlag('--seed'))
     .option('--ber <p>', 'bit error rate injected by the boards on their lines', floatFlag('--ber'), 0)
     .option(
+      '--topology <t>',
+      'star: every board on its own USB port, the host relays; chain: board to board, the host at both ends',
+      enumFlag('--topology', ['star', 'chain']),
+      'star',
+    )
+    .option('--baud <rate>', "the boards' UART rate (default: the profile's, 2,000,000)", uintFlag('--baud'))
+    .option(
       '--emulate <board>',
       'pace each simulated board to this profile (e.g. esp32s3-n16r8): its predicted compute per message and its UART rate',
+    )
+    .option(
+      '--profile <board>',
+      'the board profile the plan is made for, without pacing (default: esp32s3-n16r8, or --emulate’s)',
     )
     .option('--json', 'print a JSON summary instead of the stories')
     .action(async (flags: DemoFlags) => {
@@ -68,9 +88,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const qm = quantize(checkpoint, { weights: 'q8' });
 
       // 1. plan and build
+      if (flags.profile && flags.emulate && flags.profile !== flags.emulate)
+        throw usageError('--emulate plans for the board it emulates; give --profile or --emulate, not both');
+      const profile = builtinProfile(flags.emulate ?? flags.profile ?? 'esp32s3-n16r8');
       const plan = planModel({
         model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
-        boards: Array.from({ length: flags.boards }, () => builtinProfile(flags.emulate ?? 'esp32s3-n16r8')),
+        boards: Array.from({ length: flags.boards }, () =>
+          flags.baud ? { ...profile, uartBaud: flags.baud } : profile,
+        ),
         objective: flags.streams > 1 ? 'throughput' : 'latency',
         streams: flags.streams,
         splitClassifier: false,
@@ -92,25 +117,24 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const dir = mkdtempSync(join(tmpdir(), 'tinypipe-demo-'));
       const boards: PtyBoard[] = [];
       try {
-        for (let i = 0; i < flags.boards; i++)
-          boards.push(
-            await spawnPtyBoard(undefined, {
-              program,
-              flash: join(dir, `board-${i}.flash`),
-              flashSize: 16 * 1048576,
-              board: i,
-              mac: `7c:df:a1:00:00:${i.toString(16).padStart(2, '0')}`,
-              ...(flags.ber > 0 ? { ber: flags.ber, seed: seed + i } : {}),
-              streams: Math.max(4, flags.streams),
-              ...(flags.emulate
-                ? {
-                    stageUs:
-                      (plan.boards[i]!.predicted.layersMs + plan.boards[i]!.predicted.classifierMs) * 1000,
-                    lineBaud: plan.boards[i]!.profile.uartBaud,
-                  }
-                : {}),
-            }),
-          );
+        const options = (i: number): PtyBoardOptions => ({
+          program,
+          flash: join(dir, `board-${i}.flash`),
+          flashSize: plan.boards[i]!.profile.flashBytes,
+          board: i,
+          mac: `7c:df:a1:00:00:${i.toString(16).padStart(2, '0')}`,
+          ...(flags.ber > 0 ? { ber: flags.ber, seed: seed + i } : {}),
+          streams: Math.max(4, flags.streams),
+          ...(flags.emulate
+            ? {
+                stageUs: (plan.boards[i]!.predicted.layersMs + plan.boards[i]!.predicted.classifierMs) * 1000,
+                lineBaud: plan.boards[i]!.profile.uartBaud,
+              }
+            : {}),
+        });
+        if (flags.topology === 'chain')
+          boards.push(...(await spawnPtyChain(Array(flags.boards).fill(undefined), options)));
+        else for (let i = 0; i < flags.boards; i++) boards.push(await spawnPtyBoard(undefined, options(i)));
         const flashStart = performance.now();
         const results = await flashPlan(
           await Promise.all(
@@ -138,18 +162,31 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         if (failed)
           throw failed.error ?? new TinypipeError('FLASH_FAILED', `board ${failed.board} failed to flash`);
         const flashMs = performance.now() - flashStart;
+        // star: a link to every board; chain: to the first board, and from the last board's second UART
+        const last = flags.boards - 1;
+        const ends =
+          flags.topology === 'chain'
+            ? [
+                { board: 0, path: boards[0]!.path },
+                { board: last, path: boards[last]!.outPath! },
+              ]
+            : boards.map((b, i) => ({ board: i, path: b.path }));
         const links = await Promise.all(
-          boards.map(async (b, i) =>
-            ReliableLink.connect(await openSerialPort(b.path), {
-              expect: { fingerprint: qm.fingerprint, layers: plan.boards[i]!.layers as [number, number] },
+          ends.map(async ({ board, path }) =>
+            ReliableLink.connect(await openSerialPort(path), {
+              expect: { fingerprint: qm.fingerprint, layers: plan.boards[board]!.layers as [number, number] },
             }),
           ),
         );
-        const pipeline = Pipeline.connect(links, {
-          config: c,
-          fingerprint: qm.fingerprint,
-          stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
-        });
+        const pipeline = Pipeline.connect(
+          links,
+          {
+            config: c,
+            fingerprint: qm.fingerprint,
+            stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
+          },
+          { topology: flags.topology },
+        );
         say(
           `  ${flags.boards} board(s) flashed in ${(flashMs / 1000).toFixed(1)} s, booted, handshake done (model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…)\n\n`,
         );
@@ -215,9 +252,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           tokensPerSecond: Math.round((total / seconds) * 10) / 10,
           identicalToHost: identical.every(Boolean),
           retransmits: stats.reduce((a, s) => a + s.retransmits, 0),
-          perBoard: stats.map((s, i) => ({
+          topology: flags.topology,
+          perBoard: stats.map((s) => ({
             board: s.board,
-            layers: plan.boards[i]!.layers,
+            layers: plan.boards[s.board]!.layers,
             msPerMessage: s.messages ? Math.round((s.busyMs / s.messages) * 100) / 100 : 0,
             bytesSent: s.bytesSent,
             bytesReceived: s.bytesReceived,

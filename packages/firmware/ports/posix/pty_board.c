@@ -257,7 +257,7 @@ int serve_pty(int argc, char **argv) {
     unsigned board = 0xffff, seed = 1;
     unsigned long flash_size = 16ul << 20;
     double ber = 0;
-    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1};
+    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
@@ -323,6 +323,7 @@ int serve_pty(int argc, char **argv) {
     if (flash == MAP_FAILED) return fprintf(stderr, "tinypipe-board: FLASH: cannot map %s\n", flash_path), 1;
     if (fresh) memset(flash, 0xff, flash_size);
     if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+    rom.idle_fd = in_fd;
     if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
     msync(flash, flash_size, MS_SYNC);
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");

@@ -202,11 +202,15 @@ int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options
     int in_frame = 0, escape = 0;
     fd_ = fd, flash_ = flash, flash_size_ = flash_size, opt_ = o;
     for (;;) {
-        struct pollfd fds[2] = {{fd, POLLIN, 0}, {0, POLLIN, 0}};
-        if (poll(fds, 2, 100) < 0) continue;
+        struct pollfd fds[3] = {{fd, POLLIN, 0}, {0, POLLIN, 0}, {o->idle_fd, POLLIN, 0}};
+        if (poll(fds, o->idle_fd >= 0 ? 3 : 2, 100) < 0) continue;
         if (fds[1].revents & (POLLIN | POLLHUP)) {
             char c;
             if (read(0, &c, 1) <= 0) return -1;
+        }
+        if (o->idle_fd >= 0 && (fds[2].revents & POLLIN)) {
+            uint8_t junk[4096]; /* the previous board says HELLO before this one runs: nobody listens yet */
+            if (read(o->idle_fd, junk, sizeof junk) < 0) continue;
         }
         if (!(fds[0].revents & POLLIN)) continue;
         uint8_t buf[4096];

@@ -15,6 +15,8 @@ typedef struct {
     uint8_t mac[6];
     long drop_after;       /* fault: vanish (exit) after this many flash data blocks (-1: never) */
     long corrupt_block;    /* fault: flip one byte of this flash data block when writing it (-1: never) */
+    int idle_fd;           /* another UART (a chain's link in), read and discarded until boot as the chip's
+                              FIFO does in the ROM; -1: none */
 } tp_rom_options;
 
 /* Serves the bootloader on fd until a FLASH_END asks to run the firmware (returns 0) or the line or
