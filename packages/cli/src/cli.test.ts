@@ -148,6 +148,39 @@ describe('tinypipe demo', () => {
     expect(s.tokens).toBeGreaterThan(60);
     expect(s.perBoard).toHaveLength(3);
   }, 120_000);
+
+  it('--topology chain: boards wired board to board, the host at both ends, through damaged lines', async () => {
+    const r = await runCapture([
+      'demo',
+      '--boards',
+      '3',
+      '--streams',
+      '2',
+      '--steps',
+      '40',
+      '--seed',
+      '5',
+      '--topology',
+      'chain',
+      '--ber',
+      '1e-4',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ boards: 3, streams: 2, topology: 'chain', identicalToHost: true });
+    expect(s.tokens).toBe(80);
+    // the host has a link to the first board and one from the last; the middle board is not on USB
+    expect(s.perBoard.map((b: { board: number }) => b.board)).toEqual([0, 2]);
+    expect(s.perBoard[0].bytesSent).toBeGreaterThan(0);
+    expect(s.perBoard[1].bytesReceived).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('--topology must be star or chain', async () => {
+    const r = await runCapture(['demo', '--topology', 'ring']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--topology.*star.*chain/);
+  });
 });
 
 describe('tinypipe inspect and synth', () => {

@@ -22,7 +22,7 @@
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
  * stdin closes (the parent went away) or on SIGTERM.
  */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* ppoll (Linux); everything of _XOPEN_SOURCE 700 */
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -81,10 +81,53 @@ static long long now_us(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* --line-baud: what a board sends goes out as its UART does on the ESP-IDF port — copied into the
+ * driver's 8 KB transmit ring (the CPU goes on computing) and shifted out at 10 bits per byte. Here each
+ * frame waits in a per-UART queue and is written to the PTY when its last byte would have left the pin,
+ * so the receiver sees it no earlier than on the wire, while the board's compute overlaps the transfer
+ * as it does on the chip. A full ring blocks the writer, as uart_write_bytes does. */
+#define TX_RING 8192
+typedef struct {
+    int *fd;                 /* the UART's PTY (the variable: a chain's next port is reopened) */
+    uint8_t bytes[TX_RING];  /* queued frames, back to back */
+    size_t used, count;
+    size_t len[64];          /* each queued frame's length and release time */
+    long long due[64];
+    long long line_free;     /* when the line has shifted out everything queued */
+} tx_line;
+static tx_line tx_lines[2];
+
+static void tx_flush(tx_line *q, long long now) {
+    size_t k = 0, at = 0;
+    for (; k < q->count && q->due[k] <= now; at += q->len[k++]) {
+        for (size_t w = 0; w < q->len[k];) {
+            ssize_t r = *q->fd >= 0 ? write(*q->fd, q->bytes + at + w, q->len[k] - w) : -1;
+            if (r < 0) break; /* the peer is gone: the frame is lost, ARQ or a new HELLO deal with it */
+            w += (size_t)r;
+        }
+    }
+    if (k == 0) return;
+    memmove(q->bytes, q->bytes + at, q->used - at);
+    memmove(q->len, q->len + k, (q->count - k) * sizeof q->len[0]);
+    memmove(q->due, q->due + k, (q->count - k) * sizeof q->due[0]);
+    q->used -= at, q->count -= k;
+}
+
+/* The earliest time a queued frame is due (or `limit`). */
+static long long tx_next_due(long long limit) {
+    for (int i = 0; i < 2; i++)
+        if (tx_lines[i].count && tx_lines[i].due[0] < limit) limit = tx_lines[i].due[0];
+    return limit;
+}
+
 static void sleep_until_us(long long t) {
-    for (long long d; (d = t - now_us()) > 0;) {
-        struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
-        nanosleep(&ts, NULL);
+    for (long long now; (now = now_us()) < t;) {
+        long long until = tx_next_due(t), d = until - now;
+        if (d > 0) {
+            struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
+            nanosleep(&ts, NULL);
+        }
+        for (int i = 0; i < 2; i++) tx_flush(&tx_lines[i], now_us());
     }
 }
 
@@ -101,13 +144,22 @@ static void port_write(void *port, const uint8_t *bytes, size_t n) {
     static uint8_t copy[TP_MAX_WIRE];
     memcpy(copy, bytes, n);
     n = damage(copy, n);
-    long long start = now_us();
-    for (size_t at = 0; at < n;) {
-        ssize_t w = write(fd, copy + at, n - at);
-        if (w < 0) return; /* the host is gone: the frame is lost, ARQ or a new HELLO deal with it */
-        at += (size_t)w;
+    if (line_baud <= 0) {
+        for (size_t at = 0; at < n;) {
+            ssize_t w = write(fd, copy + at, n - at);
+            if (w < 0) return; /* the host is gone: the frame is lost, ARQ or a new HELLO deal with it */
+            at += (size_t)w;
+        }
+        return;
     }
-    if (line_baud > 0) sleep_until_us(start + (long long)n * 10 * 1000000 / line_baud); /* 8N1 on the wire */
+    tx_line *q = &tx_lines[port == &down_fd];
+    q->fd = (int *)port;
+    while (q->count == 64 || q->used + n > TX_RING) sleep_until_us(q->due[0]); /* the ring is full */
+    long long now = now_us(), start = q->line_free > now ? q->line_free : now;
+    q->line_free = start + (long long)n * 10 * 1000000 / line_baud; /* 8N1 on the wire */
+    memcpy(q->bytes + q->used, copy, n);
+    q->len[q->count] = n, q->due[q->count++] = q->line_free, q->used += n;
+    tx_flush(q, now);
 }
 
 static uint32_t port_now(void *port) {
@@ -126,7 +178,15 @@ static void port_log(void *port, const char *line) {
 static int pump(void *port, int wait_ms) {
     (void)port;
     struct pollfd fds[3] = {{0, POLLIN, 0}, {up_fd, POLLIN, 0}, {down_fd, POLLIN, 0}};
-    int r = poll(fds, down_fd >= 0 ? 3 : 2, wait_ms);
+    long long now = now_us(), wait = tx_next_due(now + (long long)wait_ms * 1000) - now;
+    if (wait < 0) wait = 0;
+#ifdef __linux__ /* µs: a 2 Mbaud activation takes 1.3 ms, a millisecond's rounding would show */
+    struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000};
+    int r = ppoll(fds, down_fd >= 0 ? 3 : 2, &ts, NULL);
+#else
+    int r = poll(fds, down_fd >= 0 ? 3 : 2, (int)((wait + 999) / 1000));
+#endif
+    for (int i = 0; i < 2; i++) tx_flush(&tx_lines[i], now_us());
     if (down_fd < 0) fds[2].revents = 0;
     if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
         char c;

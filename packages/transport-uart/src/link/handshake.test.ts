@@ -13,6 +13,7 @@ import { FrameDecoder } from '../codec/streams.js';
 import { encodeFrame, type Frame, FrameType, frameBytes } from '../frame/frame.js';
 import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';
+import { VirtualClock } from '../testing/virtual-clock.js';
 import { ReliableLink } from './reliable-link.js';
 
 const fingerprint = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
@@ -227,6 +228,44 @@ describe('heartbeat (§4.2) and peer reset', () => {
     const e = await failed;
     expect(e.code).toBe('TIMEOUT');
     expect(await errorCodeOf(() => host.send(Uint8Array.of(1)))).toBe('TIMEOUT');
+  });
+
+  it('a host thread busy longer than timeoutMs is not mistaken for a silent board', async () => {
+    const clock = new VirtualClock();
+    const [th, tb] = createTransportPair();
+    let silent = false;
+    const pong = () =>
+      encodeFrame({
+        type: FrameType.PONG,
+        session: 0x5151,
+        seq: 0,
+        ack: 0,
+        sack: 0,
+        payload: new Uint8Array(0),
+      });
+    const peer = scriptedPeer(tb, (f) => {
+      if (f.type === FrameType.HELLO) return [helloAck(0, board)];
+      return f.type === FrameType.PING && !silent ? [pong()] : [];
+    });
+    let host: ReliableLink | undefined;
+    void ReliableLink.connect(th, { clock, heartbeatMs: 500, timeoutMs: 2000 }).then((l) => (host = l));
+    await clock.run(() => host !== undefined);
+    let failure: TinypipeError | undefined;
+    void host!.messages
+      .getReader()
+      .read()
+      .catch((e) => (failure = e));
+    // the board speaks while the host's thread is stuck for 3 s: its bytes wait unread behind the timers
+    await peer.send(pong());
+    clock.stall(3000);
+    const t = clock.now();
+    await clock.run(() => failure !== undefined || clock.now() > t + 5000);
+    expect(failure).toBeUndefined();
+    // a board that really is silent is still caught, stall or not
+    silent = true;
+    clock.stall(3000);
+    await clock.run(() => failure !== undefined, clock.now() + 3000);
+    expect(failure?.code).toBe('TIMEOUT');
   });
 
   it('a board that reboots (new session) fails the host link with PEER_RESET', async () => {

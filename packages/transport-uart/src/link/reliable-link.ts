@@ -552,22 +552,27 @@ export class ReliableLink implements Link {
   #startHeartbeat(): void {
     if (this.#heartbeatMs <= 0 || this.#failure) return;
     this.#lastReceived = this.#clock.now();
-    this.#heartbeat = this.#clock.setInterval(
-      () => {
-        const now = this.#clock.now();
-        if (now - this.#lastReceived > this.#timeoutMs) {
-          this.#fail(
-            new TinypipeError(
-              'TIMEOUT',
-              `nothing from the board for ${Math.round(now - this.#lastReceived)} ms (limit ${this.#timeoutMs} ms): it hangs, or its compute blocks its link longer than timeoutMs`,
-            ),
-          );
-        } else if (now - this.#lastSent >= this.#heartbeatMs) {
-          this.#write(this.#frame(FrameType.PING, 0, new Uint8Array(0)));
-        }
-      },
-      Math.max(1, Math.floor(this.#heartbeatMs / 2)),
-    );
+    const every = Math.max(1, Math.floor(this.#heartbeatMs / 2));
+    let lastTick = this.#lastReceived;
+    this.#heartbeat = this.#clock.setInterval(() => {
+      const now = this.#clock.now();
+      const gap = now - lastTick;
+      lastTick = now;
+      // A tick this late means this thread was busy (a long synchronous task in the app): it sent no
+      // PING meanwhile, and what the board sent is still unread behind the timers. That time is not the
+      // board's silence; only the time this end was listening counts.
+      if (gap > 2 * every + 50) this.#lastReceived = Math.min(now - every, this.#lastReceived + gap - every);
+      if (now - this.#lastReceived > this.#timeoutMs) {
+        this.#fail(
+          new TinypipeError(
+            'TIMEOUT',
+            `nothing from the board for ${Math.round(now - this.#lastReceived)} ms (limit ${this.#timeoutMs} ms): it hangs, or its compute blocks its link longer than timeoutMs`,
+          ),
+        );
+      } else if (now - this.#lastSent >= this.#heartbeatMs) {
+        this.#write(this.#frame(FrameType.PING, 0, new Uint8Array(0)));
+      }
+    }, every);
   }
 
   async #accept(board: HelloInfo, options: AcceptOptions): Promise<void> {

@@ -41,6 +41,22 @@ export class VirtualClock implements LinkClock {
     this.#timers.delete(handle as number);
   }
 
+  /**
+   * Time passes as it does for a thread busy with a long synchronous task: the clock jumps `ms` ahead,
+   * then every timer that came due fires once, in order, before any I/O gets in (Node runs its timers
+   * phase before its poll phase); intervals re-arm from the new time.
+   */
+  stall(ms: number): void {
+    this.#t += ms;
+    const due = [...this.#timers].filter(([, t]) => t.at <= this.#t).sort(([, a], [, b]) => a.at - b.at);
+    for (const [id, t] of due) {
+      if (!this.#timers.has(id)) continue;
+      if (t.every === undefined) this.#timers.delete(id);
+      else t.at = this.#t + t.every;
+      t.fn();
+    }
+  }
+
   /** Runs until `done()`: lets real work settle, then fires the earliest timer(s), and again. */
   async run(done: () => boolean, limitMs = Number.POSITIVE_INFINITY): Promise<void> {
     while (!done()) {
