@@ -1,10 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateText, QuantEngine, quantize, readCheckpoint, readTokenizer, Sampler } from '@tinypipe/core';
 import { transportContract } from '@tinypipe/core/testing';
+import { spawnPtyBoard } from '@tinypipe/firmware';
+import { openSerialPort } from '@tinypipe/transport-uart/node';
+import { createFakeWebSerialPair } from '@tinypipe/transport-uart/testing';
 import { describe, expect, it } from 'vitest';
+import { runPage } from './browser/page.js';
+import { bundlePage } from './browser/serve.js';
 import { storyServer } from './http-stream.js';
 import { overTcp, tcpTransport } from './tcp-transport.js';
 import { twoBoards } from './two-boards.js';
@@ -64,6 +70,54 @@ describe('examples', () => {
       expect((await fetch(`http://127.0.0.1:${app.port}/nope`)).status).toBe(404);
     } finally {
       await app.stop();
+    }
+  });
+
+  it('browser: the page bundles for a browser with no Node built-ins', async () => {
+    const js = await bundlePage(false);
+    expect(js).toContain('navigator');
+    expect(js).not.toMatch(/\bfrom\s*["']node:|require\(["']node:/);
+  });
+
+  it('browser: the page plans, flashes two virtual ESP32-S3s over Web Serial ports, and streams the host’s story', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinypipe-browser-'));
+    const boards = await Promise.all(
+      [0, 1].map((i) =>
+        spawnPtyBoard(undefined, { flash: join(dir, `board-${i}.flash`), flashSize: 16 * 1048576, board: i }),
+      ),
+    );
+    const lines = await Promise.all(boards.map((b) => openSerialPort(b.path)));
+    try {
+      // each page-side Web Serial port is joined to a board's PTY, as a USB cable would join it
+      const ports = await Promise.all(
+        lines.map(async (line) => {
+          const [page, cable] = createFakeWebSerialPair();
+          await cable.open({ baudRate: 115200 });
+          void cable.readable!.pipeTo(line.writable).catch(() => {});
+          void line.readable.pipeTo(cable.writable!).catch(() => {});
+          return page;
+        }),
+      );
+      const status: string[] = [];
+      let streamed = '';
+      const result = await runPage({
+        ports,
+        checkpoint: new Uint8Array(readFileSync(join(models, 'stories260K.bin'))),
+        tokenizer: new Uint8Array(readFileSync(join(models, 'tok512.bin'))),
+        flash: true,
+        steps: 60,
+        sampling: { temperature: 0.8, topp: 0.9, seed: 9 },
+        onStatus: (l) => status.push(l),
+        onPiece: (p) => (streamed += p),
+      });
+      const expected = await host(0.8, 0.9, 9, 60);
+      expect(result.tokens).toEqual(expected.tokens);
+      expect(streamed).toBe(result.text);
+      expect(status).toContain('board 1: model.img flashed and verified');
+      expect(status.some((l) => /^connected: 2 board\(s\)/.test(l))).toBe(true);
+    } finally {
+      await Promise.all(boards.map((b) => b.kill()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,6 +6,8 @@
 export {
   type BoardImage,
   type BoardResult,
+  type BuiltFiles,
+  boardImage,
   type FlashEvent,
   type FlashOptions,
   type FlashRegion,

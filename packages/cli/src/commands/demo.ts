@@ -17,7 +17,7 @@ import {
   spawnPtyBoard,
   spawnPtyChain,
 } from '@tinypipe/firmware';
-import { flashPlan } from '@tinypipe/flasher';
+import { boardImage, flashPlan } from '@tinypipe/flasher';
 import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
@@ -139,15 +139,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         const results = await flashPlan(
           await Promise.all(
             builds.map(async (b, i) => ({
-              image: {
-                board: i,
-                chip: b.manifest.chip,
-                flashBytes: b.manifest.flashBytes,
-                regions: b.files
-                  .filter((f) => f.offset !== undefined)
-                  .map((f) => ({ name: f.name, offset: f.offset!, bytes: f.bytes }))
-                  .sort((x, y) => x.offset - y.offset),
-              },
+              image: boardImage(b),
               port: boards[i]!.path,
               transport: await openSerialPort(boards[i]!.path),
             })),

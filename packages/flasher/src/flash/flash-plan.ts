@@ -28,6 +28,25 @@ export interface BoardImage {
   regions: FlashRegion[];
 }
 
+/** What `buildPlan` (@tinypipe/partitioner) makes for one board, as far as flashing needs it. */
+export interface BuiltFiles {
+  manifest: { board: number; chip: string; flashBytes: number };
+  files: readonly { name: string; bytes: Uint8Array; offset?: number | undefined }[];
+}
+
+/** A board's build in memory (no build folder: a browser, the demo) → what `flashPlan` writes. */
+export function boardImage(build: BuiltFiles): BoardImage {
+  return {
+    board: build.manifest.board,
+    chip: build.manifest.chip,
+    flashBytes: build.manifest.flashBytes,
+    regions: build.files
+      .filter((f) => f.offset !== undefined)
+      .map((f) => ({ name: f.name, offset: f.offset!, bytes: f.bytes }))
+      .sort((a, b) => a.offset - b.offset),
+  };
+}
+
 export interface FlashTarget {
   image: BoardImage;
   port: string;

@@ -13,7 +13,7 @@ import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type BoardImage, type FlashEvent, flashPlan } from './flash-plan.js';
+import { type BoardImage, boardImage, type FlashEvent, flashPlan } from './flash-plan.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-flash-'));
 const running: PtyBoard[] = [];
@@ -35,15 +35,7 @@ function images(n: number): BoardImage[] {
     objective: 'throughput',
     splitClassifier: false,
   });
-  return buildPlan(plan, qm).map((b) => ({
-    board: b.manifest.board,
-    chip: b.manifest.chip,
-    flashBytes: b.manifest.flashBytes,
-    regions: b.files
-      .filter((f) => f.offset !== undefined)
-      .map((f) => ({ name: f.name, offset: f.offset!, bytes: f.bytes }))
-      .sort((a, b) => a.offset - b.offset), // the partition table first, as readBuild orders them
-  }));
+  return buildPlan(plan, qm).map(boardImage);
 }
 
 async function boards(
@@ -70,6 +62,18 @@ async function targets(list: PtyBoard[], imgs: BoardImage[]) {
     list.map(async (b, i) => ({ image: imgs[i]!, port: b.path, transport: await openSerialPort(b.path) })),
   );
 }
+
+describe('boardImage', () => {
+  it('keeps the flashed files of a build, by offset (the partition table before the model), and drops the CSV', () => {
+    const [image] = images(1);
+    expect(image!.regions.map((r) => [r.name, r.offset])).toEqual([
+      ['partition-table.bin', 0x8000],
+      ['model.img', image!.regions[1]!.offset],
+    ]);
+    expect(image!.regions[1]!.offset).toBeGreaterThan(0x8000);
+    expect(image).toMatchObject({ board: 0, chip: 'esp32s3', flashBytes: 16 * 1048576 });
+  });
+});
 
 describe('flashPlan on virtual ESP32-S3 boards', () => {
   for (const n of [1, 2, 4]) {

@@ -1,0 +1,118 @@
+/**
+ * The browser example's work, with no DOM in it (main.ts is the page around it, and the test runs this
+ * in Node against simulated boards): plan a llama2.c checkpoint over N boards, build each board's image,
+ * flash them over Web Serial (optional: boards that already hold the plan's images keep them), connect,
+ * and stream a story that the last board samples. Everything here comes from browser entries —
+ * @tinypipe/core, /partitioner, /flasher and @tinypipe/transport-uart/web — none of which imports Node
+ * built-ins (the test bundles this for the browser to prove it).
+ */
+import {
+  fingerprintHex,
+  Pipeline,
+  quantize,
+  readCheckpoint,
+  readTokenizer,
+  TinypipeError,
+} from '@tinypipe/core';
+import { boardImage, flashPlan } from '@tinypipe/flasher';
+import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
+import { ReliableLink } from '@tinypipe/transport-uart';
+import { openWebSerialPort, type WebSerialPortLike } from '@tinypipe/transport-uart/web';
+
+export interface PageOptions {
+  /** One port per board, in plan order (what `navigator.serial.requestPort()` gave, one click each). */
+  ports: readonly WebSerialPortLike[];
+  /** The llama2.c checkpoint and its tokenizer, as the user picked them. */
+  checkpoint: Uint8Array;
+  tokenizer: Uint8Array;
+  /** The boards' profile (default esp32s3-n16r8). */
+  profile?: string;
+  /** Write the plan's images first (the ROM bootloader must be reachable on each port). */
+  flash?: boolean;
+  prompt?: string;
+  steps?: number;
+  sampling?: { temperature: number; topp: number; seed: number };
+  onStatus?: (line: string) => void;
+  onPiece?: (piece: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface PageResult {
+  tokens: number[];
+  text: string;
+  tokensPerSecond: number;
+}
+
+export async function runPage(o: PageOptions): Promise<PageResult> {
+  const status = o.onStatus ?? (() => {});
+  const ports = o.ports;
+  if (ports.length === 0) throw new TinypipeError('INVALID_ARGUMENT', 'add one serial port per board first');
+  const checkpoint = readCheckpoint(o.checkpoint);
+  const c = checkpoint.config;
+  const tokenizer = readTokenizer(o.tokenizer, c.vocabSize);
+  const qm = quantize(checkpoint, { weights: 'q8' });
+  const plan = planModel({
+    model: { name: 'checkpoint', source: 'browser', config: c, kind: 'q8', groupSize: 32 },
+    boards: ports.map(() => builtinProfile(o.profile ?? 'esp32s3-n16r8')),
+    objective: 'latency',
+    splitClassifier: false,
+  });
+  for (const b of plan.boards)
+    status(
+      `board ${b.index}: layers ${b.layers[0]}–${b.layers[1]}${b.embedding ? ' + embedding' : ''}${b.vocab ? ' + classifier' : ''}`,
+    );
+
+  if (o.flash) {
+    const builds = buildPlan(plan, qm);
+    const results = await flashPlan(
+      await Promise.all(
+        builds.map(async (b, i) => ({
+          image: boardImage(b),
+          port: `board ${i}`,
+          transport: await openWebSerialPort(ports[i]!, { baudRate: 115200 }),
+        })),
+      ),
+      {
+        onEvent: (e) => e.kind === 'verified' && status(`board ${e.board}: ${e.region} flashed and verified`),
+      },
+    );
+    const failed = results.find((r) => !r.ok);
+    if (failed)
+      throw failed.error ?? new TinypipeError('FLASH_FAILED', `board ${failed.board} failed to flash`);
+  }
+
+  const links = await Promise.all(
+    ports.map(async (port, i) =>
+      ReliableLink.connect(await openWebSerialPort(port, { baudRate: plan.boards[i]!.profile.uartBaud }), {
+        expect: { fingerprint: qm.fingerprint, layers: plan.boards[i]!.layers as [number, number] },
+      }),
+    ),
+  );
+  const pipeline = Pipeline.connect(links, {
+    config: c,
+    fingerprint: qm.fingerprint,
+    stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
+  });
+  status(`connected: ${ports.length} board(s) hold model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…`);
+  const tokens: number[] = [];
+  let text = '';
+  const started = performance.now();
+  try {
+    for await (const t of pipeline.generate({
+      tokenizer,
+      sampling: o.sampling ?? { temperature: 0.8, topp: 0.9, seed: 1 },
+      prompt: o.prompt ?? 'Once upon a time',
+      steps: o.steps ?? 200,
+      ...(o.signal ? { signal: o.signal } : {}),
+    })) {
+      tokens.push(t.token);
+      text += t.piece;
+      o.onPiece?.(t.piece);
+    }
+  } finally {
+    await pipeline.close();
+  }
+  const tokensPerSecond = tokens.length / ((performance.now() - started) / 1000);
+  status(`${tokens.length} tokens, ${tokensPerSecond.toFixed(1)} tok/s`);
+  return { tokens, text, tokensPerSecond };
+}
