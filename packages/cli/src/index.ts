@@ -1,5 +1,5 @@
 /**
- * @tinypipe/cli — the `tinypipe` command. Importing this module runs nothing: `runCli(argv, ctx)` runs one
+ * `@tinypipe/cli` — the `tinypipe` command. Importing this module runs nothing: `runCli(argv, ctx)` runs one
  * invocation in-process and resolves to its exit status.
  */
 export type { CliContext, Sink } from './io/context.js';

@@ -1,5 +1,5 @@
 /**
- * @tinypipe/core — llama2.c checkpoints and tokenizer, the llama2.c sampler, the fp32 reference engine
+ * `@tinypipe/core` — llama2.c checkpoints and tokenizer, the llama2.c sampler, the fp32 reference engine
  * and streaming generation. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
  */
 export * from './checkpoint/index.js';

@@ -1,5 +1,5 @@
 /**
- * @tinypipe/firmware — the portable C firmware's sources ship in this package (`src/`, `ports/`,
+ * `@tinypipe/firmware` — the portable C firmware's sources ship in this package (`src/`, `ports/`,
  * `CMakeLists.txt`); these helpers build the simulated board on the host and drive it.
  */
 export { Board, type BoardInfo, type SpawnBoardOptions, spawnBoard } from './board.js';

@@ -1,5 +1,5 @@
 /**
- * @tinypipe/flasher — flash every board of a plan at once over the ESP serial bootloader protocol,
+ * `@tinypipe/flasher` — flash every board of a plan at once over the ESP serial bootloader protocol,
  * verified by MD5, skipping what is already there, over any `Transport` (Node serialport, Web Serial,
  * test doubles). `./node` reads build folders.
  */

@@ -1,5 +1,5 @@
 /**
- * @tinypipe/partitioner — "this model on these boards" → a plan: board profiles, a cost model, an exact
+ * `@tinypipe/partitioner` — "this model on these boards" → a plan: board profiles, a cost model, an exact
  * split solver, and per board a weight image, an ESP-IDF partition table and a manifest. Runs in Node
  * and browsers (no Node imports).
  */

@@ -1,5 +1,5 @@
 /**
- * @tinypipe/transport-uart — the @tinypipe wire protocol (docs/protocol.md): frames (COBS + CRC-32C) as
+ * `@tinypipe/transport-uart` — the `@tinypipe` wire protocol (docs/protocol.md): frames (COBS + CRC-32C) as
  * web streams and `ReliableLink`, the reliable `Link` over any `Transport`. Serial adapters live in the
  * `./node` (serialport) and `./web` (Web Serial) entries; test doubles in `./testing`.
  */
@@ -27,6 +27,7 @@ export {
 export {
   type AcceptOptions,
   type ConnectOptions,
+  type LinkClock,
   ReliableLink,
   type ReliableLinkOptions,
 } from './link/reliable-link.js';

@@ -12,37 +12,63 @@ const MiB = 1024 * 1024;
 const positive = v.pipe(v.number(), v.finite(), v.minValue(0, 'must be ≥ 0'));
 const bytes = v.pipe(v.number(), v.integer('must be a whole number of bytes'), v.minValue(0, 'must be ≥ 0'));
 
-export const BoardProfileSchema = v.object({
+/** What a board can hold and how fast it streams and computes (a built-in profile or your own JSON). */
+export interface BoardProfile {
   /** The name plans refer to (`esp32s3-n16r8`, or your own). */
-  name: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+  name: string;
   /** Chip family the firmware is built for; the flasher checks it. */
+  chip: 'esp32s3' | 'esp32p4';
+  /** Flash size, bytes. */
+  flashBytes: number;
+  /** PSRAM size, bytes (holds the KV caches). */
+  psramBytes: number;
+  flashMode: 'quad' | 'octal';
+  psramMode: 'quad' | 'octal' | 'hex';
+  clockMhz: number;
+  /** SRAM left for the hot path (activations, quantized inputs, link buffers). */
+  sramBytes: number;
+  /** PSRAM kept back for the heap and buffers (the rest holds KV caches). */
+  psramReserveBytes: number;
+  /** Largest image the cache MMU can map at once. */
+  mmapWindowBytes: number;
+  /** Where the model partition starts (after bootloader, partition table, NVS, PHY data and the app). */
+  modelOffset: number;
+  /** Sustained flash → CPU rate through the cache MMU, MB/s (10^6 B/s). */
+  flashMBps: number;
+  /** Multiply-accumulates per cycle of the quantized kernels. */
+  macsPerCycle: { ansi: number; optimized: number };
+  /** The default line rate between boards (UART), baud. */
+  uartBaud: number;
+  /** Fixed cost per message on a hop (driver, interrupt, USB latency), ms. */
+  perMessageMs: number;
+  /** Where the figures come from (free text; shown in plans). */
+  sources: Record<string, string>;
+}
+
+/** Validates a {@link BoardProfile} from JSON (`sources` may be left out). */
+export const BoardProfileSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
   chip: v.picklist(['esp32s3', 'esp32p4'], 'must be "esp32s3" or "esp32p4"'),
   flashBytes: bytes,
   psramBytes: bytes,
   flashMode: v.picklist(['quad', 'octal'], 'must be "quad" or "octal"'),
   psramMode: v.picklist(['quad', 'octal', 'hex'], 'must be "quad", "octal" or "hex"'),
   clockMhz: positive,
-  /** SRAM left for the hot path (activations, quantized inputs, link buffers). */
   sramBytes: bytes,
-  /** PSRAM kept back for the heap and buffers (the rest holds KV caches). */
   psramReserveBytes: bytes,
-  /** Largest image the cache MMU can map at once. */
   mmapWindowBytes: bytes,
-  /** Where the model partition starts (after bootloader, partition table, NVS, PHY data and the app). */
   modelOffset: bytes,
-  /** Sustained flash → CPU rate through the cache MMU, MB/s (10^6 B/s). */
   flashMBps: positive,
-  /** Multiply-accumulates per cycle of the quantized kernels. */
   macsPerCycle: v.object({ ansi: positive, optimized: positive }),
-  /** The default line rate between boards (UART), baud. */
   uartBaud: positive,
-  /** Fixed cost per message on a hop (driver, interrupt, USB latency), ms. */
   perMessageMs: positive,
-  /** Where the figures come from (free text; shown in plans). */
   sources: v.optional(v.record(v.string(), v.string()), {}),
 });
 
-export type BoardProfile = v.InferOutput<typeof BoardProfileSchema>;
+// The interface documents the shape, the schema checks it; the compiler keeps them the same, both ways.
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesInterface: SameShape<v.InferOutput<typeof BoardProfileSchema>, BoardProfile> = true;
+void schemaMatchesInterface;
 
 const S3_SOURCES = {
   flashMBps:
