@@ -67,6 +67,5 @@ export async function tellStory(
     write(t.piece);
   }
   write('\n');
-  await pipeline.close();
   return tokens;
 }

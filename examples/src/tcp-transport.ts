@@ -92,7 +92,11 @@ export async function overTcp(
       expect: { fingerprint: sim.plan.fingerprint },
     });
     const pipeline = Pipeline.connect([link], sim.plan);
-    return await tellStory(pipeline, sim.tokenizer, { temperature: 0, topp: 1, seed: 1 }, steps, write);
+    try {
+      return await tellStory(pipeline, sim.tokenizer, { temperature: 0, topp: 1, seed: 1 }, steps, write);
+    } finally {
+      await pipeline.close();
+    }
   } finally {
     server.close();
     await sim.stop();

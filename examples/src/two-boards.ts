@@ -1,6 +1,7 @@
 /**
  * Two boards from a script: connect to each over its serial port, check it holds the plan's layers,
- * and stream a story through both — the last board samples, the host only relays activations.
+ * and stream a story through both — the last board samples, the host only relays activations — then
+ * print each board's own account of the work (compute per position, bytes on its link).
  *   npm run two-boards -w @tinypipe/examples
  */
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,17 @@ export async function twoBoards(
       ),
     );
     const pipeline = Pipeline.connect(links, sim.plan);
-    return await tellStory(pipeline, sim.tokenizer, { temperature: 0.8, topp: 0.9, seed: 42 }, steps, write);
+    try {
+      const sampling = { temperature: 0.8, topp: 0.9, seed: 42 };
+      const tokens = await tellStory(pipeline, sim.tokenizer, sampling, steps, write);
+      for (const b of await pipeline.boardStats())
+        write(
+          `board ${b.board} (layers ${b.layers.join('–')}): ${b.forwards} positions, ${b.msPerForward.toFixed(3)} ms each, ${b.bytesIn + b.bytesOut} bytes on its link\n`,
+        );
+      return tokens;
+    } finally {
+      await pipeline.close();
+    }
   } finally {
     await sim.stop();
   }

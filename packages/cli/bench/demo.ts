@@ -1,6 +1,6 @@
 /**
  * The pipeline's speed-up, side by side in one run (issue 9): `tinypipe demo --json` with 1 board × 1
- * stream, then 2 boards × 2 streams, for each row below.
+ * stream, then 2 boards × K streams (K = 2 unless the row says otherwise), for each row below.
  *
  * - host speed: the boards compute as fast as this machine. With stories260K a stage takes ~0.1 ms, so
  *   what is measured is mostly the host's and the PTYs' per-message cost; the compute-bound row uses a
@@ -46,7 +46,7 @@ writeFileSync(
   writeCheckpoint(synthesize({ ...MODEL_SHAPES['42M'], vocabSize: 512, seqLen: 128 }, 1), { version: 0 }),
 );
 
-const rows: { label: string; args: string[] }[] = [
+const rows: { label: string; args: string[]; streams?: number }[] = [
   { label: 'host speed, stories260K, star', args: ['--steps', '160'] },
   { label: 'host speed, stories260K, chain', args: ['--steps', '160', '--topology', 'chain'] },
   {
@@ -59,6 +59,12 @@ const rows: { label: string; args: string[] }[] = [
     args: ['--steps', '160', '--emulate', 'esp32s3-n16r8', '--topology', 'chain'],
   },
   {
+    // a third story keeps the first board busy while a token crosses the hops (the 2×2 rows wait for it)
+    label: 'esp32s3-n16r8, 260K, star, K=3',
+    args: ['--steps', '160', '--emulate', 'esp32s3-n16r8'],
+    streams: 3,
+  },
+  {
     label: 'n16r8 at 5 Mbaud, 260K, chain',
     args: ['--steps', '160', '--emulate', 'esp32s3-n16r8', '--topology', 'chain', '--baud', '5000000'],
   },
@@ -66,12 +72,12 @@ const rows: { label: string; args: string[] }[] = [
 
 const fmt = (x: number) => x.toFixed(1).padStart(7);
 console.log(
-  `${'tinypipe demo'.padEnd(32)} ${'1×1 tok/s'.padStart(9)} ${'2×2 tok/s'.padStart(9)}  ratio  predicted ratio  bit-exact`,
+  `${'tinypipe demo'.padEnd(32)} ${'1×1 tok/s'.padStart(9)} ${'2×K tok/s'.padStart(9)}  ratio  predicted ratio  bit-exact`,
 );
 try {
-  for (const { label, args } of rows) {
+  for (const { label, args, streams = 2 } of rows) {
     const one = await demo(['--boards', '1', '--streams', '1', ...args]);
-    const two = await demo(['--boards', '2', '--streams', '2', ...args]);
+    const two = await demo(['--boards', '2', '--streams', String(streams), ...args]);
     const predicted =
       one.emulated && one.predicted && two.predicted // the model predicts the board, not this host
         ? (two.predicted.tokensPerSecond / one.predicted.tokensPerSecond).toFixed(2)

@@ -147,6 +147,9 @@ describe('tinypipe demo', () => {
     expect(s).toMatchObject({ boards: 3, streams: 3, identicalToHost: true });
     expect(s.tokens).toBeGreaterThan(60);
     expect(s.perBoard).toHaveLength(3);
+    // every board computed every position of the three stories
+    expect(new Set(s.perBoard.map((b: { positions: number }) => b.positions)).size).toBe(1);
+    expect(s.perBoard[0].positions).toBeGreaterThanOrEqual(s.tokens);
   }, 120_000);
 
   it('--topology chain: boards wired board to board, the host at both ends, through damaged lines', async () => {
@@ -170,10 +173,17 @@ describe('tinypipe demo', () => {
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ boards: 3, streams: 2, topology: 'chain', identicalToHost: true });
     expect(s.tokens).toBe(80);
-    // the host has a link to the first board and one from the last; the middle board is not on USB
-    expect(s.perBoard.map((b: { board: number }) => b.board)).toEqual([0, 2]);
-    expect(s.perBoard[0].bytesSent).toBeGreaterThan(0);
-    expect(s.perBoard[1].bytesReceived).toBeGreaterThan(0);
+    // the host has a link to the first board and one from the last; the middle board, not on USB,
+    // reports through the chain (STATS): every board computed every position, its lines were damaged
+    expect(s.perBoard.map((b: { board: number }) => b.board)).toEqual([0, 1, 2]);
+    for (const b of s.perBoard) {
+      expect(b.positions).toBeGreaterThanOrEqual(80);
+      expect(b.computeMsPerPosition).toBeGreaterThan(0);
+      expect(b.bytesSent).toBeGreaterThan(0);
+    }
+    expect(
+      s.perBoard.reduce((a: number, b: { droppedFrames: number }) => a + b.droppedFrames, 0),
+    ).toBeGreaterThan(0);
   }, 120_000);
 
   it('--topology must be star or chain', async () => {

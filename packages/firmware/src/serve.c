@@ -14,6 +14,7 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
     s->boot_status = img ? TP_OK : boot_status;
     s->logits = logits;
     s->chain = TP_CHAIN_NONE;
+    s->forwards = 0, s->compute_us = 0;
     memset(s->flags, 0, sizeof s->flags);
     uint8_t hello[TP_HELLO_BYTES];
     int whole = img && img->has_classifier && img->vocab_from == 0 && img->vocab_to == img->config.vocab_size;
@@ -92,6 +93,8 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     tp_status st = tp_stage_forward(stage, s->x, pos, s->hashes);
     if (img->has_classifier && st == TP_OK) tp_stage_classify(stage, s->x, s->logits);
     if (s->pace) s->pace(s->link.port, 0);
+    s->forwards++;
+    if (s->now_us) s->compute_us += (uint32_t)(s->now_us(s->link.port) - s->started_us);
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
     if ((s->flags[stream] & TP_START_HASHES) &&
         send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->hashes,
@@ -118,11 +121,28 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     return 0;
 }
 
+static void add_link(tp_board_stats *st, const tp_link *l) {
+    st->frames_out += l->frames_out, st->bytes_out += l->bytes_out, st->retransmits += l->retransmits;
+    st->frames_in += l->receiver.frames_in, st->bytes_in += l->receiver.bytes_in;
+    for (int i = 0; i < TP_DROP_REASONS; i++) st->dropped += l->receiver.dropped[i];
+}
+
+/* Answers a STATS request with this board's counters, then (chain) asks the next board. */
+static int send_stats(tp_server *s, size_t n) {
+    tp_board_stats st = {board_index(s), s->forwards, s->compute_us, 0, 0, 0, 0, 0, 0};
+    add_link(&st, &s->link);
+    if (s->chain) add_link(&st, &s->down);
+    if (send_msg(s, tp_msg_stats(s->out, &st))) return 1;
+    return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
+}
+
 static int handle(tp_server *s, size_t n) {
     tp_msg m;
-    if (s->chain && n >= 3 && (s->in[0] == TP_MSG_HASHES || s->in[0] == TP_MSG_ERROR))
+    if (s->chain && n >= 3 &&
+        (s->in[0] == TP_MSG_HASHES || s->in[0] == TP_MSG_ERROR || (s->in[0] == TP_MSG_STATS && n == TP_STATS_BYTES)))
         return send_on(s, results(s), s->in, n); /* an earlier board's, on its way to the host */
     if (tp_msg_parse(s->in, n, &m) != 0) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
+    if (m.kind == TP_MSG_STATS) return send_stats(s, n); /* a refused image has counters too */
     if (!s->stages) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");
     if (m.stream >= s->streams) return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
     switch (m.kind) {
@@ -144,6 +164,7 @@ static int handle(tp_server *s, size_t n) {
         return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
 
     case TP_MSG_TOKEN: {
+        if (s->now_us) s->started_us = s->now_us(s->link.port);
         if (s->pace) s->pace(s->link.port, 1);
         tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->x);
         if (st != TP_OK) return send_error(s, m.stream, st, "token out of range, or this stage holds no embedding");
@@ -152,6 +173,7 @@ static int handle(tp_server *s, size_t n) {
     case TP_MSG_ACTIVATION:
         if (m.n != (size_t)s->stages[m.stream].img->config.dim || m.n > TP_SERVE_MAX_DIM)
             return send_error(s, m.stream, TP_E_ARG, "activation is not dim floats");
+        if (s->now_us) s->started_us = s->now_us(s->link.port);
         for (size_t i = 0; i < m.n; i++) s->x[i] = tp_msg_f32(m.x, i);
         if (s->pace) s->pace(s->link.port, 1);
         return run(s, m.stream, m.pos);

@@ -11,6 +11,9 @@
  * END to it; the last board's `down` answers the host (TP_CHAIN_HOST). A next board that refuses or stops
  * answering is reported upstream with ERROR (TP_E_NEXT_REFUSED / TP_E_NEXT_SILENT), and ERRORs coming back
  * up from it are passed on toward the host.
+ *
+ * STATS: a request makes the board answer with its counters (tp_board_stats) where its results go, then —
+ * in a chain — pass the request to the next board; so the host hears from every board, middle ones too.
  */
 #ifndef TP_SERVE_H
 #define TP_SERVE_H
@@ -39,6 +42,10 @@ typedef struct {
     /* optional: called with 1 before and 0 after each message's compute — a simulated board paces itself
        to a real board's speed here (tinypipe-board --stage-us) */
     void (*pace)(void *port, int starting);
+    /* optional: a microsecond clock (wrapping) to time each message's compute for STATS */
+    uint32_t (*now_us)(void *port);
+    uint32_t forwards, started_us;
+    uint64_t compute_us;
     uint8_t flags[TP_SERVE_MAX_STREAMS]; /* each stream's START flags */
     /* sampling on the board (the whole classifier here): the port provides two (vocab) index buffers before
        tp_server_init; without them the board does not offer it (HELLO caps bit 2) */

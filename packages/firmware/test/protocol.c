@@ -5,6 +5,10 @@
  *   uncobs HEX                      -> HEX | error
  *   frame T SESSION SEQ ACK SACK HEX|- -> HEX        (wire bytes)
  *   block HEX                       -> frame T SESSION SEQ ACK SACK HEX|- | drop REASON
+ *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N | refused
+ *                                      (tp_msg_parse: the messages a board takes)
+ *   token STREAM POS TOKEN          -> HEX           (tp_msg_token)
+ *   stats B F C FO FI BO BI RT DR   -> HEX           (tp_msg_stats, the board's counters)
  *   fuzz N SEED                     -> ok delivered=D dropped=X bad=0
  *     N frames with patterned payloads, half of them mutated (bit flips, cut, spliced, garbage), pushed
  *     through one receiver in random chunks; `bad` counts delivered payloads that are not a sent one.
@@ -14,6 +18,7 @@
 #include <string.h>
 
 #include "../src/link/frame.h"
+#include "../src/link/messages.h"
 
 static uint8_t bytes[1 << 16], out[1 << 17];
 static char line[1 << 18];
@@ -133,6 +138,23 @@ int main(void) {
                 printf("frame %u %u %u %u %u ", f.type, f.session, f.seq, f.ack, f.sack);
                 puthex(f.payload, f.length);
             } else printf("drop %s", tp_drop_name(why));
+        } else if (!strcmp(cmd, "parse")) {
+            size_t n = unhex(strtok(NULL, " \n"), bytes);
+            tp_msg m;
+            if (tp_msg_parse(bytes, n, &m) != 0) fputs("refused", stdout);
+            else
+                printf("ok %u %u %u %lu %u %u %lu", m.kind, m.stream, m.pos, (unsigned long)m.token, m.flags,
+                       m.sample_from, (unsigned long)m.n);
+        } else if (!strcmp(cmd, "token")) {
+            unsigned long v[3];
+            for (int i = 0; i < 3; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);
+            puthex(out, tp_msg_token(out, (uint16_t)v[0], (uint16_t)v[1], (uint32_t)v[2]));
+        } else if (!strcmp(cmd, "stats")) {
+            unsigned long long v[9];
+            for (int i = 0; i < 9; i++) v[i] = strtoull(strtok(NULL, " \n"), NULL, 10);
+            tp_board_stats st = {(uint16_t)v[0], (uint32_t)v[1], (uint64_t)v[2], (uint32_t)v[3], (uint32_t)v[4],
+                                 (uint32_t)v[5],   (uint32_t)v[6], (uint32_t)v[7], (uint32_t)v[8]};
+            puthex(out, tp_msg_stats(out, &st));
         } else if (!strcmp(cmd, "fuzz")) {
             unsigned long n = strtoul(strtok(NULL, " \n"), NULL, 10);
             fuzz(n, (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 10));

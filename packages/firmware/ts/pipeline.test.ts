@@ -51,6 +51,13 @@ async function pipelineOf(split: number[]): Promise<Pipeline> {
   return Pipeline.connect(links, pipelinePlan(qm, selections));
 }
 
+/** The layer ranges `[from, to)` of a split. */
+const stagesOf = (split: number[]) =>
+  split.map((n, i) => {
+    const from = split.slice(0, i).reduce((a, b) => a + b, 0);
+    return [from, from + n];
+  });
+
 const host = (temperature: number, seed: number, steps: number, exp: 'platform' | 'spec' = 'platform') =>
   generateText({
     engine: QuantEngine.fromModel(qm),
@@ -80,7 +87,20 @@ describe('Pipeline on simulated boards (star topology)', () => {
           got.push(t.token);
         expect(got).toEqual(want.tokens);
       }
-      expect(pipeline.stats().every((s) => s.messages > 0)).toBe(true);
+      const seen = pipeline.stats();
+      expect(seen.every((s) => s.messages > 0)).toBe(true);
+      // each board's own account: every position it computed (as many as the host asked of it), timed
+      const own = await pipeline.boardStats();
+      expect(own.map((b) => [b.board, b.layers, b.forwards])).toEqual(
+        seen.map((s, i) => [i, stagesOf(split)[i], s.messages]),
+      );
+      for (const b of own) {
+        expect(b.computeMs).toBeGreaterThan(0);
+        expect(b.msPerForward).toBeCloseTo(b.computeMs / b.forwards, 9);
+        expect(b.bytesIn).toBeGreaterThan(0);
+        expect(b.bytesOut).toBeGreaterThan(0);
+      }
+      expect(pipeline.tokensPerSecond).toBeGreaterThan(0);
       await pipeline.close();
     }, 120_000);
   }
@@ -311,6 +331,12 @@ describe('Pipeline on simulated boards (chain topology: board to board, the host
       expect(first!.board).toBe(0);
       expect(last!.board).toBe(split.length - 1);
       expect(last!.messages).toBeGreaterThan(0);
+      // STATS travels down the chain: the boards the host has no link to answer too
+      const own = await pipeline.boardStats();
+      expect(own.map((b) => [b.board, b.layers, b.forwards])).toEqual(
+        stagesOf(split).map((layers, i) => [i, layers, last!.messages]),
+      );
+      expect(own.every((b) => b.computeMs > 0 && b.bytesIn > 0 && b.bytesOut > 0)).toBe(true);
       await pipeline.close();
     }, 120_000);
   }

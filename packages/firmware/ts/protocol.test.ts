@@ -39,6 +39,7 @@ const vectors = JSON.parse(
     wire: string;
   }[];
   corrupt: { name: string; block: string; reason: string }[];
+  messages: { message: Record<string, number | string | number[]>; bytes: string }[];
 };
 const or = (h: string) => h || '-';
 
@@ -86,6 +87,51 @@ describe('C wire protocol: docs/vectors/protocol.json', () => {
         vectors.corrupt.map((c) => `block ${c.block}`),
       ),
     ).toEqual(vectors.corrupt.map((c) => `drop ${c.reason}`));
+  });
+});
+
+describe('C messages: docs/vectors/protocol.json', () => {
+  const { protocol } = buildPosixBoard();
+
+  it('parses exactly the messages a board takes, with the same fields as the TS codec', () => {
+    const takes = new Set(['start', 'token', 'activation', 'end', 'stats-request']);
+    const answers = harness(
+      protocol,
+      vectors.messages.map((v) => `parse ${v.bytes}`),
+    );
+    expect(answers).toEqual(
+      vectors.messages.map(({ message: m }) => {
+        if (!takes.has(m.kind as string)) return 'refused';
+        const kind = { start: 1, token: 2, activation: 3, end: 6, 'stats-request': 8 }[m.kind as string];
+        const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) : 0;
+        const n = Array.isArray(m.x) ? m.x.length : 0;
+        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n}`;
+      }),
+    );
+  });
+
+  it('writes TOKEN and the STATS answer byte for byte as the vectors', () => {
+    const token = vectors.messages.find((v) => v.message.kind === 'token')!;
+    const stats = vectors.messages.find((v) => v.message.kind === 'stats')!;
+    const t = token.message;
+    const c = stats.message;
+    const order = [
+      'board',
+      'forwards',
+      'computeUs',
+      'framesOut',
+      'framesIn',
+      'bytesOut',
+      'bytesIn',
+      'retransmits',
+      'dropped',
+    ];
+    expect(
+      harness(protocol, [
+        `token ${t.stream} ${t.pos} ${t.token}`,
+        `stats ${order.map((f) => c[f]).join(' ')}`,
+      ]),
+    ).toEqual([token.bytes, stats.bytes]);
   });
 });
 

@@ -141,6 +141,19 @@ const messageCases: Message[] = [
   { kind: 'hashes', stream: 0, pos: 3, layerFrom: 2, hashes: Uint32Array.of(0x811c9dc5, 0xffffffff) },
   { kind: 'end', stream: 65535 },
   { kind: 'error', stream: undefined, code: 12, text: 'TP_E_ARG: token 99999 ≥ vocab 512' },
+  { kind: 'stats-request' },
+  {
+    kind: 'stats',
+    board: 4,
+    forwards: 4_294_967_295,
+    computeUs: 2 ** 40 + 3, // more than 32 bits: the u64's high word matters
+    framesOut: 1,
+    framesIn: 2,
+    bytesOut: 65_536,
+    bytesIn: 70_000,
+    retransmits: 7,
+    dropped: 0,
+  },
 ];
 const jsonable = (m: Message) =>
   Object.fromEntries(

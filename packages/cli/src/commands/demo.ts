@@ -30,7 +30,7 @@ import { enumFlag, floatFlag, intFlag, uintFlag } from '../io/options.js';
 interface DemoFlags {
   model?: string;
   boards: number;
-  streams: number;
+  streams?: number;
   prompt: string;
   steps: number;
   seed?: number;
@@ -40,6 +40,14 @@ interface DemoFlags {
   emulate?: string;
   profile?: string;
   json?: boolean;
+}
+
+/** What a board of the plan holds: "layers 0–2 + embedding", "the classifier". */
+function holds(b: { layers: readonly [number, number]; embedding: boolean; vocab: unknown }): string {
+  const parts = b.layers[1] > b.layers[0] ? [`layers ${b.layers[0]}–${b.layers[1]}`] : [];
+  if (b.embedding) parts.push('the embedding');
+  if (b.vocab) parts.push('the classifier');
+  return parts.join(' + ');
 }
 
 /**
@@ -53,7 +61,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .description('run the model split over simulated ESP32-S3 boards: plan, build, flash, boot, stream')
     .option('--model <path>', 'llama2.c checkpoint or synth:15M (default: bundled stories260K)')
     .option('--boards <n>', 'simulated boards', uintFlag('--boards'), 2)
-    .option('--streams <k>', 'stories generated at once (sequences in flight)', uintFlag('--streams'), 1)
+    .option(
+      '--streams <k>',
+      'stories generated at once (sequences in flight; default: one per board, so every board has work)',
+      uintFlag('--streams'),
+    )
     .option('--prompt <text>', 'how the stories start', 'Once upon a time')
     .option('--steps <n>', 'positions per story', intFlag('--steps'), 200)
     .option('--seed <n>', 'sampler seed of the first story (default: the clock)', uintFlag('--seed'))
@@ -74,7 +86,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       'the board profile the plan is made for, without pacing (default: esp32s3-n16r8, or --emulate’s)',
     )
     .option('--json', 'print a JSON summary instead of the stories')
-    .action(async (flags: DemoFlags) => {
+    .action(async (given: DemoFlags) => {
+      const flags = { ...given, streams: given.streams ?? given.boards };
       if (flags.boards < 1 || flags.streams < 1)
         throw usageError('--boards and --streams must be at least 1');
       if (flags.ber < 0 || flags.ber >= 1) throw usageError('--ber must be a probability in [0, 1)');
@@ -104,10 +117,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       say(
         `tinypipe demo: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) q8 on ${flags.boards} simulated ESP32-S3 board(s)\n` +
           plan.boards
-            .map(
-              (b) =>
-                `  board ${b.index}: layers ${b.layers[0]}–${b.layers[1]}${b.embedding ? ' + embedding' : ''}${b.vocab ? ' + classifier' : ''}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`,
-            )
+            .map((b) => `  board ${b.index}: ${holds(b)}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`)
             .join('\n') +
           '\n',
       );
@@ -212,6 +222,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           }),
         );
         const seconds = (performance.now() - started) / 1000;
+        const own = await pipeline.boardStats(); // every board's own account, middle boards of a chain too
         const total = stories.reduce((a, s) => a + s.tokens.length, 0);
         if (!flags.json) ctx.stdout.write('\n');
 
@@ -234,43 +245,49 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             return host.tokens.length === s.tokens.length && host.tokens.every((t, i) => t === s.tokens[i]);
           }),
         );
-        const stats = pipeline.stats();
+        const seen = pipeline.stats(); // the host's ends of its links
+        const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
         const summary = {
           model: label,
           boards: flags.boards,
           streams: flags.streams,
           tokens: total,
-          seconds: Math.round(seconds * 1000) / 1000,
-          tokensPerSecond: Math.round((total / seconds) * 10) / 10,
+          seconds: round(seconds, 3),
+          tokensPerSecond: round(total / seconds, 1),
           identicalToHost: identical.every(Boolean),
-          retransmits: stats.reduce((a, s) => a + s.retransmits, 0),
+          /** DATA frames sent again, by the host and by the boards */
+          retransmits:
+            seen.reduce((a, s) => a + s.retransmits, 0) + own.reduce((a, b) => a + b.retransmits, 0),
           topology: flags.topology,
-          perBoard: stats.map((s) => ({
-            board: s.board,
-            layers: plan.boards[s.board]!.layers,
-            msPerMessage: s.messages ? Math.round((s.busyMs / s.messages) * 100) / 100 : 0,
-            bytesSent: s.bytesSent,
-            bytesReceived: s.bytesReceived,
-            retransmits: s.retransmits,
+          perBoard: own.map((b) => ({
+            board: b.board,
+            layers: b.layers,
+            positions: b.forwards,
+            /** compute per position, measured on the board (paced to the profile with --emulate) */
+            computeMsPerPosition: round(b.msPerForward, 3),
+            bytesSent: b.bytesOut,
+            bytesReceived: b.bytesIn,
+            retransmits: b.retransmits,
+            droppedFrames: b.dropped,
           })),
           emulated: flags.emulate ?? null,
           predicted: { tokensPerSecond: plan.predicted.tokensPerSecond, label: plan.predicted.label },
           /** measured ÷ predicted: how well the cost model describes the (emulated) boards */
-          measuredOverPredicted: Math.round((total / seconds / plan.predicted.tokensPerSecond) * 1000) / 1000,
+          measuredOverPredicted: round(total / seconds / plan.predicted.tokensPerSecond, 3),
         };
         await pipeline.close();
         if (flags.json) printJson(ctx, summary);
         else {
           for (const b of summary.perBoard)
             say(
-              `  board ${b.board} (layers ${b.layers.join('–')}): ${b.msPerMessage} ms per hop, ${b.bytesSent + b.bytesReceived} link bytes, ${b.retransmits} retransmits\n`,
+              `  board ${b.board} (${holds(plan.boards[b.board]!)}): ${b.computeMsPerPosition} ms compute per position, ${b.bytesSent + b.bytesReceived} link bytes, ${b.retransmits} retransmits${b.droppedFrames ? `, ${b.droppedFrames} damaged frames dropped` : ''}\n`,
             );
           say(
             `\n${total} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s), ${flags.streams} stream(s)\n` +
               `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n` +
               (flags.emulate
                 ? `emulating ${flags.emulate}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
-                : `on real ESP32-S3 N16R8 boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`),
+                : `on real ${profile.name} boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`),
           );
         }
         if (!summary.identicalToHost)

@@ -1,4 +1,5 @@
 export {
+  type BoardStats,
   Pipeline,
   type PipelineOptions,
   type PipelinePlan,

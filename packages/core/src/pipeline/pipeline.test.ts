@@ -108,6 +108,58 @@ describe('Pipeline (in memory)', () => {
     });
   });
 
+  describe('boardStats', () => {
+    const L = TINY_CONFIG.nLayers;
+    const twoBoards = {
+      ...plan,
+      stages: [
+        { layers: [0, 1] as const, embedding: true, vocab: null },
+        { layers: [1, L] as const, embedding: false, vocab: [0, TINY_CONFIG.vocabSize] as const },
+      ],
+    };
+    const counters = (forwards: number) => ({
+      board: 0, // one ESP-IDF build for every board reports the same index: star goes by the port
+      forwards,
+      computeUs: 1500 * forwards,
+      framesOut: 3,
+      framesIn: 4,
+      bytesOut: 50,
+      bytesIn: 60,
+      retransmits: 1,
+      dropped: 2,
+    });
+    const statsBoard = (layers: [number, number], forwards: number | undefined) =>
+      fakeBoard({ board: 0, layers, vocab: layers[0] === 0 ? undefined : [0, TINY_CONFIG.vocabSize] }, (m) =>
+        m.kind === 'stats-request' && forwards !== undefined
+          ? [{ kind: 'stats', ...counters(forwards) }]
+          : [],
+      );
+
+    it('asks every board and joins its counters with its place in the plan', async () => {
+      const p = Pipeline.connect([statsBoard([0, 1], 4), statsBoard([1, L], 5)], twoBoards);
+      const [a, b] = await p.boardStats();
+      expect(a).toMatchObject({ board: 0, layers: [0, 1], forwards: 4, computeMs: 6, msPerForward: 1.5 });
+      expect(b).toMatchObject({ board: 1, layers: [1, L], forwards: 5, computeMs: 7.5, retransmits: 1 });
+    });
+
+    it('TIMEOUT names the boards that do not answer, and a later call still works', async () => {
+      let forwards: number | undefined;
+      const quiet = fakeBoard({ layers: [1, L] }, (m) =>
+        m.kind === 'stats-request' && forwards !== undefined
+          ? [{ kind: 'stats', ...counters(forwards) }]
+          : [],
+      );
+      const p = Pipeline.connect([statsBoard([0, 1], 1), quiet], twoBoards);
+      await expect(p.boardStats({ timeoutMs: 50 })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        message: expect.stringMatching(/^board\(s\) 1 did not answer STATS within 50 ms/),
+        details: { boards: [1] },
+      });
+      forwards = 9;
+      expect((await p.boardStats({ timeoutMs: 1000 }))[1]!.forwards).toBe(9);
+    });
+  });
+
   it('refuses a board with another model, layer range or classifier, naming the board', () => {
     expect(() =>
       Pipeline.connect([fakeBoard({ fingerprint: new Uint8Array(32).fill(9) }, () => [])], plan),

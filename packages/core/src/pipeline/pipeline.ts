@@ -25,7 +25,7 @@ import {
   preparePrompt,
 } from '../generate/generate.js';
 import type { Link } from '../link/types.js';
-import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { type BoardCounters, decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
 import type { QuantizedModel } from '../quant/types.js';
 import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
 
@@ -73,6 +73,16 @@ export interface StageStats {
   bytesReceived: number;
 }
 
+/** One board's own account (its STATS answer, `Pipeline.boardStats()`), with its place in the plan. */
+export interface BoardStats extends BoardCounters {
+  /** The layers `[from, to)` it runs. */
+  layers: readonly [number, number];
+  /** Compute of all the positions it ran, ms (measured on the board; 0 if its port has no µs clock). */
+  computeMs: number;
+  /** Compute per position it ran, ms. */
+  msPerForward: number;
+}
+
 export type Topology = 'star' | 'chain';
 
 export interface PipelineOptions {
@@ -93,7 +103,7 @@ export interface PipelineOptions {
 }
 
 type Waiter = { pos: number; resolve: (m: Message) => void; reject: (e: unknown) => void };
-type Answer = Exclude<Message, { kind: 'start' | 'end' }>;
+type Answer = Exclude<Message, { kind: 'start' | 'end' | 'stats' | 'stats-request' }>;
 
 /** Failures a board's reboot or a cable explains: worth reconnecting and replaying. */
 function recoverable(e: unknown): e is TinypipeError {
@@ -117,6 +127,8 @@ class Port {
   /** Where ERRORs for a stream go when nobody waits here (chain: the first port's go to the last's). */
   onError: ((stream: number, e: TinypipeError) => void) | undefined;
   onFailure: ((e: TinypipeError) => void) | undefined;
+  /** Where STATS answers go (`Pipeline.boardStats`). */
+  onStats: ((port: Port, counters: BoardCounters) => void) | undefined;
 
   constructor(
     readonly board: number,
@@ -142,7 +154,13 @@ class Port {
         if (this.link !== link) return; // replaced
         if (done) throw new TinypipeError('LINK_DOWN', `board ${this.board}: its link closed`);
         const m = decodeMessage(value);
-        if (m.kind === 'hashes' || m.kind === 'start' || m.kind === 'end') continue;
+        if (m.kind === 'stats') {
+          const { kind: _, ...counters } = m;
+          this.onStats?.(this, counters);
+          continue;
+        }
+        if (m.kind === 'hashes' || m.kind === 'start' || m.kind === 'end' || m.kind === 'stats-request')
+          continue;
         if (m.kind === 'error') {
           const e = this.#remote(m);
           const stream = m.stream ?? -1;
@@ -277,6 +295,11 @@ export class Pipeline {
   #recovering: Promise<void> | undefined;
   /** Streams re-prefilled after a fault, since connect. */
   resumes = 0;
+  #statsAsked: Promise<unknown> = Promise.resolve();
+  #tokens = 0;
+  #generating = 0;
+  #busySince = 0;
+  #busyMs = 0;
 
   private constructor(plan: PipelinePlan, ports: Port[], streams: number, options: PipelineOptions) {
     this.config = plan.config;
@@ -286,6 +309,7 @@ export class Pipeline {
     this.#options = options;
     this.streams = streams;
     this.#free = Array.from({ length: streams }, (_, i) => i);
+    for (const p of ports) p.onStats = () => {}; // answers to a request that timed out are dropped
     if (this.topology === 'chain') {
       // the first board's link carries only ERRORs back (a board whose next board is gone): they are
       // the answer the last board will never send
@@ -455,6 +479,7 @@ export class Pipeline {
       sampler: sampler ?? { sample: () => 0 },
     });
     const stream = await this.#acquire();
+    if (this.#generating++ === 0) this.#busySince = performance.now();
     try {
       const s = options.sampling ?? { temperature: 0, topp: 1, seed: 0 };
       const start = {
@@ -515,13 +540,79 @@ export class Pipeline {
         if (next === BOS) break;
         const piece = decoder.push(options.tokenizer.decodePiece(tokens[pos]!, next));
         tokens.push(next);
+        this.#tokens++;
         const now = performance.now();
         yield { token: next, piece, pos, prompt: forced, ms: now - last };
         last = now;
       }
     } finally {
+      if (--this.#generating === 0) this.#busyMs += performance.now() - this.#busySince;
       this.#release(stream);
     }
+  }
+
+  /** Tokens all `generate()` calls yielded per second while at least one was running (since connect). */
+  get tokensPerSecond(): number {
+    const ms = this.#busyMs + (this.#generating ? performance.now() - this.#busySince : 0);
+    return ms > 0 ? (this.#tokens * 1000) / ms : 0;
+  }
+
+  /**
+   * Asks every board for its own counters (a STATS message; in a chain it travels from board to board, so
+   * the boards the host has no link to answer too): positions computed and their compute time measured on
+   * the board, frames and bytes both ways on its links, its retransmissions and dropped frames. TIMEOUT,
+   * naming the silent boards, when not all answer within `timeoutMs` (default 2,000).
+   */
+  async boardStats(options: { timeoutMs?: number } = {}): Promise<BoardStats[]> {
+    const asked = this.#statsAsked.then(() => this.#askStats(options.timeoutMs ?? 2000));
+    this.#statsAsked = asked.catch(() => {});
+    return asked;
+  }
+
+  async #askStats(timeoutMs: number): Promise<BoardStats[]> {
+    const stages = this.#plan.stages;
+    const got = new Map<number, BoardCounters>();
+    const chain = this.topology === 'chain';
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        for (const p of this.#ports)
+          p.onStats = (port, c) => {
+            // star: the port says which board (one ESP-IDF build may report the same index on every board);
+            // chain: every answer comes up the last link, each board names itself
+            const board = chain ? c.board : port.board;
+            if (board >= stages.length) return;
+            got.set(board, c);
+            if (got.size === stages.length) resolve();
+          };
+        timer = setTimeout(() => {
+          const silent = stages.map((_, i) => i).filter((i) => !got.has(i));
+          reject(
+            new TinypipeError(
+              'TIMEOUT',
+              `board(s) ${silent.join(', ')} did not answer STATS within ${timeoutMs} ms: check that they run this firmware and their links are up`,
+              { details: { boards: silent } },
+            ),
+          );
+        }, timeoutMs);
+        const ask = chain ? [this.#ports[0]!] : this.#ports;
+        Promise.all(ask.map((p) => p.send({ kind: 'stats-request' }))).catch(reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      for (const p of this.#ports) p.onStats = () => {};
+    }
+    return stages.map((s, i) => {
+      const c = got.get(i)!;
+      const computeMs = c.computeUs / 1000;
+      return {
+        ...c,
+        board: i,
+        layers: s.layers,
+        computeMs,
+        msPerForward: c.forwards ? computeMs / c.forwards : 0,
+      };
+    });
   }
 
   stats(): StageStats[] {

@@ -7,4 +7,4 @@ export {
   HelloStatus,
   PROTOCOL_VERSION,
 } from './hello.js';
-export { decodeMessage, encodeMessage, type Message, MessageKind } from './messages.js';
+export { type BoardCounters, decodeMessage, encodeMessage, type Message, MessageKind } from './messages.js';

@@ -11,6 +11,9 @@
  *   5     HASHES      u16 stream, u16 pos, u16 layer_from, u32[n] per-layer FNV-1a
  *   6     END         u16 stream
  *   7     ERROR       u16 stream (0xFFFF: none), u16 code, u8[] UTF-8 text
+ *   8     STATS       u16 0xFFFF: a request (host → board); the answer (board → host, 41 bytes) adds
+ *                     u16 board, u32 forwards, u64 compute_us, u32 frames_out, u32 frames_in,
+ *                     u32 bytes_out, u32 bytes_in, u32 retransmits, u32 dropped
  */
 import { TinypipeError } from '../errors/index.js';
 
@@ -22,7 +25,25 @@ export const MessageKind = {
   HASHES: 5,
   END: 6,
   ERROR: 7,
+  STATS: 8,
 } as const;
+
+/** A board's counters since it booted, as its STATS answer carries them (its links summed). */
+export interface BoardCounters {
+  board: number;
+  /** TOKEN and ACTIVATION messages it computed. */
+  forwards: number;
+  /** Their compute, summed, in µs (0 when the board's port has no microsecond clock). */
+  computeUs: number;
+  framesOut: number;
+  framesIn: number;
+  bytesOut: number;
+  bytesIn: number;
+  /** DATA frames the board sent again. */
+  retransmits: number;
+  /** Frames it threw away on receipt (CRC, COBS, length, version). */
+  dropped: number;
+}
 
 export type Message =
   | {
@@ -43,9 +64,14 @@ export type Message =
   | { kind: 'logits'; stream: number; pos: number; vocabFrom: number; logits: Float32Array }
   | { kind: 'hashes'; stream: number; pos: number; layerFrom: number; hashes: Uint32Array }
   | { kind: 'end'; stream: number }
-  | { kind: 'error'; stream: number | undefined; code: number; text: string };
+  | { kind: 'error'; stream: number | undefined; code: number; text: string }
+  /** Host → board: "send your counters" (a chain passes it from board to board). */
+  | { kind: 'stats-request' }
+  | ({ kind: 'stats' } & BoardCounters);
 
 const NO_STREAM = 0xffff;
+/** The size of a STATS answer. */
+const STATS_BYTES = 41;
 
 function checkU(name: string, v: number, bits: 16 | 32): void {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits)
@@ -116,6 +142,30 @@ export function encodeMessage(m: Message): Uint8Array {
       out.set(text, 5);
       return out;
     }
+    case 'stats-request':
+      return head(MessageKind.STATS, 3, NO_STREAM).out;
+    case 'stats': {
+      checkU('board', m.board, 16);
+      const u32 = {
+        framesOut: m.framesOut,
+        framesIn: m.framesIn,
+        bytesOut: m.bytesOut,
+        bytesIn: m.bytesIn,
+        retransmits: m.retransmits,
+        dropped: m.dropped,
+      };
+      for (const [name, x] of Object.entries({ forwards: m.forwards, ...u32 })) checkU(name, x, 32);
+      if (!Number.isSafeInteger(m.computeUs) || m.computeUs < 0)
+        throw new TinypipeError('INVALID_ARGUMENT', `message field computeUs = ${m.computeUs} is not a u64`);
+      const { out, v } = head(MessageKind.STATS, STATS_BYTES, NO_STREAM);
+      v.setUint16(3, m.board, true);
+      v.setUint32(5, m.forwards, true);
+      v.setBigUint64(9, BigInt(m.computeUs), true);
+      Object.values(u32).forEach((x, i) => {
+        v.setUint32(17 + 4 * i, x, true);
+      });
+      return out;
+    }
   }
 }
 
@@ -181,6 +231,26 @@ export function decodeMessage(bytes: Uint8Array): Message {
         stream: stream === NO_STREAM ? undefined : stream,
         code: v.getUint16(3, true),
         text: new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(5)),
+      };
+    }
+    case MessageKind.STATS: {
+      if (stream !== NO_STREAM) throw malformed(`STATS carries stream 0xffff, got ${stream}`);
+      if (bytes.length === 3) return { kind: 'stats-request' };
+      exactly(STATS_BYTES, 'a STATS answer');
+      const computeUs = v.getBigUint64(9, true);
+      const at = (i: number) => v.getUint32(17 + 4 * i, true);
+      return {
+        kind: 'stats',
+        board: v.getUint16(3, true),
+        forwards: v.getUint32(5, true),
+        // 2^53 µs is 285 years of compute: beyond that the figure saturates rather than lose its meaning
+        computeUs: computeUs > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(computeUs),
+        framesOut: at(0),
+        framesIn: at(1),
+        bytesOut: at(2),
+        bytesIn: at(3),
+        retransmits: at(4),
+        dropped: at(5),
       };
     }
     default:

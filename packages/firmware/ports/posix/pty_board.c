@@ -169,6 +169,11 @@ static uint32_t port_now(void *port) {
     return (uint32_t)(ts.tv_sec * 1000u + ts.tv_nsec / 1000000);
 }
 
+static uint32_t port_now_us(void *port) {
+    (void)port;
+    return (uint32_t)now_us();
+}
+
 static void port_log(void *port, const char *line) {
     (void)port;
     fprintf(stderr, "tinypipe-board: %s\n", line);
@@ -253,6 +258,7 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now, server.down.log = port_log;
     server.pump = pump;
     server.pace = stage_us > 0 ? pace : NULL;
+    server.now_us = port_now_us;
     static int32_t sample_index[1 << 16], sample_scratch[1 << 16];
     if (s == TP_OK && image.config.vocab_size <= (int)(sizeof sample_index / sizeof sample_index[0]))
         server.sample_index = sample_index, server.sample_scratch = sample_scratch;

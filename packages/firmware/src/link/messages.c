@@ -40,6 +40,8 @@ int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
         return 0;
     case TP_MSG_END:
         return n == 3 ? 0 : -1;
+    case TP_MSG_STATS: /* the request; answers (TP_STATS_BYTES) only pass through a board */
+        return n == 3 && m->stream == 0xffff ? 0 : -1;
     default:
         return -1;
     }
@@ -79,4 +81,13 @@ size_t tp_msg_error(uint8_t *out, uint16_t stream, uint16_t code, const char *te
     put16(out + 1, stream), put16(out + 3, code);
     memcpy(out + 5, text, len);
     return 5 + len;
+}
+
+size_t tp_msg_stats(uint8_t *out, const tp_board_stats *st) {
+    out[0] = TP_MSG_STATS;
+    put16(out + 1, 0xffff), put16(out + 3, st->board), put32(out + 5, st->forwards);
+    put32(out + 9, (uint32_t)st->compute_us), put32(out + 13, (uint32_t)(st->compute_us >> 32));
+    const uint32_t tail[6] = {st->frames_out, st->frames_in, st->bytes_out, st->bytes_in, st->retransmits, st->dropped};
+    for (int i = 0; i < 6; i++) put32(out + 17 + 4 * i, tail[i]);
+    return TP_STATS_BYTES;
 }

@@ -10,13 +10,17 @@
  *   5     HASHES      u16 stream, u16 pos, u16 layer_from, u32[n]
  *   6     END         u16 stream
  *   7     ERROR       u16 stream (0xFFFF: none), u16 code, u8[] text
+ *   8     STATS       u16 0xFFFF (a request, host → board), or, in answer (board → host):
+ *                     u16 0xFFFF, u16 board, u32 forwards, u64 compute_us, u32 frames_out, u32 frames_in,
+ *                     u32 bytes_out, u32 bytes_in, u32 retransmits, u32 dropped (41 bytes)
  */
 #ifndef TP_MESSAGES_H
 #define TP_MESSAGES_H
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TP_MSG_START = 1, TP_MSG_TOKEN, TP_MSG_ACTIVATION, TP_MSG_LOGITS, TP_MSG_HASHES, TP_MSG_END, TP_MSG_ERROR };
+enum { TP_MSG_START = 1, TP_MSG_TOKEN, TP_MSG_ACTIVATION, TP_MSG_LOGITS, TP_MSG_HASHES, TP_MSG_END, TP_MSG_ERROR, TP_MSG_STATS };
+#define TP_STATS_BYTES 41
 #define TP_START_HASHES 1u
 #define TP_START_SAMPLE 2u
 
@@ -35,8 +39,18 @@ typedef struct {
     size_t n;
 } tp_msg;
 
+/* A board's counters since boot, as STATS carries them: its links summed (in a chain, both of them). */
+typedef struct {
+    uint16_t board;
+    uint32_t forwards;    /* TOKEN and ACTIVATION messages computed */
+    uint64_t compute_us;  /* their compute, summed (0 when the port has no microsecond clock) */
+    uint32_t frames_out, frames_in, bytes_out, bytes_in;
+    uint32_t retransmits; /* DATA frames this board sent again */
+    uint32_t dropped;     /* frames it threw away on receipt (CRC, COBS, length, version) */
+} tp_board_stats;
+
 /* Parses a payload; 0 when it is a well-formed message (kinds a board receives: START, TOKEN,
- * ACTIVATION, END), -1 otherwise. */
+ * ACTIVATION, END, the STATS request), -1 otherwise. */
 int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m);
 float tp_msg_f32(const uint8_t *p, size_t i);
 
@@ -46,5 +60,6 @@ size_t tp_msg_floats(uint8_t *out, uint8_t kind, uint16_t stream, uint16_t pos, 
                      size_t n); /* ACTIVATION (vocab_from unused) or LOGITS */
 size_t tp_msg_hashes(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t layer_from, const uint32_t *h, size_t n);
 size_t tp_msg_error(uint8_t *out, uint16_t stream, uint16_t code, const char *text);
+size_t tp_msg_stats(uint8_t *out, const tp_board_stats *st); /* the answer: TP_STATS_BYTES */
 
 #endif

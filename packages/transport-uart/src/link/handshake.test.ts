@@ -58,6 +58,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The scripted board's answer to a PING. */
+const pong = () =>
+  encodeFrame({ type: FrameType.PONG, session: 0x5151, seq: 0, ack: 0, sack: 0, payload: new Uint8Array(0) });
+
 describe('handshake (docs/protocol.md §4.1)', () => {
   it('connects a host to the board it expects; both see each other; messages flow', async () => {
     const [th, tb] = createTransportPair();
@@ -200,17 +204,7 @@ describe('heartbeat (§4.2) and peer reset', () => {
     let silent = false;
     const peer = scriptedPeer(tb, (f) => {
       if (f.type === FrameType.HELLO) return [helloAck(0, board)];
-      if (f.type === FrameType.PING && !silent)
-        return [
-          encodeFrame({
-            type: FrameType.PONG,
-            session: 0x5151,
-            seq: 0,
-            ack: 0,
-            sack: 0,
-            payload: new Uint8Array(0),
-          }),
-        ];
+      if (f.type === FrameType.PING && !silent) return [pong()];
       return [];
     });
     const connecting = ReliableLink.connect(th, { heartbeatMs: 500, timeoutMs: 2000 });
@@ -234,15 +228,6 @@ describe('heartbeat (§4.2) and peer reset', () => {
     const clock = new VirtualClock();
     const [th, tb] = createTransportPair();
     let silent = false;
-    const pong = () =>
-      encodeFrame({
-        type: FrameType.PONG,
-        session: 0x5151,
-        seq: 0,
-        ack: 0,
-        sack: 0,
-        payload: new Uint8Array(0),
-      });
     const peer = scriptedPeer(tb, (f) => {
       if (f.type === FrameType.HELLO) return [helloAck(0, board)];
       return f.type === FrameType.PING && !silent ? [pong()] : [];

@@ -69,6 +69,11 @@ static uint32_t now_ms(void *port) {
     return (uint32_t)(esp_timer_get_time() / 1000);
 }
 
+static uint32_t now_us(void *port) {
+    (void)port;
+    return (uint32_t)esp_timer_get_time();
+}
+
 static void log_line(void *port, const char *line) {
     (void)port;
     ESP_LOGW(TAG, "%s", line);
@@ -129,7 +134,7 @@ void app_main(void) {
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
     else ESP_LOGI(TAG, "layers [%d, %d) ready", image.layer_from, image.layer_to);
     server.link.write = line_write, server.link.now_ms = now_ms, server.link.log = log_line;
-    server.pump = pump;
+    server.pump = pump, server.now_us = now_us;
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */
     tp_server_init(&server, &stage, 1, booted == TP_OK ? &image : NULL, booted, logits, CONFIG_TINYPIPE_BOARD_INDEX,
                    (uint16_t)esp_random());
