@@ -121,10 +121,11 @@ export class EspLoader {
         };
       });
       response.catch(() => {}); // observed below; this keeps a rejection after a failed write from going unhandled
-      await this.#writer.write(slipEncode(encodeCommand(op, data, check))).catch((cause) => {
+      const sent = this.#writer.write(slipEncode(encodeCommand(op, data, check))).catch((cause) => {
         throw new TinypipeError('PORT_DISCONNECTED', `${this.#port}: writing failed`, { cause });
       });
-      const r = await response.finally(() => {
+      // the answer's timer also bounds a write the driver never completes: a flash fails, never hangs
+      const r = await Promise.race([sent.then(() => response), response]).finally(() => {
         this.#waiting = undefined;
         this.#onFailure = undefined;
       });

@@ -9,8 +9,15 @@
  * instead reads as end-of-file, which it retries quietly — a reader would wait forever (reproduced with
  * socat here). On Unix a device that goes away also loses its node (/dev/ttyACM0 on unplug, /dev/pts/N
  * when the PTY's master closes), so the adapter checks for the node every 200 ms.
+ *
+ * Why writes go to the descriptor here (`writeAll`) on Unix, not through `serialport`: after a write
+ * that does not fit (EAGAIN) `serialport` waits for its poller to report the descriptor writable. On
+ * pseudo-terminals we saw that wait never end — the simulated board had read everything and had nothing
+ * to send — which hung a flash about once in twenty demos run back to back (no timer left, no thread
+ * busy: the write's callback simply never came). A retry on a timer (1 ms, doubling to 16 ms) cannot
+ * miss the moment the line has room again, and costs nothing while the line keeps up.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, write as fsWrite } from 'node:fs';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { SerialPort } from 'serialport';
 
@@ -52,6 +59,27 @@ function openError(path: string, cause: unknown): TinypipeError {
     `cannot open ${path}: ${text}${/EACCES|Permission denied/i.test(text) ? ' (on Linux, add yourself to the dialout group)' : ''}`,
     { cause, details: { path } },
   );
+}
+
+const RETRYABLE = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
+
+/** Writes all of `bytes` to the non-blocking descriptor `fd`, retrying on a timer while the line is full. */
+async function writeAll(fd: number, bytes: Uint8Array, open: () => boolean): Promise<void> {
+  let at = 0;
+  let wait = 1;
+  while (at < bytes.length) {
+    if (!open()) throw new Error('the port closed during a write');
+    try {
+      at += await new Promise<number>((resolve, reject) =>
+        fsWrite(fd, bytes, at, bytes.length - at, null, (e, n) => (e ? reject(e) : resolve(n))),
+      );
+      wait = 1;
+    } catch (e) {
+      if (!RETRYABLE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(16, wait * 2);
+    }
+  }
 }
 
 /** Opens `path` (e.g. /dev/ttyACM0, /dev/pts/3, COM4) as a byte `Transport`. */
@@ -135,8 +163,14 @@ export async function openSerialPort(
           else resolve();
         };
         pendingWrites.add(settle);
-        // serialport keeps a reference until written: hand it a copy the caller cannot change
-        port.write(Buffer.from(chunk), (e) => settle(e ? lost(e) : undefined));
+        const fd = (port.port as { fd?: number | null } | undefined)?.fd;
+        if (typeof fd === 'number' && process.platform !== 'win32')
+          writeAll(fd, Buffer.from(chunk), () => port.isOpen && !closed).then(
+            () => settle(),
+            (e) => settle(lost(e)),
+          );
+        // elsewhere serialport writes (it keeps a reference until written: a copy the caller cannot change)
+        else port.write(Buffer.from(chunk), (e) => settle(e ? lost(e) : undefined));
       });
     },
   });
