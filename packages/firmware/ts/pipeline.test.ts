@@ -447,39 +447,61 @@ describe('Pipeline on simulated boards (chain topology: board to board, the host
 describe('Synthetic 15M (dim 288, 6 layers, 32,000-token vocab) through the pipeline', () => {
   const synth = quantize(synthesize('15M', 1), { weights: 'q8' });
   const synthTokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tokenizer.bin'))), 32_000);
-  const hostTokens = (steps: number) =>
-    generateText({
-      engine: QuantEngine.fromModel(synth),
-      tokenizer: synthTokenizer,
-      sampler: new Sampler({ vocabSize: 32_000, temperature: 0.8, topp: 0.9, seed: 3, exp: 'spec' }),
-      prompt: '',
-      steps,
-    });
-  const boardTokens = async (pipeline: Pipeline, steps: number) => {
-    const got: number[] = [];
-    for await (const t of pipeline.generate({
-      tokenizer: synthTokenizer,
-      sampling: { temperature: 0.8, topp: 0.9, seed: 3 },
-      prompt: '',
-      steps,
-    }))
-      got.push(t.token);
-    return got;
+  const STEPS = 16;
+  const samplings = [
+    { temperature: 0, topp: 0.9, seed: 1 }, // greedy
+    { temperature: 0.8, topp: 0.9, seed: 3 }, // seeded top-p
+  ];
+  let want: number[][] | undefined; // the unsplit host runs, computed once (about a second per token)
+  const hostRuns = async () => {
+    want ??= await Promise.all(
+      samplings.map(
+        async (s) =>
+          (
+            await generateText({
+              engine: QuantEngine.fromModel(synth),
+              tokenizer: synthTokenizer,
+              sampler: new Sampler({ vocabSize: 32_000, ...s, exp: 'spec' }),
+              prompt: '',
+              steps: STEPS,
+            })
+          ).tokens,
+      ),
+    );
+    return want;
+  };
+  const boardTokens = async (pipeline: Pipeline) => {
+    const runs: number[][] = [];
+    for (const sampling of samplings) {
+      const got: number[] = [];
+      for await (const t of pipeline.generate({
+        tokenizer: synthTokenizer,
+        sampling,
+        prompt: '',
+        steps: STEPS,
+      }))
+        got.push(t.token);
+      runs.push(got);
+    }
+    return runs;
   };
 
-  it('star and chain of 3 boards (2+2+2 layers): board-sampled tokens equal the host run', async () => {
-    const want = (await hostTokens(24)).tokens;
-    const chain = await chainOf(synth, [2, 2, 2], 'synth-chain');
-    expect(await boardTokens(chain, 24)).toEqual(want);
-    await chain.close();
-    const images = imagesOf(synth, [2, 2, 2], 'synth-star');
-    const boards = await Promise.all(images.map((p, i) => spawnPtyBoard(p, { board: i })));
-    running.push(...boards);
-    const links: Link[] = await Promise.all(
-      boards.map(async (b) => ReliableLink.connect(await openSerialPort(b.path))),
-    );
-    const star = Pipeline.connect(links, pipelinePlan(synth, splitSelections(synth.config, [2, 2, 2], 1)));
-    expect(await boardTokens(star, 24)).toEqual(want);
-    await star.close();
-  }, 180_000);
+  for (const split of [[6], [3, 3], [2, 2, 2], [1, 1, 2, 2], [1, 1, 1, 1, 2]]) {
+    it(`${split.length} board(s) (${split.join('+')} layers), star and chain: greedy and top-p tokens equal the host run`, async () => {
+      const expected = await hostRuns();
+      const chain = await chainOf(synth, split, 'synth-chain');
+      expect(await boardTokens(chain)).toEqual(expected);
+      await chain.close();
+      const images = imagesOf(synth, split, 'synth-star');
+      const boards = await Promise.all(images.map((p, i) => spawnPtyBoard(p, { board: i })));
+      running.push(...boards);
+      const links: Link[] = await Promise.all(
+        boards.map(async (b) => ReliableLink.connect(await openSerialPort(b.path))),
+      );
+      const star = Pipeline.connect(links, pipelinePlan(synth, splitSelections(synth.config, split, 1)));
+      expect(await boardTokens(star)).toEqual(expected);
+      await star.close();
+      await Promise.all(boards.map((b) => b.kill()));
+    }, 180_000);
+  }
 });
