@@ -1,8 +1,12 @@
 /*
  * The @tinypipe board on an ESP32-S3: maps the model partition (weights stay in flash, read through the
- * cache MMU), verifies the image, puts the KV cache in PSRAM, splits matmul rows over both cores, and
- * serves the wire protocol (docs/protocol.md) on UART0 with the same service as the posix board
- * (src/serve.c). Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
+ * cache MMU), verifies the image, puts one KV cache per stream in PSRAM, splits matmul rows over both
+ * cores, and serves the wire protocol (docs/protocol.md) with the same service as the posix board
+ * (src/serve.c): on UART0 alone in a star; in a chain (§4.4) the upstream link is on CONFIG_TINYPIPE_UP_UART
+ * (0 for the first board, whose host is on USB; the previous board's UART for the others) and the
+ * downstream one on CONFIG_TINYPIPE_DOWN_UART (to the next board, or to the host for the last board).
+ * Holding the whole classifier, it samples with llama2.c's sampler (index buffers in PSRAM).
+ * Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
  */
 #include <stdint.h>
 #include <string.h>
@@ -21,12 +25,28 @@
 #include "stage.h"
 
 #define MODEL_SUBTYPE 0x40 /* data subtype of the model partition (partitions.csv) */
-#define LINE UART_NUM_0
+
+/* (the preprocessor cannot see the TP_CHAIN_* enum: CHAINED is the #if switch, CHAIN_MODE the value) */
+#if CONFIG_TINYPIPE_CHAIN_ROLE_NEXT || CONFIG_TINYPIPE_CHAIN_ROLE_LAST
+#define CHAINED 1
+#if CONFIG_TINYPIPE_CHAIN_ROLE_NEXT
+#define CHAIN_MODE TP_CHAIN_NEXT
+#else
+#define CHAIN_MODE TP_CHAIN_HOST
+#endif
+#define UP_UART CONFIG_TINYPIPE_UP_UART
+#define DOWN_UART CONFIG_TINYPIPE_DOWN_UART
+#else
+#define CHAINED 0
+#define UP_UART UART_NUM_0
+#endif
 
 static const char *TAG = "tinypipe";
 static tp_image image;
-static tp_stage stage;
-static float *logits; /* (vocab_to - vocab_from), in PSRAM */
+static tp_stage stages[CONFIG_TINYPIPE_STREAMS]; /* one per stream in flight, each with its KV cache */
+static int streams;
+static float *logits;                            /* (vocab_to - vocab_from), in PSRAM */
+static int32_t *sample_index, *sample_scratch;   /* (vocab) each, in PSRAM: sampling on this board */
 
 /* ---- both cores: core 1 computes the upper half of each matmul's rows ---- */
 static struct {
@@ -56,12 +76,15 @@ static void dual_core_matmul(float *out, const int8_t *xq, const float *xs, cons
     xSemaphoreTake(job_done, portMAX_DELAY);
 }
 
-/* ---- the line ---- */
+/* ---- the lines: each link's port is a pointer to its UART number ---- */
 static tp_server server;
+static uart_port_t up_uart = UP_UART;
+#if CHAINED
+static uart_port_t down_uart = DOWN_UART;
+#endif
 
 static void line_write(void *port, const uint8_t *bytes, size_t n) {
-    (void)port;
-    uart_write_bytes(LINE, bytes, n);
+    uart_write_bytes(*(uart_port_t *)port, bytes, n);
 }
 
 static uint32_t now_ms(void *port) {
@@ -79,14 +102,40 @@ static void log_line(void *port, const char *line) {
     ESP_LOGW(TAG, "%s", line);
 }
 
-/* Moves what the UART driver buffered into the link (waiting up to wait_ms), then runs its timers. */
+/* Moves what the UART drivers buffered into the links (waiting up to wait_ms on the upstream one), then
+ * runs their timers. */
 static int pump(void *port, int wait_ms) {
     (void)port;
     static uint8_t buf[1024];
-    int n = uart_read_bytes(LINE, buf, sizeof buf, (TickType_t)(wait_ms / portTICK_PERIOD_MS));
+    int n = uart_read_bytes(up_uart, buf, sizeof buf, (TickType_t)(wait_ms / portTICK_PERIOD_MS));
     if (n > 0) tp_link_rx(&server.link, buf, (size_t)n);
     tp_link_poll(&server.link);
+#if CHAINED
+    while ((n = uart_read_bytes(down_uart, buf, sizeof buf, 0)) > 0) tp_link_rx(&server.down, buf, (size_t)n);
+    tp_link_poll(&server.down);
+#endif
     return 0;
+}
+
+static void open_uart(uart_port_t port, int tx_pin, int rx_pin) {
+    uart_config_t cfg = {
+        .baud_rate = CONFIG_TINYPIPE_UART_BAUD,
+        .data_bits = UART_DATA_8_BITS,
+        .parity = UART_PARITY_DISABLE,
+        .stop_bits = UART_STOP_BITS_1,
+        .flow_ctrl = UART_HW_FLOWCTRL_DISABLE,
+        .source_clk = UART_SCLK_DEFAULT,
+    };
+    /* 8 KB rings: the board computes while the driver sends (the emulated board does the same) */
+    uart_driver_install(port, 8192, 8192, 0, NULL, 0);
+    uart_param_config(port, &cfg);
+    if (port != UART_NUM_0) uart_set_pin(port, tx_pin, rx_pin, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
+}
+
+static void open_uart_by_number(uart_port_t port) {
+    if (port == UART_NUM_1) open_uart(port, CONFIG_TINYPIPE_UART1_TX_PIN, CONFIG_TINYPIPE_UART1_RX_PIN);
+    else if (port == UART_NUM_2) open_uart(port, CONFIG_TINYPIPE_UART2_TX_PIN, CONFIG_TINYPIPE_UART2_RX_PIN);
+    else open_uart(port, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
 }
 
 static tp_status boot(void) {
@@ -101,43 +150,55 @@ static tp_status boot(void) {
     size_t size = image_size <= part->size ? image_size : part->size;
     tp_status s = tp_image_open(&image, bytes, size, 1);
     if (s != TP_OK) return s;
-    size_t need = tp_stage_arena_bytes(&image);
-    void *arena = heap_caps_malloc(need, MALLOC_CAP_SPIRAM); /* KV cache in PSRAM, allocated once */
-    if (!arena) return TP_E_NO_MEMORY;
-    s = tp_stage_init(&stage, &image, arena, need);
-    if (s != TP_OK) return s;
     if (image.has_classifier) {
         logits = heap_caps_malloc((size_t)(image.vocab_to - image.vocab_from) * sizeof(float), MALLOC_CAP_SPIRAM);
         if (!logits) return TP_E_NO_MEMORY;
+        if (image.vocab_from == 0 && image.vocab_to == image.config.vocab_size) { /* optional: without, no sampling */
+            sample_index = heap_caps_malloc((size_t)image.config.vocab_size * sizeof(int32_t), MALLOC_CAP_SPIRAM);
+            sample_scratch = heap_caps_malloc((size_t)image.config.vocab_size * sizeof(int32_t), MALLOC_CAP_SPIRAM);
+        }
     }
+    /* KV caches in PSRAM, allocated once: as many streams as fit, up to CONFIG_TINYPIPE_STREAMS (the HELLO
+       says how many; the partitioner's plan counted on its own figure) */
+    size_t need = tp_stage_arena_bytes(&image);
+    for (streams = 0; streams < CONFIG_TINYPIPE_STREAMS; streams++) {
+        void *arena = heap_caps_malloc(need, MALLOC_CAP_SPIRAM);
+        if (!arena) break;
+        s = tp_stage_init(&stages[streams], &image, arena, need);
+        if (s != TP_OK) return s;
+    }
+    if (streams == 0) return TP_E_NO_MEMORY;
+    if (streams < CONFIG_TINYPIPE_STREAMS) ESP_LOGW(TAG, "PSRAM holds %d of %d streams", streams, CONFIG_TINYPIPE_STREAMS);
 #if CONFIG_TINYPIPE_DUAL_CORE
     job_ready = xSemaphoreCreateBinary();
     job_done = xSemaphoreCreateBinary();
     if (job_ready && job_done && xTaskCreatePinnedToCore(worker, "tp_matmul", 4096, NULL, 5, NULL, 1) == pdPASS)
-        stage.matmul = dual_core_matmul;
+        for (int k = 0; k < streams; k++) stages[k].matmul = dual_core_matmul;
 #endif
     return TP_OK;
 }
 
 void app_main(void) {
-    uart_config_t cfg = {
-        .baud_rate = CONFIG_TINYPIPE_UART_BAUD,
-        .data_bits = UART_DATA_8_BITS,
-        .parity = UART_PARITY_DISABLE,
-        .stop_bits = UART_STOP_BITS_1,
-        .flow_ctrl = UART_HW_FLOWCTRL_DISABLE,
-        .source_clk = UART_SCLK_DEFAULT,
-    };
-    uart_driver_install(LINE, 8192, 8192, 0, NULL, 0);
-    uart_param_config(LINE, &cfg);
+    open_uart_by_number(up_uart);
+#if CHAINED
+    open_uart_by_number(down_uart);
+#endif
     tp_status booted = boot();
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
-    else ESP_LOGI(TAG, "layers [%d, %d) ready", image.layer_from, image.layer_to);
-    server.link.write = line_write, server.link.now_ms = now_ms, server.link.log = log_line;
+    else ESP_LOGI(TAG, "layers [%d, %d) ready, %d stream(s)", image.layer_from, image.layer_to, streams);
+    server.link.port = &up_uart, server.link.write = line_write, server.link.now_ms = now_ms;
+    server.link.log = log_line;
     server.pump = pump, server.now_us = now_us;
+    server.sample_index = sample_index, server.sample_scratch = sample_scratch;
+    uint16_t session = (uint16_t)esp_random();
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */
-    tp_server_init(&server, &stage, 1, booted == TP_OK ? &image : NULL, booted, logits, CONFIG_TINYPIPE_BOARD_INDEX,
-                   (uint16_t)esp_random());
+    tp_server_init(&server, stages, streams, booted == TP_OK ? &image : NULL, booted, logits,
+                   CONFIG_TINYPIPE_BOARD_INDEX, session);
+#if CHAINED
+    server.down.port = &down_uart, server.down.write = line_write, server.down.now_ms = now_ms;
+    server.down.log = log_line;
+    tp_server_chain(&server, CHAIN_MODE, (uint16_t)(session + 1));
+#endif
     for (;;) {
         pump(NULL, 5);
         tp_server_step(&server);
