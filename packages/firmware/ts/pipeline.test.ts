@@ -419,6 +419,19 @@ describe('Pipeline on simulated boards (chain topology: board to board, the host
     // 2 s of silence (the heartbeat's limit), plus scheduling
     expect(performance.now() - killedAt).toBeLessThan(5_000);
     expect(boards[0]!.log()).toMatch(/TIMEOUT: the next board has not answered for 2 s/);
+    if (process.platform === 'linux') {
+      // and meanwhile it waits for its next board without spinning on the hung-up line (it did: a dead
+      // PTY reads as end of file forever, a core at 100 % for the rest of the run)
+      const cpuTicks = () => {
+        const fields = readFileSync(`/proc/${boards[0]!.process.pid}/stat`, 'utf8')
+          .split(') ')[1]!
+          .split(' ');
+        return Number(fields[11]) + Number(fields[12]); // utime + stime, 100 per CPU second
+      };
+      const before = cpuTicks();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(cpuTicks() - before).toBeLessThan(10);
+    }
     await pipeline.close();
   }, 60_000);
 

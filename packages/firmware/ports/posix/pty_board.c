@@ -23,6 +23,7 @@
  * stdin closes (the parent went away) or on SIGTERM.
  */
 #define _GNU_SOURCE /* ppoll (Linux); everything of _XOPEN_SOURCE 700 */
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -197,23 +198,28 @@ static int pump(void *port, int wait_ms) {
         char c;
         if (read(0, &c, 1) <= 0) return -1; /* stdin closed: the parent is gone */
     }
-    if (r > 0 && down_fd >= 0 && next_path && (fds[2].revents & (POLLHUP | POLLERR)) && !(fds[2].revents & POLLIN)) {
-        close(down_fd); /* the next board's PTY is gone (its process ended): try its path again later */
-        down_fd = -1;
+    for (int i = 1; r > 0 && i < 3; i++) {
+        /* the next board's end also wakes us when it hangs up: read, so that we see the end of the line */
+        int wake = POLLIN | (i == 2 && next_path ? POLLHUP | POLLERR : 0);
+        if (!(fds[i].revents & wake)) continue;
+        static uint8_t buf[4096];
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n > 0) tp_link_rx(i == 1 ? &server.link : &server.down, buf, damage(buf, (size_t)n));
+        else if (i == 2 && next_path && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
+            /* the next board's PTY is gone (its process ended; a hung-up PTY reads as end of file forever,
+               so leaving it open would spin here): try its path again every 500 ms */
+            close(down_fd);
+            down_fd = -1;
+        }
     }
     static uint32_t retry_at;
     if (down_fd < 0 && next_path && port_now(NULL) - retry_at > 500) {
         retry_at = port_now(NULL);
         down_fd = open(next_path, O_RDWR | O_NOCTTY);
     }
-    for (int i = 1; r > 0 && i < 3; i++) {
-        if (!(fds[i].revents & POLLIN)) continue;
-        static uint8_t buf[4096];
-        ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n > 0) tp_link_rx(i == 1 ? &server.link : &server.down, buf, damage(buf, (size_t)n));
-    }
     tp_link_poll(&server.link);
-    if (down_fd >= 0) tp_link_poll(&server.down);
+    /* with the next board's PTY closed too: the link's heartbeat must still notice the silence */
+    if (chain_mode != TP_CHAIN_NONE) tp_link_poll(&server.down);
     return 0;
 }
 
