@@ -287,7 +287,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n` +
               (flags.emulate
                 ? `emulating ${flags.emulate}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
-                : `on real ${profile.name} boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`),
+                : `on real ${profile.name} boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`) +
+              (flags.boards > 1 && flags.streams <= flags.boards
+                ? `(each token waits for its hops; --streams ${flags.boards + 1} keeps every board busy meanwhile)\n`
+                : ''),
           );
         }
         if (!summary.identicalToHost)

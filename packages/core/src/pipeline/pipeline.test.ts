@@ -18,10 +18,14 @@ const stats: LinkStats = {
   rttMs: 0,
 };
 
-/** A board in memory: `answer` maps each message it receives to the messages it sends back. */
-function fakeBoard(peer: Partial<HelloInfo>, answer: (m: Message) => Message[]): Link {
+/** A board in memory: `answer` maps each message it receives to the messages it sends back; `push` sends. */
+function fakeBoard(
+  peer: Partial<HelloInfo>,
+  answer: (m: Message) => Message[],
+): Link & { push(m: Message): void } {
   let out!: ReadableStreamDefaultController<Uint8Array>;
   return {
+    push: (m) => queueMicrotask(() => out.enqueue(encodeMessage(m))),
     specificationVersion: 1,
     peer: {
       protocol: 1,
@@ -140,6 +144,21 @@ describe('Pipeline (in memory)', () => {
       const [a, b] = await p.boardStats();
       expect(a).toMatchObject({ board: 0, layers: [0, 1], forwards: 4, computeMs: 6, msPerForward: 1.5 });
       expect(b).toMatchObject({ board: 1, layers: [1, L], forwards: 5, computeMs: 7.5, retransmits: 1 });
+    });
+
+    it('chain: the answers come up the last link in board order; a board without an index is placed by it', async () => {
+      const last = fakeBoard({ board: 1, layers: [1, L] }, () => []);
+      const first = fakeBoard({ board: 0, layers: [0, 1], vocab: undefined }, (m) => {
+        // the request travels down the chain; each board's answer reaches the host through the last board
+        if (m.kind === 'stats-request')
+          for (const n of [4, 5]) last.push({ kind: 'stats', ...counters(n), board: 0xffff });
+        return [];
+      });
+      const p = Pipeline.connect([first, last], twoBoards, { topology: 'chain' });
+      expect((await p.boardStats()).map((b) => [b.board, b.forwards])).toEqual([
+        [0, 4],
+        [1, 5],
+      ]);
     });
 
     it('TIMEOUT names the boards that do not answer, and a later call still works', async () => {

@@ -576,11 +576,14 @@ export class Pipeline {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
+        let arrived = 0;
         for (const p of this.#ports)
           p.onStats = (port, c) => {
             // star: the port says which board (one ESP-IDF build may report the same index on every board);
-            // chain: every answer comes up the last link, each board names itself
-            const board = chain ? c.board : port.board;
+            // chain: every answer comes up the last link, in board order (each board passes the earlier
+            // answers on before its own); a board that names itself (its HELLO's index) is taken at its word
+            const order = arrived++;
+            const board = !chain ? port.board : c.board < stages.length ? c.board : order;
             if (board >= stages.length) return;
             got.set(board, c);
             if (got.size === stages.length) resolve();
