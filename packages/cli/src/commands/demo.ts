@@ -42,7 +42,7 @@ interface DemoFlags {
   json?: boolean;
 }
 
-/** What a board of the plan holds: "layers 0–2 + embedding", "the classifier". */
+/** What a board of the plan holds: "layers 0–2 + the embedding", "the classifier". */
 function holds(b: { layers: readonly [number, number]; embedding: boolean; vocab: unknown }): string {
   const parts = b.layers[1] > b.layers[0] ? [`layers ${b.layers[0]}–${b.layers[1]}`] : [];
   if (b.embedding) parts.push('the embedding');
