@@ -70,6 +70,26 @@ describe('openSerialPort', () => {
     await port.close();
   });
 
+  it('a write larger than the line holds waits for room (EAGAIN) and arrives whole and in order', async () => {
+    const [a, b] = await serialPair();
+    const big = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 131 + (i >> 11)) & 0xff);
+    const writer = a.writable.getWriter();
+    const written = writer.write(big); // far beyond the PTYs' and socat's buffers: the writer meets EAGAIN
+    await new Promise((r) => setTimeout(r, 300)); // nobody reads meanwhile: the line is full
+    const reader = b.readable.getReader();
+    const got = new Uint8Array(big.length);
+    for (let at = 0; at < big.length; ) {
+      const { value } = await reader.read();
+      got.set(value!, at);
+      at += value!.length;
+    }
+    await written;
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(big))).toBe(0);
+    reader.releaseLock();
+    writer.releaseLock();
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('changes the line rate in place', async () => {
     const [a, b] = (await serialPair()) as [Awaited<ReturnType<typeof openSerialPort>>, Transport];
     await a.setBaudRate(2_000_000);
