@@ -88,7 +88,7 @@ describe('openSerialPort', () => {
     reader.releaseLock();
     writer.releaseLock();
     await Promise.all([a.close(), b.close()]);
-  });
+  }, 30_000);
 
   it('changes the line rate in place', async () => {
     const [a, b] = (await serialPair()) as [Awaited<ReturnType<typeof openSerialPort>>, Transport];
