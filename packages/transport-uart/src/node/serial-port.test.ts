@@ -90,6 +90,22 @@ describe('openSerialPort', () => {
     await Promise.all([a.close(), b.close()]);
   }, 30_000);
 
+  it('bytes still arriving when the reader cancels are dropped quietly (no error from inside serialport)', async () => {
+    // vitest fails the run on an unhandled error: before the fix, enqueueing into the cancelled stream threw
+    for (let k = 0; k < 10; k++) {
+      const [a, b] = await serialPair();
+      const writer = b.writable.getWriter();
+      const burst = (async () => {
+        for (let i = 0; i < 50; i++) await writer.write(new Uint8Array(4096).fill(i));
+      })().catch(() => {});
+      await new Promise((r) => setTimeout(r, 5 + k)); // the bytes are on their way
+      await a.readable.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+      await Promise.all([a.close(), b.close()]);
+      await burst; // settles once its port closed
+    }
+  }, 60_000);
+
   it('changes the line rate in place', async () => {
     const [a, b] = (await serialPair()) as [Awaited<ReturnType<typeof openSerialPort>>, Transport];
     await a.setBaudRate(2_000_000);

@@ -123,31 +123,32 @@ export async function openSerialPort(
       : undefined;
   watchdog?.unref();
 
+  // once the readable is closed, errored or cancelled, bytes serialport still had buffered have nowhere to
+  // go (enqueueing them would throw from inside serialport's event: an unhandled error)
+  let ended = false;
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
-      port.on('data', (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)));
+      port.on('data', (chunk: Buffer) => {
+        if (!ended) controller.enqueue(new Uint8Array(chunk));
+      });
       fail = (e) => {
-        try {
-          controller.error(e);
-        } catch {
-          // already closed or errored
-        }
+        if (ended) return;
+        ended = true;
+        controller.error(e);
       };
       port.on('close', (err?: Error & { disconnected?: boolean }) => {
         closed = true;
         dropWrites(lost(err));
         clearInterval(watchdog);
         if (closing && !err) {
-          try {
-            controller.close();
-          } catch {
-            // already closed or errored
-          }
+          if (!ended) controller.close();
+          ended = true;
         } else fail(lost(err));
       });
       port.on('error', (err) => fail(lost(err)));
     },
     cancel() {
+      ended = true;
       closing = true;
       if (!closed) port.close(() => {});
     },
