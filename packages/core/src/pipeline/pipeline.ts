@@ -127,7 +127,7 @@ class Port {
   /** Where ERRORs for a stream go when nobody waits here (chain: the first port's go to the last's). */
   onError: ((stream: number, e: TinypipeError) => void) | undefined;
   onFailure: ((e: TinypipeError) => void) | undefined;
-  /** Where STATS answers go (`Pipeline.boardStats`). */
+  /** Where STATS answers go while `Pipeline.boardStats` asks; dropped otherwise. */
   onStats: ((port: Port, counters: BoardCounters) => void) | undefined;
 
   constructor(
@@ -309,7 +309,6 @@ export class Pipeline {
     this.#options = options;
     this.streams = streams;
     this.#free = Array.from({ length: streams }, (_, i) => i);
-    for (const p of ports) p.onStats = () => {}; // answers to a request that timed out are dropped
     if (this.topology === 'chain') {
       // the first board's link carries only ERRORs back (a board whose next board is gone): they are
       // the answer the last board will never send
@@ -603,7 +602,7 @@ export class Pipeline {
       });
     } finally {
       clearTimeout(timer);
-      for (const p of this.#ports) p.onStats = () => {};
+      for (const p of this.#ports) p.onStats = undefined; // answers to a request that timed out are dropped
     }
     return stages.map((s, i) => {
       const c = got.get(i)!;

@@ -70,8 +70,9 @@ export type Message =
   | ({ kind: 'stats' } & BoardCounters);
 
 const NO_STREAM = 0xffff;
-/** The size of a STATS answer. */
+/** The size of a STATS answer, and its u32 counters from byte 17 on, in wire order. */
 const STATS_BYTES = 41;
+const STATS_U32 = ['framesOut', 'framesIn', 'bytesOut', 'bytesIn', 'retransmits', 'dropped'] as const;
 
 function checkU(name: string, v: number, bits: 16 | 32): void {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits)
@@ -146,23 +147,15 @@ export function encodeMessage(m: Message): Uint8Array {
       return head(MessageKind.STATS, 3, NO_STREAM).out;
     case 'stats': {
       checkU('board', m.board, 16);
-      const u32 = {
-        framesOut: m.framesOut,
-        framesIn: m.framesIn,
-        bytesOut: m.bytesOut,
-        bytesIn: m.bytesIn,
-        retransmits: m.retransmits,
-        dropped: m.dropped,
-      };
-      for (const [name, x] of Object.entries({ forwards: m.forwards, ...u32 })) checkU(name, x, 32);
+      for (const name of ['forwards', ...STATS_U32] as const) checkU(name, m[name], 32);
       if (!Number.isSafeInteger(m.computeUs) || m.computeUs < 0)
         throw new TinypipeError('INVALID_ARGUMENT', `message field computeUs = ${m.computeUs} is not a u64`);
       const { out, v } = head(MessageKind.STATS, STATS_BYTES, NO_STREAM);
       v.setUint16(3, m.board, true);
       v.setUint32(5, m.forwards, true);
       v.setBigUint64(9, BigInt(m.computeUs), true);
-      Object.values(u32).forEach((x, i) => {
-        v.setUint32(17 + 4 * i, x, true);
+      STATS_U32.forEach((name, i) => {
+        v.setUint32(17 + 4 * i, m[name], true);
       });
       return out;
     }
@@ -238,19 +231,14 @@ export function decodeMessage(bytes: Uint8Array): Message {
       if (bytes.length === 3) return { kind: 'stats-request' };
       exactly(STATS_BYTES, 'a STATS answer');
       const computeUs = v.getBigUint64(9, true);
-      const at = (i: number) => v.getUint32(17 + 4 * i, true);
+      const counters = Object.fromEntries(STATS_U32.map((name, i) => [name, v.getUint32(17 + 4 * i, true)]));
       return {
         kind: 'stats',
         board: v.getUint16(3, true),
         forwards: v.getUint32(5, true),
         // 2^53 µs is 285 years of compute: beyond that the figure saturates rather than lose its meaning
         computeUs: computeUs > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(computeUs),
-        framesOut: at(0),
-        framesIn: at(1),
-        bytesOut: at(2),
-        bytesIn: at(3),
-        retransmits: at(4),
-        dropped: at(5),
+        ...(counters as Record<(typeof STATS_U32)[number], number>),
       };
     }
     default:

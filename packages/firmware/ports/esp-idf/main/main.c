@@ -117,7 +117,8 @@ static int pump(void *port, int wait_ms) {
     return 0;
 }
 
-static void open_uart(uart_port_t port, int tx_pin, int rx_pin) {
+/* UART0 keeps its pins (USB bridge); UART1/UART2 get the Kconfig's. */
+static void open_uart(uart_port_t port) {
     uart_config_t cfg = {
         .baud_rate = CONFIG_TINYPIPE_UART_BAUD,
         .data_bits = UART_DATA_8_BITS,
@@ -129,13 +130,10 @@ static void open_uart(uart_port_t port, int tx_pin, int rx_pin) {
     /* 8 KB rings: the board computes while the driver sends (the emulated board does the same) */
     uart_driver_install(port, 8192, 8192, 0, NULL, 0);
     uart_param_config(port, &cfg);
-    if (port != UART_NUM_0) uart_set_pin(port, tx_pin, rx_pin, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
-}
-
-static void open_uart_by_number(uart_port_t port) {
-    if (port == UART_NUM_1) open_uart(port, CONFIG_TINYPIPE_UART1_TX_PIN, CONFIG_TINYPIPE_UART1_RX_PIN);
-    else if (port == UART_NUM_2) open_uart(port, CONFIG_TINYPIPE_UART2_TX_PIN, CONFIG_TINYPIPE_UART2_RX_PIN);
-    else open_uart(port, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
+    if (port == UART_NUM_1)
+        uart_set_pin(port, CONFIG_TINYPIPE_UART1_TX_PIN, CONFIG_TINYPIPE_UART1_RX_PIN, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
+    else if (port == UART_NUM_2)
+        uart_set_pin(port, CONFIG_TINYPIPE_UART2_TX_PIN, CONFIG_TINYPIPE_UART2_RX_PIN, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
 }
 
 static tp_status boot(void) {
@@ -179,9 +177,9 @@ static tp_status boot(void) {
 }
 
 void app_main(void) {
-    open_uart_by_number(up_uart);
+    open_uart(up_uart);
 #if CHAINED
-    open_uart_by_number(down_uart);
+    open_uart(down_uart);
 #endif
     tp_status booted = boot();
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
