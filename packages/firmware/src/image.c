@@ -280,3 +280,10 @@ const float *tp_image_layer_norm(const tp_image *img, int l, int ffn) {
 const float *tp_image_rope(const tp_image *img, int sin) { return (const float *)tp_image_tensor(img, img->t_rope + (sin ? 1 : 0)); }
 
 const float *tp_image_rms_final(const tp_image *img) { return (const float *)tp_image_tensor(img, img->t_rms_final); }
+
+const uint8_t *tp_image_first_weights(const tp_image *img, size_t *bytes) {
+    int k = img->t_layers >= 0 ? img->t_layers : img->t_rms_final;
+    const uint8_t *at = k >= 0 ? tp_image_tensor(img, k) : img->base + img->size;
+    *bytes = (size_t)(img->base + img->size - at);
+    return at;
+}

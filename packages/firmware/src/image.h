@@ -55,4 +55,9 @@ const float *tp_image_layer_norm(const tp_image *img, int l, int ffn);
 const float *tp_image_rope(const tp_image *img, int sin);
 const float *tp_image_rms_final(const tp_image *img);
 
+/* The weights a forward reads first — its first layer's, or (a classifier-only stage) rms_final and the
+ * classifier — and in *bytes what follows them to the image's end (a forward reads front to back, §4):
+ * where a board preloads its cache while it waits for its next input. */
+const uint8_t *tp_image_first_weights(const tp_image *img, size_t *bytes);
+
 #endif

@@ -12,6 +12,8 @@ export interface BoardInfo {
   embedding: boolean;
   classifier: boolean;
   vocabRange: [number, number];
+  /** Where a forward starts reading weights (byte offset in the image) and the bytes from there on. */
+  firstWeights: { offset: number; bytes: number };
 }
 
 export interface SpawnBoardOptions {
@@ -92,6 +94,7 @@ export class Board {
       embedding: v(3) === 1,
       classifier: v(4) === 1,
       vocabRange: [v(5), v(6)],
+      firstWeights: { offset: v(7), bytes: v(8) },
     };
     return this.info;
   }

@@ -2,7 +2,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argmax, buildImage, QuantEngine, type QuantizedModel, splitSelections } from '@tinypipe/core';
+import {
+  argmax,
+  buildImage,
+  QuantEngine,
+  type QuantizedModel,
+  readImage,
+  splitSelections,
+} from '@tinypipe/core';
+import { expect } from 'vitest';
 import { type Board, spawnBoard } from './board.js';
 
 export const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-fw-'));
@@ -41,10 +49,16 @@ export async function runBoards(
   try {
     for (const [i, sel] of selections.entries()) {
       const path = join(tmp, `${qm.kind}-${split.join('_')}-${classifierSlices}-${i}.img`);
-      writeFileSync(path, buildImage(qm, sel));
+      const image = buildImage(qm, sel);
+      writeFileSync(path, image);
       const board = spawnBoard(program ? { program } : {});
       boards.push(board);
-      await board.open(path);
+      const info = await board.open(path);
+      // the board preloads from its first layer's norm, or from rms_final on a classifier-only stage
+      const first = readImage(image).tensors.find((t) =>
+        ['rms_att', 'rms_final'].includes(t.name.replace(/^layers\.\d+\./, '')),
+      )!;
+      expect(info.firstWeights).toEqual({ offset: first.offset, bytes: image.length - first.offset });
     }
     const run: Run = { tokens: [], logits: [], hashes: [] };
     let token = 1;

@@ -17,6 +17,8 @@ export interface PtyBoardOptions {
   streams?: number;
   /** Emulate a real board: each message's compute takes at least this many µs… */
   stageUs?: number;
+  /** …less what it preloaded into its data cache while it waited, up to this many µs… */
+  preloadUs?: number;
   /** …and the board transmits at this line rate (10 bits per byte). */
   lineBaud?: number;
   /** Faults of the virtual ROM: vanish after N flash data blocks; corrupt block K when writing it. */
@@ -72,6 +74,7 @@ export async function spawnPtyBoard(
   if (options.corruptBlock !== undefined) args.push('--corrupt-block', String(options.corruptBlock));
   if (options.streams !== undefined) args.push('--streams', String(options.streams));
   if (options.stageUs) args.push('--stage-us', String(Math.round(options.stageUs)));
+  if (options.preloadUs) args.push('--preload-us', String(Math.round(options.preloadUs)));
   if (options.lineBaud) args.push('--line-baud', String(Math.round(options.lineBaud)));
   if (options.board !== undefined) args.push('--board', String(options.board));
   if (options.ber) args.push('--ber', String(options.ber));

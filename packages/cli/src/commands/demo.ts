@@ -138,6 +138,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           ...(flags.emulate
             ? {
                 stageUs: (plan.boards[i]!.predicted.layersMs + plan.boards[i]!.predicted.classifierMs) * 1000,
+                preloadUs: plan.boards[i]!.predicted.preloadMs * 1000,
                 lineBaud: plan.boards[i]!.profile.uartBaud,
               }
             : {}),
@@ -288,8 +289,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               (flags.emulate
                 ? `emulating ${flags.emulate}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
                 : `on real ${profile.name} boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`) +
-              (flags.boards > 1 && flags.streams <= flags.boards
-                ? `(each token waits for its hops; --streams ${flags.boards + 1} keeps every board busy meanwhile)\n`
+              // the model's rate is k / (a token's round) below the busiest board's own rate: boards wait
+              (flags.boards > 1 &&
+              plan.predicted.tokensPerSecond < (0.99 * 1000) / plan.predicted.bottleneckMs
+                ? `(the cost model has the boards waiting for each token's round: --streams ${flags.streams + 1} would keep them busy)\n`
                 : ''),
           );
         }

@@ -84,8 +84,11 @@ static void open_image(const uint8_t *path, uint32_t len) {
     if (posix_memalign(&arena, 16, need) != 0) return fail(TP_E_NO_MEMORY, NULL);
     tp_stage_init(&stage, &image, arena, need);
     ready = 1;
-    int32_t info[7] = {image.config.dim, image.layer_from, image.layer_to, image.has_embedding,
-                       image.has_classifier, image.vocab_from, image.vocab_to};
+    size_t rest;
+    const uint8_t *first = tp_image_first_weights(&image, &rest);
+    int32_t info[9] = {image.config.dim, image.layer_from, image.layer_to, image.has_embedding,
+                       image.has_classifier, image.vocab_from, image.vocab_to,
+                       (int32_t)(first - image.base), (int32_t)rest};
     answer(0, info, sizeof info, NULL, 0);
 }
 

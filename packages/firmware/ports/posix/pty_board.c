@@ -6,8 +6,9 @@
  *   tinypipe-board --pty --image PATH [--board N] [--ber P] [--drop P] [--seed S]
  *   tinypipe-board --pty --flash FILE [--flash-size BYTES] [--chip-id 9] [--mac aa:bb:…]
  *                  [--drop-after N] [--corrupt-block K] [--board N]
- *   either with [--streams K] [--stage-us N] [--line-baud B]: KV caches for K streams; pace each message's
- *   compute to N µs and the board's transmit to B baud, to behave like the board being emulated
+ *   either with [--streams K] [--stage-us N] [--preload-us P] [--line-baud B]: KV caches for K streams; pace
+ *   each message's compute to N µs, of which up to P µs were done while the board waited (the data cache
+ *   preload of the ESP-IDF port), and the board's transmit to B baud, to behave like the board emulated
  *   and, in a chain (docs/protocol.md §4.4), where the first PTY stays the board's USB port (the flasher's;
  *   the first board's host link):
  *     --in-pty      every board but the first: the previous board's UART reaches it on another PTY
@@ -54,7 +55,7 @@ static int in_pty;        /* --in-pty */
 static int chain_mode;    /* TP_CHAIN_* */
 static const char *next_path;
 static double ber_byte, drop_p; /* fault injection */
-static long stage_us, line_baud;  /* emulation of a real board's speed (0: as fast as the host) */
+static long stage_us, preload_us, line_baud; /* emulation of a real board's speed (0: as fast as the host) */
 static uint32_t rng_state;
 
 static double rnd(void) { /* splitmix32-style: the same generator as the TS test line */
@@ -132,12 +133,19 @@ static void sleep_until_us(long long t) {
     }
 }
 
-/* --stage-us: a message's compute takes at least this long, as on the board being emulated */
+/* --stage-us: a message's compute takes at least this long, as on the board being emulated. --preload-us:
+ * the ESP-IDF port starts preloading its first weights into the data cache when a message's compute ends,
+ * so the next one finds up to that much of its flash streaming done — as much as the board waited. */
 static void pace(void *port, int starting) {
-    static long long started;
+    static long long started, ended = -1;
     (void)port;
-    if (starting) started = now_us();
-    else sleep_until_us(started + stage_us);
+    if (starting) {
+        started = now_us();
+        return;
+    }
+    long long waited = ended < 0 ? preload_us : started - ended;
+    sleep_until_us(started + stage_us - (waited < preload_us ? waited : preload_us));
+    ended = now_us();
 }
 
 static void port_write(void *port, const uint8_t *bytes, size_t n) {
@@ -360,6 +368,7 @@ int serve_pty(int argc, char **argv) {
         else if (!strcmp(a, "--drop")) drop_p = strtod(v, NULL);
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--preload-us")) preload_us = strtol(v, NULL, 10);
         else if (!strcmp(a, "--line-baud")) line_baud = strtol(v, NULL, 10);
         else if (!strcmp(a, "--next")) next_path = v, chain_mode = TP_CHAIN_NEXT;
         else return fprintf(stderr, "tinypipe-board: USAGE: unknown option %s\n", a), 2;

@@ -7,6 +7,9 @@
  * multiply-accumulates; the cache MMU prefetches while the cores compute, so a stage's time is
  * max(flash, compute) — the stated overlap assumption. Attention is counted at the average position
  * (seq_len / 2). A hop costs its frame bytes at 10 bits per byte plus a fixed per-message latency.
+ * While a board waits for its next input it preloads the first `preloadBytes` of its weights into the data
+ * cache (`preloadMicros`), so that part of a forward's flash time overlaps the hops instead of adding to
+ * them — a board still streams every byte, so its busy time per token (the throughput bound) is unchanged.
  * Times are integer microseconds, so sums are exact and plans reproducible.
  */
 import { type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
@@ -150,16 +153,35 @@ export function classifierWork(
   return { bytes: rows * (perRow + scales), macs: rows * c.dim };
 }
 
+const flashMicros = (bytes: number, profile: BoardProfile) => (bytes / (profile.flashMBps * 1e6)) * 1e6;
+
+function computeMicros(macs: number, profile: BoardProfile, options: CostOptions): number {
+  const rate = profile.macsPerCycle[options.kernel ?? 'optimized'] * profile.clockMhz * 1e6;
+  return (macs / rate) * 1e6;
+}
+
 /** Microseconds for `work` on `profile`: max(flash, compute). */
 export function workMicros(
   work: { bytes: number; macs: number },
   profile: BoardProfile,
   options: CostOptions = {},
 ): number {
-  const flashUs = (work.bytes / (profile.flashMBps * 1e6)) * 1e6;
-  const rate = profile.macsPerCycle[options.kernel ?? 'optimized'] * profile.clockMhz * 1e6;
-  const computeUs = (work.macs / rate) * 1e6;
-  return Math.ceil(Math.max(flashUs, computeUs));
+  return Math.ceil(Math.max(flashMicros(work.bytes, profile), computeMicros(work.macs, profile, options)));
+}
+
+/**
+ * Microseconds of `first` (the first weights a forward reads) a board streams into its data cache while
+ * it waits for its input (`profile.preloadBytes`): flash time it no longer spends after the input came.
+ * Never more than the flash time beyond the compute (the cores still do every multiply-accumulate).
+ */
+export function preloadMicros(
+  first: { bytes: number; macs: number },
+  profile: BoardProfile,
+  options: CostOptions = {},
+): number {
+  const slack = workMicros(first, profile, options) - Math.ceil(computeMicros(first.macs, profile, options));
+  const ahead = Math.floor(flashMicros(Math.min(profile.preloadBytes, first.bytes), profile));
+  return Math.max(0, Math.min(ahead, slack));
 }
 
 /** Microseconds to send one message of `payload` bytes on a hop: frame bytes × 10 bits ÷ baud + overhead. */

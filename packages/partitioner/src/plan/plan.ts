@@ -71,6 +71,8 @@ export const PlanSchema = v.object({
           classifierMs: v.number(),
           linkOutMs: v.number(),
           periodMs: v.number(),
+          /** Of layersMs + classifierMs, what the board streams into its cache while it waits. */
+          preloadMs: v.optional(v.number(), 0),
         }),
       }),
     ),
@@ -118,6 +120,7 @@ function toPlan(req: PlanRequest, s: Solution): Plan {
         classifierMs: ms(st.classifierUs),
         linkOutMs: ms(st.linkOutUs),
         periodMs: ms(st.periodUs),
+        preloadMs: ms(st.preloadUs),
       },
     })),
     predicted: {

@@ -41,6 +41,12 @@ export interface BoardProfile {
   uartBaud: number;
   /** Fixed cost per message on a hop (driver, interrupt, USB latency), ms. */
   perMessageMs: number;
+  /**
+   * Bytes of its first weights a board preloads into its data cache while it waits for its next input
+   * (the ESP-IDF port starts the cache's manual preload after each message): that much of the next
+   * forward's flash streaming is done before the input arrives. 0: no preload.
+   */
+  preloadBytes: number;
   /** Where the figures come from (free text; shown in plans). */
   sources: Record<string, string>;
 }
@@ -62,6 +68,7 @@ export const BoardProfileSchema = v.object({
   macsPerCycle: v.object({ ansi: positive, optimized: positive }),
   uartBaud: positive,
   perMessageMs: positive,
+  preloadBytes: v.optional(bytes, 0),
   sources: v.optional(v.record(v.string(), v.string()), {}),
 });
 
@@ -76,6 +83,8 @@ const S3_SOURCES = {
   macsPerCycle:
     'ansi: plain C ≈ 0.08 MAC/cycle (fp32, BRIEF §8); optimized: PIE int8 ≈ 5.8 MAC/cycle (esp-dsp benchmarks) — needs a PIE kernel port',
   uartBaud: 'BRIEF §9: 2 Mbaud 8N1 between boards',
+  preloadBytes:
+    'half of the 64 KiB data cache the ESP-IDF app configures (ESP32-S3: 32 or 64 KiB; ROM Cache_Start_DCache_Preload takes at most the cache size); the other half keeps the forward’s own traffic (PSRAM KV cache). Not measured on a board.',
   memory: 'module datasheets: N8R2 = 8 MiB flash + 2 MiB quad PSRAM, N8R8/N16R8/N32R8 octal PSRAM',
 };
 
@@ -96,6 +105,7 @@ function s3(name: string, flashMiB: number, psramMiB: number, flashMode: 'quad' 
     macsPerCycle: { ansi: 0.08, optimized: 5.8 },
     uartBaud: 2_000_000,
     perMessageMs: 0.2,
+    preloadBytes: 32 * 1024,
     sources: S3_SOURCES,
   };
 }
@@ -122,10 +132,12 @@ export const BUILTIN_PROFILES: Readonly<Record<string, BoardProfile>> = Object.f
     macsPerCycle: { ansi: 0.1, optimized: 4 },
     uartBaud: 2_000_000,
     perMessageMs: 0.2,
+    preloadBytes: 0,
     sources: {
       clockMhz: 'ESP32-P4 datasheet: RISC-V HP cores up to 360 MHz (400 MHz parts exist)',
       flashMBps: 'estimate, as the S3 quad figure (no measurement)',
       macsPerCycle: 'estimate: no int8 esp-dsp figure for the P4 in the BRIEF; override with a measurement',
+      preloadBytes: 'none assumed: the P4 port does not preload (no figure for its L2 cache)',
       memory: 'ESP32-P4 boards with 16 MiB flash and 32 MiB PSRAM',
     },
   },

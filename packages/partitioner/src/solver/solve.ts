@@ -11,7 +11,8 @@
  * 0.64 s for stories15M's 32,000 rows, so splitting pays only where flash, not the link, is the limit.
  *
  * Objectives (integer microseconds):
- *   latency     one stream: token in + Σ stage compute + hops + the slowest classifier slice and its output
+ *   latency     one stream: token in + Σ stage compute + hops + the slowest classifier slice and its output,
+ *               less what each board preloads while it waits (never below the busiest board's period)
  *   throughput  k streams in flight: the slowest board's period, max(compute, its outgoing link)
  */
 import { splitSelections, TinypipeError } from '@tinypipe/core';
@@ -23,6 +24,7 @@ import {
   hopMicros,
   layerWork,
   type ModelSpec,
+  preloadMicros,
   type StageSelection,
   workMicros,
 } from '../cost/cost.js';
@@ -46,6 +48,8 @@ export interface StageEstimate {
   classifierUs: number;
   /** Sending its output: the activation to the next board and/or its logits to the host. */
   linkOutUs: number;
+  /** Of layersUs + classifierUs, what the board streams into its cache before the input arrives. */
+  preloadUs: number;
   /** Time per token the board is busy: max(compute, outgoing link). */
   periodUs: number;
 }
@@ -57,7 +61,7 @@ export interface Solution {
   latencyUs: number;
   /** The slowest board's period. */
   bottleneckUs: number;
-  /** What the objective minimised. */
+  /** What the objective minimised: the bottleneck, or the token's path (latency before the bottleneck bound). */
   costUs: number;
   /** Predicted tokens per second with `streams` in flight (cost model output). */
   tokensPerSecond: number;
@@ -87,8 +91,16 @@ class Estimator {
     const options: CostOptions = { streams: this.p.streams ?? 1, kernel: this.p.kernel ?? 'optimized' };
     const selection: StageSelection = { layers: [from, from + n], embedding: i === 0, vocab };
     const fp = footprint(model, selection, profile, options);
-    const layersUs = workMicros(layerWork(model, n, i === 0), profile, options);
-    const classifierUs = vocab ? workMicros(classifierWork(model, vocab), profile, options) : 0;
+    const layers = layerWork(model, n, i === 0);
+    const classifier = vocab ? classifierWork(model, vocab) : undefined;
+    const layersUs = workMicros(layers, profile, options);
+    const classifierUs = classifier ? workMicros(classifier, profile, options) : 0;
+    // the first weights a forward reads: its first layer's, or the classifier's on a classifier-only board
+    const preloadUs = preloadMicros(
+      n > 0 || !classifier ? layerWork(model, 1, false) : classifier,
+      profile,
+      options,
+    );
     let linkOutUs = 0;
     if (i < B - 1) linkOutUs += hopMicros(5 + 4 * c.dim, profile);
     if (vocab && slices === 1)
@@ -106,6 +118,7 @@ class Estimator {
       layersUs,
       classifierUs,
       linkOutUs,
+      preloadUs,
       periodUs: Math.max(layersUs + classifierUs, linkOutUs),
     };
     this.#memo.set(key, est);
@@ -164,18 +177,19 @@ export function evaluateSplit(
     if (!est.allowed(i, split[i]!, slices)) return undefined;
     stages.push(est.stage(i, sels[i]!.layers[0], split[i]!, slices));
   }
-  let latencyUs = est.fixedLatencyUs(slices);
-  for (const s of stages) latencyUs += s.layersUs;
+  let pathUs = est.fixedLatencyUs(slices);
+  for (const s of stages) pathUs += s.layersUs - s.preloadUs;
   const bottleneckUs = Math.max(...stages.map((s) => s.periodUs));
   const k = p.streams ?? 1;
   return {
     split: [...split],
     slices,
     stages,
-    latencyUs,
+    // a board preloads only while it waits: one stream cannot go round faster than any board is busy
+    latencyUs: Math.max(pathUs, bottleneckUs),
     bottleneckUs,
-    costUs: p.objective === 'latency' ? latencyUs : bottleneckUs,
-    tokensPerSecond: Math.min((k * 1e6) / latencyUs, 1e6 / bottleneckUs),
+    costUs: p.objective === 'latency' ? pathUs : bottleneckUs,
+    tokensPerSecond: Math.min((k * 1e6) / pathUs, 1e6 / bottleneckUs),
   };
 }
 
@@ -188,7 +202,7 @@ export function solve(p: Problem): Solution | undefined {
   const combine = p.objective === 'latency' ? (a: number, b: number) => a + b : Math.max;
   const boardCost = (i: number, n: number, slices: number) => {
     const s = est.stage(i, 0, n, slices);
-    return p.objective === 'latency' ? s.layersUs : s.periodUs;
+    return p.objective === 'latency' ? s.layersUs - s.preloadUs : s.periodUs;
   };
   let best: Solution | undefined;
   const maxSlices = p.splitClassifier === false ? 1 : B;
