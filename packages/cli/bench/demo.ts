@@ -16,13 +16,14 @@
  *   first 32 KiB of weights into the data cache (as the ESP-IDF port does), which hides the hops behind
  *   flash streaming. The cost model's own ratio is printed beside the measured one.
  *
- * Run: npm run bench (in packages/cli, after npm run build)
+ * Run: npm run bench (in packages/cli, after npm run build: each demo runs dist/bin.js in its own process)
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MODEL_SHAPES, synthesize, writeCheckpoint } from '@tinypipe/core';
-import { runCli } from '../src/run.js';
 
 interface Summary {
   tokensPerSecond: number;
@@ -32,16 +33,21 @@ interface Summary {
   predicted?: { tokensPerSecond: number };
 }
 
-async function demo(args: string[]): Promise<Summary> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['demo', '--seed', '1', '--json', ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    cwd: process.cwd(),
-  });
-  if (code !== 0) throw new Error(`tinypipe demo ${args.join(' ')} failed:\n${err}`);
-  return JSON.parse(out);
+/** One `tinypipe demo --json` in its own process, as a user runs it (a row's leftovers — a large heap,
+ *  its garbage collections — must not slow the next row's host, which relays every activation in a star). */
+function demo(args: string[]): Promise<Summary> {
+  const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [bin, 'demo', '--seed', '1', '--json', ...args],
+      { maxBuffer: 1 << 24 },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`tinypipe demo ${args.join(' ')} failed:\n${stderr}`, { cause: error }))
+          : resolve(JSON.parse(stdout)),
+    ),
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tinypipe-bench-'));
@@ -52,21 +58,24 @@ writeFileSync(
 );
 
 const rows: { label: string; args: string[]; streams?: number }[] = [
-  { label: 'host speed, stories260K, star', args: ['--steps', '160'] },
-  { label: 'host speed, stories260K, chain', args: ['--steps', '160', '--topology', 'chain'] },
+  { label: 'host speed, 260K, star', args: ['--steps', '160', '--topology', 'star'] },
+  { label: 'host speed, 260K, chain (default)', args: ['--steps', '160', '--topology', 'chain'] },
   {
     label: 'host speed, 42M body, chain',
     args: ['--steps', '96', '--model', body42m, '--profile', 'esp32s3-n32r8', '--topology', 'chain'],
   },
-  { label: 'esp32s3-n16r8, 260K, star', args: ['--steps', '160', '--emulate', 'esp32s3-n16r8'] },
   {
-    label: 'esp32s3-n16r8, 260K, chain',
+    label: 'esp32s3-n16r8, 260K, star',
+    args: ['--steps', '160', '--emulate', 'esp32s3-n16r8', '--topology', 'star'],
+  },
+  {
+    label: 'esp32s3-n16r8, 260K, chain (default)',
     args: ['--steps', '160', '--emulate', 'esp32s3-n16r8', '--topology', 'chain'],
   },
   {
-    // a third story keeps the first board busy while a token crosses the hops (the 2×2 rows wait for it)
+    // a third story: no board waits for a hop any more, the busiest board is the bound
     label: 'esp32s3-n16r8, 260K, star, K=3',
-    args: ['--steps', '160', '--emulate', 'esp32s3-n16r8'],
+    args: ['--steps', '160', '--emulate', 'esp32s3-n16r8', '--topology', 'star'],
     streams: 3,
   },
   {
@@ -81,7 +90,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 
 console.log(
-  `${'tinypipe demo'.padEnd(32)} ${'1×1 tok/s'.padStart(9)} ${'2×K tok/s'.padStart(9)}  ratio  predicted  ` +
+  `${'tinypipe demo'.padEnd(38)} ${'1×1 tok/s'.padStart(9)} ${'2×K tok/s'.padStart(9)}  ratio  predicted  ` +
     `1×1 ms/token  of which compute  bit-exact`,
 );
 try {
@@ -104,7 +113,7 @@ try {
     const compute = median(pairs.map((p) => p.one.perBoard.reduce((a, b) => a + b.computeMsPerPosition, 0)));
     const exact = pairs.every((p) => p.one.identicalToHost && p.two.identicalToHost);
     console.log(
-      `${label.padEnd(32)} ${fmt(one, 9)} ${fmt(two, 9)}   ${ratio.toFixed(2)}  ${predicted.padStart(9)}  ` +
+      `${label.padEnd(38)} ${fmt(one, 9)} ${fmt(two, 9)}   ${ratio.toFixed(2)}  ${predicted.padStart(9)}  ` +
         `${(1000 / one).toFixed(3).padStart(12)}  ${compute.toFixed(3).padStart(15)}  ${exact ? 'yes' : 'NO'}`,
     );
   }

@@ -72,9 +72,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--ber <p>', 'bit error rate injected by the boards on their lines', floatFlag('--ber'), 0)
     .option(
       '--topology <t>',
-      'star: every board on its own USB port, the host relays; chain: board to board, the host at both ends',
+      'chain: board to board over their UARTs, the host at both ends; star: every board on its own USB port, the host relays',
       enumFlag('--topology', ['star', 'chain']),
-      'star',
+      'chain',
     )
     .option('--baud <rate>', "the boards' UART rate (default: the profile's, 2,000,000)", uintFlag('--baud'))
     .option(
@@ -284,7 +284,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               `  board ${b.board} (${holds(plan.boards[b.board]!)}): ${b.computeMsPerPosition} ms compute per position, ${b.bytesSent + b.bytesReceived} link bytes, ${b.retransmits} retransmits${b.droppedFrames ? `, ${b.droppedFrames} damaged frames dropped` : ''}\n`,
             );
           say(
-            `\n${total} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s), ${flags.streams} stream(s)\n` +
+            `\n${total} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s) (${flags.topology}), ${flags.streams} stream(s)\n` +
               `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n` +
               (flags.emulate
                 ? `emulating ${flags.emulate}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
