@@ -71,7 +71,8 @@ export const PlanSchema = v.object({
           classifierMs: v.number(),
           linkOutMs: v.number(),
           periodMs: v.number(),
-          /** Of layersMs + classifierMs, what the board streams into its cache while it waits. */
+          // of layersMs + classifierMs, what the board streams into its cache while it waits (plans of
+          // earlier versions have none)
           preloadMs: v.optional(v.number(), 0),
         }),
       }),
