@@ -25,6 +25,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_SHAPES, synthesize, writeCheckpoint } from '@tinypipe/core';
 
+/** Pairs per row: a pair is the 1×1 run then the 2×K run, back to back, so both see the same machine. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+if (!Number.isInteger(PAIRS) || PAIRS < 1)
+  throw new Error(`BENCH_PAIRS must be a whole number ≥ 1, got ${PAIRS}`);
+
 interface Summary {
   tokensPerSecond: number;
   identicalToHost: boolean;
@@ -33,8 +38,8 @@ interface Summary {
   predicted?: { tokensPerSecond: number };
 }
 
-/** One `tinypipe demo --json` in its own process, as a user runs it (a row's leftovers — a large heap,
- *  its garbage collections — must not slow the next row's host, which relays every activation in a star). */
+/** One `tinypipe demo --json` in its own process, as a user runs it: no row inherits another's heap or
+ *  warmed-up code. */
 function demo(args: string[]): Promise<Summary> {
   const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
   return new Promise((resolve, reject) =>
@@ -86,9 +91,6 @@ const rows: { label: string; args: string[]; streams?: number }[] = [
 
 const fmt = (x: number, width = 7) => x.toFixed(1).padStart(width);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** Pairs per row: a pair is the 1×1 run then the 2×K run, back to back, so both see the same machine. */
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
-
 console.log(
   `${'tinypipe demo'.padEnd(38)} ${'1×1 tok/s'.padStart(9)} ${'2×K tok/s'.padStart(9)}  ratio  predicted  ` +
     `1×1 ms/token  of which compute  bit-exact`,

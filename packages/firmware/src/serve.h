@@ -40,7 +40,8 @@ typedef struct {
     float *logits;     /* (vocab_to - vocab_from) scratch when the image holds classifier rows */
     int (*pump)(void *port, int wait_ms); /* nonzero: stop serving */
     /* optional: called with 1 before and 0 after each message's compute — a simulated board paces itself
-       to a real board's speed here (tinypipe-board --stage-us) */
+       to a real board's speed here (tinypipe-board --stage-us, --preload-us); the ESP-IDF app starts its
+       data cache preload of the next forward's first weights on 0 and waits for it on 1 */
     void (*pace)(void *port, int starting);
     /* optional: a microsecond clock (wrapping) to time each message's compute for STATS */
     uint32_t (*now_us)(void *port);
