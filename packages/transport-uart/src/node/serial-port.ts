@@ -163,15 +163,19 @@ export async function openSerialPort(
       details: { path },
     });
 
+  /** The line is gone (noticed by the watchdog or a read): every waiting write and the reader fail. */
+  const goneAway = (cause?: unknown) => {
+    closed = true;
+    dropWrites(lost(cause));
+    fail(lost(cause));
+    port.close(() => {});
+  };
+  const binding = unixBinding(port);
+
   const watchdog =
     process.platform !== 'win32' && path.startsWith('/dev/')
       ? setInterval(() => {
-          if (!closed && !existsSync(path)) {
-            closed = true;
-            dropWrites(lost());
-            fail(lost());
-            port.close(() => {});
-          }
+          if (!closed && !existsSync(path)) goneAway();
         }, 200)
       : undefined;
   watchdog?.unref();
@@ -196,7 +200,6 @@ export async function openSerialPort(
         } else fail(lost(err));
       });
       port.on('error', (err) => fail(lost(err)));
-      const binding = unixBinding(port);
       if (binding)
         readLoop(
           binding,
@@ -205,11 +208,7 @@ export async function openSerialPort(
           },
           () => closing || closed || ended,
         ).catch((e) => {
-          if (closing || closed) return;
-          closed = true;
-          dropWrites(lost(e));
-          fail(lost(e));
-          port.close(() => {});
+          if (!closing && !closed) goneAway(e);
         });
       else
         port.on('data', (chunk: Buffer) => {
@@ -234,9 +233,8 @@ export async function openSerialPort(
           else resolve();
         };
         pendingWrites.add(settle);
-        const fd = (port.port as { fd?: number | null } | undefined)?.fd;
-        if (typeof fd === 'number' && process.platform !== 'win32')
-          writeAll(fd, Buffer.from(chunk), () => port.isOpen && !closed).then(
+        if (binding?.fd != null)
+          writeAll(binding.fd, Buffer.from(chunk), () => port.isOpen && !closed).then(
             () => settle(),
             (e) => settle(lost(e)),
           );
