@@ -12,7 +12,8 @@
  *
  * Objectives (integer microseconds):
  *   latency     one stream: token in + Σ stage compute + hops + the slowest classifier slice and its output,
- *               less what each board preloads while it waits (never below the busiest board's period)
+ *               less what each board preloads while it waits (the reported latency is then never below
+ *               the busiest board's period: a board preloads only while it waits)
  *   throughput  k streams in flight: the slowest board's period, max(compute, its outgoing link)
  */
 import { splitSelections, TinypipeError } from '@tinypipe/core';
@@ -73,7 +74,11 @@ const LOGITS_ROWS_PER_MESSAGE = 128;
 /** Everything about board i holding n layers, given the split's shape (memoised per problem). */
 class Estimator {
   readonly #memo = new Map<string, StageEstimate>();
-  constructor(readonly p: Problem) {}
+  /** One layer's weights: what a board with layers reads first (the same for every board and split). */
+  readonly #firstLayer: { bytes: number; macs: number };
+  constructor(readonly p: Problem) {
+    this.#firstLayer = layerWork(p.model, 1, false);
+  }
 
   stage(i: number, from: number, n: number, slices: number): StageEstimate {
     const { model, boards } = this.p;
@@ -96,11 +101,7 @@ class Estimator {
     const layersUs = workMicros(layers, profile, options);
     const classifierUs = classifier ? workMicros(classifier, profile, options) : 0;
     // the first weights a forward reads: its first layer's, or the classifier's on a classifier-only board
-    const preloadUs = preloadMicros(
-      n > 0 || !classifier ? layerWork(model, 1, false) : classifier,
-      profile,
-      options,
-    );
+    const preloadUs = preloadMicros(n > 0 || !classifier ? this.#firstLayer : classifier, profile, options);
     let linkOutUs = 0;
     if (i < B - 1) linkOutUs += hopMicros(5 + 4 * c.dim, profile);
     if (vocab && slices === 1)
