@@ -1,29 +1,26 @@
 /*
  * The @tinypipe board on an ESP32-S3: maps the model partition (weights stay in flash, read through the
  * cache MMU), verifies the image, puts one KV cache per stream in PSRAM, splits matmul rows over both
- * cores, and serves the wire protocol (docs/protocol.md) with the same service as the posix board
- * (src/serve.c): on UART0 alone in a star; in a chain (§4.4) the upstream link is on CONFIG_TINYPIPE_UP_UART
- * (0 for the first board, whose host is on USB; the previous board's UART for the others) and the
- * downstream one on CONFIG_TINYPIPE_DOWN_UART (to the next board, or to the host for the last board).
- * Holding the whole classifier, it samples with llama2.c's sampler (index buffers in PSRAM).
- * While it waits for its next input it has the data cache preload the first weights a forward reads
- * (CONFIG_TINYPIPE_PRELOAD_KB), so that much flash streaming overlaps the link instead of following it.
+ * cores (cores.c), and serves the wire protocol (docs/protocol.md) with the same service as the posix board
+ * (src/serve.c) over its lines (line.c): on UART0 alone in a star; in a chain (§4.4) the upstream link is on
+ * CONFIG_TINYPIPE_UP_UART (0 for the first board, whose host is on USB; the previous board's UART for the
+ * others) and the downstream one on CONFIG_TINYPIPE_DOWN_UART (to the next board, or to the host for the
+ * last board). Holding the whole classifier, it samples with llama2.c's sampler (index buffers in PSRAM).
+ * While it waits for its next input the data cache preloads the first weights a forward reads (preload.c).
  * Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "driver/uart.h"
+#include "cores.h"
 #include "esp_heap_caps.h"
 #include "esp_log.h"
 #include "esp_partition.h"
-#include "freertos/FreeRTOS.h"
-#include "freertos/semphr.h"
-#include "freertos/task.h"
 #include "esp_random.h"
 #include "esp_timer.h"
-#include "esp32s3/rom/cache.h"
+#include "line.h"
 #include "numerics.h"
+#include "preload.h"
 #include "serve.h"
 #include "stage.h"
 
@@ -51,67 +48,12 @@ static int streams;
 static float *logits;                            /* (vocab_to - vocab_from), in PSRAM */
 static int32_t *sample_index, *sample_scratch;   /* (vocab) each, in PSRAM: sampling on this board */
 
-/* ---- both cores: core 1 computes the upper half of each matmul's rows ---- */
-static struct {
-    float *out;
-    const int8_t *xq;
-    const float *xs;
-    const tp_qmat *w;
-    int r0, r1;
-} job;
-static SemaphoreHandle_t job_ready, job_done;
-
-static void worker(void *arg) {
-    (void)arg;
-    for (;;) {
-        xSemaphoreTake(job_ready, portMAX_DELAY);
-        tp_qmatmul(job.out, job.xq, job.xs, job.w, job.r0, job.r1);
-        xSemaphoreGive(job_done);
-    }
-}
-
-/* Same results as tp_qmatmul: rows are independent (docs/numerics.md §4). */
-static void dual_core_matmul(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1) {
-    int mid = r0 + (r1 - r0) / 2;
-    job.out = out + (mid - r0), job.xq = xq, job.xs = xs, job.w = w, job.r0 = mid, job.r1 = r1;
-    xSemaphoreGive(job_ready);
-    tp_qmatmul(out, xq, xs, w, r0, mid);
-    xSemaphoreTake(job_done, portMAX_DELAY);
-}
-
-/* ---- the cache preload: a forward reads its image front to back (docs/image-format.md §4), so its first
-   weights are known before its input is. When a message's compute ends, the ROM's manual preload starts
-   filling the data cache with them in the background; the next compute waits for it to finish (flash time
-   the forward would have spent anyway) and hands the cache back to its automatic preload. The partitioner's
-   cost model counts the same (profile preloadBytes); the simulated board paces to it (--preload-us). ---- */
-static const uint8_t *preload_at;
-static uint32_t preload_bytes, preload_autoload;
-static int preloading;
-
-static void preload(void *port, int starting) {
-    (void)port;
-    if (starting) {
-        if (!preloading) return;
-        while (!Cache_DCache_Preload_Done()) {
-        }
-        Cache_End_DCache_Preload(preload_autoload);
-        preloading = 0;
-    } else if (preload_bytes > 0) {
-        preload_autoload = Cache_Start_DCache_Preload((uint32_t)(uintptr_t)preload_at, preload_bytes, 0);
-        preloading = 1;
-    }
-}
-
-/* ---- the lines: each link's port is a pointer to its UART number ---- */
+/* ---- the lines ---- */
 static tp_server server;
-static uart_port_t up_uart = UP_UART;
+static line_t up;
 #if CHAINED
-static uart_port_t down_uart = DOWN_UART;
+static line_t down;
 #endif
-
-static void line_write(void *port, const uint8_t *bytes, size_t n) {
-    uart_write_bytes(*(uart_port_t *)port, bytes, n);
-}
 
 static uint32_t now_ms(void *port) {
     (void)port;
@@ -133,33 +75,14 @@ static void log_line(void *port, const char *line) {
 static int pump(void *port, int wait_ms) {
     (void)port;
     static uint8_t buf[1024];
-    int n = uart_read_bytes(up_uart, buf, sizeof buf, (TickType_t)(wait_ms / portTICK_PERIOD_MS));
+    int n = line_read(&up, buf, sizeof buf, wait_ms);
     if (n > 0) tp_link_rx(&server.link, buf, (size_t)n);
     tp_link_poll(&server.link);
 #if CHAINED
-    while ((n = uart_read_bytes(down_uart, buf, sizeof buf, 0)) > 0) tp_link_rx(&server.down, buf, (size_t)n);
+    while ((n = line_read(&down, buf, sizeof buf, 0)) > 0) tp_link_rx(&server.down, buf, (size_t)n);
     tp_link_poll(&server.down);
 #endif
     return 0;
-}
-
-/* UART0 keeps its pins (USB bridge); UART1/UART2 get the Kconfig's. */
-static void open_uart(uart_port_t port) {
-    uart_config_t cfg = {
-        .baud_rate = CONFIG_TINYPIPE_UART_BAUD,
-        .data_bits = UART_DATA_8_BITS,
-        .parity = UART_PARITY_DISABLE,
-        .stop_bits = UART_STOP_BITS_1,
-        .flow_ctrl = UART_HW_FLOWCTRL_DISABLE,
-        .source_clk = UART_SCLK_DEFAULT,
-    };
-    /* 8 KB rings: the board computes while the driver sends (the emulated board does the same) */
-    uart_driver_install(port, 8192, 8192, 0, NULL, 0);
-    uart_param_config(port, &cfg);
-    if (port == UART_NUM_1)
-        uart_set_pin(port, CONFIG_TINYPIPE_UART1_TX_PIN, CONFIG_TINYPIPE_UART1_RX_PIN, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
-    else if (port == UART_NUM_2)
-        uart_set_pin(port, CONFIG_TINYPIPE_UART2_TX_PIN, CONFIG_TINYPIPE_UART2_RX_PIN, UART_PIN_NO_CHANGE, UART_PIN_NO_CHANGE);
 }
 
 static tp_status boot(void) {
@@ -193,36 +116,34 @@ static tp_status boot(void) {
     }
     if (streams == 0) return TP_E_NO_MEMORY;
     size_t rest;
-    preload_at = tp_image_first_weights(&image, &rest);
-    preload_bytes = (uint32_t)(rest < CONFIG_TINYPIPE_PRELOAD_KB * 1024u ? rest : CONFIG_TINYPIPE_PRELOAD_KB * 1024u);
+    const uint8_t *first = tp_image_first_weights(&image, &rest);
+    preload_set(first, (uint32_t)(rest < CONFIG_TINYPIPE_PRELOAD_KB * 1024u ? rest : CONFIG_TINYPIPE_PRELOAD_KB * 1024u));
     if (streams < CONFIG_TINYPIPE_STREAMS) ESP_LOGW(TAG, "PSRAM holds %d of %d streams", streams, CONFIG_TINYPIPE_STREAMS);
 #if CONFIG_TINYPIPE_DUAL_CORE
-    job_ready = xSemaphoreCreateBinary();
-    job_done = xSemaphoreCreateBinary();
-    if (job_ready && job_done && xTaskCreatePinnedToCore(worker, "tp_matmul", 4096, NULL, 5, NULL, 1) == pdPASS)
-        for (int k = 0; k < streams; k++) stages[k].matmul = dual_core_matmul;
+    if (cores_start() == 0)
+        for (int k = 0; k < streams; k++) stages[k].matmul = cores_matmul;
 #endif
     return TP_OK;
 }
 
 void app_main(void) {
-    open_uart(up_uart);
+    line_open(&up, UP_UART);
 #if CHAINED
-    open_uart(down_uart);
+    line_open(&down, DOWN_UART);
 #endif
     tp_status booted = boot();
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
     else ESP_LOGI(TAG, "layers [%d, %d) ready, %d stream(s)", image.layer_from, image.layer_to, streams);
-    server.link.port = &up_uart, server.link.write = line_write, server.link.now_ms = now_ms;
+    server.link.port = &up, server.link.write = line_write, server.link.now_ms = now_ms;
     server.link.log = log_line;
-    server.pump = pump, server.now_us = now_us, server.pace = preload;
+    server.pump = pump, server.now_us = now_us, server.pace = preload_pace;
     server.sample_index = sample_index, server.sample_scratch = sample_scratch;
     uint16_t session = (uint16_t)esp_random();
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */
     tp_server_init(&server, stages, streams, booted == TP_OK ? &image : NULL, booted, logits,
                    CONFIG_TINYPIPE_BOARD_INDEX, session);
 #if CHAINED
-    server.down.port = &down_uart, server.down.write = line_write, server.down.now_ms = now_ms;
+    server.down.port = &down, server.down.write = line_write, server.down.now_ms = now_ms;
     server.down.log = log_line;
     tp_server_chain(&server, CHAIN_MODE, (uint16_t)(session + 1));
 #endif
