@@ -21,6 +21,8 @@ export interface PtyBoardOptions {
   preloadUs?: number;
   /** …and the board transmits at this line rate (10 bits per byte). */
   lineBaud?: number;
+  /** Erase time of the virtual flash, µs per MiB (default 10000: the chip's seconds, scaled down). */
+  eraseUsPerMb?: number;
   /** Faults of the virtual ROM: vanish after N flash data blocks; corrupt block K when writing it. */
   dropAfter?: number;
   corruptBlock?: number;
@@ -54,6 +56,11 @@ export interface PtyBoard {
   process: ChildProcess;
   /** Everything the board logged on stderr so far (one event per line). */
   log(): string;
+  /**
+   * With `flash`, while in download mode: a pulse on the chip's EN (reset) pin, which a PTY cannot carry —
+   * 'boot' with GPIO0 high (the chip boots from flash), 'download' with GPIO0 low (back into the ROM loader).
+   */
+  reset(mode?: 'boot' | 'download'): void;
   /** Stops the board: SIGTERM by default, SIGKILL to simulate a crash or a pulled cable. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -72,6 +79,7 @@ export async function spawnPtyBoard(
   if (options.mac !== undefined) args.push('--mac', options.mac);
   if (options.dropAfter !== undefined) args.push('--drop-after', String(options.dropAfter));
   if (options.corruptBlock !== undefined) args.push('--corrupt-block', String(options.corruptBlock));
+  if (options.eraseUsPerMb !== undefined) args.push('--erase-us-per-mb', String(options.eraseUsPerMb));
   if (options.streams !== undefined) args.push('--streams', String(options.streams));
   if (options.stageUs) args.push('--stage-us', String(Math.round(options.stageUs)));
   if (options.preloadUs) args.push('--preload-us', String(Math.round(options.preloadUs)));
@@ -114,6 +122,10 @@ export async function spawnPtyBoard(
     ...(outPath !== undefined ? { outPath } : {}),
     process: child,
     log: () => stderr,
+    reset(mode = 'boot') {
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill(mode === 'boot' ? 'SIGUSR1' : 'SIGUSR2');
+    },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -5,7 +5,7 @@
  *
  *   tinypipe-board --pty --image PATH [--board N] [--ber P] [--drop P] [--seed S]
  *   tinypipe-board --pty --flash FILE [--flash-size BYTES] [--chip-id 9] [--mac aa:bb:…]
- *                  [--drop-after N] [--corrupt-block K] [--board N]
+ *                  [--erase-us-per-mb U] [--drop-after N] [--corrupt-block K] [--board N]
  *   either with [--streams K] [--stage-us N] [--preload-us P] [--line-baud B]: KV caches for K streams; pace
  *   each message's compute to N µs, of which up to P µs were done while the board waited (the data cache
  *   preload of the ESP-IDF port), and the board's transmit to B baud, to behave like the board emulated
@@ -16,8 +16,11 @@
  *     --next PATH   every board but the last: its UART to the next board, PATH being that board's PTY_IN
  *     --out-pty     the last board: its UART to the host, a PTY printed as `PTY_OUT /dev/pts/M`
  *
- * With --flash it is a virtual ESP32-S3: the ROM bootloader (rom.c) answers a flasher on the PTY; a
- * FLASH_END asking to reboot boots the firmware from the partition table in the flash file.
+ * With --flash it is a virtual ESP32-S3 in download mode (loader.c; docs/esp-rom.md): its ROM loader answers a
+ * flasher on the PTY, and esptool's flasher stub once uploaded; a reset (FLASH_END to the ROM, FLASH_END(reboot)
+ * or RUN_USER_CODE to the stub, esptool's RTC-watchdog reset, or SIGUSR1 as the EN pin) boots the firmware
+ * from the partition table in the flash file. The flash (BYTES a power of two, 256 KiB to 256 MiB) is erased
+ * (0xFF) where the file is new; an erase takes U µs per MiB (default 10000).
  *
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
@@ -337,7 +340,7 @@ int serve_pty(int argc, char **argv) {
     unsigned board = 0xffff, seed = 1;
     unsigned long flash_size = 16ul << 20;
     double ber = 0;
-    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1};
+    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1, 10000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
@@ -358,6 +361,7 @@ int serve_pty(int argc, char **argv) {
             if (parse_mac(v, rom.mac) != 0) return fprintf(stderr, "tinypipe-board: USAGE: --mac aa:bb:cc:dd:ee:ff\n"), 2;
         } else if (!strcmp(a, "--drop-after")) rom.drop_after = strtol(v, NULL, 10);
         else if (!strcmp(a, "--corrupt-block")) rom.corrupt_block = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--erase-us-per-mb")) rom.erase_us_per_mb = strtol(v, NULL, 10);
         else if (!strcmp(a, "--board")) board = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--streams")) {
             streams = (int)strtol(v, NULL, 10);
@@ -393,16 +397,18 @@ int serve_pty(int argc, char **argv) {
     }
 
     /* a virtual ESP32-S3: its flash is a file (created erased), its ROM bootloader answers first */
+    if (!tp_rom_flash_size_ok(flash_size))
+        return fprintf(stderr, "tinypipe-board: USAGE: --flash-size must be a power of two, 256 KiB to 256 MiB\n"), 2;
     int fd = open(flash_path, O_RDWR | O_CREAT, 0644);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0) return fprintf(stderr, "tinypipe-board: FLASH: cannot open %s\n", flash_path), 1;
-    int fresh = sb.st_size == 0;
+    size_t had = (size_t)sb.st_size < flash_size ? (size_t)sb.st_size : flash_size; /* bytes already there */
     if ((unsigned long)sb.st_size != flash_size && ftruncate(fd, (off_t)flash_size) != 0)
         return fprintf(stderr, "tinypipe-board: FLASH: cannot size %s\n", flash_path), 1;
     uint8_t *flash = mmap(NULL, flash_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (flash == MAP_FAILED) return fprintf(stderr, "tinypipe-board: FLASH: cannot map %s\n", flash_path), 1;
-    if (fresh) memset(flash, 0xff, flash_size);
+    memset(flash + had, 0xff, flash_size - had); /* new flash comes erased */
     if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     rom.idle_fd = in_fd;
     if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
