@@ -2,6 +2,7 @@
  * `@tinypipe/core` — llama2.c checkpoints and tokenizer, the llama2.c sampler, the fp32 reference engine
  * and streaming generation. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
  */
+export * from './calibrate/index.js';
 export * from './checkpoint/index.js';
 export * from './crc32c/index.js';
 export * from './engine/index.js';

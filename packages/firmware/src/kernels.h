@@ -28,10 +28,14 @@ void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat
 /* The embedding row `row` of W, dequantized: x[j] = q * scale (§8). */
 void tp_dequantize_row(const tp_qmat *w, int row, float *x);
 
+/* Which one tp_qmatmul is, as a board names it (CALIBRATE's kernel field). */
+enum { TP_KERNEL_ANSI = 0, TP_KERNEL_OPT = 1 };
 #ifdef TP_KERNELS_OPT
 #define tp_qmatmul tp_qmatmul_opt
+#define TP_KERNEL TP_KERNEL_OPT
 #else
 #define tp_qmatmul tp_qmatmul_ansi
+#define TP_KERNEL TP_KERNEL_ANSI
 #endif
 
 /* The group's contribution in spec order: acc + fl(fl(dot) * fl(sw * sx)). */

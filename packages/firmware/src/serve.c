@@ -90,18 +90,18 @@ static int send_error(tp_server *s, uint16_t stream, tp_status code, const char 
 static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     tp_stage *stage = &s->stages[stream];
     const tp_image *img = stage->img;
-    tp_status st = tp_stage_forward(stage, s->x, pos, s->hashes);
-    if (img->has_classifier && st == TP_OK) tp_stage_classify(stage, s->x, s->logits);
+    tp_status st = tp_stage_forward(stage, s->work.fwd.x, pos, s->work.fwd.hashes);
+    if (img->has_classifier && st == TP_OK) tp_stage_classify(stage, s->work.fwd.x, s->logits);
     if (s->pace) s->pace(s->link.port, 0);
     s->forwards++;
     if (s->now_us) s->compute_us += (uint32_t)(s->now_us(s->link.port) - s->started_us);
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
     if ((s->flags[stream] & TP_START_HASHES) &&
-        send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->hashes,
+        send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->work.fwd.hashes,
                                   (size_t)(img->layer_to - img->layer_from))))
         return 1;
     if (!img->has_classifier)
-        return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->x, (size_t)img->config.dim));
+        return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->work.fwd.x, (size_t)img->config.dim));
     if (s->flags[stream] & TP_START_SAMPLE) { /* one TOKEN back instead of the logits */
         uint32_t token = pos >= s->sample_from[stream]
                              ? (uint32_t)tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size)
@@ -136,6 +136,18 @@ static int send_stats(tp_server *s, size_t n) {
     return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
 }
 
+/* Measures this board (src/calibrate.h) and answers on the link the request came in on. */
+static int calibrate(tp_server *s, uint16_t budget_ms) {
+    if (!s->now_us)
+        return send_on(s, &s->link, s->out,
+                       tp_msg_error(s->out, 0xffff, TP_E_UNSUPPORTED, "this port has no microsecond clock: it cannot calibrate"));
+    tp_calibration r;
+    tp_calib_env env = {s->link.port, s->now_us, s->pump, &s->calib, s->stages ? s->stages[0].img : NULL,
+                        s->stages ? s->stages[0].matmul : NULL, &s->work.calib};
+    if (tp_calibrate(&r, &env, budget_ms, board_index(s))) return 1;
+    return send_on(s, &s->link, s->out, tp_msg_calibration(s->out, &r));
+}
+
 static int handle(tp_server *s, size_t n) {
     tp_msg m;
     if (s->chain && n >= 3 &&
@@ -143,6 +155,7 @@ static int handle(tp_server *s, size_t n) {
         return send_on(s, results(s), s->in, n); /* an earlier board's, on its way to the host */
     if (tp_msg_parse(s->in, n, &m) != 0) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
     if (m.kind == TP_MSG_STATS) return send_stats(s, n); /* a refused image has counters too */
+    if (m.kind == TP_MSG_CALIBRATE) return calibrate(s, m.budget_ms); /* and kernels to measure */
     if (!s->stages) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");
     if (m.stream >= s->streams) return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
     switch (m.kind) {
@@ -166,7 +179,7 @@ static int handle(tp_server *s, size_t n) {
     case TP_MSG_TOKEN: {
         if (s->now_us) s->started_us = s->now_us(s->link.port);
         if (s->pace) s->pace(s->link.port, 1);
-        tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->x);
+        tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->work.fwd.x);
         if (st != TP_OK) return send_error(s, m.stream, st, "token out of range, or this stage holds no embedding");
         return run(s, m.stream, m.pos);
     }
@@ -174,7 +187,7 @@ static int handle(tp_server *s, size_t n) {
         if (m.n != (size_t)s->stages[m.stream].img->config.dim || m.n > TP_SERVE_MAX_DIM)
             return send_error(s, m.stream, TP_E_ARG, "activation is not dim floats");
         if (s->now_us) s->started_us = s->now_us(s->link.port);
-        for (size_t i = 0; i < m.n; i++) s->x[i] = tp_msg_f32(m.x, i);
+        for (size_t i = 0; i < m.n; i++) s->work.fwd.x[i] = tp_msg_f32(m.x, i);
         if (s->pace) s->pace(s->link.port, 1);
         return run(s, m.stream, m.pos);
     default:

@@ -14,11 +14,15 @@
  *
  * STATS: a request makes the board answer with its counters (tp_board_stats) where its results go, then —
  * in a chain — pass the request to the next board; so the host hears from every board, middle ones too.
+ *
+ * CALIBRATE: the board measures itself (src/calibrate.h) and answers on the link the request came in on —
+ * never passed on: a host calibrates the board on its port.
  */
 #ifndef TP_SERVE_H
 #define TP_SERVE_H
 #include <stdint.h>
 
+#include "calibrate.h"
 #include "link/link.h"
 #include "sampler.h"
 #include "stage.h"
@@ -43,8 +47,10 @@ typedef struct {
        to a real board's speed here (tinypipe-board --stage-us, --preload-us); the ESP-IDF app starts its
        data cache preload of the next forward's first weights on 0 and waits for it on 1 */
     void (*pace)(void *port, int starting);
-    /* optional: a microsecond clock (wrapping) to time each message's compute for STATS */
+    /* optional: a microsecond clock (wrapping) to time each message's compute for STATS; without, CALIBRATE
+       is answered with ERROR */
     uint32_t (*now_us)(void *port);
+    tp_calib_hooks calib; /* optional: what the port tells and offers CALIBRATE (cache hooks, clock rate, name) */
     uint32_t forwards, started_us;
     uint64_t compute_us;
     uint8_t flags[TP_SERVE_MAX_STREAMS]; /* each stream's START flags */
@@ -54,8 +60,13 @@ typedef struct {
     tp_sampler samplers[TP_SERVE_MAX_STREAMS];
     uint16_t sample_from[TP_SERVE_MAX_STREAMS];
     uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
-    float x[TP_SERVE_MAX_DIM];
-    uint32_t hashes[256];
+    union { /* a board computes or calibrates, never both at once */
+        struct {
+            float x[TP_SERVE_MAX_DIM]; /* (dim) the activation */
+            uint32_t hashes[256];      /* (layers) per-layer hashes */
+        } fwd;
+        tp_calib_scratch calib; /* CALIBRATE's matrix */
+    } work;
 } tp_server;
 
 /* stages: `streams` initialised stages of img (one KV cache each); img may be NULL (refused image:

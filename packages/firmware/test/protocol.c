@@ -5,10 +5,11 @@
  *   uncobs HEX                      -> HEX | error
  *   frame T SESSION SEQ ACK SACK HEX|- -> HEX        (wire bytes)
  *   block HEX                       -> frame T SESSION SEQ ACK SACK HEX|- | drop REASON
- *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N | refused
+ *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N BUDGET_MS | refused
  *                                      (tp_msg_parse: the messages a board takes)
  *   token STREAM POS TOKEN          -> HEX           (tp_msg_token)
  *   stats B F C FO FI BO BI RT DR   -> HEX           (tp_msg_stats, the board's counters)
+ *   calibration V1 … V23 PORT|-     -> HEX           (tp_msg_calibration: tp_calibration's fields in order)
  *   fuzz N SEED                     -> ok delivered=D dropped=X bad=0
  *     N frames with patterned payloads, half of them mutated (bit flips, cut, spliced, garbage), pushed
  *     through one receiver in random chunks; `bad` counts delivered payloads that are not a sent one.
@@ -143,8 +144,8 @@ int main(void) {
             tp_msg m;
             if (tp_msg_parse(bytes, n, &m) != 0) fputs("refused", stdout);
             else
-                printf("ok %u %u %u %lu %u %u %lu", m.kind, m.stream, m.pos, (unsigned long)m.token, m.flags,
-                       m.sample_from, (unsigned long)m.n);
+                printf("ok %u %u %u %lu %u %u %lu %u", m.kind, m.stream, m.pos, (unsigned long)m.token, m.flags,
+                       m.sample_from, (unsigned long)m.n, m.budget_ms);
         } else if (!strcmp(cmd, "token")) {
             unsigned long v[3];
             for (int i = 0; i < 3; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);
@@ -155,6 +156,17 @@ int main(void) {
             tp_board_stats st = {(uint16_t)v[0], (uint32_t)v[1], (uint64_t)v[2], (uint32_t)v[3], (uint32_t)v[4],
                                  (uint32_t)v[5],   (uint32_t)v[6], (uint32_t)v[7], (uint32_t)v[8]};
             puthex(out, tp_msg_stats(out, &st));
+        } else if (!strcmp(cmd, "calibration")) {
+            unsigned long v[23];
+            for (int i = 0; i < 23; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);
+            const char *port = strtok(NULL, "\n");
+            tp_calibration c = {(uint16_t)v[0],  (uint16_t)v[1],  (uint8_t)v[2],   (uint8_t)v[3],   (uint8_t)v[4],
+                                (uint16_t)v[5],  (uint32_t)v[6],  (uint32_t)v[7],  (uint32_t)v[8],  (uint32_t)v[9],
+                                (uint32_t)v[10], (uint16_t)v[11], (uint16_t)v[12], (uint32_t)v[13], (uint32_t)v[14],
+                                (uint32_t)v[15], (uint32_t)v[16], (uint32_t)v[17], (uint16_t)v[18], (uint32_t)v[19],
+                                (uint16_t)v[20], (uint32_t)v[21], (uint32_t)v[22], ""};
+            if (port && strcmp(port, "-")) snprintf(c.port, sizeof c.port, "%s", port);
+            puthex(out, tp_msg_calibration(out, &c));
         } else if (!strcmp(cmd, "fuzz")) {
             unsigned long n = strtoul(strtok(NULL, " \n"), NULL, 10);
             fuzz(n, (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 10));

@@ -39,7 +39,7 @@ const vectors = JSON.parse(
     wire: string;
   }[];
   corrupt: { name: string; block: string; reason: string }[];
-  messages: { message: Record<string, number | string | number[]>; bytes: string }[];
+  messages: { message: Record<string, number | string | number[] | boolean>; bytes: string }[];
 };
 const or = (h: string) => h || '-';
 
@@ -94,7 +94,7 @@ describe('C messages: docs/vectors/protocol.json', () => {
   const { protocol } = buildPosixBoard();
 
   it('parses exactly the messages a board takes, with the same fields as the TS codec', () => {
-    const takes = new Set(['start', 'token', 'activation', 'end', 'stats-request']);
+    const takes = new Set(['start', 'token', 'activation', 'end', 'stats-request', 'calibrate-request']);
     const answers = harness(
       protocol,
       vectors.messages.map((v) => `parse ${v.bytes}`),
@@ -102,19 +102,50 @@ describe('C messages: docs/vectors/protocol.json', () => {
     expect(answers).toEqual(
       vectors.messages.map(({ message: m }) => {
         if (!takes.has(m.kind as string)) return 'refused';
-        const kind = { start: 1, token: 2, activation: 3, end: 6, 'stats-request': 8 }[m.kind as string];
+        const kind = { start: 1, token: 2, activation: 3, end: 6, 'stats-request': 8, 'calibrate-request': 9 }[
+          m.kind as string
+        ];
         const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) : 0;
         const n = Array.isArray(m.x) ? m.x.length : 0;
-        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n}`;
+        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n} ${m.budgetMs ?? 0}`;
       }),
     );
   });
 
-  it('writes TOKEN and the STATS answer byte for byte as the vectors', () => {
+  it('writes TOKEN and the STATS and CALIBRATE answers byte for byte as the vectors', () => {
     const token = vectors.messages.find((v) => v.message.kind === 'token')!;
     const stats = vectors.messages.find((v) => v.message.kind === 'stats')!;
+    const calibration = vectors.messages.find((v) => v.message.kind === 'calibration')!;
     const t = token.message;
     const c = stats.message;
+    const k = calibration.message as Record<string, number | string | boolean>;
+    // tp_calibration's fields in wire order (the flags byte from its three booleans)
+    const flags = (k.image ? 1 : 0) | (k.preload ? 2 : 0) | (k.invalidate ? 4 : 0);
+    const fields = [
+      k.budgetMs,
+      k.board,
+      k.kernel,
+      k.cores,
+      flags,
+      k.cpuMhz,
+      k.lineBaud,
+      k.imageBytes,
+      k.readBytes,
+      k.readUs,
+      k.readSum,
+      k.rows,
+      k.cols,
+      k.q4Reps,
+      k.q4Us,
+      k.q8Reps,
+      k.q8Us,
+      k.firstBytes,
+      k.coldReps,
+      k.coldUs,
+      k.preloadedReps,
+      k.preloadedUs,
+      k.preloadUs,
+    ];
     const order = [
       'board',
       'forwards',
@@ -130,8 +161,9 @@ describe('C messages: docs/vectors/protocol.json', () => {
       harness(protocol, [
         `token ${t.stream} ${t.pos} ${t.token}`,
         `stats ${order.map((f) => c[f]).join(' ')}`,
+        `calibration ${fields.join(' ')} ${k.port}`,
       ]),
-    ).toEqual([token.bytes, stats.bytes]);
+    ).toEqual([token.bytes, stats.bytes, calibration.bytes]);
   });
 });
 

@@ -103,7 +103,10 @@ export interface PipelineOptions {
 }
 
 type Waiter = { pos: number; resolve: (m: Message) => void; reject: (e: unknown) => void };
-type Answer = Exclude<Message, { kind: 'start' | 'end' | 'stats' | 'stats-request' }>;
+type Answer = Exclude<
+  Message,
+  { kind: 'start' | 'end' | 'stats' | 'stats-request' | 'calibrate-request' | 'calibration' }
+>;
 
 /** Failures a board's reboot or a cable explains: worth reconnecting and replaying. */
 function recoverable(e: unknown): e is TinypipeError {
@@ -159,7 +162,14 @@ class Port {
           this.onStats?.(this, counters);
           continue;
         }
-        if (m.kind === 'hashes' || m.kind === 'start' || m.kind === 'end' || m.kind === 'stats-request')
+        if (
+          m.kind === 'hashes' ||
+          m.kind === 'start' ||
+          m.kind === 'end' ||
+          m.kind === 'stats-request' ||
+          m.kind === 'calibrate-request' ||
+          m.kind === 'calibration'
+        )
           continue;
         if (m.kind === 'error') {
           const e = this.#remote(m);

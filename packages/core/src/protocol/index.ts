@@ -7,4 +7,13 @@ export {
   HelloStatus,
   PROTOCOL_VERSION,
 } from './hello.js';
-export { type BoardCounters, decodeMessage, encodeMessage, type Message, MessageKind } from './messages.js';
+export {
+  type BoardCounters,
+  type Calibration,
+  decodeMessage,
+  encodeMessage,
+  KERNEL_NAMES,
+  type Message,
+  MessageKind,
+} from './messages.js';
+export { wireBytes, wireMicros } from './wire-size.js';

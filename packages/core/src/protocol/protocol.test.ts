@@ -96,6 +96,7 @@ describe('HELLO payload (§4.1)', () => {
 });
 
 const f32 = fc.float({ noNaN: true }).map(Math.fround);
+const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const message: fc.Arbitrary<Message> = fc.oneof(
@@ -150,7 +151,42 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     retransmits: u32,
     dropped: u32,
   }),
+  fc.record({ kind: fc.constant('calibrate-request' as const), budgetMs: u16 }),
+  fc.record({
+    kind: fc.constant('calibration' as const),
+    budgetMs: u16,
+    board: u16,
+    kernel: u8,
+    cores: u8,
+    image: fc.boolean(),
+    preload: fc.boolean(),
+    invalidate: fc.boolean(),
+    cpuMhz: u16,
+    lineBaud: u32,
+    imageBytes: u32,
+    readBytes: u32,
+    readUs: u32,
+    readSum: u32,
+    rows: u16,
+    cols: u16,
+    q4Reps: u32,
+    q4Us: u32,
+    q8Reps: u32,
+    q8Us: u32,
+    firstBytes: u32,
+    coldReps: u16,
+    coldUs: u32,
+    preloadedReps: u16,
+    preloadedUs: u32,
+    preloadUs: u32,
+    port: fc.stringMatching(/^[\x20-\x7e]{0,64}$/),
+  }),
 );
+
+const calibrationOf = (m: Message) => {
+  if (m.kind !== 'calibration') throw new Error(`expected a CALIBRATE answer, got ${m.kind}`);
+  return m;
+};
 
 /** A STATS answer whose u64 compute time is past 2^53 µs decodes saturated (so it re-encodes differently). */
 const isSaturated = (m: Message) => m.kind === 'stats' && m.computeUs === Number.MAX_SAFE_INTEGER;
@@ -166,11 +202,13 @@ describe('messages (§5)', () => {
   });
 
   it('matches the byte-level vectors shared with the C firmware', () => {
-    expect(new Set(vectors.messages.map((v) => v.message.kind)).size).toBe(9); // every kind, both STATS
+    // every kind, both STATS and both CALIBRATE
+    expect(new Set(vectors.messages.map((v) => v.message.kind)).size).toBe(11);
     for (const v of vectors.messages) {
       const m = decodeMessage(Buffer.from(v.bytes, 'hex'));
       expect(m.kind).toBe(v.message.kind);
       expect(hex(encodeMessage(m))).toBe(v.bytes);
+      if (m.kind === 'calibrate-request' || m.kind === 'calibration') expect(m).toEqual(v.message); // every field
     }
   });
 
@@ -196,6 +234,17 @@ describe('messages (§5)', () => {
     expect(() => decodeMessage(Uint8Array.of(99, 0, 0))).toThrow('unknown kind 99');
     expect(() => decodeMessage(Uint8Array.of(8, 0, 0))).toThrow('STATS carries stream 0xffff, got 0');
     expect(() => decodeMessage(Uint8Array.of(8, 0xff, 0xff, 1))).toThrow('a STATS answer is 41 bytes, got 4');
+    expect(() => decodeMessage(Uint8Array.of(9, 0xff, 0xff, 1))).toThrow(
+      'a CALIBRATE answer is 72 to 136 bytes, got 4',
+    );
+    expect(() => decodeMessage(Uint8Array.of(9, 1, 0, 0, 0))).toThrow(
+      'CALIBRATE carries stream 0xffff, got 1',
+    );
+    const answer = calibrationOf(
+      decodeMessage(Uint8Array.from({ length: 72 }, (_, i) => (i === 0 ? 9 : 0xff))),
+    );
+    expect(() => encodeMessage({ ...answer, port: 'é' })).toThrow(/printable ASCII/);
+    expect(() => encodeMessage({ ...answer, cores: 256 })).toThrow('message field cores = 256 is not a u8');
     expect(() => encodeMessage({ kind: 'token', stream: 70000, pos: 0, token: 1 })).toThrow(/not a u16/);
   });
 });

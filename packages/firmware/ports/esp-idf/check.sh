@@ -19,7 +19,7 @@ echo "esp-idf glue: compiles against the stubs (star, chain: first, middle, last
 
 out=$(mktemp -d)
 for f in crc32c.c numerics.c image.c stage.c kernels/ansi/qmatmul.c kernels/opt/qmatmul.c \
-  link/cobs.c link/frame.c link/link.c link/messages.c sampler.c serve.c; do
+  link/cobs.c link/frame.c link/link.c link/messages.c sampler.c serve.c calibrate.c; do
   xtensa-lx106-elf-gcc -std=c99 -O2 -mlongcalls -ffreestanding -Wall -Wextra -Werror -ffp-contract=off -fno-fast-math \
     -DTP_KERNELS_OPT=1 -I"$here/xtensa-libc" -c "$core/$f" -o "$out/$(basename "$f" .c)-$(echo "$f" | tr '/' '_').o"
 done

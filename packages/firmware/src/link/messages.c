@@ -42,6 +42,10 @@ int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
         return n == 3 ? 0 : -1;
     case TP_MSG_STATS: /* the request; answers (TP_STATS_BYTES) only pass through a board */
         return n == 3 && m->stream == 0xffff ? 0 : -1;
+    case TP_MSG_CALIBRATE: /* the request; a board never receives an answer */
+        if (n != TP_CALIBRATE_REQUEST_BYTES || m->stream != 0xffff) return -1;
+        m->budget_ms = get16(p + 3);
+        return 0;
     default:
         return -1;
     }
@@ -90,4 +94,20 @@ size_t tp_msg_stats(uint8_t *out, const tp_board_stats *st) {
     const uint32_t tail[6] = {st->frames_out, st->frames_in, st->bytes_out, st->bytes_in, st->retransmits, st->dropped};
     for (int i = 0; i < 6; i++) put32(out + 17 + 4 * i, tail[i]);
     return TP_STATS_BYTES;
+}
+
+size_t tp_msg_calibration(uint8_t *out, const tp_calibration *c) {
+    out[0] = TP_MSG_CALIBRATE;
+    put16(out + 1, 0xffff), put16(out + 3, c->budget_ms), put16(out + 5, c->board);
+    out[7] = c->kernel, out[8] = c->cores, out[9] = c->flags;
+    put16(out + 10, c->cpu_mhz), put32(out + 12, c->line_baud);
+    put32(out + 16, c->image_bytes), put32(out + 20, c->read_bytes), put32(out + 24, c->read_us), put32(out + 28, c->read_sum);
+    put16(out + 32, c->rows), put16(out + 34, c->cols);
+    put32(out + 36, c->q4_reps), put32(out + 40, c->q4_us), put32(out + 44, c->q8_reps), put32(out + 48, c->q8_us);
+    put32(out + 52, c->first_bytes), put16(out + 56, c->cold_reps), put32(out + 58, c->cold_us);
+    put16(out + 62, c->preloaded_reps), put32(out + 64, c->preloaded_us), put32(out + 68, c->preload_us);
+    size_t len = strlen(c->port);
+    if (len > TP_CALIBRATION_NAME) len = TP_CALIBRATION_NAME;
+    memcpy(out + TP_CALIBRATION_BYTES, c->port, len);
+    return TP_CALIBRATION_BYTES + len;
 }

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { TinypipeError } from '../errors/index.js';
+import type { Link } from '../link/types.js';
+import { type Calibration, decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { wireMicros } from '../protocol/wire-size.js';
+import { calibrateBoard, deriveCalibration } from './calibrate.js';
+
+const measured: Calibration = {
+  budgetMs: 100,
+  board: 0,
+  kernel: 1,
+  cores: 2,
+  image: true,
+  preload: true,
+  invalidate: true,
+  cpuMhz: 240,
+  lineBaud: 2_000_000,
+  imageBytes: 1_000_000,
+  readBytes: 500_000,
+  readUs: 20_000,
+  readSum: 12345,
+  rows: 16,
+  cols: 256,
+  q4Reps: 1000,
+  q4Us: 100_000,
+  q8Reps: 2000,
+  q8Us: 100_000,
+  firstBytes: 32768,
+  coldReps: 10,
+  coldUs: 13_000,
+  preloadedReps: 10,
+  preloadedUs: 1_000,
+  preloadUs: 12_000,
+  port: 'test board',
+};
+
+/** A board that answers each CALIBRATE request with `reply(request)` (undefined: stays silent). */
+function fakeBoard(reply: (budgetMs: number) => Message | undefined): Link & { requests: number[] } {
+  let deliver!: ReadableStreamDefaultController<Uint8Array>;
+  const requests: number[] = [];
+  return {
+    specificationVersion: 1,
+    requests,
+    messages: new ReadableStream<Uint8Array>({
+      start: (c) => {
+        deliver = c;
+      },
+    }),
+    async send(bytes) {
+      const m = decodeMessage(bytes);
+      if (m.kind !== 'calibrate-request') throw new Error(`unexpected ${m.kind}`);
+      requests.push(m.budgetMs);
+      const answer = reply(m.budgetMs);
+      if (answer) setTimeout(() => deliver.enqueue(encodeMessage(answer)), 1);
+    },
+    stats: () => ({
+      framesSent: 0,
+      framesReceived: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      retransmits: 0,
+      crcFailures: 0,
+      resyncs: 0,
+      duplicates: 0,
+      rttMs: 0,
+    }),
+    close: async () => {},
+  };
+}
+
+const probeOf = (c: Calibration): Calibration => ({
+  ...c,
+  budgetMs: 0,
+  readBytes: 0,
+  readUs: 0,
+  readSum: 0,
+  q4Reps: 0,
+  q4Us: 0,
+  q8Reps: 0,
+  q8Us: 0,
+  coldReps: 0,
+  coldUs: 0,
+  preloadedReps: 0,
+  preloadedUs: 0,
+  preloadUs: 0,
+});
+
+describe('calibrateBoard', () => {
+  it('times probes, then asks for the measurement, and derives the figures from the answer', async () => {
+    const board = fakeBoard((budget) =>
+      budget === 0 ? { kind: 'calibration', ...probeOf(measured) } : { kind: 'calibration', ...measured },
+    );
+    const events: string[] = [];
+    const r = await calibrateBoard(board, {
+      budgetMs: 100,
+      roundTrips: 3,
+      onProgress: (e) => events.push(e.phase),
+    });
+    expect(board.requests).toEqual([0, 0, 0, 100]);
+    expect(events).toEqual(['round-trip', 'round-trip', 'round-trip', 'measuring']);
+    expect(r.kernel).toBe('opt');
+    expect(r.flashMBps).toBe(25); // 500,000 B in 20 ms
+    expect(r.macsPerSecond).toEqual({ q4: (1000 * 4096) / 0.1, q8: (2000 * 4096) / 0.1 });
+    expect(r.firstWeights).toEqual({
+      bytes: 32768,
+      coldUs: 1300,
+      preloadedUs: 100,
+      preloadUs: 1200,
+      reps: 20,
+    });
+    expect(r.roundTrip.samples).toBe(3);
+    // both frames on a 2 Mbaud line: the 5-byte request and the 72 + 10-byte answer
+    const wire = (wireMicros(5, 2e6) + wireMicros(82, 2e6)) / 1000;
+    expect(r.roundTrip.wireMs).toBeCloseTo(wire, 9);
+    expect(r.roundTrip.perMessageMs).toBe(Math.max(0, (r.roundTrip.medianMs - wire) / 2));
+  });
+
+  it('firmware without CALIBRATE (ERROR 12) → REMOTE_ERROR saying to flash a newer one', async () => {
+    const old = fakeBoard(() => ({
+      kind: 'error',
+      stream: undefined,
+      code: 12,
+      text: 'malformed or unexpected message',
+    }));
+    await expect(calibrateBoard(old, { roundTrips: 1 })).rejects.toThrow(
+      /does not know CALIBRATE.*flash a newer one/,
+    );
+  });
+
+  it('an answer that does not hold together → MESSAGE_MALFORMED naming what is wrong', async () => {
+    const liar = fakeBoard((budget) =>
+      budget === 0
+        ? { kind: 'calibration', ...probeOf(measured) }
+        : { kind: 'calibration', ...measured, readBytes: 2_000_000 },
+    );
+    const e = await calibrateBoard(liar, { budgetMs: 100, roundTrips: 1 }).catch((x: unknown) => x);
+    expect(TinypipeError.hasCode(e, 'MESSAGE_MALFORMED')).toBe(true);
+    expect((e as Error).message).toMatch(/read more bytes than its image has/);
+  });
+
+  it('refuses a budget the board would not apply', async () => {
+    const board = fakeBoard(() => undefined);
+    await expect(calibrateBoard(board, { budgetMs: 2001 })).rejects.toThrow(/from 1 to 2000/);
+    await expect(calibrateBoard(board, { budgetMs: 0 })).rejects.toThrow(/from 1 to 2000/);
+    expect(board.requests).toEqual([]);
+  });
+});
+
+describe('deriveCalibration', () => {
+  it('no line rate (a pseudo-terminal): nothing is subtracted, half the median is the message cost', () => {
+    const r = deriveCalibration({ ...measured, lineBaud: 0 }, [0.4, 0.2, 0.3]);
+    expect(r.roundTrip).toMatchObject({ medianMs: 0.3, minMs: 0.2, wireMs: 0, perMessageMs: 0.15 });
+  });
+
+  it('a board without an image has no read or first-weights figures', () => {
+    const r = deriveCalibration(
+      {
+        ...measured,
+        image: false,
+        imageBytes: 0,
+        readBytes: 0,
+        readUs: 0,
+        firstBytes: 0,
+        coldReps: 0,
+        preloadedReps: 0,
+      },
+      [1],
+    );
+    expect(r.flashMBps).toBeUndefined();
+    expect(r.firstWeights).toBeUndefined();
+  });
+});
