@@ -102,9 +102,14 @@ describe('C messages: docs/vectors/protocol.json', () => {
     expect(answers).toEqual(
       vectors.messages.map(({ message: m }) => {
         if (!takes.has(m.kind as string)) return 'refused';
-        const kind = { start: 1, token: 2, activation: 3, end: 6, 'stats-request': 8, 'calibrate-request': 9 }[
-          m.kind as string
-        ];
+        const kind = {
+          start: 1,
+          token: 2,
+          activation: 3,
+          end: 6,
+          'stats-request': 8,
+          'calibrate-request': 9,
+        }[m.kind as string];
         const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) : 0;
         const n = Array.isArray(m.x) ? m.x.length : 0;
         return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n} ${m.budgetMs ?? 0}`;
