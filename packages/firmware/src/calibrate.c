@@ -105,7 +105,7 @@ int tp_calibrate(tp_calibration *r, const tp_calib_env *env, uint16_t budget_ms,
     r->kernel = TP_KERNEL;
     r->cores = h && h->cores ? h->cores : 1;
     r->flags = (uint8_t)((img ? TP_CALIB_IMAGE : 0u) | (h && h->preload ? TP_CALIB_PRELOAD : 0u) |
-                         (h && h->invalidate ? TP_CALIB_INVALIDATE : 0u));
+                         (h && h->invalidate ? TP_CALIB_INVALIDATE : 0u) | (h && h->host ? TP_CALIB_HOST : 0u));
     r->cpu_mhz = h ? h->cpu_mhz : 0;
     r->line_baud = h ? h->line_baud : 0;
     r->rows = TP_CALIB_ROWS, r->cols = TP_CALIB_COLS;

@@ -40,6 +40,7 @@ typedef struct {
     uint16_t cpu_mhz;
     uint32_t line_baud;
     uint8_t cores;    /* cores the stage's matmul runs on (0: one) */
+    uint8_t host;     /* nonzero: a simulated board, measuring the host it runs on */
     const char *name; /* what runs the firmware, ASCII, e.g. "esp-idf v5.3.1 esp32s3" */
 } tp_calib_hooks;
 

@@ -125,7 +125,7 @@ describe('C messages: docs/vectors/protocol.json', () => {
     const c = stats.message;
     const k = calibration.message as Record<string, number | string | boolean>;
     // tp_calibration's fields in wire order (the flags byte from its three booleans)
-    const flags = (k.image ? 1 : 0) | (k.preload ? 2 : 0) | (k.invalidate ? 4 : 0);
+    const flags = (k.image ? 1 : 0) | (k.preload ? 2 : 0) | (k.invalidate ? 4 : 0) | (k.host ? 8 : 0);
     const fields = [
       k.budgetMs,
       k.board,

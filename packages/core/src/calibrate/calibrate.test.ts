@@ -13,6 +13,7 @@ const measured: Calibration = {
   image: true,
   preload: true,
   invalidate: true,
+  host: false,
   cpuMhz: 240,
   lineBaud: 2_000_000,
   imageBytes: 1_000_000,

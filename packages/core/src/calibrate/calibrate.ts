@@ -77,6 +77,7 @@ export const CalibrationAnswerSchema = v.pipe(
     image: v.boolean(),
     preload: v.boolean(),
     invalidate: v.boolean(),
+    host: v.boolean(),
     cpuMhz: u16,
     lineBaud: u32,
     imageBytes: u32,

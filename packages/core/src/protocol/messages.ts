@@ -66,6 +66,8 @@ export interface Calibration {
   preload: boolean;
   /** Its port has a cache invalidate hook. */
   invalidate: boolean;
+  /** It is a simulated board: the figures are those of the host it runs on. */
+  host: boolean;
   /** Its CPU clock, MHz (0: unknown — a host). */
   cpuMhz: number;
   /** Its line rate (0: none — a pseudo-terminal). */
@@ -158,7 +160,7 @@ const CALIBRATION_FIELDS: readonly [keyof Calibration, 8 | 16 | 32, number][] = 
   ['preloadedUs', 32, 64],
   ['preloadUs', 32, 68],
 ];
-const CALIBRATION_FLAGS = ['image', 'preload', 'invalidate'] as const;
+const CALIBRATION_FLAGS = ['image', 'preload', 'invalidate', 'host'] as const;
 
 function checkU(name: string, v: number, bits: 8 | 16 | 32): void {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits)
@@ -375,6 +377,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
         image: (flags & 1) !== 0,
         preload: (flags & 2) !== 0,
         invalidate: (flags & 4) !== 0,
+        host: (flags & 8) !== 0,
         port: new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(CALIBRATION_BYTES)),
       };
     }

@@ -161,6 +161,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     image: fc.boolean(),
     preload: fc.boolean(),
     invalidate: fc.boolean(),
+    host: fc.boolean(),
     cpuMhz: u16,
     lineBaud: u32,
     imageBytes: u32,

@@ -278,6 +278,7 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     server.now_us = port_now_us;
     /* CALIBRATE measures the host: no cache hooks (the page cache holds the image), no known clock rate */
     server.calib.name = "posix: the host (a simulated board)";
+    server.calib.host = 1;
     server.calib.line_baud = line_baud > 0 ? (uint32_t)line_baud : 0;
     static int32_t sample_index[1 << 16], sample_scratch[1 << 16];
     if (s == TP_OK && image.config.vocab_size <= (int)(sizeof sample_index / sizeof sample_index[0]))

@@ -88,6 +88,7 @@ typedef struct {
 #define TP_CALIB_IMAGE 1u      /* flags: the board serves an image (read and first-weights figures) */
 #define TP_CALIB_PRELOAD 2u    /* the port has a cache preload hook */
 #define TP_CALIB_INVALIDATE 4u /* the port has a cache invalidate hook */
+#define TP_CALIB_HOST 8u       /* the firmware runs on a host (a simulated board): the figures are the host's */
 
 /* Parses a payload; 0 when it is a well-formed message (kinds a board receives: START, TOKEN,
  * ACTIVATION, END, the STATS request, the CALIBRATE request), -1 otherwise. */
