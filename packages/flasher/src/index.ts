@@ -1,8 +1,12 @@
 /**
- * `@tinypipe/flasher` — flash every board of a plan at once over the ESP serial bootloader protocol,
- * verified by MD5, skipping what is already there, over any `Transport` (Node serialport, Web Serial,
- * test doubles). `./node` reads build folders.
+ * `@tinypipe/flasher` — flash every board of a plan at once over the ESP serial bootloader protocol (the
+ * chip's ROM loader, or a flasher stub the user supplies), verified by MD5, skipping what is already
+ * there, over any `Transport` (Node serialport, Web Serial, test doubles). `./node` reads build folders
+ * and stub files.
  */
+
+export { flashSizeFromId, readFlashId } from './chip/flash-id.js';
+export type { Registers } from './chip/registers.js';
 export {
   type BoardImage,
   type BoardResult,
@@ -15,14 +19,17 @@ export {
   flashBoard,
   flashPlan,
 } from './flash/flash-plan.js';
-export { CHIP_NAMES, EspLoader, type LoaderOptions } from './loader/loader.js';
+export { CHIP_NAMES, EspLoader, type LoaderOptions, type Reply } from './loader/loader.js';
+export type { ResetWiring } from './loader/reset.js';
+export { checksum, decodePacket, encodeCommand, Op, type Packet, SYNC_DATA } from './protocol/commands.js';
 export {
-  checksum,
-  decodeResponse,
-  encodeCommand,
-  Op,
-  type Response,
+  describeError,
+  type LoaderKind,
   ROM_ERRORS,
-  SYNC_DATA,
-} from './protocol/commands.js';
+  readStatus,
+  STATUS_BYTES,
+  STUB_ERRORS,
+  type Status,
+} from './protocol/status.js';
 export { SlipDecoder, slipEncode } from './slip/slip.js';
+export { parseStub, type StubImage, type StubJson, StubJsonSchema, type StubSegment } from './stub/stub.js';

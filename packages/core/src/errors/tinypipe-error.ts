@@ -90,7 +90,9 @@ export type ErrorCode =
   /** A region's MD5 read back from flash differs from what was written, even after rewriting it. */
   | 'FLASH_VERIFY_FAILED'
   /** A build folder whose manifest or files are missing or do not match their SHA-256. */
-  | 'BUILD_INVALID';
+  | 'BUILD_INVALID'
+  /** A flasher stub image that is not in esptool's stub JSON format (the message names the bad field). */
+  | 'STUB_INVALID';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;

@@ -1,6 +1,8 @@
 /**
- * `flashPlan`: every board of a build at once — each on its own port, in parallel. Per board: sync,
- * refuse the wrong chip or too small a flash (saying which port has what), then for each region (the
+ * `flashPlan`: every board of a build at once — each on its own port, in parallel. Per board, in
+ * esptool's order: sync (ROM or stub?), refuse the wrong chip, watchdogs off on USB-Serial/JTAG, upload
+ * the stub when one is given, switch the baud rate, attach the flash, read its size (refusing too small a
+ * flash, saying which port has what) and set the flash parameters; then for each region (the
  * partition table at 0x8000, the model image at its partition, and app/bootloader when given): skip it
  * when the chip's MD5 already matches, else write it compressed and verify its MD5, rewriting once when
  * verification fails. Re-running after an interruption therefore resumes: finished regions are skipped.
@@ -10,8 +12,9 @@
 import { md5 } from '@noble/hashes/legacy';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { EspLoader, type LoaderOptions } from '../loader/loader.js';
-import { canReset, resetIntoBootloader } from '../loader/reset.js';
-import { Op, u32s } from '../protocol/commands.js';
+import { canReset, type ResetWiring, resetIntoBootloader } from '../loader/reset.js';
+import type { LoaderKind } from '../protocol/status.js';
+import type { StubImage } from '../stub/stub.js';
 
 export interface FlashRegion {
   name: string;
@@ -51,12 +54,28 @@ export interface FlashTarget {
   image: BoardImage;
   port: string;
   transport: Transport;
-  /** How to reset this board into its bootloader first (modem lines); default 'none' (already there). */
-  reset?: 'bridge' | 'usb-jtag-serial' | 'none';
+  /**
+   * The board's reset wiring: with modem lines it is reset into the bootloader first and hard-reset into
+   * its firmware after; default 'none' (already in download mode; left in-band, see `EspLoader.leave`).
+   */
+  reset?: ResetWiring;
 }
 
 export type FlashEvent =
-  | { board: number; port: string; kind: 'connected'; chip: string; mac: string; flashBytes: number }
+  | {
+      board: number;
+      port: string;
+      kind: 'connected';
+      chip: string;
+      mac: string;
+      /** Who answered once connected: the chip's ROM loader, or the flasher stub. */
+      loader: LoaderKind;
+      /** The flash chip's JEDEC id (manufacturer | type << 8 | capacity << 16). */
+      flashId: number;
+      /** Flash bytes from the id (esptool's table); the profile's when the table does not know the id. */
+      flashBytes: number;
+      flashSizeKnown: boolean;
+    }
   | { board: number; port: string; kind: 'skipped'; region: string; bytes: number }
   | { board: number; port: string; kind: 'progress'; region: string; done: number; total: number }
   | { board: number; port: string; kind: 'verified'; region: string; bytes: number }
@@ -79,8 +98,13 @@ export interface BoardResult {
 export interface FlashOptions extends LoaderOptions {
   /** Switch the line to this rate after SYNC (CHANGE_BAUDRATE), when the transport can. */
   baud?: number;
+  /**
+   * Upload this flasher stub (esptool's stub JSON: `parseStub`, or `loadStub` from `./node`) and flash
+   * through it: 16 KiB blocks instead of the ROM's 1 KiB. Default: the ROM loader.
+   */
+  stub?: StubImage;
   onEvent?: (e: FlashEvent) => void;
-  /** Leave the bootloader and run the firmware afterwards. Default true. */
+  /** Leave the bootloader and run the firmware afterwards (`EspLoader.leave`). Default true; false stays in the loader. */
   reboot?: boolean;
 }
 
@@ -104,12 +128,9 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
   const loader = new EspLoader(target.transport, port, options);
   try {
     const t = target.transport;
-    if (target.reset && target.reset !== 'none' && canReset(t)) await resetIntoBootloader(t, target.reset);
-    await loader.sync();
-    if (options.baud && t.setBaudRate && t.baudRate !== options.baud) {
-      await loader.command(Op.CHANGE_BAUDRATE, u32s(options.baud, 0));
-      await t.setBaudRate(options.baud);
-    }
+    const wiring = target.reset ?? 'none';
+    if (wiring !== 'none' && canReset(t)) await resetIntoBootloader(t, wiring);
+    const found = await loader.sync();
     const chip = await loader.chip();
     const wanted = CHIPS[image.chip];
     if (wanted !== undefined && chip.id !== wanted)
@@ -118,10 +139,24 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
         `${port} has an ${chip.name}; board ${image.board}'s build is for ${image.chip}: check the --port order`,
         { details: { port, chip: chip.name, expected: image.chip } },
       );
+    if (found === 'rom' && wiring === 'usb-jtag-serial') await loader.disableWatchdogs();
+    if (options.stub) await loader.runStub(options.stub);
+    if (options.baud) await loader.changeBaud(options.baud);
+    await loader.attachFlash();
     const mac = await loader.mac();
-    const flashBytes = await loader.flashSize();
+    const size = await loader.flashSize();
+    const flashBytes = size.bytes ?? image.flashBytes;
+    await loader.setFlashParams(flashBytes);
     result.mac = mac;
-    emit({ kind: 'connected', chip: chip.name, mac, flashBytes });
+    emit({
+      kind: 'connected',
+      chip: chip.name,
+      mac,
+      loader: loader.kind,
+      flashId: size.id,
+      flashBytes,
+      flashSizeKnown: size.bytes !== undefined,
+    });
     if (flashBytes < image.flashBytes)
       throw new TinypipeError(
         'FLASH_TOO_SMALL',
@@ -152,7 +187,7 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
       result.written.push(region.name);
       emit({ kind: 'verified', region: region.name, bytes: region.bytes.length });
     }
-    if (options.reboot !== false) await loader.reboot();
+    if (options.reboot !== false) await loader.leave(wiring);
     result.ok = true;
   } catch (e) {
     result.error = TinypipeError.isInstance(e)

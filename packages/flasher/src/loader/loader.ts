@@ -1,27 +1,68 @@
 /**
- * `EspLoader`: one ESP serial bootloader session over any `Transport` — the commands a flasher needs
- * (sync, chip identity, MAC, flash size, compressed writes, MD5, reboot), each awaited with a timeout,
- * each failure a TinypipeError naming the port.
+ * `EspLoader`: one ESP serial bootloader session over any `Transport`, speaking whichever loader answers
+ * — the chip's ROM or the flasher stub — in that loader's own form (esptool docs "Serial Protocol"):
  *
- * Why not esptool-js: our flasher is transport-agnostic (serialport, Web Serial, test doubles) and runs
- * against a virtual ESP32-S3 that implements the flasher stub's commands directly; esptool-js drives a
- * Web-Serial-shaped port with modem lines, uploads its stub unless SYNC says otherwise, and reads a long
- * list of chip registers for its description. The subset we need is small, documented by Espressif, and
- * testable byte for byte here.
+ *   |                         | ROM (`kind` 'rom')                  | stub (`kind` 'stub')             |
+ *   | SYNC value              | non-zero                            | 0                                |
+ *   | status bytes            | 4, status first                     | 2                                |
+ *   | SPI_FLASH_MD5           | 32 ASCII hex characters             | 16 raw bytes                     |
+ *   | before flash commands   | SPI_ATTACH (2 words) required       | optional (esptool skips it)      |
+ *   | FLASH_DEFL_DATA block   | 0x400                               | 0x4000                           |
+ *   | FLASH_DEFL_BEGIN        | 5 words, size rounded, erases first | 4 words, exact size              |
+ *   | CHANGE_BAUDRATE word 2  | 0                                   | the current rate                 |
+ *
+ * Every command is awaited with a timeout (scaled by size where the loader works before answering); a
+ * non-zero status is a FLASH_FAILED naming the loader's error code. The payload layouts live in
+ * `../protocol/layouts.ts`, the register procedures in `../chip/`.
  */
 import { TinypipeError, type Transport } from '@tinypipe/core';
-import { zlibSync } from 'fflate';
+import { flashSizeFromId, readFlashId } from '../chip/flash-id.js';
+import {
+  CHIP_MAGIC,
+  CHIP_MAGIC_REG,
+  clearForceDownloadBoot,
+  disableWatchdogs,
+  type Registers,
+  readMac,
+} from '../chip/registers.js';
+import { compress, inflatedBound } from '../deflate/deflate.js';
 import {
   checksum,
-  decodeResponse,
+  decodePacket,
   encodeCommand,
   Op,
-  type Response,
-  ROM_ERRORS,
+  opName,
+  type Packet,
   SYNC_DATA,
   u32s,
 } from '../protocol/commands.js';
+import {
+  BLOCK_SIZE,
+  changeBaudrate,
+  dataPacket,
+  deflBegin,
+  flashBeginEmpty,
+  flashEnd,
+  md5Request,
+  memBegin,
+  memEnd,
+  parseMd5,
+  RAM_BLOCK,
+  spiAttach,
+  spiSetParams,
+} from '../protocol/layouts.js';
+import { describeError, type LoaderKind, readStatus, STATUS_BYTES } from '../protocol/status.js';
+import {
+  beginTimeout,
+  blockTimeout,
+  DEFAULT_TIMEOUT_MS,
+  MEM_END_ROM_TIMEOUT_MS,
+  md5Timeout,
+  SYNC_TIMEOUT_MS,
+} from '../protocol/timing.js';
 import { SlipDecoder, slipEncode } from '../slip/slip.js';
+import type { StubImage } from '../stub/stub.js';
+import { canReset, hardReset, type ResetWiring } from './reset.js';
 
 export const CHIP_NAMES: Readonly<Record<number, string>> = {
   0: 'ESP32',
@@ -33,46 +74,73 @@ export const CHIP_NAMES: Readonly<Record<number, string>> = {
   18: 'ESP32-P4',
 };
 
-const EFUSE_MAC0 = 0x60007044;
-const EFUSE_MAC1 = 0x60007048;
-const SPI1 = 0x60002000;
-const opName = (op: number) => Object.entries(Op).find(([, v]) => v === op)?.[0] ?? `0x${op.toString(16)}`;
+/** The greeting the stub sends once it runs: the only packet a loader sends unasked. */
+const OHAI = [0x4f, 0x48, 0x41, 0x49];
+/** A ROM's answer to a command it does not take may carry another op (esptool `command`): 0x05. */
+const ROM_INVALID_RECV_MSG = 0x05;
+/** Commands the ROM refuses before SPI_ATTACH. */
+const FLASH_OPS = new Set<number>([
+  Op.FLASH_BEGIN,
+  Op.FLASH_DATA,
+  Op.FLASH_END,
+  Op.FLASH_DEFL_BEGIN,
+  Op.FLASH_DEFL_DATA,
+  Op.FLASH_DEFL_END,
+  Op.SPI_FLASH_MD5,
+]);
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface LoaderOptions {
-  /** Per-command timeout (ms). Default 3000. */
+  /** The ordinary command timeout and the floor of the scaled ones (ms). Default 3000 (esptool's). */
   timeoutMs?: number;
-  /** Compressed block size. Default 16 KiB (the stub's). */
+  /** FLASH_DEFL_DATA block size; default the loader's own (0x400 ROM, 0x4000 stub). For tests and experts. */
   blockSize?: number;
 }
 
-export class EspLoader {
+/** A successful answer: `data` is the body before the status bytes. */
+export interface Reply {
+  op: number;
+  value: number;
+  data: Uint8Array;
+}
+
+interface Waiting {
+  op: number;
+  onPacket: (p: Packet) => void;
+  onRefused: (p: Packet) => void;
+}
+
+export class EspLoader implements Registers {
   readonly #transport: Transport;
   readonly #port: string;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #timeoutMs: number;
-  readonly blockSize: number;
-  #waiting: { op: number; resolve: (r: Response) => void } | undefined;
+  readonly #blockSize: number | undefined;
+  #decoder: SlipDecoder = this.#newDecoder();
+  #waiting: Waiting | undefined;
+  #greeting: (() => void) | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #failure: TinypipeError | undefined;
   #onFailure: ((e: TinypipeError) => void) | undefined;
+  /** Who answers: 'rom' until SYNC says a stub runs or `runStub` starts one. */
+  kind: LoaderKind = 'rom';
+  /** SPI_ATTACH sent (the ROM refuses flash commands before it). */
+  attached = false;
 
   constructor(transport: Transport, port: string, options: LoaderOptions = {}) {
     this.#transport = transport;
     this.#port = port;
-    this.#timeoutMs = options.timeoutMs ?? 3000;
-    this.blockSize = options.blockSize ?? 0x4000;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#blockSize = options.blockSize;
     this.#writer = transport.writable.getWriter();
-    const decoder = new SlipDecoder((p) => {
-      const r = decodeResponse(p);
-      if (r && this.#waiting && r.op === this.#waiting.op) this.#waiting.resolve(r);
-    });
     void (async () => {
       const reader = transport.readable.getReader();
       try {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          decoder.push(value);
+          this.#decoder.push(value);
         }
         this.#fail(new TinypipeError('PORT_DISCONNECTED', `${port}: the line closed`));
       } catch (cause) {
@@ -87,32 +155,53 @@ export class EspLoader {
     })();
   }
 
+  /** FLASH_DEFL_DATA block size in use. */
+  get blockSize(): number {
+    return this.#blockSize ?? BLOCK_SIZE[this.kind];
+  }
+
+  #newDecoder(): SlipDecoder {
+    return new SlipDecoder((p) => {
+      if (p.length === OHAI.length && OHAI.every((b, i) => p[i] === b)) return this.#greeting?.();
+      const r = decodePacket(p);
+      const w = this.#waiting;
+      if (!r || !w) return;
+      if (r.op === w.op) w.onPacket(r);
+      else if (this.kind === 'rom' && r.body[0] !== 0 && r.body[1] === ROM_INVALID_RECV_MSG) w.onRefused(r);
+    });
+  }
+
   #fail(e: TinypipeError): void {
     if (this.#failure) return;
     this.#failure = e;
     this.#onFailure?.(e);
   }
 
-  /** Sends one command and waits for its response; FLASH_FAILED when the bootloader says no. */
-  command(op: number, data: Uint8Array, check = 0, timeoutMs = this.#timeoutMs): Promise<Response> {
-    const run = async (): Promise<Response> => {
+  #timeout(op: number, ms: number): TinypipeError {
+    return new TinypipeError('TIMEOUT', `${this.#port}: no answer to ${opName(op)} within ${ms} ms`);
+  }
+
+  /**
+   * Sends one command and collects its answers (`count` packets of the same op; SYNC has 8) without
+   * reading their status. Commands run one at a time.
+   */
+  #exchange(op: number, data: Uint8Array, check: number, timeoutMs: number, count = 1): Promise<Packet[]> {
+    const run = async (): Promise<Packet[]> => {
       if (this.#failure) throw this.#failure;
-      const response = new Promise<Response>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new TinypipeError(
-                'TIMEOUT',
-                `${this.#port}: no answer to ${opName(op)} within ${timeoutMs} ms`,
-              ),
-            ),
-          timeoutMs,
-        );
+      const got: Packet[] = [];
+      const answers = new Promise<Packet[]>((resolve, reject) => {
+        let timer = setTimeout(() => reject(this.#timeout(op, timeoutMs)), timeoutMs);
         this.#waiting = {
           op,
-          resolve: (r) => {
+          onPacket: (p) => {
+            got.push(p);
             clearTimeout(timer);
-            resolve(r);
+            if (got.length >= count) return resolve(got);
+            timer = setTimeout(() => resolve(got), SYNC_TIMEOUT_MS); // the rest, if they come
+          },
+          onRefused: (p) => {
+            clearTimeout(timer);
+            resolve([p]);
           },
         };
         this.#onFailure = (e) => {
@@ -120,34 +209,61 @@ export class EspLoader {
           reject(e);
         };
       });
-      response.catch(() => {}); // observed below; this keeps a rejection after a failed write from going unhandled
+      answers.catch(() => {}); // observed below; keeps a rejection after a failed write from going unhandled
       const sent = this.#writer.write(slipEncode(encodeCommand(op, data, check))).catch((cause) => {
         throw new TinypipeError('PORT_DISCONNECTED', `${this.#port}: writing failed`, { cause });
       });
       // the answer's timer also bounds a write the driver never completes: a flash fails, never hangs
-      const r = await Promise.race([sent.then(() => response), response]).finally(() => {
+      return Promise.race([sent.then(() => answers), answers]).finally(() => {
         this.#waiting = undefined;
         this.#onFailure = undefined;
       });
-      if (r.status !== 0)
-        throw new TinypipeError(
-          'FLASH_FAILED',
-          `${this.#port}: ${opName(op)} failed: ${ROM_ERRORS[r.error] ?? `error 0x${r.error.toString(16)}`}`,
-          { details: { op, error: r.error } },
-        );
-      return r;
     };
     const next = this.#chain.then(run, run);
     this.#chain = next.catch(() => {});
     return next;
   }
 
-  /** SYNC until answered (the chip must be in download mode). */
-  async sync(attempts = 10): Promise<void> {
+  /** Sends one command and waits for its answer; FLASH_FAILED, naming the loader's error code, when it says no. */
+  async command(op: number, data: Uint8Array, check = 0, timeoutMs = this.#timeoutMs): Promise<Reply> {
+    const kind = this.kind;
+    const [p] = await this.#exchange(op, data, check, timeoutMs);
+    const s = readStatus(p!.body, kind);
+    if (!s)
+      throw new TinypipeError(
+        'FLASH_FAILED',
+        `${this.#port}: ${opName(op)} answered with ${p!.body.length} body bytes, fewer than the ${kind}'s ${STATUS_BYTES[kind]} status bytes: is this an ESP32-S3 bootloader?`,
+        { details: { op, kind, body: Array.from(p!.body) } },
+      );
+    if (!s.ok || p!.op !== op)
+      throw new TinypipeError(
+        'FLASH_FAILED',
+        `${this.#port}: ${opName(op)} failed: ${describeError(kind, s.code)}${p!.op !== op ? ` (answered as ${opName(p!.op)})` : ''}${this.#hint(op, kind, s.code)}`,
+        { details: { op, kind, error: s.code, status: Array.from(s.bytes) } },
+      );
+    return { op, value: p!.value >>> 0, data: s.data };
+  }
+
+  /** What to do about the refusals a flasher can cause itself (the ROM's 0x05 / 0x06). */
+  #hint(op: number, kind: LoaderKind, code: number): string {
+    if (kind !== 'rom' || (code !== 0x05 && code !== 0x06)) return '';
+    if (op === Op.ERASE_REGION) return ': ERASE_REGION is a stub command; the ROM erases on FLASH_DEFL_BEGIN';
+    if (!this.attached && FLASH_OPS.has(op)) return ': the ROM takes flash commands only after SPI_ATTACH';
+    if (op === Op.FLASH_DEFL_DATA && this.blockSize > BLOCK_SIZE.rom)
+      return `: ${this.blockSize}-byte blocks are the stub's; the ROM takes ${BLOCK_SIZE.rom}`;
+    return '';
+  }
+
+  /**
+   * SYNC until a loader answers (the chip must be in download mode). Both loaders answer 8 times; the ROM
+   * with a non-zero value, the stub with 0 (esptool `sync`): that decides `kind`.
+   */
+  async sync(attempts = 10): Promise<LoaderKind> {
     for (let i = 0; i < attempts; i++) {
       try {
-        await this.command(Op.SYNC, SYNC_DATA, 0, 200);
-        return;
+        const answers = await this.#exchange(Op.SYNC, SYNC_DATA, 0, SYNC_TIMEOUT_MS, 8);
+        this.kind = answers.every((a) => a.value === 0) ? 'stub' : 'rom';
+        return this.kind;
       } catch (e) {
         if (!TinypipeError.hasCode(e, 'TIMEOUT')) throw e;
       }
@@ -158,80 +274,162 @@ export class EspLoader {
     );
   }
 
+  /** Chip id from GET_SECURITY_INFO (word 3 of its answer; 9 = ESP32-S3), else the magic register (ESP32, ESP32-S2). */
   async chip(): Promise<{ id: number; name: string }> {
-    const r = await this.command(Op.GET_SECURITY_INFO, new Uint8Array(0));
-    const id = r.data.length >= 16 ? new DataView(r.data.buffer, r.data.byteOffset).getUint32(12, true) : -1;
-    return { id, name: CHIP_NAMES[id] ?? `unknown chip ${id}` };
+    const info = await this.command(Op.GET_SECURITY_INFO, new Uint8Array(0)).catch((e: unknown) => {
+      if (TinypipeError.hasCode(e, 'FLASH_FAILED')) return undefined; // older chips do not know it
+      throw e;
+    });
+    if (info && info.data.length >= 16) {
+      const id = new DataView(info.data.buffer, info.data.byteOffset).getUint32(12, true);
+      return { id, name: CHIP_NAMES[id] ?? `unknown chip ${id}` };
+    }
+    const magic = await this.readReg(CHIP_MAGIC_REG);
+    const name = CHIP_MAGIC[magic] ?? `unknown chip (magic 0x${magic.toString(16)})`;
+    return { id: Number(Object.entries(CHIP_NAMES).find(([, n]) => n === name)?.[0] ?? -1), name };
   }
 
   async readReg(address: number): Promise<number> {
-    return (await this.command(Op.READ_REG, u32s(address))).value >>> 0;
+    return (await this.command(Op.READ_REG, u32s(address))).value;
   }
 
-  async writeReg(address: number, value: number): Promise<void> {
-    await this.command(Op.WRITE_REG, u32s(address, value, 0xffffffff, 0));
+  /** WRITE_REG: address, value, mask (the bits written), delay µs. */
+  async writeReg(address: number, value: number, mask = 0xffffffff): Promise<void> {
+    await this.command(Op.WRITE_REG, u32s(address, value, mask, 0));
   }
 
-  async mac(): Promise<string> {
-    const lo = await this.readReg(EFUSE_MAC0);
-    const hi = await this.readReg(EFUSE_MAC1);
-    const bytes = [
-      (hi >> 8) & 0xff,
-      hi & 0xff,
-      (lo >>> 24) & 0xff,
-      (lo >> 16) & 0xff,
-      (lo >> 8) & 0xff,
-      lo & 0xff,
-    ];
-    return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  mac(): Promise<string> {
+    return readMac(this);
   }
 
-  /** Flash size from the chip's JEDEC id (RDID, 0x9F, through the SPI1 user-command registers). */
-  async flashSize(): Promise<number> {
-    await this.writeReg(SPI1 + 0x18, 1 << 28); // USR: MISO phase
-    await this.writeReg(SPI1 + 0x28, 23); // MISO_DLEN: 24 bits
-    await this.writeReg(SPI1 + 0x20, (7 << 28) | 0x9f); // USR2: 8-bit command 0x9F
-    await this.writeReg(SPI1, 1 << 18); // CMD: USR
-    for (let i = 0; i < 10 && (await this.readReg(SPI1)) & (1 << 18); i++);
-    const id = await this.readReg(SPI1 + 0x58);
-    return 2 ** ((id >> 16) & 0xff);
+  /** The RTC and super watchdogs off: for USB-Serial/JTAG boards, once the ROM answers (`../chip/registers.ts`). */
+  disableWatchdogs(): Promise<void> {
+    return disableWatchdogs(this);
   }
 
-  /** MD5 of a flash region, as lower-case hex. */
+  /** SPI_ATTACH to the default flash pins: the ROM needs it before any flash command; the stub attaches itself. */
+  async attachFlash(): Promise<void> {
+    if (this.kind === 'rom') await this.command(Op.SPI_ATTACH, spiAttach('rom'));
+    this.attached = true;
+  }
+
+  /** JEDEC id through SPI1's registers, and its size from esptool's table (undefined when unknown). */
+  async flashSize(): Promise<{ id: number; bytes: number | undefined }> {
+    const id = await readFlashId(this);
+    return { id, bytes: flashSizeFromId(id) };
+  }
+
+  /** SPI_SET_PARAMS with the flash size, as esptool sends it once the size is known. */
+  async setFlashParams(flashBytes: number): Promise<void> {
+    await this.command(Op.SPI_SET_PARAMS, spiSetParams(flashBytes));
+  }
+
+  /**
+   * CHANGE_BAUDRATE, then the host side: the loader answers at the old rate and switches; esptool then
+   * waits 50 ms and flushes what arrived meanwhile (line noise from the switch).
+   */
+  async changeBaud(baud: number): Promise<void> {
+    const t = this.#transport;
+    if (!t.setBaudRate) return;
+    const current = t.baudRate ?? 115_200; // the ROM starts at 115200 ("Serial Protocol", Initialization)
+    if (current === baud) return;
+    await this.command(Op.CHANGE_BAUDRATE, changeBaudrate(this.kind, baud, current));
+    await t.setBaudRate(baud);
+    await sleep(50);
+    this.#decoder = this.#newDecoder();
+  }
+
+  /**
+   * Uploads the flasher stub to RAM and starts it (MEM_BEGIN / MEM_DATA per segment, MEM_END with the
+   * entry), then waits for its "OHAI"; from then on the stub answers. Nothing to do when SYNC found one.
+   */
+  async runStub(stub: StubImage): Promise<void> {
+    if (this.kind === 'stub') return;
+    for (const { address, bytes } of stub.segments) {
+      await this.command(Op.MEM_BEGIN, memBegin(bytes.length, address));
+      for (let seq = 0; seq * RAM_BLOCK < bytes.length; seq++) {
+        const block = bytes.subarray(seq * RAM_BLOCK, (seq + 1) * RAM_BLOCK);
+        await this.command(Op.MEM_DATA, dataPacket(seq, block), checksum(block));
+      }
+    }
+    let greeted!: () => void;
+    const greeting = new Promise<void>((resolve) => {
+      greeted = resolve;
+    });
+    this.#greeting = greeted;
+    try {
+      // the started stub may reset the UART before the ROM's answer leaves: esptool waits 200 ms and ignores errors
+      await this.command(Op.MEM_END, memEnd(stub.entry), 0, MEM_END_ROM_TIMEOUT_MS).catch((e: unknown) => {
+        if (!TinypipeError.hasCode(e, 'TIMEOUT') && !TinypipeError.hasCode(e, 'FLASH_FAILED')) throw e;
+      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ok = await Promise.race([
+        greeting.then(() => true),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), this.#timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!ok)
+        throw new TinypipeError(
+          'FLASH_FAILED',
+          `${this.#port}: the flasher stub from ${stub.source} did not start (no OHAI within ${this.#timeoutMs} ms): is it the stub for this chip? Flash without --stub to use the ROM loader`,
+        );
+    } finally {
+      this.#greeting = undefined;
+    }
+    this.kind = 'stub';
+    this.attached = false;
+  }
+
+  /** MD5 of a flash region, lower-case hex (the ROM's ASCII form or the stub's raw bytes). */
   async md5(offset: number, size: number): Promise<string> {
     const r = await this.command(
       Op.SPI_FLASH_MD5,
-      u32s(offset, size, 0, 0),
+      md5Request(offset, size),
       0,
-      this.#timeoutMs + (size / 1e6) * 8000,
+      md5Timeout(size, this.#timeoutMs),
     );
-    if (r.data.length === 32) return new TextDecoder().decode(r.data); // the ROM answers in hex
-    return Array.from(r.data.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+    const md5 = parseMd5(this.kind, r.data);
+    if (md5 === undefined)
+      throw new TinypipeError(
+        'FLASH_FAILED',
+        `${this.#port}: SPI_FLASH_MD5 answered ${r.data.length} bytes, not the ${this.kind === 'rom' ? "ROM's 32 hex characters" : "stub's 16 bytes"}`,
+        { details: { kind: this.kind, data: Array.from(r.data) } },
+      );
+    return md5;
   }
 
-  /** Writes `bytes` at `offset`, zlib-compressed, block by block; a block the chip refuses is sent again (3 tries). */
+  /**
+   * Writes `bytes` at `offset`, zlib-compressed, block by block (FLASH_DEFL_BEGIN / DATA). The ROM erases
+   * the region before answering BEGIN and writes each block before answering it; the stub answers each
+   * block at once and writes it while the next arrives — the timeouts follow (`../protocol/timing.ts`).
+   * A block the loader refuses or does not answer is sent again (3 tries, as esptool).
+   */
   async write(
     offset: number,
     bytes: Uint8Array,
     onProgress?: (done: number, total: number) => void,
   ): Promise<void> {
-    const packed = zlibSync(bytes, { level: 9 });
-    const blocks = Math.ceil(packed.length / this.blockSize);
+    const kind = this.kind;
+    const blockSize = this.blockSize;
+    const c = compress(bytes);
+    const begin = deflBegin(kind, bytes.length, c.packed.length, offset, blockSize);
     await this.command(
       Op.FLASH_DEFL_BEGIN,
-      u32s(bytes.length, blocks, this.blockSize, offset),
+      begin.payload,
       0,
-      this.#timeoutMs + (bytes.length / 1e6) * 2000,
+      beginTimeout(kind, begin.writeSize, this.#timeoutMs),
     );
-    for (let seq = 0; seq < blocks; seq++) {
-      const block = packed.subarray(seq * this.blockSize, (seq + 1) * this.blockSize);
-      const payload = new Uint8Array(16 + block.length);
-      payload.set(u32s(block.length, seq, 0, 0));
-      payload.set(block, 16);
+    let timeout = this.#timeoutMs;
+    for (let seq = 0; seq < begin.blocks; seq++) {
+      const start = seq * blockSize;
+      const block = c.packed.subarray(start, start + blockSize);
+      const inflates = inflatedBound(c, start, start + block.length);
+      if (kind === 'rom') timeout = blockTimeout(kind, inflates, this.#timeoutMs);
       for (let attempt = 1; ; attempt++) {
         try {
-          // a block is inflated and written to flash before the answer: esptool allows seconds per block too
-          await this.command(Op.FLASH_DEFL_DATA, payload, checksum(block), Math.max(this.#timeoutMs, 10_000));
+          await this.command(Op.FLASH_DEFL_DATA, dataPacket(seq, block), checksum(block), timeout);
           break;
         } catch (e) {
           if (
@@ -241,13 +439,32 @@ export class EspLoader {
             throw e;
         }
       }
-      onProgress?.(Math.min(bytes.length, Math.round(((seq + 1) / blocks) * bytes.length)), bytes.length);
+      if (kind === 'stub') timeout = blockTimeout(kind, inflates, this.#timeoutMs);
+      onProgress?.(
+        Math.min(bytes.length, Math.round(((seq + 1) / begin.blocks) * bytes.length)),
+        bytes.length,
+      );
     }
   }
 
-  /** Leaves the bootloader and runs the firmware (FLASH_END with "reboot"). */
-  async reboot(): Promise<void> {
-    await this.command(Op.FLASH_DEFL_END, u32s(0));
+  /**
+   * Leaves the loader and runs the flashed firmware.
+   *  - With reset wiring (esptool's default `--after hard-reset`): on USB-Serial/JTAG clear
+   *    force-download-boot first, then pulse EN through RTS.
+   *  - Without ('none': a PTY, TCP — the virtual boards): in-band, as esptool's `run()` does for the ROM —
+   *    FLASH_BEGIN of nothing, then FLASH_END with 1, "run user code" (0 would mean reboot). The stub
+   *    takes FLASH_END 0 as a reboot (its sources: 1 keeps it running); a real chip rebooted with GPIO0 low
+   *    comes back in download mode, so on hardware use a reset wiring.
+   */
+  async leave(wiring: ResetWiring): Promise<void> {
+    const t = this.#transport;
+    if (wiring !== 'none' && canReset(t)) {
+      if (wiring === 'usb-jtag-serial') await clearForceDownloadBoot(this).catch(() => {}); // a lost answer must not stop the reset (esptool)
+      await hardReset(t);
+      return;
+    }
+    await this.command(Op.FLASH_BEGIN, flashBeginEmpty(this.kind));
+    await this.command(Op.FLASH_END, flashEnd(this.kind === 'rom' ? 'run' : 'reboot'));
   }
 
   async close(): Promise<void> {

@@ -7,10 +7,15 @@
  *  - the S3's built-in USB-JTAG-serial, where the same line changes are decoded by the chip itself, in a
  *    slightly different order.
  * Transports without modem lines (a PTY, TCP) skip this: the board must already be in download mode.
+ * `hardReset` is how esptool leaves the loader afterwards (its default `--after hard-reset`).
  */
 import type { Transport } from '@tinypipe/core';
 
-interface WithSignals {
+/** How a board's reset and boot lines are wired to the host; 'none': no modem lines (PTY, TCP, virtual boards). */
+export type ResetWiring = 'bridge' | 'usb-jtag-serial' | 'none';
+
+/** Both lines every time: serialport's `set` takes an unnamed line as asserted. */
+export interface WithSignals {
   setSignals(signals: { dtr?: boolean; rts?: boolean }): Promise<void>;
 }
 
@@ -41,4 +46,15 @@ export async function resetIntoBootloader(
   await t.setSignals({ dtr: false, rts: true });
   await sleep(100);
   await t.setSignals({ dtr: false, rts: false });
+}
+
+/**
+ * Runs the flashed firmware: EN pulsed low through RTS for 100 ms with GPIO0 (DTR) released, so the chip
+ * boots from flash (esptool HardReset, the non-USB-OTG case — the S3's USB-Serial/JTAG decodes RTS as
+ * reset the same way). On USB-Serial/JTAG the loader clears force-download-boot first (`../chip`).
+ */
+export async function hardReset(t: Transport & WithSignals): Promise<void> {
+  await t.setSignals({ dtr: false, rts: true }); // EN low
+  await sleep(100);
+  await t.setSignals({ dtr: false, rts: false }); // EN released, GPIO0 high: boots the app
 }

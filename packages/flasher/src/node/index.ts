@@ -1,3 +1,4 @@
-/** Node-only helpers: read a `tinypipe build` folder. (Ports come from `@tinypipe/transport-uart/node`.) */
+/** Node-only helpers: read a `tinypipe build` folder, an ESP-IDF build, a flasher stub file. (Ports come from `@tinypipe/transport-uart/node`.) */
 export { type BuiltBoard, readBuild, rememberMac } from './build-dir.js';
 export { readIdfBuild } from './idf-build.js';
+export { ESPTOOL_JS, esptoolJsStubPath, loadStub } from './stub-file.js';

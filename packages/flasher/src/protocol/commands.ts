@@ -1,16 +1,20 @@
 /**
- * The ESP serial bootloader's packets (the ROM's and the flasher stub's; documented by Espressif in the
- * esptool "Serial Protocol" chapter), before SLIP:
+ * The ESP serial bootloader's packets (Espressif, esptool docs "Serial Protocol": Command Packet,
+ * Response Packet), before SLIP:
  *
  *   command   0 u8 0x00 | 1 u8 op | 2 u16 size | 4 u32 checksum | 8 data[size]
- *   response  0 u8 0x01 | 1 u8 op | 2 u16 size | 4 u32 value    | 8 data[size], ending in status, error
+ *   response  0 u8 0x01 | 1 u8 op | 2 u16 size | 4 u32 value    | 8 body[size], ending in the status bytes
  *
- * The checksum (data-carrying commands only) is the XOR of the data block's bytes, seeded with 0xEF.
+ * The checksum (MEM_DATA, FLASH_DATA, FLASH_DEFL_DATA only) is the XOR of the data block's bytes, seeded
+ * with 0xEF. How many status bytes end a body depends on who answers: see `./status.ts`.
  */
 export const Op = {
   FLASH_BEGIN: 0x02,
   FLASH_DATA: 0x03,
   FLASH_END: 0x04,
+  MEM_BEGIN: 0x05,
+  MEM_END: 0x06,
+  MEM_DATA: 0x07,
   SYNC: 0x08,
   WRITE_REG: 0x09,
   READ_REG: 0x0a,
@@ -22,8 +26,12 @@ export const Op = {
   FLASH_DEFL_END: 0x12,
   SPI_FLASH_MD5: 0x13,
   GET_SECURITY_INFO: 0x14,
+  /** Stub only ("Supported by Stub Loader Only"): the ROM does not know it. */
   ERASE_REGION: 0xd1,
 } as const;
+
+export const opName = (op: number): string =>
+  Object.entries(Op).find(([, v]) => v === op)?.[0] ?? `0x${op.toString(16).padStart(2, '0')}`;
 
 /** SYNC's payload: 0x07 0x07 0x12 0x20, then 32 × 0x55. */
 export const SYNC_DATA = Uint8Array.from([0x07, 0x07, 0x12, 0x20, ...new Array<number>(32).fill(0x55)]);
@@ -34,6 +42,7 @@ export function checksum(block: Uint8Array): number {
   return x;
 }
 
+/** Little-endian 32-bit words, as every command argument is sent. */
 export function u32s(...values: number[]): Uint8Array {
   const out = new Uint8Array(4 * values.length);
   const v = new DataView(out.buffer);
@@ -52,43 +61,19 @@ export function encodeCommand(op: number, data: Uint8Array, check = 0): Uint8Arr
   return out;
 }
 
-export interface Response {
+/** A response packet before its status bytes are read (they depend on ROM vs stub). */
+export interface Packet {
   op: number;
   value: number;
-  /** The data before the two status bytes. */
-  data: Uint8Array;
-  status: number;
-  error: number;
+  /** `size` bytes: the command's data, then the status bytes. */
+  body: Uint8Array;
 }
 
-/** A response packet, or undefined when the packet is not one (a command echo, noise). */
-export function decodeResponse(p: Uint8Array): Response | undefined {
-  if (p.length < 10 || p[0] !== 0x01) return undefined;
+/** A response packet, or undefined when the packet is not one (a command echo, noise, the stub's OHAI). */
+export function decodePacket(p: Uint8Array): Packet | undefined {
+  if (p.length < 8 || p[0] !== 0x01) return undefined;
   const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
   const size = v.getUint16(2, true);
-  if (size < 2 || p.length < 8 + size) return undefined;
-  return {
-    op: p[1]!,
-    value: v.getUint32(4, true),
-    data: p.slice(8, 8 + size - 2),
-    status: p[8 + size - 2]!,
-    error: p[8 + size - 1]!,
-  };
+  if (p.length < 8 + size) return undefined;
+  return { op: p[1]!, value: v.getUint32(4, true), body: p.slice(8, 8 + size) };
 }
-
-/** Names of the bootloader's error codes, for messages. */
-export const ROM_ERRORS: Readonly<Record<number, string>> = {
-  5: 'received message is invalid',
-  6: 'failed to act on received message',
-  7: 'invalid CRC in message',
-  8: 'flash write error',
-  9: 'flash read error',
-  10: 'flash read length error',
-  11: 'deflate error',
-  192: 'bad data length',
-  193: 'bad data checksum',
-  197: 'invalid command',
-  198: 'command failed',
-  201: 'not in flash mode',
-  203: 'inflate error',
-};
