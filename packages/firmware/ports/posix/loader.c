@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,6 +159,7 @@ int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options
         if (en_pulse) {
             int boot = en_pulse == SIGUSR1;
             en_pulse = 0;
+            fprintf(stderr, "tinypipe-board: reset: EN pulse, GPIO0 %s\n", boot ? "high" : "low: the ROM loader");
             if (boot) {
                 result = 0;
                 break;
@@ -169,7 +171,10 @@ int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options
             result = 0;
             break;
         }
-        if (L.reset == RESET_DOWNLOAD) power_on(&L), rx.in_frame = 0; /* bytes in flight are lost in a reset */
+        if (L.reset == RESET_DOWNLOAD) { /* USB download forced: the chip restarts in the ROM loader */
+            fprintf(stderr, "tinypipe-board: reset: watchdog, download forced: the ROM loader\n");
+            power_on(&L), rx.in_frame = 0; /* bytes in flight are lost in a reset */
+        }
         int wait_ms = 100;
         if (L.reset_later != RESET_NONE) wait_ms = (int)((L.reset_at - tp_loader_now_us()) / 1000) + 1;
         struct pollfd fds[3] = {{fd, POLLIN, 0}, {0, POLLIN, 0}, {o->idle_fd, POLLIN, 0}};
