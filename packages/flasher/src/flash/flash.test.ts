@@ -82,6 +82,11 @@ describe('flashPlan on virtual ESP32-S3 boards', () => {
       const list = await boards(n, `ok${n}`);
       const events: FlashEvent[] = [];
       const results = await flashPlan(await targets(list, imgs), { onEvent: (e) => events.push(e) });
+      console.log(
+        'DEBUG',
+        results.map((r) => r.error?.message),
+        list[0]!.log(),
+      );
       expect(results.map((r) => r.ok)).toEqual(Array(n).fill(true));
       for (const r of results) expect(r.written).toEqual(['partition-table.bin', 'model.img']);
       expect(events.filter((e) => e.kind === 'connected').map((e) => (e as { chip: string }).chip)).toEqual(

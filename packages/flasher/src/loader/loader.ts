@@ -16,6 +16,7 @@
  * `../protocol/layouts.ts`, the register procedures in `../chip/`.
  */
 import { TinypipeError, type Transport } from '@tinypipe/core';
+import { zlibSync } from 'fflate';
 import { flashSizeFromId, readFlashId } from '../chip/flash-id.js';
 import {
   CHIP_MAGIC,
@@ -25,7 +26,7 @@ import {
   type Registers,
   readMac,
 } from '../chip/registers.js';
-import { compress, inflatedBound } from '../deflate/deflate.js';
+import { blockInflationBounds } from '../deflate/deflate.js';
 import {
   checksum,
   decodePacket,
@@ -413,8 +414,9 @@ export class EspLoader implements Registers {
   ): Promise<void> {
     const kind = this.kind;
     const blockSize = this.blockSize;
-    const c = compress(bytes);
-    const begin = deflBegin(kind, bytes.length, c.packed.length, offset, blockSize);
+    const packed = zlibSync(bytes, { level: 9 });
+    const begin = deflBegin(kind, bytes.length, packed.length, offset, blockSize);
+    const inflates = blockInflationBounds(packed, blockSize);
     await this.command(
       Op.FLASH_DEFL_BEGIN,
       begin.payload,
@@ -424,9 +426,8 @@ export class EspLoader implements Registers {
     let timeout = this.#timeoutMs;
     for (let seq = 0; seq < begin.blocks; seq++) {
       const start = seq * blockSize;
-      const block = c.packed.subarray(start, start + blockSize);
-      const inflates = inflatedBound(c, start, start + block.length);
-      if (kind === 'rom') timeout = blockTimeout(kind, inflates, this.#timeoutMs);
+      const block = packed.subarray(start, start + blockSize);
+      if (kind === 'rom') timeout = blockTimeout(kind, inflates[seq]!, this.#timeoutMs);
       for (let attempt = 1; ; attempt++) {
         try {
           await this.command(Op.FLASH_DEFL_DATA, dataPacket(seq, block), checksum(block), timeout);
@@ -439,7 +440,7 @@ export class EspLoader implements Registers {
             throw e;
         }
       }
-      if (kind === 'stub') timeout = blockTimeout(kind, inflates, this.#timeoutMs);
+      if (kind === 'stub') timeout = blockTimeout(kind, inflates[seq]!, this.#timeoutMs);
       onProgress?.(
         Math.min(bytes.length, Math.round(((seq + 1) / begin.blocks) * bytes.length)),
         bytes.length,
