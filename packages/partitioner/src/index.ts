@@ -28,6 +28,7 @@ export {
   validatePartitions,
 } from './partition-table/partition-table.js';
 export {
+  figuresLine,
   formatPlan,
   PLAN_FORMAT,
   PLAN_VERSION,
@@ -37,11 +38,18 @@ export {
   parsePlan,
   planModel,
 } from './plan/plan.js';
+export { type MeasuredProfileOptions, measuredProfile } from './profiles/measured.js';
 export {
   type BoardProfile,
   BoardProfileSchema,
   BUILTIN_PROFILES,
   builtinProfile,
+  figuresOf,
+  type KernelKind,
+  type KernelRate,
+  type MeasuredFigures,
+  MeasuredFiguresSchema,
+  macsPerCycle,
   parseProfile,
 } from './profiles/profiles.js';
 export { evaluateSplit, type Problem, type Solution, type StageEstimate, solve } from './solver/solve.js';

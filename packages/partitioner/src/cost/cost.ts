@@ -12,8 +12,8 @@
  * them — a board still streams every byte, so its busy time per token (the throughput bound) is unchanged.
  * Times are integer microseconds, so sums are exact and plans reproducible.
  */
-import { type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
-import type { BoardProfile } from '../profiles/profiles.js';
+import { type ModelConfig, planImage, type QuantKind, wireMicros } from '@tinypipe/core';
+import { type BoardProfile, type KernelKind, macsPerCycle } from '../profiles/profiles.js';
 
 export interface ModelSpec {
   config: ModelConfig;
@@ -22,8 +22,10 @@ export interface ModelSpec {
 }
 
 export interface CostOptions {
-  /** Which kernel figure of the profile to use. Default 'optimized'. */
-  kernel?: 'ansi' | 'optimized';
+  /** Which kernel figure of the profile to use. Default: the one its firmware has (`profile.kernel`). */
+  kernel?: KernelKind;
+  /** The weights' quantization, for profiles with a figure per kind. Default 'q4'. */
+  quant?: QuantKind;
   /** Streams in flight: each needs its own KV cache. Default 1. */
   streams?: number;
 }
@@ -156,7 +158,7 @@ export function classifierWork(
 const flashMicros = (bytes: number, profile: BoardProfile) => (bytes / (profile.flashMBps * 1e6)) * 1e6;
 
 function computeMicros(macs: number, profile: BoardProfile, options: CostOptions): number {
-  const rate = profile.macsPerCycle[options.kernel ?? 'optimized'] * profile.clockMhz * 1e6;
+  const rate = macsPerCycle(profile, options.quant ?? 'q4', options.kernel) * profile.clockMhz * 1e6;
   return (macs / rate) * 1e6;
 }
 
@@ -186,7 +188,5 @@ export function preloadMicros(
 
 /** Microseconds to send one message of `payload` bytes on a hop: frame bytes × 10 bits ÷ baud + overhead. */
 export function hopMicros(payload: number, profile: BoardProfile, baud = profile.uartBaud): number {
-  const frame = 12 + payload + 4;
-  const wire = frame + Math.ceil(frame / 254) + 1 + 2; // COBS + delimiters
-  return Math.ceil((wire * 10 * 1e6) / baud + profile.perMessageMs * 1000);
+  return Math.ceil(wireMicros(payload, baud) + profile.perMessageMs * 1000);
 }

@@ -74,6 +74,57 @@ describe('planModel: the issue’s cases', () => {
   });
 });
 
+describe('the figures a plan projects with', () => {
+  const req = { model: model('260K', 'q8'), boards: boards(2), objective: 'throughput' as const };
+
+  it('by default each board’s own kernel — the S3 firmware’s plain C one — and datasheet figures, said so', () => {
+    const plan = planModel(req);
+    expect(plan.kernel).toBe('profile');
+    expect(plan.predicted.figures).toBe('datasheet');
+    expect(plan.predicted.label).toMatch(/datasheet figures/);
+    for (const b of plan.boards)
+      expect(b.predicted).toMatchObject({ kernel: 'ansi', macsPerCycle: 0.08, figures: 'datasheet' });
+    expect(formatPlan(plan)).toMatch(
+      /^figures of esp32s3-n16r8: datasheet \(estimates with their sources; tinypipe calibrate measures them on a board\); kernel ansi \(portable C, the firmware’s\) 0\.08 MAC\/cycle$/m,
+    );
+  });
+
+  it('--kernel optimized projects a SIMD kernel the firmware does not have: faster, and labelled a what-if', () => {
+    const plain = planModel(req);
+    const simd = planModel({ ...req, kernel: 'optimized' });
+    expect(simd.kernel).toBe('optimized');
+    expect(simd.boards[0]!.predicted).toMatchObject({ kernel: 'optimized', macsPerCycle: 5.8 });
+    expect(simd.predicted.tokensPerSecond).toBeGreaterThan(plain.predicted.tokensPerSecond);
+    expect(formatPlan(simd)).toMatch(
+      /kernel optimized \(not the firmware’s \(it has ansi\): a what-if\) 5\.8 MAC\/cycle/,
+    );
+  });
+
+  it('a profile whose firmware has the SIMD kernel is projected with it', () => {
+    const simdBoard = { ...builtinProfile('esp32s3-n16r8'), name: 'with-pie', kernel: 'optimized' as const };
+    const plan = planModel({ ...req, boards: [simdBoard, simdBoard] });
+    expect(plan.boards[0]!.predicted).toMatchObject({ kernel: 'optimized', macsPerCycle: 5.8 });
+    expect(formatPlan(plan)).toMatch(/kernel optimized \(SIMD, the firmware’s\)/);
+  });
+
+  it('a plan of an earlier version (one kernel for all, no per-board figures) still reads', () => {
+    const old = JSON.parse(JSON.stringify(planModel(req)));
+    old.kernel = 'optimized';
+    old.predicted.label = 'cost-model prediction (profile figures, not a measurement)';
+    delete old.predicted.figures;
+    for (const b of old.boards) {
+      delete b.predicted.kernel;
+      delete b.predicted.macsPerCycle;
+      delete b.predicted.figures;
+      delete b.profile.kernel;
+    }
+    const plan = parsePlan(old);
+    expect(plan.kernel).toBe('optimized');
+    expect(plan.predicted.figures).toBe('datasheet');
+    expect(plan.boards[0]!.profile.kernel).toBe('ansi');
+  });
+});
+
 describe('validation at the boundary', () => {
   const good = planModel({ model: model('260K', 'q8'), boards: boards(2), objective: 'throughput' });
 
@@ -107,5 +158,14 @@ describe('validation at the boundary', () => {
     expect(parseProfile({ ...rest, flashBytes: 4 * 1048576, macsPerCycle })).toMatchObject({
       flashBytes: 4 * 1048576,
     });
+    // a custom profile from before kernels were named: the firmware's portable C kernels
+    const { kernel: _k, ...older } = builtinProfile('esp32s3-n8r8');
+    expect(parseProfile(older).kernel).toBe('ansi');
+    expect(() => parseProfile({ ...older, kernel: 'pie' }, 'mine.json')).toThrow(
+      /kernel: must be "ansi" or "optimized"/,
+    );
+    expect(() => parseProfile({ ...older, macsPerCycle: { ansi: { q4: 0.1 }, optimized: 5 } })).toThrow(
+      /macsPerCycle\.ansi: /,
+    );
   });
 });

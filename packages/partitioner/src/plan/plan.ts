@@ -6,7 +6,14 @@
 import { type QuantKind, TinypipeError } from '@tinypipe/core';
 import * as v from 'valibot';
 import { footprint, type ModelSpec, partitionBytes } from '../cost/cost.js';
-import { type BoardProfile, BoardProfileSchema, BUILTIN_PROFILES } from '../profiles/profiles.js';
+import {
+  type BoardProfile,
+  BoardProfileSchema,
+  BUILTIN_PROFILES,
+  figuresOf,
+  type KernelKind,
+  macsPerCycle,
+} from '../profiles/profiles.js';
 import { type Problem, type Solution, solve } from '../solver/solve.js';
 import { parseWith } from '../validation/issues.js';
 
@@ -23,7 +30,8 @@ export interface PlanRequest {
   boards: readonly BoardProfile[];
   objective?: 'latency' | 'throughput';
   streams?: number;
-  kernel?: 'ansi' | 'optimized';
+  /** Project every board with this kernel's figure. Default: the kernel each board's firmware has. */
+  kernel?: KernelKind;
   splitClassifier?: boolean;
 }
 
@@ -53,7 +61,8 @@ export const PlanSchema = v.object({
   }),
   objective: v.picklist(['latency', 'throughput']),
   streams: v.pipe(uint, v.minValue(1)),
-  kernel: v.picklist(['ansi', 'optimized']),
+  // 'profile': each board's own (boards[i].predicted.kernel); plans of earlier versions name one for all
+  kernel: v.picklist(['ansi', 'optimized', 'profile']),
   boards: v.pipe(
     v.array(
       v.object({
@@ -74,6 +83,11 @@ export const PlanSchema = v.object({
           // of layersMs + classifierMs, what the board streams into its cache while it waits (plans of
           // earlier versions have none)
           preloadMs: v.optional(v.number(), 0),
+          // the kernel and MAC/cycle its compute was projected with, and whether its profile's figures
+          // are datasheet ones or measured on a board (plans of earlier versions have none)
+          kernel: v.optional(v.picklist(['ansi', 'optimized'])),
+          macsPerCycle: v.optional(v.number()),
+          figures: v.optional(v.picklist(['datasheet', 'measured']), 'datasheet'),
         }),
       }),
     ),
@@ -81,6 +95,7 @@ export const PlanSchema = v.object({
   ),
   predicted: v.object({
     label: v.string(),
+    figures: v.optional(v.picklist(['datasheet', 'measured', 'mixed']), 'datasheet'),
     latencyMs: v.number(),
     bottleneckMs: v.number(),
     tokensPerSecond: v.number(),
@@ -91,8 +106,17 @@ export type Plan = v.InferOutput<typeof PlanSchema>;
 
 const ms = (us: number) => Math.round(us) / 1000;
 
+const LABELS = {
+  datasheet: 'cost-model prediction from datasheet figures (not a measurement)',
+  measured:
+    'cost-model prediction from figures measured on the boards by tinypipe calibrate (not a measurement of this plan)',
+  mixed: 'cost-model prediction from measured and datasheet figures (not a measurement)',
+} as const;
+
 function toPlan(req: PlanRequest, s: Solution): Plan {
   const c = req.model.config;
+  const kinds = new Set(req.boards.map(figuresOf));
+  const figures = kinds.size > 1 ? 'mixed' : [...kinds][0]!;
   return {
     format: PLAN_FORMAT,
     version: PLAN_VERSION,
@@ -105,7 +129,7 @@ function toPlan(req: PlanRequest, s: Solution): Plan {
     },
     objective: req.objective ?? 'throughput',
     streams: req.streams ?? 1,
-    kernel: req.kernel ?? 'optimized',
+    kernel: req.kernel ?? 'profile',
     boards: s.stages.map((st, i) => ({
       index: i,
       profile: req.boards[i]!,
@@ -122,10 +146,14 @@ function toPlan(req: PlanRequest, s: Solution): Plan {
         linkOutMs: ms(st.linkOutUs),
         periodMs: ms(st.periodUs),
         preloadMs: ms(st.preloadUs),
+        kernel: req.kernel ?? req.boards[i]!.kernel,
+        macsPerCycle: macsPerCycle(req.boards[i]!, req.model.kind, req.kernel),
+        figures: figuresOf(req.boards[i]!),
       },
     })),
     predicted: {
-      label: 'cost-model prediction (profile figures, not a measurement)',
+      label: LABELS[figures],
+      figures,
       latencyMs: ms(s.latencyUs),
       bottleneckMs: ms(s.bottleneckUs),
       tokensPerSecond: Math.round(s.tokensPerSecond * 1000) / 1000,
@@ -139,7 +167,7 @@ function problem(req: PlanRequest): Problem {
     boards: req.boards,
     objective: req.objective ?? 'throughput',
     streams: req.streams ?? 1,
-    kernel: req.kernel ?? 'optimized',
+    ...(req.kernel ? { kernel: req.kernel } : {}),
     splitClassifier: req.splitClassifier ?? true,
   };
 }
@@ -282,10 +310,38 @@ export function formatPlan(plan: Plan): string {
       .join('  ')
       .trimEnd();
   const p = plan.predicted;
+  const seen = new Set<string>();
+  const figures = plan.boards.flatMap((b) => {
+    if (seen.has(b.profile.name)) return [];
+    seen.add(b.profile.name);
+    return [`figures of ${b.profile.name}: ${figuresLine(b.profile, b.predicted)}`];
+  });
   return [
     `${plan.model.name} ${plan.model.kind} (group ${plan.model.groupSize}), ${plan.boards.length} board(s), objective ${plan.objective}, ${plan.streams} stream(s)`,
     line(head),
     ...rows.map(line),
     `predicted (cost model, not measured): ${p.tokensPerSecond.toFixed(2)} tok/s, latency ${p.latencyMs.toFixed(1)} ms/token, slowest board ${p.bottleneckMs.toFixed(1)} ms`,
+    ...figures,
   ].join('\n');
+}
+
+/** Where a board's figures come from and which kernel it was projected with, in one line. */
+export function figuresLine(
+  profile: BoardProfile,
+  predicted: { kernel?: KernelKind | undefined; macsPerCycle?: number | undefined },
+): string {
+  const m = profile.measured;
+  const source = m
+    ? `measured by tinypipe calibrate ${m.date.slice(0, 10)} on ${m.board}${m.host ? ' — a simulated board: the host’s figures, not a board’s' : ''}`
+    : 'datasheet (estimates with their sources; tinypipe calibrate measures them on a board)';
+  const kernel = predicted.kernel ?? profile.kernel;
+  const what =
+    kernel === profile.kernel
+      ? kernel === 'ansi'
+        ? 'portable C, the firmware’s'
+        : 'SIMD, the firmware’s'
+      : `not the firmware’s (it has ${profile.kernel}): a what-if`;
+  const rate =
+    predicted.macsPerCycle !== undefined ? ` ${+predicted.macsPerCycle.toPrecision(3)} MAC/cycle` : '';
+  return `${source}; kernel ${kernel} (${what})${rate}`;
 }

@@ -1,7 +1,7 @@
 /**
  * Board profiles: what a board can hold and how fast it streams and computes. Every performance figure
  * is a parameter with its source, so a user with measurements overrides it (a `custom` profile in JSON,
- * validated here).
+ * validated here) — or has `tinypipe calibrate` measure it on the board (a profile with `measured`).
  */
 import { TinypipeError } from '@tinypipe/core';
 import * as v from 'valibot';
@@ -10,6 +10,43 @@ import { parseWith } from '../validation/issues.js';
 const MiB = 1024 * 1024;
 
 const positive = v.pipe(v.number(), v.finite(), v.minValue(0, 'must be ≥ 0'));
+const rate = v.pipe(v.number(), v.finite(), v.gtValue(0, 'must be > 0'));
+
+/** A kernel's multiply-accumulates per cycle: one figure for q4 and q8 weights, or one each. */
+export type KernelRate = number | { q4: number; q8: number };
+
+/**
+ * The kinds of matmul kernel the cost model knows. `ansi`: portable C — the firmware's src/kernels/ansi
+ * and src/kernels/opt (it compiles one of them, src/kernels.h: plain C both, no SIMD). `optimized`: a SIMD
+ * kernel (PIE on the ESP32-S3, esp-nn/esp-dsp style), which the firmware does not have yet.
+ */
+export type KernelKind = 'ansi' | 'optimized';
+
+/** Figures `tinypipe calibrate` measured on a board (the profile's own fields then hold them). */
+export interface MeasuredFigures {
+  /** When (ISO 8601). */
+  date: string;
+  /** What ran the measurement: the board's firmware port, e.g. `esp-idf v5.3.1 esp32s3`. */
+  board: string;
+  /** The firmware's own account: the matmul kernel it compiled and the cores it runs on. */
+  firmware: string;
+  /** A simulated board: the figures are those of the host it ran on, not of a board. */
+  host: boolean;
+  /** The profile the measurements were filled into. */
+  base: string;
+  /** Each measurement's time budget on the board, ms. */
+  budgetMs: number;
+  /** Sequential read of its image through the mmap, MB/s, and the bytes read (null: no image). */
+  flashMBps: number | null;
+  readBytes: number;
+  /** The compiled matmul, multiply-accumulates per second (q4, q8; group 32). */
+  macsPerSecond: { q4: number; q8: number };
+  /** The first weights a forward reads: µs per read, cold and right after the port's preload (null: none). */
+  firstWeights: { bytes: number; coldUs: number; preloadedUs: number; preloadUs: number } | null;
+  /** Message round trip timed by the host: median, and the line rate the board reported (0: none). */
+  roundTripMs: number;
+  lineBaud: number;
+}
 const bytes = v.pipe(v.number(), v.integer('must be a whole number of bytes'), v.minValue(0, 'must be ≥ 0'));
 
 /** What a board can hold and how fast it streams and computes (a built-in profile or your own JSON). */
@@ -35,8 +72,13 @@ export interface BoardProfile {
   modelOffset: number;
   /** Sustained flash → CPU rate through the cache MMU, MB/s (10^6 B/s). */
   flashMBps: number;
-  /** Multiply-accumulates per cycle of the quantized kernels. */
-  macsPerCycle: { ansi: number; optimized: number };
+  /** Multiply-accumulates per cycle of each kind of matmul kernel ({@link KernelKind}). */
+  macsPerCycle: { ansi: KernelRate; optimized: KernelRate };
+  /**
+   * The kernel the firmware really has for this board: the figure plans use unless told otherwise
+   * (`optimized` only where a SIMD kernel exists). Optional in JSON: `ansi`.
+   */
+  kernel: KernelKind;
   /** The default line rate between boards (UART), baud. */
   uartBaud: number;
   /** Fixed cost per message on a hop (driver, interrupt, USB latency), ms. */
@@ -49,7 +91,32 @@ export interface BoardProfile {
   preloadBytes: number;
   /** Where the figures come from (free text; shown in plans). */
   sources: Record<string, string>;
+  /** Present when `tinypipe calibrate` measured the figures on a board (else they are datasheet figures). */
+  measured?: MeasuredFigures;
 }
+
+const kernelRate = v.union(
+  [rate, v.object({ q4: rate, q8: rate })],
+  'must be a number > 0 or { "q4": number, "q8": number }',
+);
+
+/** Validates {@link MeasuredFigures}. */
+export const MeasuredFiguresSchema = v.object({
+  date: v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 time')),
+  board: v.string(),
+  firmware: v.string(),
+  host: v.boolean(),
+  base: v.string(),
+  budgetMs: positive,
+  flashMBps: v.nullable(positive),
+  readBytes: positive,
+  macsPerSecond: v.object({ q4: positive, q8: positive }),
+  firstWeights: v.nullable(
+    v.object({ bytes: positive, coldUs: positive, preloadedUs: positive, preloadUs: positive }),
+  ),
+  roundTripMs: positive,
+  lineBaud: positive,
+});
 
 /** Validates a {@link BoardProfile} from JSON (`sources` may be left out). */
 export const BoardProfileSchema = v.object({
@@ -65,11 +132,13 @@ export const BoardProfileSchema = v.object({
   mmapWindowBytes: bytes,
   modelOffset: bytes,
   flashMBps: positive,
-  macsPerCycle: v.object({ ansi: positive, optimized: positive }),
+  macsPerCycle: v.object({ ansi: kernelRate, optimized: kernelRate }),
+  kernel: v.optional(v.picklist(['ansi', 'optimized'], 'must be "ansi" or "optimized"'), 'ansi'),
   uartBaud: positive,
   perMessageMs: positive,
   preloadBytes: v.optional(bytes, 0),
   sources: v.optional(v.record(v.string(), v.string()), {}),
+  measured: v.optional(MeasuredFiguresSchema),
 });
 
 // The interface documents the shape, the schema checks it; the compiler keeps them the same, both ways.
@@ -81,7 +150,9 @@ const S3_SOURCES = {
   flashMBps:
     'estimate: ../shared/BRIEF.md §8 — seed measured 13.3 MB/s effective; quad ~20–32, octal ~52–84 MB/s (midpoints used; no published mmap measurement). Override with yours.',
   macsPerCycle:
-    'ansi: plain C ≈ 0.08 MAC/cycle (fp32, BRIEF §8); optimized: PIE int8 ≈ 5.8 MAC/cycle (esp-dsp benchmarks) — needs a PIE kernel port',
+    'ansi: plain C ≈ 0.08 MAC/cycle (fp32, BRIEF §8; the firmware’s int8 kernels are plain C too, not measured on a board); optimized: PIE int8 ≈ 5.8 MAC/cycle (esp-dsp benchmarks) — for a PIE kernel the firmware does not have yet',
+  kernel:
+    'ansi: the ESP32-S3 firmware compiles the portable C kernels (src/kernels.h; no PIE SIMD kernel yet) — plan with --kernel optimized to project one',
   uartBaud: 'BRIEF §9: 2 Mbaud 8N1 between boards',
   preloadBytes:
     'half of the 64 KiB data cache the ESP-IDF app configures (ESP32-S3: 32 or 64 KiB; ROM Cache_Start_DCache_Preload takes at most the cache size); the other half keeps the forward’s own traffic (PSRAM KV cache). Not measured on a board.',
@@ -103,6 +174,7 @@ function s3(name: string, flashMiB: number, psramMiB: number, flashMode: 'quad' 
     modelOffset: 0x1f0000,
     flashMBps: flashMode === 'octal' ? 68 : 26,
     macsPerCycle: { ansi: 0.08, optimized: 5.8 },
+    kernel: 'ansi',
     uartBaud: 2_000_000,
     perMessageMs: 0.2,
     preloadBytes: 32 * 1024,
@@ -130,6 +202,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, BoardProfile>> = Object.f
     modelOffset: 0x1f0000,
     flashMBps: 26,
     macsPerCycle: { ansi: 0.1, optimized: 4 },
+    kernel: 'ansi',
     uartBaud: 2_000_000,
     perMessageMs: 0.2,
     preloadBytes: 0,
@@ -137,6 +210,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, BoardProfile>> = Object.f
       clockMhz: 'ESP32-P4 datasheet: RISC-V HP cores up to 360 MHz (400 MHz parts exist)',
       flashMBps: 'estimate, as the S3 quad figure (no measurement)',
       macsPerCycle: 'estimate: no int8 esp-dsp figure for the P4 in the BRIEF; override with a measurement',
+      kernel: 'ansi: the portable C kernels (no P4 SIMD kernel in the firmware)',
       preloadBytes: 'none assumed: the P4 port does not preload (no figure for its L2 cache)',
       memory: 'ESP32-P4 boards with 16 MiB flash and 32 MiB PSRAM',
     },
@@ -159,4 +233,18 @@ export function builtinProfile(name: string): BoardProfile {
 /** Validates a custom profile (parsed JSON); PROFILE_INVALID with every bad field's path. */
 export function parseProfile(value: unknown, source = 'board profile'): BoardProfile {
   return parseWith(BoardProfileSchema, value, 'PROFILE_INVALID', `${source} is not a valid board profile`);
+}
+
+/**
+ * The multiply-accumulates per cycle a plan assumes for `profile`: its firmware's kernel unless `kernel`
+ * says which, for `quant` weights.
+ */
+export function macsPerCycle(profile: BoardProfile, quant: 'q4' | 'q8', kernel?: KernelKind): number {
+  const r = profile.macsPerCycle[kernel ?? profile.kernel];
+  return typeof r === 'number' ? r : r[quant];
+}
+
+/** Whether the profile's figures were measured on a board (`tinypipe calibrate`) or come from datasheets. */
+export function figuresOf(profile: BoardProfile): 'measured' | 'datasheet' {
+  return profile.measured ? 'measured' : 'datasheet';
 }

@@ -29,7 +29,7 @@ import {
   type StageSelection,
   workMicros,
 } from '../cost/cost.js';
-import type { BoardProfile } from '../profiles/profiles.js';
+import type { BoardProfile, KernelKind } from '../profiles/profiles.js';
 
 export interface Problem {
   model: ModelSpec;
@@ -37,7 +37,8 @@ export interface Problem {
   objective: 'latency' | 'throughput';
   /** Streams in flight (KV caches per board; the throughput objective's k). Default 1. */
   streams?: number;
-  kernel?: 'ansi' | 'optimized';
+  /** Every board's compute with this kernel's figure. Default: each board's own (`profile.kernel`). */
+  kernel?: KernelKind;
   /** Allow the classifier to be split over several boards. Default true. */
   splitClassifier?: boolean;
 }
@@ -93,7 +94,11 @@ class Estimator {
     const hit = this.#memo.get(key);
     if (hit) return { ...hit, selection: { ...hit.selection, layers: [from, from + n] } };
     const profile = boards[i]!;
-    const options: CostOptions = { streams: this.p.streams ?? 1, kernel: this.p.kernel ?? 'optimized' };
+    const options: CostOptions = {
+      streams: this.p.streams ?? 1,
+      quant: model.kind,
+      ...(this.p.kernel ? { kernel: this.p.kernel } : {}),
+    };
     const selection: StageSelection = { layers: [from, from + n], embedding: i === 0, vocab };
     const fp = footprint(model, selection, profile, options);
     const layers = layerWork(model, n, i === 0);
