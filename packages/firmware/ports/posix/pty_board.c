@@ -416,8 +416,8 @@ int serve_pty(int argc, char **argv) {
     if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     rom.idle_fd = in_fd;
     if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
-    msync(flash, flash_size, MS_SYNC);
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");
+    msync(flash, flash_size, MS_SYNC);
     size_t size = 0;
     const uint8_t *model = find_model(flash, flash_size, &size);
     return serve_image(model, size, board);
