@@ -1,8 +1,11 @@
 /**
- * flashPlan against virtual ESP32-S3 boards (tinypipe-board --pty --flash) over real PTYs with Node's
- * serialport: parallel flashing, MD5 skip on re-run, resume after an interruption, a corrupted block
- * rewritten, and each failure its own code while the other boards finish.
+ * flashPlan against virtual ESP32-S3 boards (tinypipe-board --pty --flash, docs/esp-rom.md) over real
+ * PTYs with Node's serialport — through the ROM loader, and through esptool-js's published stub (the
+ * board cannot run Xtensa code: it answers as esptool's stub after MEM_END): parallel flashing, MD5 skip
+ * on re-run, resume after an interruption, a corrupted block rewritten, each failure its own code while
+ * the other boards finish, and the ROM's refusals reported with their codes.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +15,10 @@ import { type PtyBoard, spawnPtyBoard } from '@tinypipe/firmware';
 import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
+import { zlibSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EspLoader } from '../loader/loader.js';
+import { loadStub } from '../node/stub-file.js';
 import { type BoardImage, boardImage, type FlashEvent, flashPlan } from './flash-plan.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-flash-'));
@@ -57,6 +63,15 @@ async function boards(
   return list;
 }
 
+/** FLASH_DEFL_DATA blocks a region takes at this block size (one progress event each). */
+function blocksOf(events: FlashEvent[], image: BoardImage, region: string, blockSize: number) {
+  const sent = events.filter(
+    (e) => e.kind === 'progress' && e.board === image.board && e.region === region,
+  ).length;
+  const bytes = image.regions.find((r) => r.name === region)!.bytes;
+  return { sent, expected: Math.ceil(zlibSync(bytes, { level: 9 }).length / blockSize) };
+}
+
 async function targets(list: PtyBoard[], imgs: BoardImage[]) {
   return Promise.all(
     list.map(async (b, i) => ({ image: imgs[i]!, port: b.path, transport: await openSerialPort(b.path) })),
@@ -89,10 +104,12 @@ describe('flashPlan on virtual ESP32-S3 boards', () => {
       );
       expect(results.map((r) => r.ok)).toEqual(Array(n).fill(true));
       for (const r of results) expect(r.written).toEqual(['partition-table.bin', 'model.img']);
-      expect(events.filter((e) => e.kind === 'connected').map((e) => (e as { chip: string }).chip)).toEqual(
-        Array(n).fill('ESP32-S3'),
+      const connected = events.filter((e) => e.kind === 'connected');
+      expect(connected.map((e) => [e.chip, e.loader, e.flashBytes, e.flashSizeKnown])).toEqual(
+        Array(n).fill(['ESP32-S3', 'rom', 16 * 1048576, true]),
       );
-      expect(events.some((e) => e.kind === 'progress')).toBe(true);
+      const blocks = blocksOf(events, imgs[0]!, 'model.img', 0x400); // the ROM's block size
+      expect(blocks.sent).toBe(blocks.expected);
       // rebooted into the firmware: each answers HELLO with the plan's fingerprint and its layers
       const plan = planModel({
         model: { name: 'stories260K', source: 'test', config: checkpoint.config, kind: 'q8', groupSize: 32 },
@@ -154,6 +171,87 @@ describe('flashPlan on virtual ESP32-S3 boards', () => {
     expect(results[1]!.error?.message).toMatch(new RegExp(`${list[1]!.path} has an ESP32-S2`));
     expect(results[2]!.error?.code).toBe('FLASH_TOO_SMALL');
     expect(results[2]!.error?.message).toMatch(/has 4 MiB of flash; board 2's profile needs 16 MiB/);
+    await Promise.all(list.map((b) => b.kill()));
+  }, 60_000);
+
+  it("through esptool-js's stub: uploaded, 16 KiB blocks, raw MD5; the boards boot; a re-run skips everything", async () => {
+    const stub = await loadStub('esptool-js');
+    const imgs = images(2);
+    let list = await boards(2, 'stub');
+    const events: FlashEvent[] = [];
+    let results = await flashPlan(await targets(list, imgs), { stub, onEvent: (e) => events.push(e) });
+    expect(results.map((r) => r.error?.message)).toEqual([undefined, undefined]);
+    expect(events.filter((e) => e.kind === 'connected').map((e) => e.loader)).toEqual(['stub', 'stub']);
+    const blocks = blocksOf(events, imgs[0]!, 'model.img', 0x4000); // the stub's
+    expect(blocks.sent).toBe(blocks.expected);
+    for (const b of list) {
+      // FLASH_END 0 from the stub reboots the chip into the firmware, which answers the handshake
+      const link = await ReliableLink.connect(await openSerialPort(b.path), {
+        expect: { fingerprint: qm.fingerprint },
+      });
+      expect(b.log()).toMatch(/stub running[\s\S]*booting from flash/);
+      await link.close();
+    }
+    await Promise.all(list.map((b) => b.kill()));
+    list = await boards(2, 'stub');
+    results = await flashPlan(await targets(list, imgs), { stub });
+    expect(results.map((r) => [r.ok, r.bytesWritten, r.skipped])).toEqual(
+      Array(2).fill([true, 0, ['partition-table.bin', 'model.img']]),
+    );
+    await Promise.all(list.map((b) => b.kill()));
+  }, 120_000);
+});
+
+describe("the ROM's refusals are errors with their codes, never successes", () => {
+  async function romLoader(tag: string, blockSize?: number) {
+    const [board] = await boards(1, tag);
+    const loader = new EspLoader(await openSerialPort(board!.path), board!.path, { blockSize });
+    expect(await loader.sync()).toBe('rom');
+    return { board: board!, loader };
+  }
+
+  it('a flash command before SPI_ATTACH: ROM error 0x06, and what to do', async () => {
+    const { board, loader } = await romLoader('unattached');
+    await expect(loader.md5(0x10000, 5000)).rejects.toMatchObject({
+      code: 'FLASH_FAILED',
+      message: expect.stringMatching(/SPI_FLASH_MD5 failed: ROM error 0x06 .*only after SPI_ATTACH/),
+      details: expect.objectContaining({ kind: 'rom', error: 0x06 }),
+    });
+    await expect(loader.write(0x10000, new Uint8Array(5000).fill(7))).rejects.toMatchObject({
+      message: expect.stringMatching(/FLASH_DEFL_BEGIN failed: ROM error 0x06/),
+    });
+    await loader.attachFlash();
+    // nothing was written: the region is still erased
+    expect(await loader.md5(0x10000, 5000)).toBe(
+      createHash('md5').update(Buffer.alloc(5000, 0xff)).digest('hex'),
+    );
+    await loader.close();
+    await board.kill();
+  }, 60_000);
+
+  it("blocks over the ROM's 0x400: ROM error 0x05, never taken as written", async () => {
+    const { board, loader } = await romLoader('oversize', 0x4000);
+    await loader.attachFlash();
+    const data = Uint8Array.from({ length: 200_000 }, (_, i) => Math.imul(i, 2654435761) >>> 24);
+    await expect(loader.write(0x10000, data)).rejects.toMatchObject({
+      code: 'FLASH_FAILED',
+      message: expect.stringMatching(
+        /FLASH_DEFL_DATA failed: ROM error 0x05 .*16384-byte blocks are the stub's; the ROM takes 1024/,
+      ),
+    });
+    expect(await loader.md5(0x10000, data.length)).not.toBe(createHash('md5').update(data).digest('hex'));
+    await loader.close();
+    await board.kill();
+  }, 60_000);
+
+  it("through flashPlan: each board's result carries the code", async () => {
+    const imgs = images(2);
+    const list = await boards(2, 'planrefused');
+    const results = await flashPlan(await targets(list, imgs), { blockSize: 0x4000 });
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      expect(r.error?.message).toMatch(/ROM error 0x05/);
+    }
     await Promise.all(list.map((b) => b.kill()));
   }, 60_000);
 });
