@@ -11,8 +11,12 @@ interface BoardReport {
   /** 'firmware': it answered the pipeline handshake; 'bootloader': the ROM / stub answered; else 'silent'. */
   state: 'firmware' | 'bootloader' | 'silent' | 'error';
   chip?: string;
+  /** Who answered the bootloader's SYNC: the chip's ROM loader, or a flasher stub left running. */
+  loader?: 'rom' | 'stub';
   mac?: string;
-  flashBytes?: number;
+  /** From the flash chip's JEDEC id (esptool's size table); undefined when the table does not know the id. */
+  flashBytes?: number | undefined;
+  flashId?: string;
   board?: number | undefined;
   fingerprint?: string;
   layers?: readonly [number, number] | undefined;
@@ -41,14 +45,19 @@ async function probe(port: string, baud: number): Promise<BoardReport> {
     }
     const loader = new EspLoader(await openSerialPort(port, { baudRate: baud }), port, { timeoutMs: 1000 });
     try {
-      await loader.sync(3);
+      const kind = await loader.sync(3);
       const chip = await loader.chip();
+      const mac = await loader.mac();
+      await loader.attachFlash(); // the ROM reads the flash only once attached (esptool attaches first too)
+      const flash = await loader.flashSize();
       return {
         port,
         state: 'bootloader',
         chip: chip.name,
-        mac: await loader.mac(),
-        flashBytes: await loader.flashSize(),
+        loader: kind,
+        mac,
+        flashBytes: flash.bytes,
+        flashId: `0x${flash.id.toString(16).padStart(6, '0')}`,
       };
     } catch (e) {
       if (TinypipeError.hasCode(e, 'TIMEOUT')) return { port, state: 'silent' };
@@ -88,7 +97,7 @@ export function registerBoards(program: Command, ctx: CliContext): void {
           r.state === 'firmware'
             ? `tinypipe firmware: board ${r.board ?? '-'}, layers ${r.layers?.join('–') ?? '-'}, model ${r.fingerprint?.slice(0, 16) ?? 'none'}…`
             : r.state === 'bootloader'
-              ? `bootloader: ${r.chip}, MAC ${r.mac}, ${(r.flashBytes ?? 0) / 1048576} MiB flash`
+              ? `bootloader (${r.loader === 'stub' ? 'flasher stub' : 'ROM'}): ${r.chip}, MAC ${r.mac}, ${r.flashBytes === undefined ? `flash id ${r.flashId} (size unknown to esptool's table)` : `${r.flashBytes / 1048576} MiB flash`}`
               : r.state === 'silent'
                 ? 'no answer (not in download mode, or not an ESP32)'
                 : r.error;

@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { type BoardResult, EspLoader, type FlashEvent, type FlashTarget, flashPlan } from '@tinypipe/flasher';
-import { type BuiltBoard, readBuild, readIdfBuild, rememberMac } from '@tinypipe/flasher/node';
+import {
+  type BuiltBoard,
+  ESPTOOL_JS,
+  loadStub,
+  readBuild,
+  readIdfBuild,
+  rememberMac,
+} from '@tinypipe/flasher/node';
 import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
 import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
@@ -14,6 +21,7 @@ interface FlashFlags {
   idfBuild?: string;
   port: string[];
   baud: number;
+  stub?: string;
   json?: boolean;
 }
 
@@ -77,8 +85,19 @@ export function registerFlash(program: Command, ctx: CliContext): void {
       '--idf-build <dir>',
       'also flash the bootloader and app of this ESP-IDF build folder (ports/esp-idf)',
     )
+    .option(
+      '--stub <path|esptool-js>',
+      "upload this flasher stub first (esptool's stub JSON, e.g. esptool's targets/stub_flasher/esp32s3.json; 'esptool-js': the one in the esptool-js package, if installed): 16 KiB blocks instead of the ROM's 1 KiB",
+    )
     .option('--json', 'print a JSON summary')
     .action(async (flags: FlashFlags) => {
+      // a bad stub is refused before any board is touched
+      const stub =
+        flags.stub === undefined
+          ? undefined
+          : await loadStub(flags.stub === ESPTOOL_JS ? ESPTOOL_JS : resolve(ctx.cwd, flags.stub), {
+              cwd: ctx.cwd,
+            });
       const boards = await readBuild(resolve(ctx.cwd, flags.build));
       if (flags.idfBuild) {
         const firmware = await readIdfBuild(resolve(ctx.cwd, flags.idfBuild));
@@ -127,7 +146,10 @@ export function registerFlash(program: Command, ctx: CliContext): void {
         }
         if (flags.json || bars) return;
         const line: Record<string, string> = {
-          connected: `${'chip' in e ? e.chip : ''} ${'mac' in e ? e.mac : ''} ${'flashBytes' in e ? mib(e.flashBytes) : ''}`,
+          connected:
+            e.kind === 'connected'
+              ? `${e.chip} ${e.mac} ${mib(e.flashBytes)}${e.flashSizeKnown ? '' : ` (flash id 0x${e.flashId.toString(16)} not in esptool's size table: the profile's size assumed)`}, ${e.loader === 'stub' ? 'flasher stub' : 'ROM loader'}`
+              : '',
           skipped: `${'region' in e ? e.region : ''} already there (MD5 matches), skipped`,
           verified: `${'region' in e ? e.region : ''} written and verified`,
           rewrite: `${'region' in e ? e.region : ''} did not verify, rewriting`,
@@ -136,7 +158,7 @@ export function registerFlash(program: Command, ctx: CliContext): void {
         };
         ctx.stdout.write(`board ${e.board} (${e.port}): ${line[e.kind]}\n`);
       };
-      const flashed = await flashPlan(targets, { onEvent, baud: flags.baud });
+      const flashed = await flashPlan(targets, { onEvent, baud: flags.baud, stub });
       bars?.stop();
       for (const r of flashed) {
         const b = boards.find((x) => x.board === r.board);
@@ -156,6 +178,7 @@ export function registerFlash(program: Command, ctx: CliContext): void {
             port: r.port,
             ok: r.ok,
             mac: r.mac,
+            loader: r.loader,
             written: r.written,
             skipped: r.skipped,
             bytesWritten: r.bytesWritten,

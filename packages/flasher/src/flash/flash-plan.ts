@@ -88,6 +88,8 @@ export interface BoardResult {
   port: string;
   ok: boolean;
   mac?: string;
+  /** Who answered once connected: the ROM loader, or the flasher stub. */
+  loader?: LoaderKind;
   written: string[];
   skipped: string[];
   bytesWritten: number;
@@ -148,6 +150,7 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
     const flashBytes = size.bytes ?? image.flashBytes;
     await loader.setFlashParams(flashBytes);
     result.mac = mac;
+    result.loader = loader.kind;
     emit({
       kind: 'connected',
       chip: chip.name,
