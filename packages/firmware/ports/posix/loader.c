@@ -84,6 +84,12 @@ void tp_loader_reply(tp_loader *L, uint8_t op, uint32_t value, const uint8_t *da
     tp_loader_send_frame(L, p, 8 + n + status);
 }
 
+void tp_loader_security_info(tp_loader *L, uint8_t op) {
+    uint8_t info[20] = {0};
+    tp_put32(info + 12, L->opt->chip_id);
+    tp_loader_reply(L, op, 0, info, sizeof info, 0);
+}
+
 /* A SLIP decoder: feeds bytes, returns 1 when packet[0..*len) is a whole frame. */
 typedef struct {
     int in_frame, escape;

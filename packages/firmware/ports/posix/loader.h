@@ -61,6 +61,8 @@ typedef struct {
 /* loader.c: a response in the current loader's form. error 0 = success; the ROM sends status, error and two
  * reserved bytes, the stub its error code (0: success) and a zero byte. */
 void tp_loader_reply(tp_loader *L, uint8_t op, uint32_t value, const uint8_t *data, size_t n, uint8_t error);
+/* GET_SECURITY_INFO's 20 bytes: flags, flash_crypt_cnt, 7 key purposes (all clear), chip id, api version 0 */
+void tp_loader_security_info(tp_loader *L, uint8_t op);
 void tp_loader_send_frame(tp_loader *L, const uint8_t *p, size_t n);
 /* Reads one SLIP frame from the host (the stub's READ_FLASH acknowledgements); its length, or -1. */
 long tp_loader_read_frame(tp_loader *L, uint8_t *p, size_t cap, int timeout_ms);

@@ -35,12 +35,6 @@ static const struct { uint32_t from, to; int code; } ram[] = {
 static void ok(tp_loader *L, uint8_t op) { tp_loader_reply(L, op, 0, NULL, 0, 0); }
 static void fail(tp_loader *L, uint8_t op, uint8_t e) { tp_loader_reply(L, op, 0, NULL, 0, e); }
 
-static void security_info(tp_loader *L, uint8_t op) {
-    uint8_t info[20] = {0}; /* flags, flash_crypt_cnt, 7 key purposes: all clear; chip id; api version 0 */
-    tp_put32(info + 12, L->opt->chip_id);
-    tp_loader_reply(L, op, 0, info, sizeof info, 0);
-}
-
 static int ram_region(uint32_t addr) {
     for (size_t i = 0; i < sizeof ram / sizeof ram[0]; i++)
         if (addr >= ram[i].from && addr < ram[i].to) return (int)i;
@@ -163,7 +157,7 @@ void tp_rom_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, uin
         return ok(L, op);
     case OP_GET_SECURITY_INFO:
         if (size != 0) return fail(L, op, E_BAD_FORMAT);
-        return security_info(L, op);
+        return tp_loader_security_info(L, op);
     case OP_SPI_ATTACH: /* pins (0: the default SPI flash) and, to the ROM only, a second word */
         if (size != 8) return fail(L, op, E_BAD_FORMAT);
         L->attached = 1;

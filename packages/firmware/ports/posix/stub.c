@@ -116,12 +116,9 @@ void tp_stub_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, ui
         if (size == 0 || size % 16) return fail(L, op, E_NOT_ENOUGH_DATA);
         for (size_t i = 0; i < size; i += 16) tp_regs_write(L, tp_le32(d + i), tp_le32(d + i + 4), tp_le32(d + i + 8));
         return ok(L, op);
-    case OP_GET_SECURITY_INFO: {
+    case OP_GET_SECURITY_INFO:
         if (size != 0) return fail(L, op, E_BAD_DATA_LEN);
-        uint8_t info[20] = {0};
-        tp_put32(info + 12, L->opt->chip_id);
-        return tp_loader_reply(L, op, 0, info, sizeof info, 0);
-    }
+        return tp_loader_security_info(L, op);
     case OP_SPI_ATTACH: /* one word to the stub */
         if (size != 4) return fail(L, op, E_BAD_DATA_LEN);
         return ok(L, op);
