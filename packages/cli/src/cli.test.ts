@@ -82,6 +82,10 @@ describe('tinypipe demo', () => {
     expect(r.stderr).toMatch(/board 1 \(\/dev\/pts\/\d+\): model\.img flashed and verified/);
     expect(r.stderr).toMatch(/identical to the unsplit host run: yes/);
     expect(r.stderr).toMatch(/cost model predicts [\d.]+ tok\/s \(a projection, not a measurement\)/);
+    // the projection names where its figures come from and the kernel it assumes (the firmware's own)
+    expect(r.stderr).toMatch(
+      /esp32s3-n16r8's figures: datasheet \(estimates with their sources; tinypipe calibrate measures them on a board\); kernel ansi \(portable C, the firmware’s\) 0\.08 MAC\/cycle/,
+    );
     // the same seed gives the same story
     expect((await runCapture(['demo', '--boards', '2', '--steps', '40', '--seed', '7'])).stdout).toBe(
       r.stdout,

@@ -15,6 +15,42 @@ describe('tinypipe plan', () => {
     expect(r.stdout).toMatch(/stories15M q4 \(group 32\), 1 board\(s\)/);
     expect(r.stdout).toMatch(/esp32s3-n16r8\s+0–6\s+yes\s+0–32000/);
     expect(r.stdout).toMatch(/predicted \(cost model, not measured\): \d+\.\d\d tok\/s/);
+    expect(r.stdout).toMatch(
+      /^figures of esp32s3-n16r8: datasheet .*; kernel ansi \(portable C, the firmware’s\)/m,
+    );
+  });
+
+  it('--kernel optimized projects the PIE kernel the firmware does not have, and says so', async () => {
+    const base = await runCapture(['plan', '--model', 'synth:15M', '--boards', 'esp32s3-n16r8', '--json']);
+    const r = await runCapture([
+      'plan',
+      '--model',
+      'synth:15M',
+      '--boards',
+      'esp32s3-n16r8',
+      '--kernel',
+      'optimized',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /kernel optimized \(not the firmware’s \(it has ansi\): a what-if\) 5\.8 MAC\/cycle/,
+    );
+    const json = JSON.parse(
+      (
+        await runCapture([
+          'plan',
+          '--model',
+          'synth:15M',
+          '--boards',
+          'esp32s3-n16r8',
+          '--kernel',
+          'optimized',
+          '--json',
+        ])
+      ).stdout,
+    );
+    expect(json.kernel).toBe('optimized');
+    expect(json.predicted.tokensPerSecond).toBeGreaterThan(JSON.parse(base.stdout).predicted.tokensPerSecond);
   });
 
   it('--boards auto:NAME takes the fewest boards that fit', async () => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBoards } from './commands/boards.js';
 import { registerBuild } from './commands/build.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerFlash } from './commands/flash.js';
@@ -45,6 +46,7 @@ export function createProgram(ctx: CliContext): Command {
   registerBuild(program, ctx);
   registerFlash(program, ctx);
   registerBoards(program, ctx);
+  registerCalibrate(program, ctx);
   registerDemo(program, ctx);
 
   const configure = (command: Command): void => {

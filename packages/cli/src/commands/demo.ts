@@ -18,7 +18,7 @@ import {
   spawnPtyChain,
 } from '@tinypipe/firmware';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
-import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
+import { buildPlan, figuresLine, planModel } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';
@@ -26,6 +26,7 @@ import { type CliContext, printJson } from '../io/context.js';
 import { usageError } from '../io/errors.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
 import { enumFlag, floatFlag, intFlag, uintFlag } from '../io/options.js';
+import { resolveProfile } from '../io/profiles.js';
 
 interface DemoFlags {
   model?: string;
@@ -78,12 +79,12 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     )
     .option('--baud <rate>', "the boards' UART rate (default: the profile's, 2,000,000)", uintFlag('--baud'))
     .option(
-      '--emulate <board>',
-      'pace each simulated board to this profile (e.g. esp32s3-n16r8): its predicted compute per message and its UART rate',
+      '--emulate <profile>',
+      'pace each simulated board to this profile (a built-in name, e.g. esp32s3-n16r8, or a *.json — custom or measured by tinypipe calibrate): its predicted compute per message and its UART rate',
     )
     .option(
-      '--profile <board>',
-      'the board profile the plan is made for, without pacing (default: esp32s3-n16r8, or --emulate’s)',
+      '--profile <profile>',
+      'the board profile the plan is made for, without pacing (a built-in name or a *.json; default: esp32s3-n16r8, or --emulate’s)',
     )
     .option('--json', 'print a JSON summary instead of the stories')
     .action(async (given: DemoFlags) => {
@@ -103,7 +104,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       // 1. plan and build
       if (flags.profile && flags.emulate && flags.profile !== flags.emulate)
         throw usageError('--emulate plans for the board it emulates; give --profile or --emulate, not both');
-      const profile = builtinProfile(flags.emulate ?? flags.profile ?? 'esp32s3-n16r8');
+      const profile = await resolveProfile(ctx, flags.emulate ?? flags.profile ?? 'esp32s3-n16r8');
       const plan = planModel({
         model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
         boards: Array.from({ length: flags.boards }, () =>
@@ -271,8 +272,15 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             retransmits: b.retransmits,
             droppedFrames: b.dropped,
           })),
-          emulated: flags.emulate ?? null,
-          predicted: { tokensPerSecond: plan.predicted.tokensPerSecond, label: plan.predicted.label },
+          emulated: flags.emulate ? profile.name : null,
+          predicted: {
+            tokensPerSecond: plan.predicted.tokensPerSecond,
+            label: plan.predicted.label,
+            /** where the profile's figures come from, and the kernel the projection assumes */
+            figures: plan.predicted.figures,
+            kernel: plan.boards[0]!.predicted.kernel,
+            macsPerCycle: plan.boards[0]!.predicted.macsPerCycle,
+          },
           /** measured ÷ predicted: how well the cost model describes the (emulated) boards */
           measuredOverPredicted: round(total / seconds / plan.predicted.tokensPerSecond, 3),
         };
@@ -287,8 +295,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             `\n${total} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s) (${flags.topology}), ${flags.streams} stream(s)\n` +
               `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n` +
               (flags.emulate
-                ? `emulating ${flags.emulate}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
+                ? `emulating ${profile.name}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
                 : `on real ${profile.name} boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`) +
+              `  ${profile.name}'s figures: ${figuresLine(profile, plan.boards[0]!.predicted)}\n` +
               // the model's rate is k / (a token's round) below the busiest board's own rate: boards wait
               (flags.boards > 1 &&
               plan.predicted.tokensPerSecond < (0.99 * 1000) / plan.predicted.bottleneckMs

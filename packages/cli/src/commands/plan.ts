@@ -1,21 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { MODEL_SHAPES, type ModelConfig, TinypipeError } from '@tinypipe/core';
+import { MODEL_SHAPES, type ModelConfig } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
-import {
-  type BoardProfile,
-  builtinProfile,
-  formatPlan,
-  type Plan,
-  type PlanRequest,
-  parseProfile,
-  planModel,
-} from '@tinypipe/partitioner';
+import { type BoardProfile, formatPlan, type Plan, type PlanRequest, planModel } from '@tinypipe/partitioner';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { usageError } from '../io/errors.js';
 import { loadModel, parseSynthSpec } from '../io/models.js';
 import { enumFlag, uintFlag } from '../io/options.js';
+import { resolveProfile } from '../io/profiles.js';
 
 interface PlanFlags {
   model?: string;
@@ -25,38 +17,26 @@ interface PlanFlags {
   objective: 'latency' | 'throughput';
   streams: number;
   seqLen?: number;
-  kernel: 'ansi' | 'optimized';
+  kernel?: 'ansi' | 'optimized';
   splitClassifier: boolean;
   out?: string;
   json?: boolean;
 }
 
-/** `name,name,...`: built-in names, custom profile files (*.json), or `auto:NAME` (the fewest that fit). */
+/**
+ * `name,name,...`: built-in names or profile files (*.json: custom, or measured by tinypipe calibrate), or
+ * `auto:NAME` (the fewest boards of that profile that fit).
+ */
 async function resolveBoards(
   ctx: CliContext,
   spec: string,
 ): Promise<{ boards: BoardProfile[]; auto: boolean }> {
   const auto = /^auto:(.+)$/.exec(spec);
-  if (auto) return { boards: [builtinProfile(auto[1]!)], auto: true };
+  if (auto) return { boards: [await resolveProfile(ctx, auto[1]!)], auto: true };
   const boards: BoardProfile[] = [];
   for (const item of spec.split(',').map((s) => s.trim())) {
     if (!item) throw usageError(`--boards has an empty entry in "${spec}"`);
-    if (!item.endsWith('.json')) {
-      boards.push(builtinProfile(item));
-      continue;
-    }
-    const path = resolve(ctx.cwd, item);
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(path, 'utf8'));
-    } catch (cause) {
-      throw new TinypipeError(
-        'PROFILE_INVALID',
-        `cannot read the board profile ${path}: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    boards.push(parseProfile(json, basename(path)));
+    boards.push(await resolveProfile(ctx, item));
   }
   return { boards, auto: false };
 }
@@ -88,7 +68,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     )
     .requiredOption(
       '--boards <list>',
-      'comma-separated board profiles in pipeline order (built-in names or custom *.json), or auto:NAME for the fewest that fit',
+      'comma-separated board profiles in pipeline order (built-in names, or *.json: custom or measured by tinypipe calibrate), or auto:PROFILE for the fewest that fit',
     )
     .option('--quant <kind>', 'q4 or q8', enumFlag('--quant', ['q4', 'q8']), 'q4')
     .option('--group <n>', 'quantization group size', uintFlag('--group'), 32)
@@ -106,9 +86,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     )
     .option(
       '--kernel <k>',
-      'ansi or optimized kernel figures of the profiles',
+      'project every board with this kernel’s figure: ansi (portable C) or optimized (SIMD — a what-if where the firmware lacks it); default: the kernel each board’s firmware has',
       enumFlag('--kernel', ['ansi', 'optimized']),
-      'optimized',
     )
     .option('--no-split-classifier', 'keep the whole classifier on the last board')
     .option('--out <file>', 'write the plan JSON here')
@@ -128,7 +107,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         boards: list,
         objective: flags.objective,
         streams: flags.streams,
-        kernel: flags.kernel,
+        ...(flags.kernel ? { kernel: flags.kernel } : {}),
         splitClassifier: flags.splitClassifier,
       });
       let plan: Plan | undefined;

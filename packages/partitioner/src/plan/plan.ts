@@ -337,9 +337,7 @@ export function figuresLine(
   const kernel = predicted.kernel ?? profile.kernel;
   const what =
     kernel === profile.kernel
-      ? kernel === 'ansi'
-        ? 'portable C, the firmware’s'
-        : 'SIMD, the firmware’s'
+      ? `${kernel === 'ansi' ? 'portable C' : 'SIMD'}, the firmware’s${m ? `: ${m.firmware}` : ''}`
       : `not the firmware’s (it has ${profile.kernel}): a what-if`;
   const rate =
     predicted.macsPerCycle !== undefined ? ` ${+predicted.macsPerCycle.toPrecision(3)} MAC/cycle` : '';

@@ -89,7 +89,7 @@ describe('measuredProfile', () => {
       { figures: 'measured', kernel: 'ansi', macsPerCycle: 0.2 },
     ]);
     expect(formatPlan(plan)).toMatch(
-      /figures of esp32s3-n16r8-measured: measured by tinypipe calibrate 2026-12-01 on esp-idf v5\.3\.1 esp32s3; kernel ansi \(portable C, the firmware’s\) 0\.2 MAC\/cycle/,
+      /figures of esp32s3-n16r8-measured: measured by tinypipe calibrate 2026-12-01 on esp-idf v5\.3\.1 esp32s3; kernel ansi \(portable C, the firmware’s: kernel opt \(src\/kernels\.h\) on 2 cores, 240 MHz\) 0\.2 MAC\/cycle/,
     );
     expect(parsePlan(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
   });
