@@ -2,10 +2,11 @@
  * The @tinypipe board on an ESP32-S3: maps the model partition (weights stay in flash, read through the
  * cache MMU), verifies the image, puts one KV cache per stream in PSRAM, splits matmul rows over both
  * cores (cores.c), and serves the wire protocol (docs/protocol.md) with the same service as the posix board
- * (src/serve.c) over its lines (line.c): on UART0 alone in a star; in a chain (§4.4) the upstream link is on
- * CONFIG_TINYPIPE_UP_UART (0 for the first board, whose host is on USB; the previous board's UART for the
- * others) and the downstream one on CONFIG_TINYPIPE_DOWN_UART (to the next board, or to the host for the
- * last board). Holding the whole classifier, it samples with llama2.c's sampler (index buffers in PSRAM).
+ * (src/serve.c) over its lines (line.c, topology.h): on UART0 alone in a star (the DevKitC-1's USB-to-UART
+ * port); in a chain (§4.4) the upstream link is on CONFIG_TINYPIPE_UP_UART (0 for the first board; the
+ * previous board's UART for the others) and the downstream one on CONFIG_TINYPIPE_DOWN_UART (to the next
+ * board, or to the host for the last board). The console is on USB-Serial/JTAG, off every protocol line.
+ * Holding the whole classifier, it samples with llama2.c's sampler (index buffers in PSRAM).
  * While it waits for its next input the data cache preloads the first weights a forward reads (preload.c).
  * Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
  */
@@ -23,22 +24,21 @@
 #include "preload.h"
 #include "serve.h"
 #include "stage.h"
+#include "topology.h"
 
 #define MODEL_SUBTYPE 0x40 /* data subtype of the model partition (partitions.csv) */
 
 /* (the preprocessor cannot see the TP_CHAIN_* enum: CHAINED is the #if switch, CHAIN_MODE the value) */
-#if CONFIG_TINYPIPE_CHAIN_ROLE_NEXT || CONFIG_TINYPIPE_CHAIN_ROLE_LAST
-#define CHAINED 1
 #if CONFIG_TINYPIPE_CHAIN_ROLE_NEXT
 #define CHAIN_MODE TP_CHAIN_NEXT
-#else
+#elif CONFIG_TINYPIPE_CHAIN_ROLE_LAST
 #define CHAIN_MODE TP_CHAIN_HOST
 #endif
-#define UP_UART CONFIG_TINYPIPE_UP_UART
-#define DOWN_UART CONFIG_TINYPIPE_DOWN_UART
-#else
-#define CHAINED 0
-#define UP_UART UART_NUM_0
+
+/* serve + link + ESP_LOG's vprintf on this task: ~3 KiB measured with -fstack-usage plus printf (README,
+   "Stack"); IDF's default main task stack is 3584 bytes */
+#if CONFIG_ESP_MAIN_TASK_STACK_SIZE < 6144
+#error "CONFIG_ESP_MAIN_TASK_STACK_SIZE below 6144: sdkconfig.defaults sets 8192 (delete a stale sdkconfig)"
 #endif
 
 static const char *TAG = "tinypipe";
@@ -70,17 +70,21 @@ static void log_line(void *port, const char *line) {
     ESP_LOGW(TAG, "%s", line);
 }
 
-/* Moves what the UART drivers buffered into the links (waiting up to wait_ms on the upstream one), then
- * runs their timers. */
+/* Moves what a line's driver holds into its link, then runs the link's timers. */
+static void feed(line_t *l, tp_link *link) {
+    static uint8_t buf[1024];
+    size_t n;
+    while ((n = line_read(l, buf, sizeof buf)) > 0) tp_link_rx(link, buf, n);
+    tp_link_poll(link);
+}
+
+/* Waits up to wait_ms for bytes on any line, returning as soon as some arrive, and feeds every link. */
 static int pump(void *port, int wait_ms) {
     (void)port;
-    static uint8_t buf[1024];
-    int n = line_read(&up, buf, sizeof buf, wait_ms);
-    if (n > 0) tp_link_rx(&server.link, buf, (size_t)n);
-    tp_link_poll(&server.link);
+    lines_wait(wait_ms);
+    feed(&up, &server.link);
 #if CHAINED
-    while ((n = line_read(&down, buf, sizeof buf, 0)) > 0) tp_link_rx(&server.down, buf, (size_t)n);
-    tp_link_poll(&server.down);
+    feed(&down, &server.down);
 #endif
     return 0;
 }
@@ -127,9 +131,9 @@ static tp_status boot(void) {
 }
 
 void app_main(void) {
-    line_open(&up, UP_UART);
+    if (line_open(&up, UP_UART) != 0) ESP_LOGE(TAG, "UART%d: the driver did not start", UP_UART);
 #if CHAINED
-    line_open(&down, DOWN_UART);
+    if (line_open(&down, DOWN_UART) != 0) ESP_LOGE(TAG, "UART%d: the driver did not start", DOWN_UART);
 #endif
     tp_status booted = boot();
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));

@@ -1,5 +1,5 @@
 /* Stub of ESP-IDF's esp_rom esp32s3/rom/cache.h: the ESP32-S3 ROM's data cache manual preload (the three
- * functions main.c uses). Declarations only, for the host compile check. */
+ * functions preload.c uses). Declarations only, for the host compile check. */
 #pragma once
 #include <stdint.h>
 uint32_t Cache_Start_DCache_Preload(uint32_t addr, uint32_t size, uint32_t order);

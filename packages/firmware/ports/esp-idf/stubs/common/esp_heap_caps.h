@@ -1,3 +1,4 @@
+/* Stub of ESP-IDF's esp_heap_caps.h (heap): allocation from PSRAM. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
