@@ -19,6 +19,11 @@ interface Step {
   expect: string[];
   note?: string;
 }
+interface Scenario {
+  name: string;
+  loader: 'rom' | 'stub';
+  steps: Step[];
+}
 interface Vectors {
   slip: { examples: { packet: string; framed: string }[] };
   command: { checksum: { examples: { data: string; checksum: number }[] } };
@@ -29,7 +34,9 @@ interface Vectors {
     boardFlashId: Record<string, number>;
   };
   reset: { watchdogReset: [number, number][]; OPTION1: number; FORCE_DOWNLOAD_BOOT: number };
-  scenarios: { name: string; loader: 'rom' | 'stub'; steps: Step[] }[];
+  scenarios: Scenario[];
+  /** @tinypipe/flasher's own scenarios (how it leaves the loader), in the same form */
+  flasher?: { scenarios: Scenario[] };
 }
 const vectors = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../../docs/vectors/esp-rom.json', import.meta.url)), 'utf8'),
@@ -188,7 +195,7 @@ describe('the test helpers follow the vectors', () => {
 });
 
 describe('docs/vectors/esp-rom.json on tinypipe-board --pty --flash', () => {
-  for (const scenario of vectors.scenarios) {
+  for (const scenario of [...vectors.scenarios, ...(vectors.flasher?.scenarios ?? [])]) {
     it(`${scenario.loader}: ${scenario.name}`, async () => {
       const c = await chip();
       for (const [i, step] of scenario.steps.entries()) {

@@ -96,7 +96,7 @@ static uint8_t write_error(tp_write_result r) {
  * answers (esptool waits up to 40 s/MB for it). */
 static void begin(tp_loader *L, uint8_t op, const uint8_t *d, size_t size) {
     if (size != 20) return fail(L, op, E_BAD_FORMAT); /* the S3 ROM takes the 5th word */
-    if (!L->attached) return fail(L, op, E_FAILED);
+    if (!L->attached && tp_le32(d) != 0) return fail(L, op, E_FAILED); /* size 0 (esptool's run) erases nothing */
     if (tp_le32(d + 16) != 0) return fail(L, op, E_BAD_PARAM); /* no flash encryption on this chip */
     tp_write_result r = tp_flash_begin(L, tp_le32(d + 12), tp_le32(d), op == OP_FLASH_DEFL_BEGIN, 1);
     if (r != WR_OK) return fail(L, op, r == WR_RANGE ? E_BAD_PARAM : E_FAILED);
