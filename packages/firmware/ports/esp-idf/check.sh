@@ -53,7 +53,7 @@ app_cc() { # <major.minor> "<components>" <flags...>: compiles main/*.c; the com
   done
   cc -std=gnu99 -fsyntax-only -Wall -Wextra -Werror -ffp-contract=off \
     -DTP_STUB_IDF_MAJOR="${v%.*}" -DTP_STUB_IDF_MINOR="${v#*.}" -DCONFIG_ESP_MAIN_TASK_STACK_SIZE="${stack:-3584}" \
-    -DCONFIG_TINYPIPE_UART_BAUD=2000000 -DCONFIG_TINYPIPE_DUAL_CORE=1 -DCONFIG_TINYPIPE_BOARD_INDEX=0 -DTP_KERNELS_OPT=1 \
+    -DCONFIG_TINYPIPE_UART_BAUD=2000000 -DCONFIG_ESP_DEFAULT_CPU_FREQ_MHZ=240 -DCONFIG_TINYPIPE_DUAL_CORE=1 -DCONFIG_TINYPIPE_BOARD_INDEX=0 -DTP_KERNELS_OPT=1 \
     -DCONFIG_TINYPIPE_STREAMS=4 -DCONFIG_TINYPIPE_PRELOAD_KB=32 -DCONFIG_TINYPIPE_UART1_TX_PIN=17 \
     -DCONFIG_TINYPIPE_UART1_RX_PIN=18 -DCONFIG_TINYPIPE_UART2_TX_PIN=15 -DCONFIG_TINYPIPE_UART2_RX_PIN=16 \
     "$@" "${inc[@]}" "$here"/main/*.c
@@ -110,7 +110,7 @@ echo "sdkconfig.defaults*: every option is a real Kconfig option"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for f in crc32c.c numerics.c image.c stage.c kernels/ansi/qmatmul.c kernels/opt/qmatmul.c \
-  link/cobs.c link/frame.c link/link.c link/messages.c sampler.c serve.c; do
+  link/cobs.c link/frame.c link/link.c link/messages.c sampler.c serve.c calibrate.c; do
   xtensa-lx106-elf-gcc -std=c99 -O2 -mlongcalls -ffreestanding -Wall -Wextra -Werror -ffp-contract=off -fno-fast-math \
     -DTP_KERNELS_OPT=1 -I"$here/xtensa-libc" -c "$core/$f" -o "$out/$(echo "$f" | tr '/' '_').o"
 done

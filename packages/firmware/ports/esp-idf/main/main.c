@@ -15,6 +15,7 @@
 
 #include "cores.h"
 #include "esp_heap_caps.h"
+#include "esp_idf_version.h"
 #include "esp_log.h"
 #include "esp_partition.h"
 #include "esp_random.h"
@@ -27,6 +28,8 @@
 #include "topology.h"
 
 #define MODEL_SUBTYPE 0x40 /* data subtype of the model partition (partitions.csv) */
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a macro's value as a string */
 
 /* (the preprocessor cannot see the TP_CHAIN_* enum: CHAINED is the #if switch, CHAIN_MODE the value) */
 #if CONFIG_TINYPIPE_CHAIN_ROLE_NEXT
@@ -141,6 +144,14 @@ void app_main(void) {
     server.link.port = &up, server.link.write = line_write, server.link.now_ms = now_ms;
     server.link.log = log_line;
     server.pump = pump, server.now_us = now_us, server.pace = preload_pace;
+    /* what CALIBRATE measures with (src/calibrate.h): the data cache hooks, this build's clock and line rate */
+    server.calib.preload = CONFIG_TINYPIPE_PRELOAD_KB > 0 ? preload_now : NULL;
+    server.calib.invalidate = preload_drop;
+    server.calib.preload_bytes = CONFIG_TINYPIPE_PRELOAD_KB * 1024u;
+    server.calib.cpu_mhz = CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ;
+    server.calib.line_baud = CONFIG_TINYPIPE_UART_BAUD;
+    server.calib.cores = booted == TP_OK && stages[0].matmul == cores_matmul ? 2 : 1;
+    server.calib.name = "esp-idf v" STR(ESP_IDF_VERSION_MAJOR) "." STR(ESP_IDF_VERSION_MINOR) "." STR(ESP_IDF_VERSION_PATCH) " esp32s3";
     server.sample_index = sample_index, server.sample_scratch = sample_scratch;
     uint16_t session = (uint16_t)esp_random();
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */

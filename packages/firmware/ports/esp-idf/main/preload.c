@@ -25,3 +25,16 @@ void preload_pace(void *port, int starting) {
         preloading = 1;
     }
 }
+
+void preload_now(void *port, const uint8_t *at, size_t bytes) {
+    preload_pace(port, 1);
+    uint32_t autoload = Cache_Start_DCache_Preload((uint32_t)(uintptr_t)at, (uint32_t)bytes, 0);
+    while (!Cache_DCache_Preload_Done()) {
+    }
+    Cache_End_DCache_Preload(autoload);
+}
+
+void preload_drop(void *port, const uint8_t *at, size_t bytes) {
+    preload_pace(port, 1);
+    Cache_Invalidate_Addr((uint32_t)(uintptr_t)at, (uint32_t)bytes);
+}

@@ -12,3 +12,9 @@ void preload_set(const uint8_t *at, uint32_t bytes);
 
 /* The tp_server pace hook: starting 0 starts the preload, 1 waits for it and ends it. */
 void preload_pace(void *port, int starting);
+
+/* CALIBRATE's cache hooks (src/calibrate.h), each ending a background preload still running first: preload
+ * `bytes` at `at` and wait until they are in; drop them from the data cache (flash-mapped lines are never
+ * dirty: nothing is lost), so the next read goes to flash. */
+void preload_now(void *port, const uint8_t *at, size_t bytes);
+void preload_drop(void *port, const uint8_t *at, size_t bytes);
