@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildImage,
+  calibrateBoard,
   decodeMessage,
   encodeHello,
   encodeMessage,
@@ -255,6 +256,67 @@ describe('TS host ↔ C board over a real PTY', () => {
     await link.close();
     await board.kill();
   }, 300_000);
+
+  it('CALIBRATE (ASan + UBSan build): the whole image read once (its checksum), both kernels measured, then the board computes as before', async () => {
+    const { board: program } = buildPosixBoard({ sanitize: true });
+    const board = await spawnPtyBoard(image, { board: 0, program });
+    boards.push(board);
+    const link = await ReliableLink.connect(await openSerialPort(board.path), { timeoutMs: 5000 });
+    const c = await calibrateBoard(link, { budgetMs: 30, roundTrips: 2 });
+    const bytes = readFileSync(image);
+    const padded = Buffer.concat([bytes, Buffer.alloc((4 - (bytes.length % 4)) % 4)]);
+    let sum = 0;
+    for (let i = 0; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
+    expect(c.answer).toMatchObject({
+      image: true,
+      host: true,
+      imageBytes: bytes.length,
+      readBytes: bytes.length,
+    });
+    expect(c.answer.readSum).toBe(sum);
+    expect(c.answer.q4Reps).toBeGreaterThan(0);
+    expect(c.answer.q8Reps).toBeGreaterThan(0);
+    expect(c.firstWeights?.bytes).toBe(32768);
+    // the matrix borrowed the activation buffer: a forward after it is still the TS engine's
+    const reader = link.messages.getReader();
+    await link.send(
+      encodeMessage({
+        kind: 'start',
+        stream: 0,
+        hashes: true,
+        sample: false,
+        temperature: 0,
+        topp: 1,
+        seed: 0n,
+        sampleFrom: 0,
+      }),
+    );
+    await link.send(encodeMessage({ kind: 'token', stream: 0, pos: 0, token: 7 }));
+    const hashes = decodeMessage((await reader.read()).value!);
+    const reference = QuantEngine.fromModel(qm, { layerHashes: true });
+    reference.forward(7, 0);
+    expect(hashes).toMatchObject({
+      kind: 'hashes',
+      hashes: Uint32Array.from([...reference.lastLayerHashes()].slice(0, 2)),
+    });
+    reader.releaseLock();
+    await link.close();
+    expect(board.log()).not.toMatch(/AddressSanitizer|runtime error/);
+  }, 120_000);
+
+  it('CALIBRATE on a board whose image was refused: no read figures, the kernels still measured', async () => {
+    const junk = join(tmp, 'junk.img');
+    writeFileSync(junk, Buffer.alloc(4096, 0x5a));
+    const board = await spawnPtyBoard(junk);
+    boards.push(board);
+    const link = await ReliableLink.connect(await openSerialPort(board.path), { timeoutMs: 5000 });
+    const c = await calibrateBoard(link, { budgetMs: 20, roundTrips: 1 });
+    expect(c.answer).toMatchObject({ image: false, imageBytes: 0, readBytes: 0, firstBytes: 0 });
+    expect(c.flashMBps).toBeUndefined();
+    expect(c.firstWeights).toBeUndefined();
+    expect(c.macsPerSecond.q8).toBeGreaterThan(0);
+    await link.close();
+  }, 60_000);
 
   it('refuses the wrong model fingerprint and layer range on both ends', async () => {
     const board = await spawnPtyBoard(image, { board: 0 });
