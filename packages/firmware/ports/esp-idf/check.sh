@@ -5,7 +5,7 @@
 #     (as IDF lays them out in that version), in every topology;
 #  3. a console on a protocol UART, or the old `driver` requirement on IDF 6, is refused at compile time;
 #  4. sdkconfig.defaults* set only options the real Kconfig files have;
-#  5. the portable core compiles for Xtensa with Debian's xtensa-lx106-elf-gcc.
+#  5. the portable core, as components/tinypipe lists it, compiles for Xtensa (Debian's xtensa-lx106-elf-gcc).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 core=$(cd "$here/../../src" && pwd)
@@ -106,12 +106,13 @@ for f in "$here"/sdkconfig.defaults*; do
 done
 echo "sdkconfig.defaults*: every option is a real Kconfig option"
 
-# ---- 5. the portable core for Xtensa ----
+# ---- 5. the portable core for Xtensa: the sources the tinypipe component builds ----
+srcs=$(cmake -DIDF_VERSION_MAJOR=6 -DIDF_VERSION_MINOR=0 -DIDF_VERSION_PATCH=0 -DWHAT=SRCS \
+  -DCOMPONENT_DIR="$here/components/tinypipe" -P "$stubs/requires.cmake")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for f in crc32c.c numerics.c image.c stage.c kernels/ansi/qmatmul.c kernels/opt/qmatmul.c \
-  link/cobs.c link/frame.c link/link.c link/messages.c sampler.c serve.c calibrate.c; do
+for f in $srcs; do
   xtensa-lx106-elf-gcc -std=c99 -O2 -mlongcalls -ffreestanding -Wall -Wextra -Werror -ffp-contract=off -fno-fast-math \
-    -DTP_KERNELS_OPT=1 -I"$here/xtensa-libc" -c "$core/$f" -o "$out/$(echo "$f" | tr '/' '_').o"
+    -DTP_KERNELS_OPT=1 -I"$here/xtensa-libc" -c "$f" -o "$out/$(realpath --relative-to="$core" "$f" | tr '/' '_').o"
 done
-echo "xtensa smoke build: $(ls "$out" | wc -l) objects"
+echo "xtensa smoke build: $(ls "$out" | wc -l) objects (components/tinypipe's sources)"
