@@ -45,8 +45,8 @@ void line_write(void *port, const uint8_t *bytes, size_t n) {
 }
 
 void lines_wait(int wait_ms) {
-    TickType_t ticks = (TickType_t)((wait_ms + portTICK_PERIOD_MS - 1) / portTICK_PERIOD_MS); /* never 0 ticks for 1 ms */
     if (!lines) return; /* no line opened */
+    TickType_t ticks = (TickType_t)((wait_ms + portTICK_PERIOD_MS - 1) / portTICK_PERIOD_MS); /* rounded up */
     QueueSetMemberHandle_t ready = xQueueSelectFromSet(lines, ticks);
     uart_event_t ev;
     if (!ready || xQueueReceive(ready, &ev, 0) != pdTRUE) return;

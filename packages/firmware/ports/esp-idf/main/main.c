@@ -38,8 +38,8 @@
 #define CHAIN_MODE TP_CHAIN_HOST
 #endif
 
-/* serve + link + ESP_LOG's vprintf on this task: ~3 KiB measured with -fstack-usage plus printf (README,
-   "Stack"); IDF's default main task stack is 3584 bytes */
+/* serve + link + ESP_LOG on this task: ~1.6 KiB of our frames (-fstack-usage) plus newlib's vprintf, ~3 KiB
+   (README, "Stack"); IDF's default main task stack is 3584 bytes */
 #if CONFIG_ESP_MAIN_TASK_STACK_SIZE < 6144
 #error "CONFIG_ESP_MAIN_TASK_STACK_SIZE below 6144: sdkconfig.defaults sets 8192 (delete a stale sdkconfig)"
 #endif
