@@ -13,8 +13,9 @@
  * - emulating an ESP32-S3: each board paces its compute to the cost model's prediction and its UART
  *   to the profile's rate (2 Mbaud; 5 Mbaud, the S3 UART's ceiling, in the last row), transmitting from
  *   an 8 KB ring while it computes, as the ESP-IDF port does; while it waits for its input it preloads its
- *   first 32 KiB of weights into the data cache (as the ESP-IDF port does), which hides the hops behind
- *   flash streaming. The cost model's own ratio is printed beside the measured one.
+ *   first 32 KiB of weights into the data cache (as the ESP-IDF port does), which hides hops behind flash
+ *   streaming only where flash, not compute, bounds a board (not with the plain C kernels the S3 profiles
+ *   assume). The cost model's own ratio is printed beside the measured one.
  *
  * Run: npm run bench (in packages/cli, after npm run build: each demo runs dist/bin.js in its own process)
  */
