@@ -21,34 +21,15 @@ describe('tinypipe plan', () => {
   });
 
   it('--kernel optimized projects the PIE kernel the firmware does not have, and says so', async () => {
-    const base = await runCapture(['plan', '--model', 'synth:15M', '--boards', 'esp32s3-n16r8', '--json']);
-    const r = await runCapture([
-      'plan',
-      '--model',
-      'synth:15M',
-      '--boards',
-      'esp32s3-n16r8',
-      '--kernel',
-      'optimized',
-    ]);
+    const plan15M = (...more: string[]) =>
+      runCapture(['plan', '--model', 'synth:15M', '--boards', 'esp32s3-n16r8', ...more]);
+    const base = await plan15M('--json');
+    const r = await plan15M('--kernel', 'optimized');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /kernel optimized \(not the firmware’s \(it has ansi\): a what-if\) 5\.8 MAC\/cycle/,
     );
-    const json = JSON.parse(
-      (
-        await runCapture([
-          'plan',
-          '--model',
-          'synth:15M',
-          '--boards',
-          'esp32s3-n16r8',
-          '--kernel',
-          'optimized',
-          '--json',
-        ])
-      ).stdout,
-    );
+    const json = JSON.parse((await plan15M('--kernel', 'optimized', '--json')).stdout);
     expect(json.kernel).toBe('optimized');
     expect(json.predicted.tokensPerSecond).toBeGreaterThan(JSON.parse(base.stdout).predicted.tokensPerSecond);
   });

@@ -43,6 +43,17 @@ const vectors = JSON.parse(
   messages: { message: Record<string, number | string | number[] | boolean>; bytes: string }[];
 };
 const or = (h: string) => h || '-';
+/** START stream 0 with per-layer HASHES after each forward, greedy. */
+const startWithHashes = encodeMessage({
+  kind: 'start',
+  stream: 0,
+  hashes: true,
+  sample: false,
+  temperature: 0,
+  topp: 1,
+  seed: 0n,
+  sampleFrom: 0,
+});
 
 /** Runs the harness with one command per line; returns its answers. */
 function harness(program: string, lines: string[]): string[] {
@@ -218,18 +229,7 @@ describe('TS host ↔ C board over a real PTY', () => {
     expect(link.peer).toMatchObject({ role: 'board', layers: [0, 2], vocab: [0, 0], streams: 4 });
     expect(link.peer?.caps.embedding).toBe(true);
 
-    await link.send(
-      encodeMessage({
-        kind: 'start',
-        stream: 0,
-        hashes: true,
-        sample: false,
-        temperature: 0,
-        topp: 1,
-        seed: 0n,
-        sampleFrom: 0,
-      }),
-    );
+    await link.send(startWithHashes);
     const reader = link.messages.getReader();
     const receiving = (async () => {
       const got: number[][] = [];
@@ -279,18 +279,7 @@ describe('TS host ↔ C board over a real PTY', () => {
     expect(c.firstWeights?.bytes).toBe(32768);
     // the matrix borrowed the activation buffer: a forward after it is still the TS engine's
     const reader = link.messages.getReader();
-    await link.send(
-      encodeMessage({
-        kind: 'start',
-        stream: 0,
-        hashes: true,
-        sample: false,
-        temperature: 0,
-        topp: 1,
-        seed: 0n,
-        sampleFrom: 0,
-      }),
-    );
+    await link.send(startWithHashes);
     await link.send(encodeMessage({ kind: 'token', stream: 0, pos: 0, token: 7 }));
     const hashes = decodeMessage((await reader.read()).value!);
     const reference = QuantEngine.fromModel(qm, { layerHashes: true });

@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { quantize, TinypipeError } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
 import { buildPlan, parsePlan } from '@tinypipe/partitioner';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
+import { readJsonFile } from '../io/json.js';
 import { loadModel } from '../io/models.js';
 
 export function registerBuild(program: Command, ctx: CliContext): void {
@@ -18,16 +19,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--json', 'print a JSON summary')
     .action(async (flags: { plan: string; out: string; json?: boolean }) => {
       const planPath = resolve(ctx.cwd, flags.plan);
-      let json: unknown;
-      try {
-        json = JSON.parse(await readFile(planPath, 'utf8'));
-      } catch (cause) {
-        throw new TinypipeError(
-          'PLAN_INVALID',
-          `cannot read the plan ${planPath}: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
+      const json = await readJsonFile(planPath, 'PLAN_INVALID', 'the plan');
       const plan = parsePlan(json, flags.plan);
       const source = plan.model.source.startsWith('bundled:') ? undefined : plan.model.source;
       const { checkpoint } = await loadModel(ctx, source);

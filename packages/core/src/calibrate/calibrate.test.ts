@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TinypipeError } from '../errors/index.js';
-import type { Link } from '../link/types.js';
-import { type Calibration, decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { fakeBoard } from '../link/fake-board.test-helper.js';
+import type { Calibration, Message } from '../protocol/messages.js';
 import { wireMicros } from '../protocol/wire-size.js';
 import { calibrateBoard, deriveCalibration } from './calibrate.js';
 
@@ -35,38 +35,16 @@ const measured: Calibration = {
   port: 'test board',
 };
 
-/** A board that answers each CALIBRATE request with `reply(request)` (undefined: stays silent). */
-function fakeBoard(reply: (budgetMs: number) => Message | undefined): Link & { requests: number[] } {
-  let deliver!: ReadableStreamDefaultController<Uint8Array>;
+/** A board that answers each CALIBRATE request with `reply(budgetMs)` (nothing: it stays silent). */
+function calibratingBoard(reply: (budgetMs: number) => Message | undefined) {
   const requests: number[] = [];
-  return {
-    specificationVersion: 1,
-    requests,
-    messages: new ReadableStream<Uint8Array>({
-      start: (c) => {
-        deliver = c;
-      },
-    }),
-    async send(bytes) {
-      const m = decodeMessage(bytes);
-      if (m.kind !== 'calibrate-request') throw new Error(`unexpected ${m.kind}`);
-      requests.push(m.budgetMs);
-      const answer = reply(m.budgetMs);
-      if (answer) setTimeout(() => deliver.enqueue(encodeMessage(answer)), 1);
-    },
-    stats: () => ({
-      framesSent: 0,
-      framesReceived: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      retransmits: 0,
-      crcFailures: 0,
-      resyncs: 0,
-      duplicates: 0,
-      rttMs: 0,
-    }),
-    close: async () => {},
-  };
+  const link = fakeBoard({}, (m) => {
+    if (m.kind !== 'calibrate-request') throw new Error(`unexpected ${m.kind}`);
+    requests.push(m.budgetMs);
+    const answer = reply(m.budgetMs);
+    return answer ? [answer] : [];
+  });
+  return Object.assign(link, { requests });
 }
 
 const probeOf = (c: Calibration): Calibration => ({
@@ -88,7 +66,7 @@ const probeOf = (c: Calibration): Calibration => ({
 
 describe('calibrateBoard', () => {
   it('times probes, then asks for the measurement, and derives the figures from the answer', async () => {
-    const board = fakeBoard((budget) =>
+    const board = calibratingBoard((budget) =>
       budget === 0 ? { kind: 'calibration', ...probeOf(measured) } : { kind: 'calibration', ...measured },
     );
     const events: string[] = [];
@@ -117,7 +95,7 @@ describe('calibrateBoard', () => {
   });
 
   it('firmware without CALIBRATE (ERROR 12) → REMOTE_ERROR saying to flash a newer one', async () => {
-    const old = fakeBoard(() => ({
+    const old = calibratingBoard(() => ({
       kind: 'error',
       stream: undefined,
       code: 12,
@@ -129,7 +107,7 @@ describe('calibrateBoard', () => {
   });
 
   it('an answer that does not hold together → MESSAGE_MALFORMED naming what is wrong', async () => {
-    const liar = fakeBoard((budget) =>
+    const liar = calibratingBoard((budget) =>
       budget === 0
         ? { kind: 'calibration', ...probeOf(measured) }
         : { kind: 'calibration', ...measured, readBytes: 2_000_000 },
@@ -140,7 +118,7 @@ describe('calibrateBoard', () => {
   });
 
   it('refuses a budget the board would not apply', async () => {
-    const board = fakeBoard(() => undefined);
+    const board = calibratingBoard(() => undefined);
     await expect(calibrateBoard(board, { budgetMs: 2001 })).rejects.toThrow(/from 1 to 2000/);
     await expect(calibrateBoard(board, { budgetMs: 0 })).rejects.toThrow(/from 1 to 2000/);
     expect(board.requests).toEqual([]);

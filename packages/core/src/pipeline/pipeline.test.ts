@@ -1,63 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Link, LinkStats } from '../link/types.js';
-import type { HelloInfo } from '../protocol/hello.js';
-import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { fakeBoard } from '../link/fake-board.test-helper.js';
 import { TINY_CONFIG } from '../testing/index.js';
 import { Pipeline } from './pipeline.js';
 
 const fingerprint = new Uint8Array(32).fill(3);
-const stats: LinkStats = {
-  framesSent: 0,
-  framesReceived: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  retransmits: 0,
-  crcFailures: 0,
-  resyncs: 0,
-  duplicates: 0,
-  rttMs: 0,
-};
-
-/** A board in memory: `answer` maps each message it receives to the messages it sends back; `push` sends. */
-function fakeBoard(
-  peer: Partial<HelloInfo>,
-  answer: (m: Message) => Message[],
-): Link & { push(m: Message): void } {
-  let out!: ReadableStreamDefaultController<Uint8Array>;
-  return {
-    push: (m) => queueMicrotask(() => out.enqueue(encodeMessage(m))),
-    specificationVersion: 1,
-    peer: {
-      protocol: 1,
-      role: 'board',
-      board: 0,
-      fingerprint,
-      layers: [0, TINY_CONFIG.nLayers],
-      vocab: [0, TINY_CONFIG.vocabSize],
-      maxPayload: 4096,
-      streams: 2,
-      caps: { embedding: true, classifier: true, sampler: false },
-      baud: 0,
-      ...peer,
-    },
-    messages: new ReadableStream({
-      start: (c) => {
-        out = c;
-      },
-    }),
-    async send(bytes) {
-      const replies = answer(decodeMessage(bytes));
-      queueMicrotask(() => {
-        for (const r of replies) out.enqueue(encodeMessage(r));
-      });
-    },
-    stats: () => stats,
-    async close() {
-      out.close();
-    },
-  };
-}
-
 const plan = {
   config: TINY_CONFIG,
   fingerprint,

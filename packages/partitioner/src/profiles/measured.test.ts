@@ -36,6 +36,13 @@ const answer: Calibration = {
   port: 'esp-idf v5.3.1 esp32s3',
 };
 const date = '2026-12-01T10:00:00.000Z';
+const stories260K = {
+  name: 'stories260K',
+  source: 'bundled',
+  config: MODEL_SHAPES['260K'],
+  kind: 'q8' as const,
+  groupSize: 32,
+};
 const base = builtinProfile('esp32s3-n16r8');
 
 describe('measuredProfile', () => {
@@ -71,17 +78,7 @@ describe('measuredProfile', () => {
   });
 
   it('a plan on it says its figures are measured, in JSON and in text', () => {
-    const plan = planModel({
-      model: {
-        name: 'stories260K',
-        source: 'bundled',
-        config: MODEL_SHAPES['260K'],
-        kind: 'q8',
-        groupSize: 32,
-      },
-      boards: [p, p],
-      objective: 'throughput',
-    });
+    const plan = planModel({ model: stories260K, boards: [p, p], objective: 'throughput' });
     expect(plan.predicted.figures).toBe('measured');
     expect(plan.predicted.label).toMatch(/measured on the boards by tinypipe calibrate/);
     expect(plan.boards.map((b) => b.predicted)).toMatchObject([
@@ -107,16 +104,7 @@ describe('measuredProfile', () => {
     expect(host.clockMhz).toBe(base.clockMhz); // unknown on a host: the MAC/cycle is over the base's clock
     expect(host.preloadBytes).toBe(0);
     expect(host.measured?.host).toBe(true);
-    const plan = planModel({
-      model: {
-        name: 'stories260K',
-        source: 'bundled',
-        config: MODEL_SHAPES['260K'],
-        kind: 'q8',
-        groupSize: 32,
-      },
-      boards: [host],
-    });
+    const plan = planModel({ model: stories260K, boards: [host] });
     expect(formatPlan(plan)).toMatch(/a simulated board: the host’s figures, not a board’s/);
   });
 });

@@ -1,0 +1,60 @@
+/** A board in memory, for tests of host-side code over a `Link` (test helper, not part of the package). */
+import type { HelloInfo } from '../protocol/hello.js';
+import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { TINY_CONFIG } from '../testing/index.js';
+import type { Link, LinkStats } from './types.js';
+
+const stats: LinkStats = {
+  framesSent: 0,
+  framesReceived: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  retransmits: 0,
+  crcFailures: 0,
+  resyncs: 0,
+  duplicates: 0,
+  rttMs: 0,
+};
+
+/**
+ * A board holding the whole TINY_CONFIG model (`peer` overrides its HELLO): `answer` maps each message it
+ * receives to the messages it sends back; `push` sends one unasked.
+ */
+export function fakeBoard(
+  peer: Partial<HelloInfo>,
+  answer: (m: Message) => Message[],
+): Link & { push(m: Message): void } {
+  let out!: ReadableStreamDefaultController<Uint8Array>;
+  return {
+    push: (m) => queueMicrotask(() => out.enqueue(encodeMessage(m))),
+    specificationVersion: 1,
+    peer: {
+      protocol: 1,
+      role: 'board',
+      board: 0,
+      fingerprint: new Uint8Array(32).fill(3),
+      layers: [0, TINY_CONFIG.nLayers],
+      vocab: [0, TINY_CONFIG.vocabSize],
+      maxPayload: 4096,
+      streams: 2,
+      caps: { embedding: true, classifier: true, sampler: false },
+      baud: 0,
+      ...peer,
+    },
+    messages: new ReadableStream({
+      start: (c) => {
+        out = c;
+      },
+    }),
+    async send(bytes) {
+      const replies = answer(decodeMessage(bytes));
+      queueMicrotask(() => {
+        for (const r of replies) out.enqueue(encodeMessage(r));
+      });
+    },
+    stats: () => stats,
+    async close() {
+      out.close();
+    },
+  };
+}
