@@ -3,37 +3,10 @@ import { TinypipeError } from '../errors/index.js';
 import { fakeBoard } from '../link/fake-board.test-helper.js';
 import type { Calibration, Message } from '../protocol/messages.js';
 import { wireMicros } from '../protocol/wire-size.js';
+import { EXAMPLE_CALIBRATION } from '../testing/index.js';
 import { calibrateBoard, deriveCalibration } from './calibrate.js';
 
-const measured: Calibration = {
-  budgetMs: 100,
-  board: 0,
-  kernel: 1,
-  cores: 2,
-  image: true,
-  preload: true,
-  invalidate: true,
-  host: false,
-  cpuMhz: 240,
-  lineBaud: 2_000_000,
-  imageBytes: 1_000_000,
-  readBytes: 500_000,
-  readUs: 20_000,
-  readSum: 12345,
-  rows: 16,
-  cols: 256,
-  q4Reps: 1000,
-  q4Us: 100_000,
-  q8Reps: 2000,
-  q8Us: 100_000,
-  firstBytes: 32768,
-  coldReps: 10,
-  coldUs: 13_000,
-  preloadedReps: 10,
-  preloadedUs: 1_000,
-  preloadUs: 12_000,
-  port: 'test board',
-};
+const measured: Calibration = { ...EXAMPLE_CALIBRATION, budgetMs: 100 };
 
 /** A board that answers each CALIBRATE request with `reply(budgetMs)` (nothing: it stays silent). */
 function calibratingBoard(reply: (budgetMs: number) => Message | undefined) {
@@ -78,18 +51,18 @@ describe('calibrateBoard', () => {
     expect(board.requests).toEqual([0, 0, 0, 100]);
     expect(events).toEqual(['round-trip', 'round-trip', 'round-trip', 'measuring']);
     expect(r.kernel).toBe('opt');
-    expect(r.flashMBps).toBe(25); // 500,000 B in 20 ms
-    expect(r.macsPerSecond).toEqual({ q4: (1000 * 4096) / 0.1, q8: (2000 * 4096) / 0.1 });
+    expect(r.flashMBps).toBe(20); // 8,000,000 B in 400 ms
+    expect(r.macsPerSecond).toEqual({ q4: (3000 * 4096) / 0.512, q8: (6000 * 4096) / 0.512 });
     expect(r.firstWeights).toEqual({
       bytes: 32768,
-      coldUs: 1300,
-      preloadedUs: 100,
-      preloadUs: 1200,
-      reps: 20,
+      coldUs: 2000,
+      preloadedUs: 200,
+      preloadUs: 1500,
+      reps: 200,
     });
     expect(r.roundTrip.samples).toBe(3);
-    // both frames on a 2 Mbaud line: the 5-byte request and the 72 + 10-byte answer
-    const wire = (wireMicros(5, 2e6) + wireMicros(82, 2e6)) / 1000;
+    // both frames on a 2 Mbaud line: the 5-byte request and the answer, 72 bytes + the port's 22
+    const wire = (wireMicros(5, 2e6) + wireMicros(94, 2e6)) / 1000;
     expect(r.roundTrip.wireMs).toBeCloseTo(wire, 9);
     expect(r.roundTrip.perMessageMs).toBe(Math.max(0, (r.roundTrip.medianMs - wire) / 2));
   });
@@ -110,7 +83,7 @@ describe('calibrateBoard', () => {
     const liar = calibratingBoard((budget) =>
       budget === 0
         ? { kind: 'calibration', ...probeOf(measured) }
-        : { kind: 'calibration', ...measured, readBytes: 2_000_000 },
+        : { kind: 'calibration', ...measured, readBytes: 9_000_000 },
     );
     const e = await calibrateBoard(liar, { budgetMs: 100, roundTrips: 1 }).catch((x: unknown) => x);
     expect(TinypipeError.hasCode(e, 'MESSAGE_MALFORMED')).toBe(true);
