@@ -120,8 +120,10 @@ int tp_calibrate(tp_calibration *r, const tp_calib_env *env, uint16_t budget_ms,
     }
     if (r->budget_ms == 0) return 0; /* a probe: the host times the exchange */
     uint32_t budget = (uint32_t)r->budget_ms * 1000u;
+    /* between measurements: the link's heartbeats are answered, and a wait of 1 ms lets an RTOS's idle task
+       (which its task watchdog checks) run — a measurement holds the CPU for up to its budget */
 #define BETWEEN() \
-    if (env->pump && env->pump(env->port, 0) != 0) return 1
+    if (env->pump && env->pump(env->port, 1) != 0) return 1
     if (img) measure_read(r, env, budget);
     BETWEEN();
     fill_matrix(env->scratch);

@@ -47,7 +47,7 @@ typedef struct {
 typedef struct {
     void *port;
     uint32_t (*now_us)(void *port);          /* a wrapping µs clock (required) */
-    int (*pump)(void *port, int wait_ms);    /* optional: run between measurements, so the link stays alive */
+    int (*pump)(void *port, int wait_ms);    /* optional: run between measurements (1 ms), so the link stays alive */
     const tp_calib_hooks *hooks;             /* may be NULL */
     const tp_image *img;                     /* NULL: no image — the read and first-weights figures stay 0 */
     tp_matmul_fn matmul;                     /* what a forward uses (the stage's); NULL: tp_qmatmul */
