@@ -43,7 +43,8 @@ async function probe(port: string, baud: number): Promise<BoardReport> {
         vocab: p.vocab,
       };
     }
-    const loader = new EspLoader(await openSerialPort(port, { baudRate: baud }), port, { timeoutMs: 1000 });
+    // the ROM loader listens at 115200 whatever the firmware's rate ("Serial Protocol", Initialization)
+    const loader = new EspLoader(await openSerialPort(port, { baudRate: 115_200 }), port, { timeoutMs: 1000 });
     try {
       const kind = await loader.sync(3);
       const chip = await loader.chip();
@@ -85,7 +86,12 @@ export function registerBoards(program: Command, ctx: CliContext): void {
       'probe this port (repeat; default: the ports that look like an ESP32-S3)',
       (v: string, p: string[] = []) => [...p, v],
     )
-    .option('--baud <rate>', 'line rate', uintFlag('--baud'), 921_600)
+    .option(
+      '--baud <rate>',
+      'the firmware’s line rate (the ESP-IDF app’s default); a bootloader is probed at 115200',
+      uintFlag('--baud'),
+      2_000_000,
+    )
     .option('--json', 'print JSON')
     .action(async (flags: { port?: string[]; baud: number; json?: boolean }) => {
       const ports = flags.port ?? (await listSerialPorts()).filter((p) => p.likelyEsp32s3).map((p) => p.path);
