@@ -3,7 +3,7 @@ import { Fp32Engine } from '../engine/fp32-engine.js';
 import { QuantEngine } from '../quant/engine.js';
 import { quantize } from '../quant/quantize.js';
 import { synthesize } from '../synth/synthesize.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, evaluateAsync } from './evaluate.js';
 
 const shape = {
   dim: 32,
@@ -44,5 +44,35 @@ describe('evaluate', () => {
     const e = new Fp32Engine(synthesize(shape, 1));
     expect(() => evaluate(e, e, [])).toThrow(/prompt/);
     expect(() => evaluate(e, e, [new Array(40).fill(1)], { steps: 32 })).toThrow(/prompt/);
+  });
+
+  it('evaluateAsync: the same report, progress up to the total, and ABORTED when its signal aborts', async () => {
+    const ck = synthesize(shape, 5);
+    const q8 = () => QuantEngine.fromModel(quantize(ck, { weights: 'q8' }));
+    const sync = evaluate(new Fp32Engine(ck), q8(), [[1], [1, 7]], { steps: 32 });
+    const seen: [number, number][] = [];
+    const engine = new Fp32Engine(ck);
+    const slow = {
+      config: ck.config,
+      forward: (t: number, p: number) => {
+        const until = performance.now() + 1; // 1 ms a pass: progress is reported about every 20 ms
+        while (performance.now() < until);
+        return engine.forward(t, p);
+      },
+    };
+    const got = await evaluateAsync(slow, q8(), [[1], [1, 7]], {
+      steps: 32,
+      onProgress: (done, total) => seen.push([done, total]),
+    });
+    expect(got).toEqual(sync);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every(([d, t]) => t === 2 * 3 * 31 && d <= t)).toBe(true);
+
+    const controller = new AbortController();
+    const started = performance.now();
+    const run = evaluateAsync(slow, q8(), [[1], [1, 7]], { steps: 32, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop')), 30);
+    await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(performance.now() - started).toBeLessThan(150);
   });
 });

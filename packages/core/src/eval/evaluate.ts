@@ -11,6 +11,13 @@ export interface EvaluateOptions {
   steps?: number;
 }
 
+export interface EvaluateAsyncOptions extends EvaluateOptions {
+  /** Checked between positions: aborting stops the evaluation with ABORTED within one forward pass. */
+  signal?: AbortSignal | undefined;
+  /** Called as positions are done: forward passes so far and in all (both engines counted). */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
 export interface EvaluateReport {
   /** Positions compared. */
   positions: number;
@@ -32,17 +39,19 @@ function logSoftmax(logits: Float32Array, out: Float64Array): void {
   for (let i = 0; i < logits.length; i++) out[i] = logits[i]! - lse;
 }
 
+/** Yields to the event loop so signals (Ctrl-C) and timers are seen during a long evaluation. */
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /**
- * For each prompt (token ids starting with BOS), the reference continues it greedily to `steps`
- * positions; then both engines read that same text (teacher forcing) and are compared position by
- * position on their distribution of the next token.
+ * The evaluation as steps: yields the forward passes done after each one (of `total`), returns the report.
+ * `evaluate` runs it straight through; `evaluateAsync` yields to the event loop between steps.
  */
-export function evaluate(
+function* evaluation(
   reference: LogitsEngine,
   candidate: LogitsEngine,
   prompts: readonly (readonly number[])[],
-  options: EvaluateOptions = {},
-): EvaluateReport {
+  options: EvaluateOptions,
+): Generator<{ done: number; total: number }, EvaluateReport, undefined> {
   const { vocabSize, seqLen } = reference.config;
   if (candidate.config.vocabSize !== vocabSize) {
     throw new TinypipeError('INVALID_ARGUMENT', 'the two engines have different vocabularies');
@@ -53,6 +62,9 @@ export function evaluate(
   }
   const lr = new Float64Array(vocabSize);
   const lc = new Float64Array(vocabSize);
+  // per prompt: steps - 1 greedy passes, then steps - 1 positions through both engines
+  const total = prompts.length * 3 * (steps - 1);
+  let done = 0;
   let positions = 0;
   let agree = 0;
   let kl = 0;
@@ -64,6 +76,7 @@ export function evaluate(
     for (let pos = 0; pos < steps - 1; pos++) {
       const logits = reference.forward(text[pos]!, pos);
       if (pos + 1 >= text.length) text.push(argmax(logits));
+      yield { done: ++done, total };
     }
     for (let pos = 0; pos < text.length - 1; pos++) {
       const r = reference.forward(text[pos]!, pos);
@@ -79,6 +92,8 @@ export function evaluate(
       nllRef -= lr[next]!;
       nllCand -= lc[next]!;
       positions++;
+      done += 2;
+      yield { done, total };
     }
   }
   return {
@@ -87,4 +102,51 @@ export function evaluate(
     meanKL: kl / positions,
     perplexity: { reference: Math.exp(nllRef / positions), candidate: Math.exp(nllCand / positions) },
   };
+}
+
+/**
+ * For each prompt (token ids starting with BOS), the reference continues it greedily to `steps`
+ * positions; then both engines read that same text (teacher forcing) and are compared position by
+ * position on their distribution of the next token.
+ */
+export function evaluate(
+  reference: LogitsEngine,
+  candidate: LogitsEngine,
+  prompts: readonly (readonly number[])[],
+  options: EvaluateOptions = {},
+): EvaluateReport {
+  const run = evaluation(reference, candidate, prompts, options);
+  for (;;) {
+    const step = run.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `evaluate` that stays responsive: it yields to the event loop about every 20 ms, reports progress and
+ * stops when `signal` aborts.
+ *
+ * @throws TinypipeError ABORTED when `signal` aborts (checked between forward passes)
+ */
+export async function evaluateAsync(
+  reference: LogitsEngine,
+  candidate: LogitsEngine,
+  prompts: readonly (readonly number[])[],
+  options: EvaluateAsyncOptions = {},
+): Promise<EvaluateReport> {
+  const { signal, onProgress } = options;
+  const run = evaluation(reference, candidate, prompts, options);
+  let lastYield = performance.now();
+  for (;;) {
+    if (signal?.aborted) {
+      throw new TinypipeError('ABORTED', 'evaluation was aborted', { cause: signal.reason });
+    }
+    const step = run.next();
+    if (step.done) return step.value;
+    if (performance.now() - lastYield > 20) {
+      onProgress?.(step.value.done, step.value.total);
+      await tick();
+      lastYield = performance.now();
+    }
+  }
 }

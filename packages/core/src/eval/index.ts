@@ -1,1 +1,7 @@
-export { type EvaluateOptions, type EvaluateReport, evaluate } from './evaluate.js';
+export {
+  type EvaluateAsyncOptions,
+  type EvaluateOptions,
+  type EvaluateReport,
+  evaluate,
+  evaluateAsync,
+} from './evaluate.js';
