@@ -1,7 +1,14 @@
 import { basename, resolve } from 'node:path';
 import { MODEL_SHAPES, type ModelConfig } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
-import { type BoardProfile, formatPlan, type Plan, type PlanRequest, planModel } from '@tinypipe/partitioner';
+import {
+  type BoardProfile,
+  formatPlan,
+  type Plan,
+  type PlanRequest,
+  planModel,
+  renderPlanSvg,
+} from '@tinypipe/partitioner';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { usageError } from '../io/errors.js';
@@ -20,6 +27,7 @@ interface PlanFlags {
   kernel?: 'ansi' | 'optimized';
   splitClassifier: boolean;
   out?: string;
+  svg?: string;
   json?: boolean;
 }
 
@@ -91,6 +99,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     )
     .option('--no-split-classifier', 'keep the whole classifier on the last board')
     .option('--out <file>', 'write the plan JSON here')
+    .option(
+      '--svg <file>',
+      'draw the plan as an SVG picture: per board its layers, flash, PSRAM and time per token',
+    )
     .option('--json', 'print the plan as JSON')
     .action(async (flags: PlanFlags) => {
       if (flags.streams < 1) throw usageError('--streams must be at least 1');
@@ -128,10 +140,12 @@ export function registerPlan(program: Command, ctx: CliContext): void {
           resolve(ctx.cwd, flags.out),
           new TextEncoder().encode(`${JSON.stringify(plan, null, 2)}\n`),
         );
+      if (flags.svg)
+        await writeFileAtomic(resolve(ctx.cwd, flags.svg), new TextEncoder().encode(renderPlanSvg(plan)));
       if (flags.json) printJson(ctx, plan);
       else
         ctx.stdout.write(
-          `${formatPlan(plan)}\n${flags.out ? `plan written to ${resolve(ctx.cwd, flags.out)}\n` : ''}`,
+          `${formatPlan(plan)}\n${flags.out ? `plan written to ${resolve(ctx.cwd, flags.out)}\n` : ''}${flags.svg ? `picture written to ${resolve(ctx.cwd, flags.svg)}\n` : ''}`,
         );
     });
 }

@@ -28,3 +28,5 @@ export function bruteForceSolve(p: Problem): Solution | undefined {
   }
   return best;
 }
+
+export { allText, findAll, parseXml, type XmlElement } from './xml.js';

@@ -1,0 +1,103 @@
+import { MODEL_SHAPES } from '@tinypipe/core';
+import { describe, expect, it } from 'vitest';
+import { type Plan, planModel } from '../plan/plan.js';
+import { builtinProfile } from '../profiles/profiles.js';
+import { allText, findAll, parseXml, type XmlElement } from '../testing/xml.js';
+import { holdsText, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './plan-svg.js';
+
+const plan15M = (boards: number): Plan =>
+  planModel({
+    model: {
+      name: 'stories15M',
+      source: 'synth:15M',
+      config: { ...MODEL_SHAPES['15M'] },
+      kind: 'q4',
+      groupSize: 32,
+    },
+    boards: Array.from({ length: boards }, () => builtinProfile('esp32s3-n16r8')),
+    objective: 'throughput',
+  });
+
+const width = (g: XmlElement, kind: string) => {
+  const [bar] = findAll(g, (e) => e.attrs['data-kind'] === kind);
+  if (!bar) throw new Error(`no ${kind} bar`);
+  return Number(bar.attrs.width);
+};
+
+describe('renderPlanSvg', () => {
+  it('draws one group per board, with its layers, labels and bars proportional to the plan', () => {
+    const plan = plan15M(3);
+    const svg = parseXml(renderPlanSvg(plan));
+    expect(svg.name).toBe('svg');
+    expect(svg.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
+    const groups = findAll(svg, (e) => e.name === 'g' && e.attrs.class === 'board');
+    expect(groups.map((g) => g.attrs['data-board'])).toEqual(['0', '1', '2']);
+    const scale = Math.max(
+      ...plan.boards.flatMap((b) => [b.predicted.layersMs + b.predicted.classifierMs, b.predicted.linkOutMs]),
+    );
+    for (const [i, g] of groups.entries()) {
+      const b = plan.boards[i]!;
+      const held = findAll(g, (e) => e.attrs.class === 'layer held').map((e) =>
+        Number(e.attrs['data-layer']),
+      );
+      expect(held).toEqual(Array.from({ length: b.layers[1] - b.layers[0] }, (_, k) => b.layers[0] + k));
+      expect(findAll(g, (e) => e.attrs.class?.startsWith('layer') === true)).toHaveLength(6);
+      const words = allText(g);
+      expect(words).toContain(`board ${i} · esp32s3-n16r8 · ${holdsText(b, plan)}`);
+      expect(words).toContain(
+        `flash ${(b.imageBytes / 1e6).toFixed(2)} MB of ${(b.partitionBytes / 1e6).toFixed(2)} MB`,
+      );
+      expect(words).toMatch(/PSRAM [\d.]+ MB of [\d.]+ MB/);
+      expect(width(g, 'flash')).toBeCloseTo((PLAN_SVG_BAR_WIDTH * b.imageBytes) / b.partitionBytes, 1);
+      const psram = b.profile.psramBytes - b.profile.psramReserveBytes;
+      expect(width(g, 'psram')).toBeCloseTo((PLAN_SVG_BAR_WIDTH * b.psramBytes) / psram, 1);
+      expect(width(g, 'link-ms') / width(g, 'layers-ms')).toBeCloseTo(
+        b.predicted.linkOutMs / b.predicted.layersMs,
+        1,
+      );
+      expect(width(g, 'link-ms')).toBeLessThanOrEqual(
+        PLAN_SVG_BAR_WIDTH * (b.predicted.linkOutMs / scale) + 0.01,
+      );
+      expect(findAll(g, (e) => e.attrs.class === 'embedding')).toHaveLength(b.embedding ? 1 : 0);
+    }
+    // the busiest figure of any board fills its bar: one scale for all
+    const widest = Math.max(
+      ...groups.flatMap((g) => [width(g, 'layers-ms') + width(g, 'classifier-ms'), width(g, 'link-ms')]),
+    );
+    expect(widest).toBeCloseTo(PLAN_SVG_BAR_WIDTH, 0);
+    expect(allText(svg)).toContain('predicted');
+    expect(allText(svg)).toContain(plan.predicted.label);
+  });
+
+  it('is self-contained and the same bytes for the same plan', () => {
+    const plan = plan15M(2);
+    const a = renderPlanSvg(plan);
+    expect(renderPlanSvg(structuredClone(plan))).toBe(a);
+    expect(a).not.toMatch(/<script|<image|href=|@import|url\(/);
+  });
+
+  it('says "classifier only" for a board holding no layers, and escapes names', () => {
+    const plan = plan15M(2);
+    const odd: Plan = {
+      ...plan,
+      model: { ...plan.model, name: 'a<b & "c"' },
+      boards: [
+        { ...plan.boards[0]!, layers: [0, 6], vocab: null },
+        { ...plan.boards[1]!, layers: [6, 6], embedding: false, vocab: [0, plan.model.config.vocabSize] },
+      ],
+    };
+    expect(holdsText(odd.boards[1]!, odd)).toBe('classifier only');
+    expect(holdsText(odd.boards[0]!, odd)).toBe('layers 0–5 + embedding');
+    const svg = parseXml(renderPlanSvg(odd));
+    expect(allText(svg)).toContain('a<b & "c"');
+    expect(allText(svg)).toContain('classifier only');
+  });
+});
+
+describe('parseXml (the test helper the pictures are checked with)', () => {
+  it('refuses what is not well-formed', () => {
+    for (const bad of ['<a><b></a>', '<a>x & y</a>', '<a x=1/>', '<a x="1" x="2"/>', '<a/><b/>', '<a>'])
+      expect(() => parseXml(bad), bad).toThrow(/XML/);
+    expect(parseXml('<a x="&lt;1&gt;">t<b/>u</a>').attrs.x).toBe('<1>');
+  });
+});
