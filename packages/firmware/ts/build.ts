@@ -4,9 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TinypipeError } from '@tinypipe/core';
+import { checkToolchain, firmwareCacheDir, type Toolchain } from './toolchain.js';
 
 /** The package folder: C sources in `src/`, ports in `ports/`, `CMakeLists.txt`. */
 export function firmwareRoot(): string {
@@ -26,19 +27,41 @@ export interface BuiltPrograms {
   dir: string;
   board: string;
   vectors: string;
+  /** The image fuzzer (test/fuzz_image.c; built in a repository checkout only, not from npm). */
   fuzzImage: string;
+  /** The kernel benchmark (test/bench.c; repository checkout only). */
   bench: string;
-  /** The wire-protocol test harness (test/protocol.c). */
+  /** The wire-protocol test harness (test/protocol.c; repository checkout only). */
   protocol: string;
 }
 
 /**
- * Configures and builds `tinypipe-board` and `tp-vectors` in `build/<variant>` (incremental).
- * @throws TinypipeError INVALID_ARGUMENT when cmake or the C compiler fails, with their output
+ * Where the programs are built: `build/` in a repository checkout; for a copy installed from npm
+ * (under `node_modules`) or when `$TINYPIPE_FIRMWARE_CACHE` is set, the user's cache (see
+ * `firmwareCacheDir`), keyed by the firmware version and the compiler.
+ */
+export function firmwareBuildDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  toolchain?: Toolchain,
+): string {
+  const root = firmwareRoot();
+  if (!env.TINYPIPE_FIRMWARE_CACHE && !root.split(sep).includes('node_modules')) return join(root, 'build');
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return firmwareCacheDir(version, toolchain ?? checkToolchain(env), env);
+}
+
+/**
+ * Configures and builds `tinypipe-board` and `tp-vectors` (and the test tools when their sources are
+ * there) in `<firmwareBuildDir()>/<variant>`; incremental in a checkout, built once per cache folder
+ * when installed from npm.
+ * @throws TinypipeError ENVIRONMENT naming what is missing (cmake, a C compiler, zlib headers) and how
+ *   to install it, or with the compiler's output when the build itself fails
  */
 export function buildPosixBoard(options: BuildOptions = {}): BuiltPrograms {
   const variant = `${options.sanitize ? 'asan' : 'host'}${options.ansi ? '-ansi' : ''}`;
-  const dir = join(firmwareRoot(), 'build', variant);
+  const toolchain = checkToolchain();
+  const base = firmwareBuildDir(process.env, toolchain);
+  const dir = join(base, variant);
   const programs = {
     dir,
     board: join(dir, 'tinypipe-board'),
@@ -47,6 +70,8 @@ export function buildPosixBoard(options: BuildOptions = {}): BuiltPrograms {
     bench: join(dir, 'tp-bench'),
     protocol: join(dir, 'tp-protocol'),
   };
+  const cached = base !== join(firmwareRoot(), 'build');
+  if (cached && !options.force && existsSync(programs.board) && existsSync(programs.vectors)) return programs;
   mkdirSync(dir, { recursive: true });
   try {
     if (options.force || !existsSync(join(dir, 'Makefile'))) {
@@ -67,8 +92,8 @@ export function buildPosixBoard(options: BuildOptions = {}): BuiltPrograms {
   } catch (cause) {
     const out = cause as { stdout?: Buffer; stderr?: Buffer };
     throw new TinypipeError(
-      'INVALID_ARGUMENT',
-      `building the firmware in ${dir} failed (needs cmake and a C99 compiler):\n${out.stdout ?? ''}${out.stderr ?? ''}`,
+      'ENVIRONMENT',
+      `building the firmware in ${dir} with ${toolchain.cc} failed; its output:\n${out.stdout ?? ''}${out.stderr ?? ''}`,
       { cause },
     );
   }
@@ -86,7 +111,7 @@ export function buildRv32(): string {
   } catch (cause) {
     const o = cause as { stdout?: Buffer; stderr?: Buffer };
     throw new TinypipeError(
-      'INVALID_ARGUMENT',
+      'ENVIRONMENT',
       `building the rv32 port failed (needs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf: ` +
         `scripts/ensure-toolchains.sh installs them):\n${o.stdout ?? ''}${o.stderr ?? ''}`,
       { cause },

@@ -1,8 +1,9 @@
-import { evaluate, Fp32Engine, QuantEngine, quantize } from '@tinypipe/core';
+import { evaluateAsync, Fp32Engine, QuantEngine, quantize } from '@tinypipe/core';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
 import { enumFlag, intFlag, uintFlag } from '../io/options.js';
+import { createProgress } from '../io/progress.js';
 
 /** The prompts of the quality table in docs/numerics.md (the goldens' "" and "Lily", and three more). */
 export const EVAL_PROMPTS = ['', 'Lily', 'Once upon a time', 'Tom and his dog', 'The sun was hot'];
@@ -35,18 +36,26 @@ export function registerEval(program: Command, ctx: CliContext): void {
       const tokenizer = await loadTokenizer(ctx, flags.tokenizer, checkpoint.config.vocabSize);
       const prompts = EVAL_PROMPTS.map((p) => tokenizer.encode(p, { bos: true, eos: false }));
       const reference = new Fp32Engine(checkpoint);
-      const rows = flags.quant.map((kind) => ({
-        weights: kind,
-        groupSize: flags.group,
-        ...evaluate(
-          reference,
-          QuantEngine.fromModel(quantize(checkpoint, { weights: kind, groupSize: flags.group })),
-          prompts,
-          {
-            steps: flags.steps,
-          },
-        ),
-      }));
+      const progress = createProgress(ctx, 'eval', { json: flags.json });
+      const rows = [];
+      try {
+        for (const [k, kind] of flags.quant.entries()) {
+          const report = await evaluateAsync(
+            reference,
+            QuantEngine.fromModel(quantize(checkpoint, { weights: kind, groupSize: flags.group })),
+            prompts,
+            {
+              steps: flags.steps,
+              signal: ctx.signal,
+              onProgress: (done, total) =>
+                progress.update(k * total + done, flags.quant.length * total, `${kind} g${flags.group}`),
+            },
+          );
+          rows.push({ weights: kind, groupSize: flags.group, ...report });
+        }
+      } finally {
+        progress.stop();
+      }
       if (flags.json) {
         printJson(ctx, { model: label, prompts: EVAL_PROMPTS, steps: flags.steps, rows });
         return;

@@ -4,6 +4,8 @@
  */
 export interface Sink {
   write(chunk: string): unknown;
+  /** True for a terminal (process.stderr on a TTY): progress is drawn as bars there, else one line per event. */
+  readonly isTTY?: boolean;
 }
 
 export interface CliContext {
@@ -11,7 +13,10 @@ export interface CliContext {
   readonly stderr: Sink;
   /** Working directory that relative paths resolve against. */
   readonly cwd: string;
-  /** Aborted on SIGINT by the binary, so long commands stop cleanly. */
+  /**
+   * Aborted by the binary on SIGINT / SIGTERM (reason: an `Interrupted`) and when stdout's reader goes away
+   * (EPIPE): commands check it in their loops, stop their boards and remove their temp folders.
+   */
   readonly signal?: AbortSignal;
 }
 

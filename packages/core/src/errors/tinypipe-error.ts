@@ -92,7 +92,13 @@ export type ErrorCode =
   /** A build folder whose manifest or files are missing or do not match their SHA-256. */
   | 'BUILD_INVALID'
   /** A flasher stub image that is not in esptool's stub JSON format (the message names the bad field). */
-  | 'STUB_INVALID';
+  | 'STUB_INVALID'
+  // this machine
+  /**
+   * A tool or library tinypipe needs on this machine is missing or failed (cmake, a C compiler, zlib
+   * headers): the message names it and how to install it (the CLI exits with status 3).
+   */
+  | 'ENVIRONMENT';
 
 export interface TinypipeErrorOptions {
   cause?: unknown;
