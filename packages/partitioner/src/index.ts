@@ -29,8 +29,10 @@ export {
 } from './partition-table/partition-table.js';
 export { escapeXml, holdsText, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './picture/plan-svg.js';
 export {
+  describeHolding,
   figuresLine,
   formatPlan,
+  formatRange,
   PLAN_FORMAT,
   PLAN_VERSION,
   type Plan,

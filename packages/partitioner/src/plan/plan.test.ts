@@ -2,7 +2,7 @@ import { MODEL_SHAPES, type ModelShape } from '@tinypipe/core';
 import { errorCodeOf } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { builtinProfile, parseProfile } from '../profiles/profiles.js';
-import { formatPlan, type PlanRequest, parsePlan, planModel } from './plan.js';
+import { describeHolding, formatPlan, formatRange, type PlanRequest, parsePlan, planModel } from './plan.js';
 
 const model = (shape: ModelShape, kind: 'q4' | 'q8', seqLen?: number): PlanRequest['model'] => ({
   name: `stories${shape}`,
@@ -167,5 +167,36 @@ describe('validation at the boundary', () => {
     expect(() => parseProfile({ ...older, macsPerCycle: { ansi: { q4: 0.1 }, optimized: 5 } })).toThrow(
       /macsPerCycle\.ansi: /,
     );
+  });
+});
+
+describe('ranges for people: inclusive, never reading as overlapping', () => {
+  it('half-open [start, end) prints inclusive; one item as itself; empty as none', () => {
+    expect(formatRange([0, 3])).toBe('0–2');
+    expect(formatRange([3, 5])).toBe('3–4');
+    expect(formatRange([6, 7])).toBe('6');
+    expect(formatRange([6, 6])).toBe('none');
+  });
+
+  it('a board holding no layers says "classifier only", never "layers 6–6"', () => {
+    expect(describeHolding({ layers: [6, 6], vocab: [16000, 32000] })).toBe(
+      'classifier rows 16000–31999 only',
+    );
+    expect(describeHolding({ layers: [6, 6], vocab: [0, 512] }, 512)).toBe('classifier only');
+    expect(describeHolding({ layers: [0, 3], embedding: true, vocab: null })).toBe('layers 0–2 + embedding');
+    expect(describeHolding({ layers: [3, 5], vocab: [0, 512] }, 512)).toBe('layers 3–4 + classifier');
+  });
+
+  it('formatPlan: adjacent boards do not share a layer number', () => {
+    const plan = planModel({
+      model: { name: 's', source: 's', config: { ...MODEL_SHAPES['15M'] }, kind: 'q4', groupSize: 32 },
+      boards: [builtinProfile('esp32s3-n16r8'), builtinProfile('esp32s3-n16r8')],
+      objective: 'throughput',
+      streams: 1,
+    });
+    const [a, b] = plan.boards;
+    expect(formatPlan(plan)).toContain(`  ${a!.layers[0]}–${a!.layers[1] - 1}  `);
+    expect(formatPlan(plan)).toContain(`  ${b!.layers[0]}–${b!.layers[1] - 1}  `);
+    expect(formatPlan(plan)).toMatch(/inclusive/);
   });
 });

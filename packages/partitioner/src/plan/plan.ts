@@ -278,14 +278,46 @@ export function parsePlan(value: unknown, source = 'plan'): Plan {
   return plan;
 }
 
+/**
+ * A half-open range `[start, end)` as people read it, inclusive: "0–2", "3" for one, "none" when empty
+ * (plans, manifests and images store half-open ranges; "0–3 / 3–5" would read as overlapping).
+ */
+export function formatRange(range: readonly [number, number]): string {
+  const [start, end] = range;
+  if (end <= start) return 'none';
+  return end - start === 1 ? `${start}` : `${start}–${end - 1}`;
+}
+
+/**
+ * What a board holds, in words: "layers 0–2 + embedding + classifier rows 0–15999", "layers 3–5 +
+ * classifier" (all its rows, when `vocabSize` says so), "classifier only".
+ */
+export function describeHolding(
+  b: {
+    layers: readonly [number, number];
+    embedding?: boolean | undefined;
+    vocab?: readonly [number, number] | null | undefined;
+  },
+  vocabSize?: number,
+): string {
+  const parts = b.layers[1] > b.layers[0] ? [`layers ${formatRange(b.layers)}`] : [];
+  if (b.embedding) parts.push('embedding');
+  if (b.vocab) {
+    const whole = b.vocab[0] === 0 && b.vocab[1] === vocabSize;
+    const what = whole ? 'classifier' : `classifier rows ${formatRange(b.vocab)}`;
+    parts.push(parts.length ? what : `${what} only`);
+  }
+  return parts.length ? parts.join(' + ') : 'nothing';
+}
+
 /** A table for people: one line per board, then the predicted figures (labelled as predictions). */
 export function formatPlan(plan: Plan): string {
   const rows = plan.boards.map((b) => {
-    const vocab = b.vocab ? `${b.vocab[0]}–${b.vocab[1]}` : '-';
+    const vocab = b.vocab ? formatRange(b.vocab) : '-';
     return [
       `${b.index}`,
       b.profile.name,
-      `${b.layers[0]}–${b.layers[1]}`,
+      b.layers[1] > b.layers[0] ? formatRange(b.layers) : 'classifier only',
       b.embedding ? 'yes' : '-',
       vocab,
       `${mb(b.imageBytes)} / ${mb(b.partitionBytes)}`,
@@ -318,6 +350,7 @@ export function formatPlan(plan: Plan): string {
   });
   return [
     `${plan.model.name} ${plan.model.kind} (group ${plan.model.groupSize}), ${plan.boards.length} board(s), objective ${plan.objective}, ${plan.streams} stream(s)`,
+    'layers and classifier rows are inclusive (0–2 is layers 0, 1 and 2)',
     line(head),
     ...rows.map(line),
     `predicted (cost model, not measured): ${p.tokensPerSecond.toFixed(2)} tok/s, latency ${p.latencyMs.toFixed(1)} ms/token, slowest board ${p.bottleneckMs.toFixed(1)} ms`,
