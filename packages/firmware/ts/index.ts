@@ -8,7 +8,9 @@ export {
   type BuiltPrograms,
   buildPosixBoard,
   buildRv32,
+  firmwareBuildDir,
   firmwareRoot,
   runRv32,
 } from './build.js';
 export { type PtyBoard, type PtyBoardOptions, spawnPtyBoard, spawnPtyChain } from './pty-board.js';
+export { checkToolchain, firmwareCacheDir, type Toolchain } from './toolchain.js';
