@@ -30,6 +30,7 @@ import { resolveProfile } from '../io/profiles.js';
 
 interface DemoFlags {
   model?: string;
+  tokenizer?: string;
   boards: number;
   streams?: number;
   prompt: string;
@@ -61,6 +62,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .command('demo')
     .description('run the model split over simulated ESP32-S3 boards: plan, build, flash, boot, stream')
     .option('--model <path>', 'llama2.c checkpoint or synth:15M (default: bundled stories260K)')
+    .option('--tokenizer <path>', 'tokenizer.bin (default: the bundled one matching the model vocabulary)')
     .option('--boards <n>', 'simulated boards', uintFlag('--boards'), 2)
     .option(
       '--streams <k>',
@@ -95,7 +97,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const say = (s: string) => (flags.json ? undefined : ctx.stderr.write(s));
       const seed = flags.seed ?? Math.floor(Date.now() / 1000);
       const { checkpoint, label } = await loadModel(ctx, flags.model);
-      const tokenizer = await loadTokenizer(ctx, undefined, checkpoint.config.vocabSize);
+      const tokenizer = await loadTokenizer(ctx, flags.tokenizer, checkpoint.config.vocabSize);
       const c = checkpoint.config;
       if (flags.boards > c.nLayers)
         throw usageError(`--boards ${flags.boards}: the model has only ${c.nLayers} layers`);

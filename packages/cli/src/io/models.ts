@@ -1,17 +1,19 @@
 /**
  * Where models and tokenizers come from: a path, `synth:SHAPE[:SEED]` for a synthetic checkpoint of a
- * published shape, or (by default) the stories260K model bundled with the repository.
+ * published shape, or (by default) the stories260K model of @tinypipe/models, checked by SHA-256.
  */
 import { resolve } from 'node:path';
 import {
   type Checkpoint,
   MODEL_SHAPES,
   type ModelShape,
+  readCheckpoint,
   readTokenizer,
   synthesize,
   type Tokenizer,
 } from '@tinypipe/core';
-import { bundledModelsDir, loadCheckpoint, readVerifiedFile } from '@tinypipe/core/node';
+import { loadCheckpoint, readVerifiedFile } from '@tinypipe/core/node';
+import { readBundledModel } from '@tinypipe/models';
 import type { CliContext } from './context.js';
 import { usageError } from './errors.js';
 
@@ -19,16 +21,6 @@ export interface LoadedModel {
   readonly checkpoint: Checkpoint;
   /** What the user named: a path, `synth:15M:1`, or `bundled:stories260K.bin`. */
   readonly label: string;
-}
-
-function bundled(file: string): string {
-  const dir = bundledModelsDir();
-  if (dir === undefined) {
-    throw usageError(
-      'no model given and the bundled models folder was not found; pass --model PATH (a llama2.c checkpoint) or --model synth:15M',
-    );
-  }
-  return resolve(dir, file);
 }
 
 /** Parses `synth:15M` / `synth:15M:7` (seed defaults to 1); undefined when `spec` is not a synth spec. */
@@ -48,7 +40,10 @@ export function parseSynthSpec(spec: string): { shape: ModelShape; seed: number 
 
 export async function loadModel(ctx: CliContext, spec: string | undefined): Promise<LoadedModel> {
   if (spec === undefined) {
-    return { checkpoint: await loadCheckpoint(bundled('stories260K.bin')), label: 'bundled:stories260K.bin' };
+    return {
+      checkpoint: readCheckpoint(await readBundledModel('stories260K.bin')),
+      label: 'bundled:stories260K.bin',
+    };
   }
   const synth = parseSynthSpec(spec);
   if (synth) return { checkpoint: synthesize(synth.shape, synth.seed), label: spec };
@@ -56,22 +51,19 @@ export async function loadModel(ctx: CliContext, spec: string | undefined): Prom
 }
 
 /**
- * The tokenizer for a model: the given path, or the bundled one whose vocabulary matches the model
- * (tok512.bin for 512 tokens, tokenizer.bin for the 32000-token Llama 2 vocabulary).
+ * The tokenizer for a model: the given path, or the bundled one (@tinypipe/models) whose vocabulary
+ * matches the model: tok512.bin for 512 tokens (or none given), tokenizer.bin for the 32000-token Llama 2 vocabulary.
  */
 export async function loadTokenizer(
   ctx: CliContext,
   path: string | undefined,
-  vocabSize: number,
+  vocabSize: number | undefined,
 ): Promise<Tokenizer> {
-  let file: string;
-  if (path !== undefined) file = resolve(ctx.cwd, path);
-  else if (vocabSize === 512) file = bundled('tok512.bin');
-  else if (vocabSize === 32000) file = bundled('tokenizer.bin');
-  else {
-    throw usageError(
-      `no bundled tokenizer has ${vocabSize} tokens; pass --tokenizer PATH (the tokenizer.bin trained with this model)`,
-    );
-  }
-  return readTokenizer(await readVerifiedFile(file), vocabSize);
+  if (path !== undefined) return readTokenizer(await readVerifiedFile(resolve(ctx.cwd, path)), vocabSize);
+  if (vocabSize === 512 || vocabSize === undefined)
+    return readTokenizer(await readBundledModel('tok512.bin'), 512);
+  if (vocabSize === 32000) return readTokenizer(await readBundledModel('tokenizer.bin'), vocabSize);
+  throw usageError(
+    `no bundled tokenizer has ${vocabSize} tokens; pass --tokenizer PATH (the tokenizer.bin trained with this model)`,
+  );
 }
