@@ -9,7 +9,6 @@ export default defineConfig({
   entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
-  sourcemap: true,
   clean: true,
   target: 'node20',
   platform: 'node',

@@ -4,7 +4,6 @@ export default defineConfig({
   entry: { index: 'ts/index.ts', 'build-cli': 'ts/build-cli.ts' },
   format: ['esm'],
   dts: { entry: { index: 'ts/index.ts' } },
-  sourcemap: true,
   clean: true,
   target: 'node20',
   platform: 'node',

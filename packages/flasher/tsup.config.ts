@@ -4,7 +4,6 @@ export default defineConfig({
   entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
   format: ['esm'],
   dts: true,
-  sourcemap: true,
   clean: true,
   target: 'es2022',
   platform: 'neutral',

@@ -9,7 +9,6 @@ export default defineConfig({
   },
   format: ['esm'],
   dts: true,
-  sourcemap: true,
   clean: true,
   target: 'es2022',
   platform: 'neutral',
