@@ -47,6 +47,8 @@ const char *tp_status_name(tp_status s) {
     case TP_E_UNSUPPORTED: return "UNSUPPORTED";
     case TP_E_NEXT_REFUSED: return "WRONG_MODEL";
     case TP_E_NEXT_SILENT: return "LINK_DOWN";
+    case TP_E_LIMITS: return "IMAGE_EXCEEDS_BOARD";
+    case TP_E_NONFINITE: return "NONFINITE";
     }
     return "UNKNOWN";
 }
@@ -117,12 +119,14 @@ static void expected_tensor(const tp_image *img, int k, char name[32], int *dtyp
 #undef MATRIX
 }
 
-static uint32_t dtype_bytes(int dtype, uint64_t n) {
+/* Bytes of n elements, in 64 bits: n < 2^62 (two fields < 2^31), so 4·n cannot wrap. A length that does not
+ * fit the table's u32 can never equal it, so such an entry is refused (as the TS reader refuses it). */
+static uint64_t dtype_bytes(int dtype, uint64_t n) {
     switch (dtype) {
-    case DT_F32: return (uint32_t)(4 * n);
-    case DT_F16: return (uint32_t)(2 * n);
-    case DT_I8: return (uint32_t)n;
-    default: return (uint32_t)(n / 2);
+    case DT_F32: return 4 * n;
+    case DT_F16: return 2 * n;
+    case DT_I8: return n;
+    default: return n / 2;
     }
 }
 
@@ -171,16 +175,19 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     if (from == to && !img->has_embedding && !img->has_classifier) return TP_E_BAD_RANGE;
     img->layer_from = (int)from, img->layer_to = (int)to, img->vocab_from = (int)v0, img->vocab_to = (int)v1;
 
-    int layers = (int)(to - from);
-    int expected = (img->has_embedding ? 2 : 0) + (layers > 0 ? 2 + LAYER_TENSORS * layers : 0) +
-                   (img->has_classifier ? (shared_alias(img) ? 1 : 3) : 0);
+    /* 64-bit: up to 2^31 layers make 16·layers wrap an int; the u32 count never equals a larger value */
+    uint64_t layers64 = to - from;
+    uint64_t expected64 = (img->has_embedding ? 2u : 0u) + (layers64 > 0 ? 2u + LAYER_TENSORS * layers64 : 0u) +
+                          (img->has_classifier ? (shared_alias(img) ? 1u : 3u) : 0u);
     uint32_t count = hdr(b, H_COUNT);
-    if (count != (uint32_t)expected) return TP_E_BAD_HEADER;
-    img->tensor_count = expected;
+    if ((uint64_t)count != expected64) return TP_E_BAD_HEADER;
     if (hdr(b, H_TABLE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
     uint64_t table_end = TP_IMAGE_HEADER_BYTES + (uint64_t)count * TP_IMAGE_ENTRY_BYTES;
     uint32_t image_size = hdr(b, H_SIZE);
     if (image_size <= table_end) return TP_E_BAD_HEADER;
+    /* from here count < 2^26 (the table ends inside a u32 image_size), so both fit an int */
+    int layers = (int)layers64, expected = (int)count;
+    img->tensor_count = expected;
 
     if (size < table_end) return TP_E_TRUNCATED;
     uint32_t crc = tp_crc32c(b, H_CRC, 0);
@@ -202,7 +209,7 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
         uint32_t off = hdr(e, E_OFFSET), len = hdr(e, E_BYTES);
         uint64_t n = cols ? (uint64_t)rows * cols : rows;
         if (tp_load_u16(e + E_DTYPE) != dtype || rank != (cols ? 2u : 1u) || s0 != rows || s1 != cols || s2 != 0 ||
-            len != dtype_bytes(dtype, n) || off % 16 != 0 || off < prev_end || (uint64_t)off + len > image_size ||
+            (uint64_t)len != dtype_bytes(dtype, n) || off % 16 != 0 || off < prev_end || (uint64_t)off + len > image_size ||
             hdr(e, E_RESERVED) != 0) {
             img->failed_tensor = k;
             return TP_E_BAD_TABLE;

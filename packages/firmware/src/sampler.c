@@ -1,5 +1,7 @@
 #include "sampler.h"
 
+#include <float.h>
+
 #include "numerics.h"
 
 void tp_sampler_init(tp_sampler *s, float temperature, float topp, uint64_t seed, int32_t *index, int32_t *scratch) {
@@ -48,9 +50,23 @@ static void sort_desc(int32_t *a, int32_t *tmp, int lo, int hi, const float *p) 
     for (k = lo; k < hi; k++) a[k] = tmp[k];
 }
 
+int tp_sampler_params_ok(float temperature, float topp) {
+    return temperature >= 0.0f && temperature <= FLT_MAX && topp >= 0.0f && topp <= 1.0f; /* NaN fails both */
+}
+
+static int finite(const float *x, int n) {
+    for (int i = 0; i < n; i++)
+        if (!(x[i] <= FLT_MAX && x[i] >= -FLT_MAX)) return 0;
+    return 1;
+}
+
 int tp_sample(tp_sampler *s, float *logits, int n) {
+    /* docs/numerics.md §10a: non-finite logits, or logits / temperature overflowing (a tiny temperature), end
+       the request before the RNG moves */
+    if (!finite(logits, n)) return -1;
     if (s->temperature == 0.0f) return argmax(logits, n);
     for (int i = 0; i < n; i++) logits[i] /= s->temperature;
+    if (!finite(logits, n)) return -1;
     softmax(logits, n);
     float coin = random_f32(&s->state);
     if (s->topp <= 0.0f || s->topp >= 1.0f) { /* sample_mult */
@@ -66,6 +82,9 @@ int tp_sample(tp_sampler *s, float *logits, int n) {
     int n0 = 0;
     for (int i = 0; i < n; i++)
         if (logits[i] >= cutoff) s->index[n0++] = i;
+    if (n0 == 0) /* no token reaches the cutoff (a near-uniform distribution, or n == 1): every token is a
+                    candidate — the cutoff only prunes, top-p itself is defined on the whole vocabulary */
+        for (int i = 0; i < n; i++) s->index[n0++] = i;
     sort_desc(s->index, s->scratch, 0, n0, logits);
     float cumulative = 0.0f;
     int last = n0 - 1;

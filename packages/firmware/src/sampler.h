@@ -16,7 +16,12 @@ typedef struct {
 
 void tp_sampler_init(tp_sampler *s, float temperature, float topp, uint64_t seed, int32_t *index, int32_t *scratch);
 
-/* The next token from logits (n); like run.c it overwrites logits with probabilities when temperature > 0. */
+/* 1 when the START message's parameters are ones tp_sample is defined for: temperature finite and >= 0, topp in
+ * [0, 1] (docs/numerics.md §10a; the host's validateSamplerOptions is the same rule). */
+int tp_sampler_params_ok(float temperature, float topp);
+
+/* The next token from logits (n); like run.c it overwrites logits with probabilities when temperature > 0.
+ * -1 (TP_E_NONFINITE, the RNG untouched) when a logit, or a logit / temperature, is NaN or ±Inf. */
 int tp_sample(tp_sampler *s, float *logits, int n);
 
 #endif

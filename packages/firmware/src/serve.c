@@ -5,6 +5,15 @@
 
 #include "link/messages.h"
 
+tp_status tp_server_fits(const tp_image *img) {
+    const tp_config *c = &img->config;
+    /* n_heads <= dim / 2 and n_kv_heads <= n_heads follow from the header rules (even head size) */
+    int ok = c->dim <= TP_SERVE_MAX_DIM && c->hidden_dim <= TP_SERVE_MAX_HIDDEN && c->n_layers <= TP_SERVE_MAX_LAYERS &&
+             img->layer_to - img->layer_from <= TP_SERVE_MAX_STAGE_LAYERS && c->seq_len <= TP_SERVE_MAX_SEQ &&
+             (!img->has_classifier || img->vocab_to - img->vocab_from <= TP_SERVE_MAX_VOCAB_ROWS);
+    return ok ? TP_OK : TP_E_LIMITS;
+}
+
 void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image *img, tp_status boot_status,
                     float *logits, uint16_t board, uint16_t session) {
     static const uint8_t none[32];
@@ -91,10 +100,13 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     tp_stage *stage = &s->stages[stream];
     const tp_image *img = stage->img;
     tp_status st = tp_stage_forward(stage, s->work.fwd.x, pos, s->work.fwd.hashes);
-    if (img->has_classifier && st == TP_OK) tp_stage_classify(stage, s->work.fwd.x, s->logits);
+    if (img->has_classifier && st == TP_OK) st = tp_stage_classify(stage, s->work.fwd.x, s->logits);
     if (s->pace) s->pace(s->link.port, 0);
     s->forwards++;
     if (s->now_us) s->compute_us += (uint32_t)(s->now_us(s->link.port) - s->started_us);
+    if (st == TP_E_NONFINITE)
+        return send_error(s, stream, st, "an activation or logit became NaN or infinite (docs/numerics.md 3a): "
+                                         "the input or the weights are out of range; end this stream");
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
     if ((s->flags[stream] & TP_START_HASHES) &&
         send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->work.fwd.hashes,
@@ -103,10 +115,12 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     if (!img->has_classifier)
         return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->work.fwd.x, (size_t)img->config.dim));
     if (s->flags[stream] & TP_START_SAMPLE) { /* one TOKEN back instead of the logits */
-        uint32_t token = pos >= s->sample_from[stream]
-                             ? (uint32_t)tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size)
-                             : 0xffffffffu; /* a prompt position: the RNG is left alone, as in llama2.c */
-        return send_msg(s, tp_msg_token(s->out, stream, pos, token));
+        int sampled = pos >= s->sample_from[stream] ? tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size)
+                                                    : -2; /* a prompt position: the RNG is left alone, as in llama2.c */
+        if (sampled == -1)
+            return send_error(s, stream, TP_E_NONFINITE,
+                              "logits / temperature is infinite: the temperature is too small for these logits (0 is greedy)");
+        return send_msg(s, tp_msg_token(s->out, stream, pos, sampled < 0 ? 0xffffffffu : (uint32_t)sampled));
     }
     size_t rows = (size_t)(img->vocab_to - img->vocab_from);
     /* LOGITS go in slices of 128 rows: 0.5 KB frames get through a noisy line far more often than 4 KB ones
@@ -166,6 +180,8 @@ static int handle(tp_server *s, size_t n) {
             if (!img->has_classifier || img->vocab_from != 0 || img->vocab_to != img->config.vocab_size ||
                 !s->sample_index || !s->sample_scratch)
                 return send_error(s, m.stream, TP_E_UNSUPPORTED, "this board cannot sample: it needs the whole classifier");
+            if (!tp_sampler_params_ok(m.temperature, m.topp))
+                return send_error(s, m.stream, TP_E_ARG, "START: temperature must be finite and >= 0, topp in [0, 1]");
             tp_sampler_init(&s->samplers[m.stream], m.temperature, m.topp, m.seed, s->sample_index, s->sample_scratch);
             s->sample_from[m.stream] = m.sample_from;
         }
@@ -180,6 +196,7 @@ static int handle(tp_server *s, size_t n) {
         if (s->now_us) s->started_us = s->now_us(s->link.port);
         if (s->pace) s->pace(s->link.port, 1);
         tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->work.fwd.x);
+        if (st == TP_E_NONFINITE) return send_error(s, m.stream, st, "this token's embedding row is not finite");
         if (st != TP_OK) return send_error(s, m.stream, st, "token out of range, or this stage holds no embedding");
         return run(s, m.stream, m.pos);
     }

@@ -27,7 +27,13 @@
 #include "sampler.h"
 #include "stage.h"
 
-#define TP_SERVE_MAX_DIM 1024 /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
+/* The largest image this service runs (docs/image-format.md §6a); tp_server_fits checks them at boot. */
+#define TP_SERVE_MAX_DIM 1024          /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
+#define TP_SERVE_MAX_HIDDEN 8192       /* 8 × the largest dim: beyond every llama2.c-family FFN */
+#define TP_SERVE_MAX_STAGE_LAYERS 256  /* layers on one board: work.fwd.hashes */
+#define TP_SERVE_MAX_LAYERS 65535      /* layer indices are u16 in the HELLO */
+#define TP_SERVE_MAX_SEQ 65536         /* positions are u16 on the wire */
+#define TP_SERVE_MAX_VOCAB_ROWS 65536  /* classifier rows on one board, and the vocab a sampling board sorts */
 #define TP_SERVE_MAX_STREAMS 16
 
 enum { TP_CHAIN_NONE = 0, TP_CHAIN_NEXT = 1, TP_CHAIN_HOST = 2 };
@@ -73,6 +79,10 @@ typedef struct {
  * boot_status says why); board is the plan index (0xFFFF: none). */
 void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image *img, tp_status boot_status,
                     float *logits, uint16_t board, uint16_t session);
+
+/* TP_OK when a verified image is inside the TP_SERVE_MAX_* limits, else TP_E_LIMITS (IMAGE_EXCEEDS_BOARD):
+ * every port calls it at boot, after tp_image_open and before sizing anything from the header. */
+tp_status tp_server_fits(const tp_image *img);
 
 /* After tp_server_init, on a board of a chain: mode TP_CHAIN_NEXT (results to the next board, which must
  * hold the layers from this board's layer_to on) or TP_CHAIN_HOST (the last board: results to the host). */

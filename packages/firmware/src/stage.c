@@ -1,9 +1,17 @@
 #include "stage.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "numerics.h"
+
+/* 1 when no x[i] is NaN or ±Inf (docs/numerics.md §3a) */
+static int all_finite(const float *x, int n) {
+    for (int i = 0; i < n; i++)
+        if (!(x[i] <= FLT_MAX && x[i] >= -FLT_MAX)) return 0;
+    return 1;
+}
 
 static int layers_of(const tp_image *img) { return img->layer_to - img->layer_from; }
 
@@ -11,23 +19,35 @@ static int kv_dim(const tp_config *c) { return c->dim / c->n_heads * c->n_kv_hea
 
 static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
 
+/* a·b and a+b in 64 bits, saturating at UINT64_MAX (header fields reach 2^31: a KV cache is up to 2^95) */
+static uint64_t mul_sat(uint64_t a, uint64_t b) { return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b; }
+static uint64_t add_sat(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+static uint64_t align16_64(uint64_t n) { return n > UINT64_MAX - 15u ? UINT64_MAX : (n + 15u) & ~(uint64_t)15u; }
+
 size_t tp_stage_arena_bytes(const tp_image *img) {
     const tp_config *c = &img->config;
-    size_t widest = (size_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
-    size_t groups = (widest + (size_t)img->group - 1) / (size_t)img->group;
-    size_t cache = (size_t)layers_of(img) * (size_t)c->seq_len * (size_t)kv_dim(c) * sizeof(float);
-    return align16(3 * (size_t)c->dim * sizeof(float)) + align16(2 * (size_t)c->hidden_dim * sizeof(float)) +
-           align16((size_t)c->seq_len * sizeof(float)) + align16(widest) + align16(groups * sizeof(float)) + 2 * align16(cache);
+    uint64_t widest = (uint64_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
+    uint64_t groups = (widest + (uint64_t)img->group - 1) / (uint64_t)img->group;
+    uint64_t cache = mul_sat(mul_sat(mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len), (uint64_t)kv_dim(c)), 4);
+    uint64_t total = align16_64(3 * 4 * (uint64_t)c->dim);
+    total = add_sat(total, align16_64(2 * 4 * (uint64_t)c->hidden_dim));
+    total = add_sat(total, align16_64(4 * (uint64_t)c->seq_len));
+    total = add_sat(total, align16_64(widest));
+    total = add_sat(total, align16_64(groups * 4));
+    total = add_sat(total, mul_sat(2, align16_64(cache)));
+    /* SIZE_MAX: no arena can be that large (a 32-bit size_t, the ESP32's, would have wrapped) */
+    return total >= (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
 tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t arena_bytes) {
-    if (arena_bytes < tp_stage_arena_bytes(img)) return TP_E_NO_MEMORY;
+    size_t need = tp_stage_arena_bytes(img);
+    if (need == SIZE_MAX || arena_bytes < need) return TP_E_NO_MEMORY;
     const tp_config *c = &img->config;
     uint8_t *p = (uint8_t *)arena;
     size_t widest = (size_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
     size_t groups = (widest + (size_t)img->group - 1) / (size_t)img->group;
     size_t cache = (size_t)layers_of(img) * (size_t)c->seq_len * (size_t)kv_dim(c) * sizeof(float);
-    memset(arena, 0, tp_stage_arena_bytes(img));
+    memset(arena, 0, need);
     st->img = img;
     st->matmul = tp_qmatmul;
     st->xb = (float *)p, st->xb2 = st->xb + c->dim, st->q = st->xb2 + c->dim;
@@ -51,7 +71,7 @@ tp_status tp_stage_embed(const tp_stage *st, int token, float *x) {
     if (!img->has_embedding || token < 0 || token >= img->config.vocab_size) return TP_E_ARG;
     tp_qmat e = tp_image_embedding(img);
     tp_dequantize_row(&e, token, x);
-    return TP_OK;
+    return all_finite(x, img->config.dim) ? TP_OK : TP_E_NONFINITE; /* an Inf/NaN binary16 scale (§3a) */
 }
 
 /* W x for quantized x already in st->xq / st->xs */
@@ -120,7 +140,7 @@ tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
 
         /* attention: rmsnorm, quantize once, q/k/v */
         tp_rmsnorm(st->xb, x, tp_image_layer_norm(img, l, 0), dim);
-        tp_quantize_vector(st->xb, dim, g, st->xq, st->xs);
+        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs)) return TP_E_NONFINITE;
         matmul(st->q, st, &wq);
         matmul(k, st, &wk);
         matmul(v, st, &wv);
@@ -128,13 +148,13 @@ tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
         attention(st, li, pos);
 
         /* output projection and residual */
-        tp_quantize_vector(st->xb, dim, g, st->xq, st->xs);
+        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs)) return TP_E_NONFINITE;
         matmul(st->xb2, st, &wo);
         for (int i = 0; i < dim; i++) x[i] += st->xb2[i];
 
         /* feed-forward: rmsnorm, w1/w3, SwiGLU, w2, residual */
         tp_rmsnorm(st->xb, x, tp_image_layer_norm(img, l, 1), dim);
-        tp_quantize_vector(st->xb, dim, g, st->xq, st->xs);
+        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs)) return TP_E_NONFINITE;
         matmul(st->hb, st, &w1);
         matmul(st->hb2, st, &w3);
         for (int i = 0; i < hidden; i++) {
@@ -142,13 +162,13 @@ tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
             val = val * (1.0f / (1.0f + tp_expf(-val)));
             st->hb[i] = val * st->hb2[i];
         }
-        tp_quantize_vector(st->hb, hidden, g, st->xq, st->xs);
+        if (tp_quantize_vector(st->hb, hidden, g, st->xq, st->xs)) return TP_E_NONFINITE;
         matmul(st->xb, st, &w2);
         for (int i = 0; i < dim; i++) x[i] += st->xb[i];
 
         if (hashes) hashes[li] = tp_hash_activations(x, dim);
     }
-    return TP_OK;
+    return all_finite(x, dim) ? TP_OK : TP_E_NONFINITE; /* what this stage passes on (§3a) */
 }
 
 tp_status tp_stage_classify(tp_stage *st, const float *x, float *logits) {
@@ -156,8 +176,8 @@ tp_status tp_stage_classify(tp_stage *st, const float *x, float *logits) {
     if (!img->has_classifier) return TP_E_ARG;
     const int dim = img->config.dim;
     tp_rmsnorm(st->xb, x, tp_image_rms_final(img), dim);
-    tp_quantize_vector(st->xb, dim, img->group, st->xq, st->xs);
+    if (tp_quantize_vector(st->xb, dim, img->group, st->xq, st->xs)) return TP_E_NONFINITE;
     tp_qmat w = tp_image_classifier(img);
     matmul(logits, st, &w);
-    return TP_OK;
+    return all_finite(logits, w.rows) ? TP_OK : TP_E_NONFINITE;
 }

@@ -30,18 +30,20 @@ typedef struct {
     float *value_cache; /* (layers in stage, seq_len, kv_dim) */
 } tp_stage;
 
-/* Bytes of arena a stage of this image needs. */
+/* Bytes of arena a stage of this image needs, computed in 64 bits; SIZE_MAX when it does not fit a size_t. */
 size_t tp_stage_arena_bytes(const tp_image *img);
 
 tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t arena_bytes);
 
-/* x (dim) = the dequantized embedding of `token`. TP_E_ARG when out of range or not held. */
+/* x (dim) = the dequantized embedding of `token`. TP_E_ARG when out of range or not held; TP_E_NONFINITE when
+ * the row is not finite (docs/numerics.md §3a). */
 tp_status tp_stage_embed(const tp_stage *st, int token, float *x);
 
-/* Runs this stage's layers on x (dim) at pos, in place; hashes (layers in stage) may be NULL. */
+/* Runs this stage's layers on x (dim) at pos, in place; hashes (layers in stage) may be NULL. TP_E_NONFINITE
+ * when a matmul input or the result holds NaN or ±Inf (§3a): x and this position's KV rows are then garbage. */
 tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes);
 
-/* logits (vocab_to - vocab_from) of this stage's classifier rows; x is not changed. */
+/* logits (vocab_to - vocab_from) of this stage's classifier rows; x is not changed. TP_E_NONFINITE as above. */
 tp_status tp_stage_classify(tp_stage *st, const float *x, float *logits);
 
 #endif

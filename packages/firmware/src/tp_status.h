@@ -18,7 +18,9 @@ typedef enum {
     TP_E_ARG = 12,          /* INVALID_ARGUMENT / TOKEN_OUT_OF_RANGE / POSITION_OUT_OF_RANGE */
     TP_E_UNSUPPORTED = 13,  /* a stage shape beyond this build's limits (TP_MAX_*) */
     TP_E_NEXT_REFUSED = 14, /* chain: the next board refused the link (WRONG_MODEL / PROTOCOL_MISMATCH: see text) */
-    TP_E_NEXT_SILENT = 15   /* chain: the next board does not answer (LINK_DOWN) */
+    TP_E_NEXT_SILENT = 15,  /* chain: the next board does not answer (LINK_DOWN) */
+    TP_E_LIMITS = 16,       /* IMAGE_EXCEEDS_BOARD: a valid image this build cannot run (TP_SERVE_MAX_*) */
+    TP_E_NONFINITE = 17     /* NONFINITE: NaN or ±Inf where docs/numerics.md §3a forbids it */
 } tp_status;
 
 /* The @tinypipe/core error code for a status, e.g. "IMAGE_TENSOR_CRC". */

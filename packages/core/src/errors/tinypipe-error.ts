@@ -51,6 +51,10 @@ export type ErrorCode =
   | 'IMAGE_MISMATCH'
   /** A weight image has a non-zero byte where the format requires zero padding. */
   | 'IMAGE_BAD_PADDING'
+  /** A valid weight image larger than a board's compiled limits (dim, layers, vocab rows…; docs/image-format.md §6a). */
+  | 'IMAGE_EXCEEDS_BOARD'
+  /** NaN or ±Inf in activations, logits or logits / temperature (docs/numerics.md §3a): the stream cannot go on. */
+  | 'NONFINITE'
   // the wire (docs/protocol.md)
   | 'FRAME_MALFORMED'
   | 'PAYLOAD_TOO_LARGE'

@@ -21,6 +21,7 @@ export {
   type TensorDType,
   type TensorSpec,
 } from './format.js';
+export { type BoardLimits, checkBoardLimits, FIRMWARE_LIMITS } from './limits.js';
 export { checkImageMatches } from './match.js';
 export { readImage, verifyImage } from './read.js';
 export { buildImage, serializeStage } from './serialize.js';

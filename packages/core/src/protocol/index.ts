@@ -16,4 +16,5 @@ export {
   type Message,
   MessageKind,
 } from './messages.js';
+export { firmwareErrorCode } from './status.js';
 export { wireBytes, wireMicros } from './wire-size.js';

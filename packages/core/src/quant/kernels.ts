@@ -2,6 +2,7 @@
  * The quantized kernels of docs/numerics.md §3–§6, in binary32 (Math.fround after every operation).
  * The firmware's `kernels/ansi` are the same functions in C.
  */
+import { TinypipeError } from '../errors/tinypipe-error.js';
 import { fp16ToFp32 } from '../numerics/fp16.js';
 import { roundHalfAway } from '../numerics/round.js';
 import { unpackInts } from './quantize.js';
@@ -46,8 +47,9 @@ export function quantizedVector(n: number, groupSize: number): QuantizedVector {
 }
 
 /**
- * Activation quantization (§3): per group, `a = max|x|`; `a == 0` → scale 0 and zeros; otherwise
- * `scale = a / 127`, `inv = 127 / a`, `q = clamp(roundHalfAway(x · inv), −127, 127)`.
+ * Activation quantization (§3): per group, `a = max|x|`; `a == 0` (or `127 / a` overflowing, a < ~3.7e-37)
+ * → scale 0 and zeros; otherwise `scale = a / 127`, `inv = 127 / a`, `q = clamp(roundHalfAway(x · inv), −127, 127)`.
+ * NaN or ±Inf in `x` → `NONFINITE` (§3a), as the firmware answers TP_E_NONFINITE.
  */
 export function quantizeVector(x: Float32Array, n: number, groupSize: number, out: QuantizedVector): void {
   const { q, s } = out;
@@ -56,20 +58,39 @@ export function quantizeVector(x: Float32Array, n: number, groupSize: number, ou
     let a = 0;
     for (let j = start; j < end; j++) {
       const v = Math.abs(x[j]!);
+      if (!(v <= F32_MAX)) throw nonFinite('a quantized matmul input');
       if (v > a) a = v;
     }
-    if (a === 0) {
+    const inv = a === 0 ? 0 : f(127 / a);
+    if (a === 0 || inv === Infinity) {
       s[g] = 0;
       q.fill(0, start, end);
       continue;
     }
     s[g] = f(a / 127);
-    const inv = f(127 / a);
     for (let j = start; j < end; j++) {
       const v = roundHalfAway(f(x[j]! * inv));
       q[j] = v > 127 ? 127 : Math.max(v, -127);
     }
   }
+}
+
+/** The largest finite binary32. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** `NONFINITE` for NaN or ±Inf found in `where` (docs/numerics.md §3a). */
+export function nonFinite(where: string): TinypipeError {
+  return new TinypipeError(
+    'NONFINITE',
+    `${where} holds NaN or an infinity (docs/numerics.md §3a): the input or the weights are out of range. ` +
+      'End this stream; check the image and the values sent to it.',
+    { details: { where } },
+  );
+}
+
+/** Throws `NONFINITE` unless every `x[0 … n)` is finite. */
+export function checkFinite(x: Float32Array, n: number, where: string): void {
+  for (let i = 0; i < n; i++) if (!(Math.abs(x[i]!) <= F32_MAX)) throw nonFinite(where);
 }
 
 /**

@@ -11,6 +11,7 @@ import { TinypipeError } from '../errors/tinypipe-error.js';
 import { expf32 } from '../numerics/exp.js';
 import { hashActivations } from '../numerics/hash.js';
 import {
+  checkFinite,
   dequantizeRow,
   type PreparedMatrix,
   prepareMatrix,
@@ -129,6 +130,7 @@ export class QuantStage {
       throw new TinypipeError('INVALID_ARGUMENT', 'this stage does not hold the embedding');
     checkToken(token, this.config);
     dequantizeRow(this.#embedding, token, x);
+    checkFinite(x, this.config.dim, 'the embedding row');
     return x;
   }
 
@@ -145,6 +147,7 @@ export class QuantStage {
       this.#layer(x, pos, i);
       hashes?.push(hashActivations(x));
     }
+    checkFinite(x, c.dim, "the stage's output activation");
   }
 
   /** Final rmsnorm and this stage's classifier rows on `x` (unchanged) → logits (v1 − v0). */
@@ -155,6 +158,7 @@ export class QuantStage {
     rmsnorm(this.#xb, x, this.#rmsFinal, 0, dim);
     quantizeVector(this.#xb, dim, this.weights.groupSize, this.#xq);
     qmatmul(this.#logits, this.#xq, this.#classifier);
+    checkFinite(this.#logits, this.#logits.length, 'the logits');
     return this.#logits;
   }
 

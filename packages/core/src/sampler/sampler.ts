@@ -80,8 +80,16 @@ export class Sampler {
         `logits has ${logits.length} values, the sampler expects ${n}`,
       );
     }
+    // docs/numerics.md §10a: non-finite logits, or logits / temperature overflowing, end the request before
+    // the RNG moves (the firmware answers TP_E_NONFINITE)
+    if (!allFinite(logits, n)) throw nonFiniteLogits('the logits hold NaN or an infinity');
     if (this.temperature === 0) return argmax(logits, n);
     for (let i = 0; i < n; i++) logits[i] = Math.fround(logits[i]! / this.temperature);
+    if (!allFinite(logits, n)) {
+      throw nonFiniteLogits(
+        `logits / temperature ${this.temperature} overflows binary32: use a larger temperature, or 0 for greedy`,
+      );
+    }
     softmaxF32(logits, n, this.exp === 'spec' ? expf32 : platformExp);
     const coin = this.rng.nextF32();
     if (this.topp <= 0 || this.topp >= 1) return sampleMult(logits, n, coin);
@@ -94,6 +102,9 @@ export class Sampler {
     const idx = this.#candidates;
     let n0 = 0;
     for (let i = 0; i < n; i++) if (probs[i]! >= cutoff) idx[n0++] = i;
+    // No token reaches the cutoff (a near-uniform distribution, or n = 1; run.c reads index[-1]): every token
+    // is a candidate — the cutoff only prunes, top-p itself is defined on the whole vocabulary (§10a).
+    if (n0 === 0) for (let i = 0; i < n; i++) idx[n0++] = i;
     // run.c sorts with qsort by descending probability; glibc's qsort is a merge sort here, so equal
     // probabilities keep index order — a stable sort does the same.
     const sorted = idx.subarray(0, n0).sort((a, b) => probs[b]! - probs[a]!);
@@ -115,6 +126,17 @@ export class Sampler {
     }
     return sorted[last]!;
   }
+}
+
+const F32_MAX = 3.4028234663852886e38;
+
+function allFinite(x: Float32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (!(Math.abs(x[i]!) <= F32_MAX)) return false;
+  return true;
+}
+
+function nonFiniteLogits(what: string): TinypipeError {
+  return new TinypipeError('NONFINITE', `sampling: ${what} (docs/numerics.md §10a).`, { details: { what } });
 }
 
 /** Index of the first maximum. */

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/stage.h"
+#include "../../src/serve.h"
 
 #define MAX_PAYLOAD (64u << 20)
 
@@ -76,12 +76,14 @@ static void open_image(const uint8_t *path, uint32_t len) {
     const uint8_t *bytes = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the "flash" */
     close(fd);
     if (bytes == MAP_FAILED) return fail(TP_E_ARG, "cannot map the image file");
+    ready = 0; /* a refused image leaves no stage behind */
     tp_status s = tp_image_open(&image, bytes, (size_t)sb.st_size, 1);
     if (s != TP_OK) return fail(s, image.failed_tensor >= 0 ? tp_image_tensor_name(&image, image.failed_tensor) : NULL);
+    if (tp_server_fits(&image) != TP_OK) return fail(TP_E_LIMITS, "beyond this board's TP_SERVE_MAX_* (docs/image-format.md 6a)");
     free(arena);
     size_t need = tp_stage_arena_bytes(&image);
     arena = NULL; /* allocated once, at boot: the KV cache lives here */
-    if (posix_memalign(&arena, 16, need) != 0) return fail(TP_E_NO_MEMORY, NULL);
+    if (need == SIZE_MAX || posix_memalign(&arena, 16, need) != 0) return fail(TP_E_NO_MEMORY, NULL);
     tp_stage_init(&stage, &image, arena, need);
     ready = 1;
     size_t rest;
@@ -116,7 +118,7 @@ int main(int argc, char **argv) {
             if (!ready || len != 4) { fail(TP_E_ARG, "E needs an open image and a u32 token"); break; }
             memcpy(&token, payload, 4);
             tp_status s = tp_stage_embed(&stage, (int)token, x);
-            if (s != TP_OK) fail(s, "token out of range or no embedding on this stage");
+            if (s != TP_OK) fail(s, s == TP_E_NONFINITE ? "the embedding row is not finite" : "token out of range or no embedding on this stage");
             else answer(0, x, (size_t)dim * 4, NULL, 0);
             break;
         }
@@ -126,7 +128,7 @@ int main(int argc, char **argv) {
             memcpy(&pos, payload, 4);
             memcpy(x, payload + 4, (size_t)dim * 4);
             tp_status s = tp_stage_forward(&stage, x, (int)pos, hashes);
-            if (s != TP_OK) fail(s, "position out of range");
+            if (s != TP_OK) fail(s, s == TP_E_NONFINITE ? "NaN or infinity in the activations (docs/numerics.md 3a)" : "position out of range");
             else answer(0, x, (size_t)dim * 4, hashes, (size_t)(image.layer_to - image.layer_from) * 4);
             break;
         }
@@ -134,7 +136,7 @@ int main(int argc, char **argv) {
             if (!ready || len != (uint32_t)dim * 4) { fail(TP_E_ARG, "C needs f32[dim]"); break; }
             memcpy(x, payload, (size_t)dim * 4);
             tp_status s = tp_stage_classify(&stage, x, out);
-            if (s != TP_OK) fail(s, "this stage holds no classifier");
+            if (s != TP_OK) fail(s, s == TP_E_NONFINITE ? "NaN or infinity in the activations or logits (docs/numerics.md 3a)" : "this stage holds no classifier");
             else answer(0, out, (size_t)(image.vocab_to - image.vocab_from) * 4, NULL, 0);
             break;
         }

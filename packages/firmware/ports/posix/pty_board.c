@@ -256,8 +256,9 @@ static int open_pty(int *fd, const char *label) {
 /* Verifies the image at bytes and serves the protocol with it (a refused image still answers HELLO, with no
  * fingerprint, and ERROR to every message, as the ESP-IDF app does). Returns when told to stop. */
 static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
-    static float logits[1 << 16];
+    static float logits[TP_SERVE_MAX_VOCAB_ROWS];
     tp_status s = bytes ? tp_image_open(&image, bytes, size, 1) : TP_E_TRUNCATED;
+    if (s == TP_OK) s = tp_server_fits(&image); /* before sizing buffers from the header */
     if (s == TP_OK) {
         size_t need = tp_stage_arena_bytes(&image);
         for (int k = 0; k < streams && s == TP_OK; k++) {
@@ -265,8 +266,6 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
             if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stages[k], &image, arena, need) != TP_OK)
                 s = TP_E_NO_MEMORY;
         }
-        if (s == TP_OK && image.has_classifier && image.vocab_to - image.vocab_from > (int)(sizeof logits / sizeof logits[0]))
-            s = TP_E_UNSUPPORTED;
     }
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
@@ -280,8 +279,8 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     server.calib.name = "posix: the host (a simulated board)";
     server.calib.host = 1;
     server.calib.line_baud = line_baud > 0 ? (uint32_t)line_baud : 0;
-    static int32_t sample_index[1 << 16], sample_scratch[1 << 16];
-    if (s == TP_OK && image.config.vocab_size <= (int)(sizeof sample_index / sizeof sample_index[0]))
+    static int32_t sample_index[TP_SERVE_MAX_VOCAB_ROWS], sample_scratch[TP_SERVE_MAX_VOCAB_ROWS];
+    if (s == TP_OK && image.config.vocab_size <= TP_SERVE_MAX_VOCAB_ROWS)
         server.sample_index = sample_index, server.sample_scratch = sample_scratch;
     uint16_t session = (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u);
     tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board, session);

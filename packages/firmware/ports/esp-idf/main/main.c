@@ -103,6 +103,7 @@ static tp_status boot(void) {
     uint32_t image_size = tp_load_u32(bytes + 0x74);
     size_t size = image_size <= part->size ? image_size : part->size;
     tp_status s = tp_image_open(&image, bytes, size, 1);
+    if (s == TP_OK) s = tp_server_fits(&image); /* TP_SERVE_MAX_*: before sizing anything from the header */
     if (s != TP_OK) return s;
     if (image.has_classifier) {
         logits = heap_caps_malloc((size_t)(image.vocab_to - image.vocab_from) * sizeof(float), MALLOC_CAP_SPIRAM);
@@ -115,6 +116,7 @@ static tp_status boot(void) {
     /* KV caches in PSRAM, allocated once: as many streams as fit, up to CONFIG_TINYPIPE_STREAMS (the HELLO
        says how many; the partitioner's plan counted on its own figure) */
     size_t need = tp_stage_arena_bytes(&image);
+    if (need == SIZE_MAX) return TP_E_NO_MEMORY; /* the KV cache alone exceeds a 32-bit address space */
     for (streams = 0; streams < CONFIG_TINYPIPE_STREAMS; streams++) {
         void *arena = heap_caps_malloc(need, MALLOC_CAP_SPIRAM);
         if (!arena) break;

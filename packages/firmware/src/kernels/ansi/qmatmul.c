@@ -1,4 +1,6 @@
 /* ANSI C reference kernels: one value at a time, exactly as docs/numerics.md reads. */
+#include <float.h>
+
 #include "../../kernels.h"
 #include "../../numerics.h"
 
@@ -9,26 +11,28 @@ static int32_t weight_at(const tp_qmat *w, int row, int col) {
     return nibble >= 8 ? nibble - 16 : nibble;
 }
 
-void tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s) {
+int tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s) {
     for (int g = 0, start = 0; start < n; g++, start += group) {
         int end = start + group < n ? start + group : n;
         float a = 0.0f;
         for (int j = start; j < end; j++) {
             float v = x[j] < 0.0f ? -x[j] : x[j];
+            if (!(v <= FLT_MAX)) return -1; /* NaN or ±Inf (§3a) */
             if (v > a) a = v;
         }
-        if (a == 0.0f) {
+        float inv = a == 0.0f ? 0.0f : 127.0f / a;
+        if (a == 0.0f || inv > FLT_MAX) { /* 127/a overflows when a < ~3.7e-37: the group counts as zero (§3) */
             s[g] = 0.0f;
             for (int j = start; j < end; j++) q[j] = 0;
             continue;
         }
         s[g] = a / 127.0f;
-        float inv = 127.0f / a;
         for (int j = start; j < end; j++) {
-            int32_t v = tp_round_half_away(x[j] * inv);
+            int32_t v = tp_round_half_away(x[j] * inv); /* |x·inv| <= 127.5: the conversion is defined */
             q[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
         }
     }
+    return 0;
 }
 
 void tp_qmatmul_ansi(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1) {
