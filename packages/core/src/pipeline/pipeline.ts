@@ -26,6 +26,7 @@ import {
 } from '../generate/generate.js';
 import type { Link } from '../link/types.js';
 import { type BoardCounters, decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import { firmwareErrorCode } from '../protocol/status.js';
 import type { QuantizedModel } from '../quant/types.js';
 import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
 
@@ -204,8 +205,11 @@ class Port {
   #remote(m: Extract<Message, { kind: 'error' }>): TinypipeError {
     // in a chain the board names itself in the text ("board 2: …")
     const text = this.chain ? m.text : `board ${this.board}: ${m.text}`;
-    return new TinypipeError('REMOTE_ERROR', `${text} (firmware status ${m.code})`, {
-      details: { board: this.board, code: m.code },
+    // the statuses added with their own codes keep them on the host; the older ones stay REMOTE_ERROR
+    const own = firmwareErrorCode(m.code);
+    const code = own === 'IMAGE_EXCEEDS_BOARD' || own === 'NONFINITE' ? own : 'REMOTE_ERROR';
+    return new TinypipeError(code, `${text} (firmware status ${m.code}, ${own})`, {
+      details: { board: this.board, code: m.code, firmwareCode: own },
     });
   }
 
