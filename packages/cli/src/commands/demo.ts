@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   fingerprintHex,
   generateText,
@@ -9,7 +7,9 @@ import {
   quantize,
   Sampler,
   TinypipeError,
+  TraceRecorder,
 } from '@tinypipe/core';
+import { writeFileAtomic } from '@tinypipe/core/node';
 import {
   buildPosixBoard,
   type PtyBoard,
@@ -18,7 +18,7 @@ import {
   spawnPtyChain,
 } from '@tinypipe/firmware';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
-import { buildPlan, figuresLine, planModel } from '@tinypipe/partitioner';
+import { buildPlan, describeHolding, figuresLine, planModel } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';
@@ -27,6 +27,8 @@ import { usageError } from '../io/errors.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
 import { enumFlag, floatFlag, intFlag, uintFlag } from '../io/options.js';
 import { resolveProfile } from '../io/profiles.js';
+import { createProgress } from '../io/progress.js';
+import { makeTempDir } from '../io/temp.js';
 
 interface DemoFlags {
   model?: string;
@@ -42,14 +44,7 @@ interface DemoFlags {
   emulate?: string;
   profile?: string;
   json?: boolean;
-}
-
-/** What a board of the plan holds: "layers 0–2 + the embedding", "the classifier". */
-function holds(b: { layers: readonly [number, number]; embedding: boolean; vocab: unknown }): string {
-  const parts = b.layers[1] > b.layers[0] ? [`layers ${b.layers[0]}–${b.layers[1]}`] : [];
-  if (b.embedding) parts.push('the embedding');
-  if (b.vocab) parts.push('the classifier');
-  return parts.join(' + ');
+  trace?: string;
 }
 
 /**
@@ -89,6 +84,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       'the board profile the plan is made for, without pacing (a built-in name or a *.json; default: esp32s3-n16r8, or --emulate’s)',
     )
     .option('--json', 'print a JSON summary instead of the stories')
+    .option(
+      '--trace <file>',
+      'write a Chrome trace (open it in ui.perfetto.dev or chrome://tracing): per board its compute, per stream each hop',
+    )
     .action(async (given: DemoFlags) => {
       const flags = { ...given, streams: given.streams ?? given.boards };
       if (flags.boards < 1 || flags.streams < 1)
@@ -120,16 +119,26 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       say(
         `tinypipe demo: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) q8 on ${flags.boards} simulated ESP32-S3 board(s)\n` +
           plan.boards
-            .map((b) => `  board ${b.index}: ${holds(b)}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`)
+            .map(
+              (b) =>
+                `  board ${b.index}: ${describeHolding(b, c.vocabSize)}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`,
+            )
             .join('\n') +
           '\n',
       );
 
       // 2. boards on PTYs, flashed in parallel, booted
       const program = buildPosixBoard().board;
-      const dir = mkdtempSync(join(tmpdir(), 'tinypipe-demo-'));
+      const progress = createProgress(ctx, 'demo', { json: flags.json });
+      const temp = makeTempDir('demo');
+      const dir = temp.path;
       const boards: PtyBoard[] = [];
+      // Ctrl-C: stopping the boards ends whatever waits on them (flashing, the handshake, the stream) at once
+      const stopBoards = () => void Promise.all(boards.map((b) => b.kill()));
+      ctx.signal?.addEventListener('abort', stopBoards, { once: true });
       try {
+        ctx.signal?.throwIfAborted();
+        progress.phase(`starting ${flags.boards} simulated board(s)`);
         const options = (i: number): PtyBoardOptions => ({
           program,
           flash: join(dir, `board-${i}.flash`),
@@ -149,6 +158,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         if (flags.topology === 'chain')
           boards.push(...(await spawnPtyChain(Array(flags.boards).fill(undefined), options)));
         else for (let i = 0; i < flags.boards; i++) boards.push(await spawnPtyBoard(undefined, options(i)));
+        ctx.signal?.throwIfAborted(); // a board spawned after the abort was not stopped by it
+        progress.phase(`flashing ${flags.boards} board(s)`);
+        const written = new Map<string, [number, number]>(); // board and region → bytes done, of
         const flashStart = performance.now();
         const results = await flashPlan(
           await Promise.all(
@@ -159,14 +171,25 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             })),
           ),
           {
-            onEvent: (e) =>
-              e.kind === 'verified' &&
-              say(`  board ${e.board} (${e.port}): ${e.region} flashed and verified\n`),
+            onEvent: (e) => {
+              if (e.kind === 'progress') {
+                written.set(`${e.board} ${e.region}`, [e.done, e.total]);
+                const all = [...written.values()];
+                const sum = (k: 0 | 1) => all.reduce((a, d) => a + d[k], 0);
+                progress.update(
+                  sum(0),
+                  sum(1),
+                  `writing ${written.size} region(s) of ${flags.boards} board(s)`,
+                );
+              } else if (e.kind === 'verified' && !flags.json && ctx.stderr.isTTY !== true)
+                say(`  board ${e.board} (${e.port}): ${e.region} flashed and verified\n`);
+            },
           },
         );
         const failed = results.find((r) => !r.ok);
         if (failed)
           throw failed.error ?? new TinypipeError('FLASH_FAILED', `board ${failed.board} failed to flash`);
+        progress.stop();
         const flashMs = performance.now() - flashStart;
         // star: a link to every board; chain: to the first board, and from the last board's second UART
         const last = flags.boards - 1;
@@ -184,6 +207,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             }),
           ),
         );
+        const recorder = flags.trace ? new TraceRecorder() : undefined;
         const pipeline = Pipeline.connect(
           links,
           {
@@ -191,7 +215,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             fingerprint: qm.fingerprint,
             stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
           },
-          { topology: flags.topology },
+          { topology: flags.topology, ...(recorder ? { onRequest: recorder.onRequest } : {}) },
         );
         say(
           `  ${flags.boards} board(s) flashed in ${(flashMs / 1000).toFixed(1)} s, booted, handshake done (model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…)\n\n`,
@@ -227,10 +251,30 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         );
         const seconds = (performance.now() - started) / 1000;
         const own = await pipeline.boardStats(); // every board's own account, middle boards of a chain too
+        if (recorder && flags.trace) {
+          const holding = (b: (typeof own)[number]) => describeHolding(plan.boards[b.board]!, c.vocabSize);
+          const trace = recorder.trace(
+            own.map((b) => ({ ...b, label: holding(b) })),
+            {
+              model: label,
+              topology: flags.topology,
+              boards: String(flags.boards),
+              streams: String(flags.streams),
+            },
+          );
+          await writeFileAtomic(
+            resolve(ctx.cwd, flags.trace),
+            new TextEncoder().encode(JSON.stringify(trace)),
+          );
+          say(`  trace written to ${resolve(ctx.cwd, flags.trace)} (open it in ui.perfetto.dev)\n`);
+        }
         const total = stories.reduce((a, s) => a + s.tokens.length, 0);
         if (!flags.json) ctx.stdout.write('\n');
 
         // 4. the same stories on the host, unsplit: identical?
+        progress.phase(
+          `checking ${flags.streams} stor${flags.streams === 1 ? 'y' : 'ies'} against the unsplit host run`,
+        );
         const identical = await Promise.all(
           stories.map(async (s) => {
             const host = await generateText({
@@ -245,6 +289,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               }),
               prompt: flags.prompt,
               steps: flags.steps,
+              signal: ctx.signal,
             });
             return host.tokens.length === s.tokens.length && host.tokens.every((t, i) => t === s.tokens[i]);
           }),
@@ -291,7 +336,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         else {
           for (const b of summary.perBoard)
             say(
-              `  board ${b.board} (${holds(plan.boards[b.board]!)}): ${b.computeMsPerPosition} ms compute per position, ${b.bytesSent + b.bytesReceived} link bytes, ${b.retransmits} retransmits${b.droppedFrames ? `, ${b.droppedFrames} damaged frames dropped` : ''}\n`,
+              `  board ${b.board} (${describeHolding(plan.boards[b.board]!, c.vocabSize)}): ${b.computeMsPerPosition} ms compute per position, ${b.bytesSent + b.bytesReceived} link bytes, ${b.retransmits} retransmits${b.droppedFrames ? `, ${b.droppedFrames} damaged frames dropped` : ''}\n`,
             );
           say(
             `\n${total} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s) (${flags.topology}), ${flags.streams} stream(s)\n` +
@@ -310,8 +355,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         if (!summary.identicalToHost)
           throw new TinypipeError('REMOTE_ERROR', 'the pipeline’s tokens differ from the host run');
       } finally {
+        progress.stop();
+        ctx.signal?.removeEventListener('abort', stopBoards);
         await Promise.all(boards.map((b) => b.kill()));
-        rmSync(dir, { recursive: true, force: true });
+        temp.remove();
       }
     });
 }

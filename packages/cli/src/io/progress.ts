@@ -1,6 +1,6 @@
 /**
  * Progress of long work, on stderr only: a bar on a terminal; elsewhere one line per phase or about every
- * second (`tinypipe eval: 40 % (q4 g32)`) unless `--json`, whose stdout stays the one JSON document.
+ * second and at 100 % (`tinypipe eval: 40 % (q4 g32)`) unless `--json`, whose stdout stays the one JSON document.
  */
 import { Presets, SingleBar } from 'cli-progress';
 import type { CliContext } from './context.js';
@@ -65,19 +65,16 @@ export function createProgress(
   if (options.json) return NONE;
   const everyMs = options.everyMs ?? 1000;
   let last = Number.NEGATIVE_INFINITY;
-  let lastDetail: string | undefined;
   return {
     update(done, total, detail) {
       const now = performance.now();
-      if (detail === lastDetail && now - last < everyMs) return;
+      if (now - last < everyMs && done < total) return;
       last = now;
-      lastDetail = detail;
       const percent = total > 0 ? Math.floor((100 * done) / total) : 0;
       ctx.stderr.write(`tinypipe ${task}: ${percent} %${detail ? ` (${detail})` : ''}\n`);
     },
     phase(detail) {
-      last = performance.now();
-      lastDetail = detail;
+      last = Number.NEGATIVE_INFINITY; // the new phase's first update prints
       ctx.stderr.write(`tinypipe ${task}: ${detail}\n`);
     },
     stop() {},

@@ -13,16 +13,33 @@ const removeLive = () => {
   live.clear();
 };
 
+export interface TempDir {
+  readonly path: string;
+  /** Removes the folder (again is fine). */
+  remove(): void;
+}
+
+/** A fresh temp folder; call `remove()` in a `finally` (the process's exit removes it otherwise). */
+export function makeTempDir(name: string): TempDir {
+  const path = mkdtempSync(join(tmpdir(), `tinypipe-${name}-`));
+  if (live.size === 0) process.once('exit', removeLive);
+  live.add(path);
+  return {
+    path,
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+      live.delete(path);
+      if (live.size === 0) process.removeListener('exit', removeLive);
+    },
+  };
+}
+
 /** Runs `work` with a fresh temp folder and removes the folder afterwards. */
 export async function withTempDir<T>(name: string, work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), `tinypipe-${name}-`));
-  if (live.size === 0) process.once('exit', removeLive);
-  live.add(dir);
+  const dir = makeTempDir(name);
   try {
-    return await work(dir);
+    return await work(dir.path);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
-    live.delete(dir);
-    if (live.size === 0) process.removeListener('exit', removeLive);
+    dir.remove();
   }
 }
