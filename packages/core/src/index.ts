@@ -18,3 +18,4 @@ export * from './quant/index.js';
 export * from './sampler/index.js';
 export * from './synth/index.js';
 export * from './tokenizer/index.js';
+export * from './trace/index.js';

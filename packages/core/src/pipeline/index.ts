@@ -3,6 +3,7 @@ export {
   Pipeline,
   type PipelineOptions,
   type PipelinePlan,
+  type PipelineRequestEvent,
   type PipelineStage,
   pipelinePlan,
   type StageStats,

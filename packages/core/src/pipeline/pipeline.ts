@@ -101,6 +101,23 @@ export interface PipelineOptions {
   resumeWithinMs?: number;
   /** Told when a stream re-prefills after a fault (for logs and progress). */
   onResume?: (event: { stream: number; pos: number; error: TinypipeError }) => void;
+  /** Told of every answered request, with the host's clock at both ends (e.g. a `TraceRecorder`). */
+  onRequest?: (event: PipelineRequestEvent) => void;
+}
+
+/**
+ * One request as the host saw it: a TOKEN or ACTIVATION sent on the link to board `sentTo` and the answer
+ * from board `answeredBy` (star: the same board; chain: the first board in, the last board out).
+ * Times are `performance.now()` ms on the host: hops and compute both lie between them.
+ */
+export interface PipelineRequestEvent {
+  stream: number;
+  pos: number;
+  kind: 'token' | 'activation';
+  sentTo: number;
+  answeredBy: number;
+  sentAt: number;
+  answeredAt: number;
 }
 
 type Waiter = { pos: number; resolve: (m: Message) => void; reject: (e: unknown) => void };
@@ -131,6 +148,7 @@ class Port {
   /** Where ERRORs for a stream go when nobody waits here (chain: the first port's go to the last's). */
   onError: ((stream: number, e: TinypipeError) => void) | undefined;
   onFailure: ((e: TinypipeError) => void) | undefined;
+  onRequest: ((event: PipelineRequestEvent) => void) | undefined;
   /** Where STATS answers go while `Pipeline.boardStats` asks; dropped otherwise. */
   onStats: ((port: Port, counters: BoardCounters) => void) | undefined;
 
@@ -257,8 +275,18 @@ class Port {
     answer.catch(() => {}); // awaited below; a failed send must not leave its rejection unhandled
     await this.send(m);
     const r = await answer;
+    const answeredAt = performance.now();
     from.messages++;
-    from.busyMs += performance.now() - started;
+    from.busyMs += answeredAt - started;
+    this.onRequest?.({
+      stream: m.stream,
+      pos: m.pos,
+      kind: m.kind === 'token' ? 'token' : 'activation',
+      sentTo: this.board,
+      answeredBy: from.board,
+      sentAt: started,
+      answeredAt,
+    });
     return r;
   }
 }
@@ -323,6 +351,7 @@ export class Pipeline {
     this.#options = options;
     this.streams = streams;
     this.#free = Array.from({ length: streams }, (_, i) => i);
+    for (const p of ports) p.onRequest = options.onRequest;
     if (this.topology === 'chain') {
       // the first board's link carries only ERRORs back (a board whose next board is gone): they are
       // the answer the last board will never send
