@@ -15,6 +15,7 @@ import { registerQuantize } from './commands/quantize.js';
 import { registerSynth } from './commands/synth.js';
 import { registerTokenize } from './commands/tokenize.js';
 import type { CliContext } from './io/context.js';
+import { addHelp, TinypipeHelp } from './io/help.js';
 
 declare const __TINYPIPE_VERSION__: string;
 
@@ -56,5 +57,7 @@ export function createProgram(ctx: CliContext): Command {
     }
   };
   configure(program);
+  program.createHelp = () => Object.assign(new TinypipeHelp(), program.configureHelp());
+  addHelp(program);
   return program;
 }

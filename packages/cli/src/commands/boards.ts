@@ -1,5 +1,6 @@
 import { fingerprintHex, TinypipeError } from '@tinypipe/core';
 import { EspLoader } from '@tinypipe/flasher';
+import { describeHolding } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';
@@ -44,7 +45,9 @@ async function probe(port: string, baud: number): Promise<BoardReport> {
       };
     }
     // the ROM loader listens at 115200 whatever the firmware's rate ("Serial Protocol", Initialization)
-    const loader = new EspLoader(await openSerialPort(port, { baudRate: 115_200 }), port, { timeoutMs: 1000 });
+    const loader = new EspLoader(await openSerialPort(port, { baudRate: 115_200 }), port, {
+      timeoutMs: 1000,
+    });
     try {
       const kind = await loader.sync(3);
       const chip = await loader.chip();
@@ -75,6 +78,20 @@ async function probe(port: string, baud: number): Promise<BoardReport> {
   }
 }
 
+/** A port that could not be probed (no such device, busy, no permission) fails the command: exit 1. */
+function failIfUnprobed(reports: readonly BoardReport[]): void {
+  const bad = reports.filter((r) => r.state === 'error');
+  if (bad.length === 0) return;
+  const first = bad[0]!.error ?? '';
+  const code = /^([A-Z_]+): /.exec(first)?.[1];
+  throw new TinypipeError(
+    code === 'PORT_NOT_FOUND' || code === 'PORT_BUSY' || code === 'PORT_OPEN_FAILED'
+      ? code
+      : 'PORT_OPEN_FAILED',
+    `${bad.length} of ${reports.length} port(s) could not be probed: ${bad.map((r) => `${r.port}: ${r.error}`).join('; ')}`,
+  );
+}
+
 export function registerBoards(program: Command, ctx: CliContext): void {
   program
     .command('boards')
@@ -96,12 +113,15 @@ export function registerBoards(program: Command, ctx: CliContext): void {
     .action(async (flags: { port?: string[]; baud: number; json?: boolean }) => {
       const ports = flags.port ?? (await listSerialPorts()).filter((p) => p.likelyEsp32s3).map((p) => p.path);
       const reports = await Promise.all(ports.map((p) => probe(p, flags.baud)));
-      if (flags.json) return printJson(ctx, reports);
+      if (flags.json) {
+        printJson(ctx, reports);
+        return failIfUnprobed(reports);
+      }
       if (reports.length === 0) ctx.stdout.write('no ESP32-S3 ports found (pass --port to probe one)\n');
       for (const r of reports) {
         const what =
           r.state === 'firmware'
-            ? `tinypipe firmware: board ${r.board ?? '-'}, layers ${r.layers?.join('–') ?? '-'}, model ${r.fingerprint?.slice(0, 16) ?? 'none'}…`
+            ? `tinypipe firmware: board ${r.board ?? '-'}, ${r.layers ? describeHolding({ layers: r.layers, vocab: r.vocab }) : 'no model'}, model ${r.fingerprint?.slice(0, 16) ?? 'none'}…`
             : r.state === 'bootloader'
               ? `bootloader (${r.loader === 'stub' ? 'flasher stub' : 'ROM'}): ${r.chip}, MAC ${r.mac}, ${r.flashBytes === undefined ? `flash id ${r.flashId} (size unknown to esptool's table)` : `${r.flashBytes / 1048576} MiB flash`}`
               : r.state === 'silent'
@@ -109,5 +129,6 @@ export function registerBoards(program: Command, ctx: CliContext): void {
                 : r.error;
         ctx.stdout.write(`${r.port.padEnd(20)} ${what}\n`);
       }
+      failIfUnprobed(reports);
     });
 }

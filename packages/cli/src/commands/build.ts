@@ -2,11 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { quantize, TinypipeError } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
-import { buildPlan, parsePlan } from '@tinypipe/partitioner';
+import { buildPlan, describeHolding, parsePlan } from '@tinypipe/partitioner';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { readJsonFile } from '../io/json.js';
 import { loadModel } from '../io/models.js';
+import { createProgress } from '../io/progress.js';
 
 export function registerBuild(program: Command, ctx: CliContext): void {
   program
@@ -22,19 +23,26 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       const json = await readJsonFile(planPath, 'PLAN_INVALID', 'the plan');
       const plan = parsePlan(json, flags.plan);
       const source = plan.model.source.startsWith('bundled:') ? undefined : plan.model.source;
+      const progress = createProgress(ctx, 'build', { json: flags.json });
+      progress.phase(`loading ${plan.model.source}`);
       const { checkpoint } = await loadModel(ctx, source);
       if (checkpoint.config.seqLen < plan.model.config.seqLen)
         throw new TinypipeError(
           'PLAN_INVALID',
           `the plan provisions seq_len ${plan.model.config.seqLen}; the model has ${checkpoint.config.seqLen}`,
         );
+      progress.phase(`quantizing to ${plan.model.kind} (group ${plan.model.groupSize})`);
       const qm = quantize(
         { ...checkpoint, config: { ...checkpoint.config, seqLen: plan.model.config.seqLen } },
         { weights: plan.model.kind, groupSize: plan.model.groupSize },
       );
       const out = resolve(ctx.cwd, flags.out);
       const summary = [];
-      for (const board of buildPlan(plan, qm)) {
+      progress.phase(`building the images of ${plan.boards.length} board(s)`);
+      const builds = buildPlan(plan, qm);
+      progress.stop();
+      for (const board of builds) {
+        ctx.signal?.throwIfAborted();
         const dir = join(out, board.dir);
         await mkdir(dir, { recursive: true });
         for (const f of board.files) await writeFileAtomic(join(dir, f.name), f.bytes);
@@ -45,7 +53,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         summary.push({ dir, ...board.manifest });
         if (!flags.json)
           ctx.stdout.write(
-            `board ${board.manifest.board} (${board.manifest.profile}): layers ${board.manifest.layers.join('–')}, ` +
+            `board ${board.manifest.board} (${board.manifest.profile}): ${describeHolding(board.manifest, plan.model.config.vocabSize)}, ` +
               `${board.files.map((f) => `${f.name} ${f.bytes.length} B`).join(', ')} → ${dir}\n`,
           );
       }

@@ -197,7 +197,7 @@ export function registerFlash(program: Command, ctx: CliContext): void {
       if (failed.length)
         throw new TinypipeError(
           failed[0]!.error?.code ?? 'FLASH_FAILED',
-          `${failed.length} of ${results.length} board(s) failed (${failed.map((r) => `board ${r.board} on ${r.port}: ${r.error?.code}`).join('; ')}); the others are flashed — fix and re-run, finished regions are skipped`,
+          `${failed.length} of ${results.length} board(s) failed (${failed.map((r) => `board ${r.board} on ${r.port}: ${r.error?.code}`).join('; ')}); ${failed.length === results.length ? 'none is flashed' : `the other ${results.length - failed.length} ${results.length - failed.length === 1 ? 'is' : 'are'} flashed`} — fix and re-run, finished regions are skipped`,
         );
     });
 }

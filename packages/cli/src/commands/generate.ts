@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
 import { enumFlag, floatFlag, intFlag, intListFlag, uintFlag } from '../io/options.js';
+import { createProgress } from '../io/progress.js';
 
 interface GenerateFlags {
   model?: string;
@@ -125,12 +126,19 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       let text = '';
       const started = performance.now();
       let first = 0;
-      for await (const item of generate(options)) {
-        if (tokens.length === 0) first = performance.now();
-        tokens.push(item.token);
-        text += item.piece;
-        if (choice.layerHashes) layerHashes.push(choice.layerHashes());
-        if (!flags.json) ctx.stdout.write(item.piece);
+      // the text streams to stdout; with --json a bar on a terminal says how far it is
+      const progress = flags.json ? createProgress(ctx, 'generate', { json: true }) : undefined;
+      try {
+        for await (const item of generate(options)) {
+          if (tokens.length === 0) first = performance.now();
+          tokens.push(item.token);
+          text += item.piece;
+          if (choice.layerHashes) layerHashes.push(choice.layerHashes());
+          if (!flags.json) ctx.stdout.write(item.piece);
+          progress?.update(item.pos + 1, Math.min(flags.steps, checkpoint.config.seqLen), 'positions');
+        }
+      } finally {
+        progress?.stop();
       }
       const end = performance.now();
       const tokensPerSecond = tokens.length > 1 ? ((tokens.length - 1) * 1000) / (end - first) : 0;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fingerprintHex, TinypipeError, verifyImage } from '@tinypipe/core';
 import { readVerifiedFile } from '@tinypipe/core/node';
+import { describeHolding } from '@tinypipe/partitioner';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 
@@ -34,8 +35,7 @@ export function registerImage(program: Command, ctx: CliContext): void {
             `image       ${path} (${fmt(report.byteLength)} bytes, format v${h.version})`,
             `fingerprint ${fingerprintHex(h.fingerprint)}`,
             `shape       dim ${c.dim}, hidden ${c.hiddenDim}, ${c.nLayers} layers, ${c.nHeads} heads (${c.nKvHeads} kv), vocab ${c.vocabSize}, seq ${c.seqLen}`,
-            `holds       layers [${h.layerRange[0]}, ${h.layerRange[1]})` +
-              `${h.embedding ? ', embedding' : ''}${h.vocabRange ? `, classifier rows [${h.vocabRange[0]}, ${h.vocabRange[1]})` : ''}`,
+            `holds       ${describeHolding({ layers: h.layerRange, embedding: h.embedding, vocab: h.vocabRange }, c.vocabSize)}`,
             `weights     ${h.kind}, group ${h.groupSize}, fp16 scales`,
             `sha256      ${hex(report.sha256)}`,
             '',

@@ -37,8 +37,9 @@ export const uintFlag = (flag: string) =>
 export const floatFlag = (flag: string) =>
   parseWith(flag, 'a number', v.pipe(v.string(), v.check(numeric), v.transform(Number)));
 
+/** One of `choices` (listed by `--help`: the parser carries them). */
 export const enumFlag = <const T extends string>(flag: string, choices: readonly T[]) =>
-  parseWith(flag, `one of ${choices.join(', ')}`, v.picklist(choices));
+  Object.assign(parseWith(flag, `one of ${choices.join(', ')}`, v.picklist(choices)), { choices });
 
 /** A comma-separated list of positive integers, e.g. `--split 2,3`. */
 export const intListFlag = (flag: string) =>

@@ -100,7 +100,7 @@ export function checkMagic(dv: DataView): void {
     throw new TinypipeError(
       'IMAGE_BAD_MAGIC',
       `not a tinypipe weight image: magic is 0x${magic.toString(16).padStart(8, '0')}, expected 0x${IMAGE_MAGIC.toString(16)} ("TPIM"). ` +
-        'Pass an image built by `tinypipe image build` (a llama2.c checkpoint is not an image).',
+        'Pass an image made by `tinypipe quantize --out` or `tinypipe build` (a llama2.c checkpoint is not an image: `tinypipe inspect` reads those).',
       { details: { expected: IMAGE_MAGIC, actual: magic } },
     );
   }

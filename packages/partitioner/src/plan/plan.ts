@@ -317,7 +317,7 @@ export function formatPlan(plan: Plan): string {
     return [
       `${b.index}`,
       b.profile.name,
-      b.layers[1] > b.layers[0] ? formatRange(b.layers) : 'classifier only',
+      formatRange(b.layers), // 'none' for a board with the embedding or classifier rows only
       b.embedding ? 'yes' : '-',
       vocab,
       `${mb(b.imageBytes)} / ${mb(b.partitionBytes)}`,
