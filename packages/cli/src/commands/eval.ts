@@ -1,9 +1,12 @@
+import { resolve } from 'node:path';
 import { evaluateAsync, Fp32Engine, QuantEngine, quantize } from '@tinypipe/core';
+import { writeFileAtomic } from '@tinypipe/core/node';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
 import { enumFlag, intFlag, uintFlag } from '../io/options.js';
 import { createProgress } from '../io/progress.js';
+import { renderEvalSvg } from '../pictures/eval-svg.js';
 
 /** The prompts of the quality table in docs/numerics.md (the goldens' "" and "Lily", and three more). */
 export const EVAL_PROMPTS = ['', 'Lily', 'Once upon a time', 'Tom and his dog', 'The sun was hot'];
@@ -15,6 +18,7 @@ interface EvalFlags {
   group: number;
   steps: number;
   json?: boolean;
+  svg?: string;
 }
 
 export function registerEval(program: Command, ctx: CliContext): void {
@@ -31,6 +35,7 @@ export function registerEval(program: Command, ctx: CliContext): void {
     .option('--group <n>', 'quantization group size', uintFlag('--group'), 32)
     .option('--steps <n>', 'positions per prompt (capped at seq_len)', intFlag('--steps'), 256)
     .option('--json', 'print JSON')
+    .option('--svg <file>', 'draw the figures as an SVG chart')
     .action(async (flags: EvalFlags) => {
       const { checkpoint, label } = await loadModel(ctx, flags.model);
       const tokenizer = await loadTokenizer(ctx, flags.tokenizer, checkpoint.config.vocabSize);
@@ -55,6 +60,11 @@ export function registerEval(program: Command, ctx: CliContext): void {
         }
       } finally {
         progress.stop();
+      }
+      if (flags.svg) {
+        const chart = { model: label, steps: flags.steps, prompts: EVAL_PROMPTS.length, rows };
+        await writeFileAtomic(resolve(ctx.cwd, flags.svg), new TextEncoder().encode(renderEvalSvg(chart)));
+        if (!flags.json) ctx.stderr.write(`chart written to ${resolve(ctx.cwd, flags.svg)}\n`);
       }
       if (flags.json) {
         printJson(ctx, { model: label, prompts: EVAL_PROMPTS, steps: flags.steps, rows });

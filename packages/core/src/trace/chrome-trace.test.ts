@@ -5,6 +5,7 @@ import {
   type ChromeTrace,
   ChromeTraceSchema,
   chromeTrace,
+  parseChromeTrace,
   TRACE_BOARDS_PID,
   TRACE_STREAMS_PID,
 } from './chrome-trace.js';
@@ -65,6 +66,9 @@ describe('chromeTrace', () => {
     ]);
     expectNoOverlap(first.filter((e) => e.cat !== 'round'));
     expect(t.otherData.model).toBe('test');
+    expect(parseChromeTrace(JSON.parse(JSON.stringify(t)))).toEqual(t);
+    const broken = { ...t, traceEvents: [{ ...spans(t)[0]!, dur: -1 }] };
+    expect(() => parseChromeTrace(broken)).toThrow(/traceEvents\.0\.dur/);
   });
 
   it('chain: the boards one after another inside each round; a board busy with another stream makes it wait', () => {

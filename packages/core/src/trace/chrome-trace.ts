@@ -11,6 +11,7 @@
  * overlapping the board's previous span. Hop spans are what lies between. `args.placed` marks them.
  */
 import * as v from 'valibot';
+import { TinypipeError } from '../errors/tinypipe-error.js';
 import type { PipelineRequestEvent } from '../pipeline/pipeline.js';
 
 /** The subset of the trace-event format this module writes. */
@@ -48,6 +49,17 @@ export const ChromeTraceSchema = v.object({
 
 export type ChromeTrace = v.InferOutput<typeof ChromeTraceSchema>;
 export type ChromeTraceEvent = v.InferOutput<typeof ChromeTraceEventSchema>;
+
+/** Checks that `value` (a parsed trace file) is a trace as `chromeTrace` writes it; INVALID_ARGUMENT naming what is not. */
+export function parseChromeTrace(value: unknown): ChromeTrace {
+  const checked = v.safeParse(ChromeTraceSchema, value);
+  if (checked.success) return checked.output;
+  const where = (i: v.BaseIssue<unknown>) => i.path?.map((p) => String(p.key)).join('.') ?? '(root)';
+  throw new TinypipeError(
+    'INVALID_ARGUMENT',
+    `not a tinypipe trace: ${checked.issues.map((i) => `${where(i)}: ${i.message}`).join('; ')}`,
+  );
+}
 
 /** The process ids of the two groups of tracks. */
 export const TRACE_BOARDS_PID = 1;

@@ -5,6 +5,7 @@ export {
   type ChromeTraceInput,
   ChromeTraceSchema,
   chromeTrace,
+  parseChromeTrace,
   TRACE_BOARDS_PID,
   TRACE_STREAMS_PID,
 } from './chrome-trace.js';
