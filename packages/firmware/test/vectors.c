@@ -51,7 +51,11 @@ int main(void) {
         } else if (!strcmp(tok, "act")) {
             int g = atoi(strtok(NULL, " \n")), n = 0;
             for (char *h; (h = strtok(NULL, " \n")) != NULL && n < 4096;) x[n++] = f_of(strtoul(h, NULL, 16));
-            tp_quantize_vector(x, n, g, q, s);
+            if (tp_quantize_vector(x, n, g, q, s)) { /* NaN or ±Inf: the coded refusal (§3a) */
+                printf("NONFINITE\n");
+                fflush(stdout);
+                continue;
+            }
             for (int i = 0; i < n; i++) printf("%d ", q[i]);
             printf("|");
             for (int i = 0; i < (n + g - 1) / g; i++) printf(" 0x%08lx", bits_of(s[i]));

@@ -4,6 +4,7 @@
  * board's compiled limits, hostile sampling parameters and non-finite activations — each a coded error,
  * no crash, the board still serving.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -17,6 +18,8 @@ import {
   QuantEngine,
   QuantStage,
   quantize,
+  quantizedVector,
+  quantizeVector,
   readImage,
   Sampler,
   synthesize,
@@ -474,4 +477,37 @@ describe('sampling on the board is defined for every input (docs/numerics.md §1
     expect(pty.process.exitCode).toBeNull();
     expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
   }, 60_000);
+});
+
+describe('activation quantization at the edges, C (tp-vectors) against TS', () => {
+  it('subnormal and tiny groups quantize as zero, 3e38 as ±127, NaN and ±Inf are NONFINITE — the same in both', () => {
+    const groups = [
+      [1e-38, -2e-38, 0, 1e-45],
+      [3.7e-37, 1e-37, 0, -3.7e-37],
+      [3e38, -3e38, 1, 0],
+      [Number.MIN_VALUE, 0, 0, 0],
+      [1, Number.NaN, 2, 3],
+      [Number.POSITIVE_INFINITY, 0, 0, 0],
+      [0, 0, Number.NEGATIVE_INFINITY, 1],
+    ];
+    const hex = (v: number) => {
+      const b = new DataView(new ArrayBuffer(4));
+      b.setFloat32(0, v, true);
+      return b.getUint32(0, true).toString(16);
+    };
+    const input = groups.map((g) => `act 4 ${g.map(hex).join(' ')}`).join('\n');
+    const c = execFileSync(asan.vectors, { input: `${input}\n`, encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    const ts = groups.map((g) => {
+      const out = quantizedVector(4, 4);
+      try {
+        quantizeVector(new Float32Array(g), 4, 4, out);
+      } catch (e) {
+        return (e as TinypipeError).code;
+      }
+      return `${[...out.q].map((q) => `${q} `).join('')}| 0x${hex(out.s[0] as number).padStart(8, '0')}`;
+    });
+    expect(c).toEqual(ts);
+  });
 });

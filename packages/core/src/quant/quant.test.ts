@@ -154,3 +154,19 @@ describe('stages from images', () => {
     expect(() => new QuantEngine([a, b])).toThrow(expect.objectContaining({ code: 'IMAGE_MISMATCH' }));
   });
 });
+
+describe('non-finite and tiny activations (docs/numerics.md §3a)', () => {
+  it('NaN or ±Inf at a matmul input is NONFINITE; a group whose 127 / max overflows quantizes as zero', () => {
+    const out = quantizedVector(8, 4);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
+      x[5] = bad;
+      expect(() => quantizeVector(x, 8, 4, out)).toThrow(expect.objectContaining({ code: 'NONFINITE' }));
+    }
+    const x = new Float32Array([1e-38, -2e-38, 0, 1e-45, 3e38, -3e38, 1, 0]);
+    quantizeVector(x, 8, 4, out);
+    expect([...out.q.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+    expect(out.s[0]).toBe(0);
+    expect([...out.q.subarray(4)]).toEqual([127, -127, 0, 0]);
+  });
+});

@@ -161,3 +161,34 @@ describe('Sampler', () => {
     expect(codeOf(() => new Sampler(ok).sample(new Float32Array(2)))).toBe('INVALID_ARGUMENT');
   });
 });
+
+describe('defined for every input (docs/numerics.md §10a)', () => {
+  it('top-p with no token above the cutoff (temperature 1e30, topp 0.001) takes the whole vocabulary', () => {
+    const logits = Float32Array.from({ length: 512 }, (_, i) => (i % 7) - 3);
+    for (const exp of ['platform', 'spec'] as const) {
+      const s = new Sampler({ vocabSize: 512, temperature: 1e30, topp: 0.001, seed: 3, exp });
+      const t = s.sample(logits.slice());
+      expect(Number.isInteger(t) && t >= 0 && t < 512).toBe(true);
+    }
+    // one token: the cutoff (1 - topp) / 0 is +Inf, and the only token is the answer
+    expect(
+      new Sampler({ vocabSize: 1, temperature: 1, topp: 0.5, seed: 1 }).sample(new Float32Array([2])),
+    ).toBe(0);
+  });
+  it('NaN or infinite logits, or logits / temperature overflowing: NONFINITE before the RNG moves', () => {
+    const s = new Sampler({ vocabSize: 4, temperature: 1, topp: 0.9, seed: 3 });
+    const before = s.rng.state;
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+      expect(codeOf(() => s.sample(new Float32Array([0, bad, 1, 2])))).toBe('NONFINITE');
+    expect(s.rng.state).toBe(before);
+    const tiny = new Sampler({ vocabSize: 2, temperature: 1e-44, topp: 0.9, seed: 3 });
+    expect(codeOf(() => tiny.sample(new Float32Array([1, 2])))).toBe('NONFINITE');
+    expect(
+      codeOf(() =>
+        new Sampler({ vocabSize: 2, temperature: 0, topp: 1, seed: 3 }).sample(
+          new Float32Array([1, Number.NaN]),
+        ),
+      ),
+    ).toBe('NONFINITE');
+  });
+});
