@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * Regenerates the pictures in this folder with the built CLI (`npm run pictures` builds first):
+ *   plan-15M-3boards.svg   tinypipe plan --svg   (synthetic stories15M q4 over three ESP32-S3-N16R8)
+ *   eval-260K.svg          tinypipe eval --svg   (bundled stories260K, q8 and q4 against fp32)
+ *   trace-demo.json        tinypipe demo --trace (three simulated boards in a chain, two streams)
+ * The plan and eval pictures are the same bytes on every run; the trace holds this machine's timings.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const bin = fileURLToPath(new URL('../../packages/cli/bin/tinypipe.js', import.meta.url));
+const run = (...args) => {
+  console.log(`tinypipe ${args.join(' ')}`);
+  execFileSync(process.execPath, [bin, ...args], { cwd: here, stdio: ['ignore', 'ignore', 'inherit'] });
+};
+
+run(
+  'plan',
+  '--model',
+  'synth:15M',
+  '--boards',
+  'esp32s3-n16r8,esp32s3-n16r8,esp32s3-n16r8',
+  '--svg',
+  'plan-15M-3boards.svg',
+);
+run('eval', '--quant', 'q8', '--quant', 'q4', '--steps', '128', '--json', '--svg', 'eval-260K.svg');
+run(
+  'demo',
+  '--boards',
+  '3',
+  '--streams',
+  '2',
+  '--steps',
+  '24',
+  '--seed',
+  '1',
+  '--json',
+  '--trace',
+  'trace-demo.json',
+);
