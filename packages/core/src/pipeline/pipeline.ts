@@ -28,6 +28,7 @@ import type { Link } from '../link/types.js';
 import { type BoardCounters, decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
 import { firmwareErrorCode } from '../protocol/status.js';
 import type { QuantizedModel } from '../quant/types.js';
+import { validateSamplerOptions } from '../sampler/sampler.js';
 import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
 
 export interface PipelineStage {
@@ -508,6 +509,8 @@ export class Pipeline {
       sampling?: { temperature: number; topp: number; seed: number | bigint };
     },
   ): AsyncGenerator<GeneratedToken & { ms: number }> {
+    // the board checks START's parameters too (ERROR INVALID_ARGUMENT); refuse them here with their own codes
+    if (options.sampling) validateSamplerOptions({ vocabSize: 1, ...options.sampling });
     const onBoard = options.sampling !== undefined && this.samplesOnBoard;
     const sampler = options.sampler;
     if (!onBoard && !sampler)
