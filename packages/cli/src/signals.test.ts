@@ -58,7 +58,13 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
           () => reject(new Error(`no ${pattern} on stderr after ${timeoutMs} ms:\n${err}`)),
           timeoutMs,
         );
-        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
         void exited.then(() => reject(new Error(`exited before ${pattern}:\n${err}`)));
       }),
   };
