@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { generateText, QuantEngine, quantize, readCheckpoint, readTokenizer, Sampler } from '@tinypipe/core';
 import { transportContract } from '@tinypipe/core/testing';
 import { spawnPtyBoard } from '@tinypipe/firmware';
+import { findAll, parseXml } from '@tinypipe/partitioner/testing';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { createFakeWebSerialPair } from '@tinypipe/transport-uart/testing';
 import { describe, expect, it } from 'vitest';
-import { runPage } from './browser/page.js';
+import { type BoardTiming, runPage } from './browser/page.js';
 import { bundlePage } from './browser/serve.js';
 import { storyServer } from './http-stream.js';
 import { overTcp, tcpTransport } from './tcp-transport.js';
@@ -100,6 +101,10 @@ describe('examples', () => {
       );
       const status: string[] = [];
       let streamed = '';
+      let picture = '';
+      const flashed = new Map<number, [number, number]>();
+      const timing: BoardTiming[] = [];
+      let tokenEvents = 0;
       const result = await runPage({
         ports,
         checkpoint: new Uint8Array(readFileSync(join(models, 'stories260K.bin'))),
@@ -109,12 +114,31 @@ describe('examples', () => {
         sampling: { temperature: 0.8, topp: 0.9, seed: 9 },
         onStatus: (l) => status.push(l),
         onPiece: (p) => (streamed += p),
+        onPlan: (_, svg) => (picture = svg),
+        onFlashProgress: (board, done, total) => flashed.set(board, [done, total]),
+        onToken: () => tokenEvents++,
+        onBoardTiming: (t) => timing.push(...t),
       });
       const expected = await host(0.8, 0.9, 9, 60);
       expect(result.tokens).toEqual(expected.tokens);
       expect(streamed).toBe(result.text);
       expect(status).toContain('board 1: model.img flashed and verified');
       expect(status.some((l) => /^connected: 2 board\(s\)/.test(l))).toBe(true);
+      // what the page draws: the plan's picture, each board's flash bar at 100 %, tokens, timing per board
+      const svg = parseXml(picture);
+      expect(findAll(svg, (e) => e.attrs.class === 'board')).toHaveLength(2);
+      expect([...flashed.entries()].sort()).toEqual([
+        [0, [flashed.get(0)![1], flashed.get(0)![1]]],
+        [1, [flashed.get(1)![1], flashed.get(1)![1]]],
+      ]);
+      expect(flashed.get(1)![1]).toBeGreaterThan(100_000);
+      expect(tokenEvents).toBe(result.tokens.length);
+      expect(timing.map((t) => t.board)).toEqual([0, 1]);
+      for (const t of timing) {
+        expect(t.positions).toBe(60);
+        expect(t.computeMs).toBeGreaterThan(0);
+        expect(t.roundTripMs).toBeGreaterThan(t.computeMs);
+      }
     } finally {
       await Promise.all(boards.map((b) => b.kill()));
       rmSync(dir, { recursive: true, force: true });

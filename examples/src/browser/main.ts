@@ -1,10 +1,12 @@
 /**
- * The page around page.ts: file pickers, a button per board's port, Run/Stop, and `navigator.serial`.
+ * The page around page.ts: file pickers, a button per board's port, Run/Stop, and `navigator.serial`;
+ * view.ts draws what page.ts reports (the plan's picture, flash progress, tokens, timing).
  * Bundled for the browser and served on localhost by `npm run browser -w @tinypipe/examples` (serve.ts);
  * Web Serial needs a secure context, which localhost is.
  */
 import type { WebSerialPortLike } from '@tinypipe/transport-uart/web';
 import { runPage } from './page.js';
+import { createView } from './view.js';
 
 /** The part of `navigator.serial` used here (Web Serial is not in TypeScript's DOM types). */
 interface Serial {
@@ -12,16 +14,14 @@ interface Serial {
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const log = (line: string) => {
-  $('log').textContent += `${line}\n`;
-};
+const view = createView(document);
 const bytesOf = async (input: HTMLInputElement, what: string) => {
   const file = input.files?.[0];
   if (!file) throw new Error(`choose the ${what} file first`);
   return new Uint8Array(await file.arrayBuffer());
 };
 const serial = (navigator as Navigator & { serial?: Serial }).serial;
-if (!serial) log('this browser has no Web Serial: use Chrome or Edge, on https or localhost');
+if (!serial) view.onStatus('this browser has no Web Serial: use Chrome or Edge, on https or localhost');
 
 // each requestPort() needs its own click, so ports are added one button press at a time
 const ports: WebSerialPortLike[] = [];
@@ -30,7 +30,7 @@ $('add').addEventListener('click', async () => {
     ports.push(await serial!.requestPort());
     $('ports').textContent = `${ports.length} board(s)`;
   } catch {
-    log('no port chosen');
+    view.onStatus('no port chosen');
   }
 });
 
@@ -39,7 +39,8 @@ $('run').addEventListener('click', async () => {
   abort = new AbortController();
   $<HTMLButtonElement>('run').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
-  $('story').textContent = '';
+  view.reset();
+  document.body.dataset.state = 'running';
   try {
     await runPage({
       ports,
@@ -47,15 +48,14 @@ $('run').addEventListener('click', async () => {
       tokenizer: await bytesOf($('tokenizer'), 'tokenizer'),
       flash: $<HTMLInputElement>('flash').checked,
       prompt: $<HTMLInputElement>('prompt').value,
-      onStatus: log,
-      onPiece: (piece) => {
-        $('story').textContent += piece;
-      },
+      ...view,
       signal: abort.signal,
     });
+    document.body.dataset.state = 'done';
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    log(`${err.code ?? 'error'}: ${err.message ?? String(e)}`);
+    view.onStatus(`${err.code ?? 'error'}: ${err.message ?? String(e)}`);
+    document.body.dataset.state = 'failed';
   } finally {
     $<HTMLButtonElement>('run').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;

@@ -15,7 +15,7 @@ import {
   TinypipeError,
 } from '@tinypipe/core';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
-import { buildPlan, builtinProfile, planModel } from '@tinypipe/partitioner';
+import { buildPlan, builtinProfile, type Plan, planModel, renderPlanSvg } from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openWebSerialPort, type WebSerialPortLike } from '@tinypipe/transport-uart/web';
 
@@ -34,7 +34,24 @@ export interface PageOptions {
   sampling?: { temperature: number; topp: number; seed: number };
   onStatus?: (line: string) => void;
   onPiece?: (piece: string) => void;
+  /** The plan, and its picture (`renderPlanSvg`): before anything is flashed. */
+  onPlan?: (plan: Plan, svg: string) => void;
+  /** Flashing progress of one board: bytes written (or found already there) of all its regions'. */
+  onFlashProgress?: (board: number, done: number, total: number) => void;
+  /** Every token as it comes: its piece, position and the ms since the previous one. */
+  onToken?: (token: { token: number; piece: string; pos: number; ms: number }) => void;
+  /** Once the story is done: per board, its own compute per position (STATS) and the host's round trip. */
+  onBoardTiming?: (timing: readonly BoardTiming[]) => void;
   signal?: AbortSignal;
+}
+
+export interface BoardTiming {
+  board: number;
+  positions: number;
+  /** Compute per position measured by the board itself (its STATS), ms. */
+  computeMs: number;
+  /** From the host's send to the board's answer, per message (hops + compute), ms. */
+  roundTripMs: number;
 }
 
 export interface PageResult {
@@ -57,6 +74,7 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
     objective: 'latency',
     splitClassifier: false,
   });
+  o.onPlan?.(plan, renderPlanSvg(plan));
   for (const b of plan.boards)
     status(
       `board ${b.index}: layers ${b.layers[0]}–${b.layers[1]}${b.embedding ? ' + embedding' : ''}${b.vocab ? ' + classifier' : ''}`,
@@ -64,16 +82,29 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
 
   if (o.flash) {
     const builds = buildPlan(plan, qm);
+    const images = builds.map(boardImage);
+    // per board: bytes of the regions done, and of the one being written
+    const totals = images.map((im) => im.regions.reduce((a, r) => a + r.bytes.length, 0));
+    const finished = images.map(() => 0);
+    const progress = (board: number, current: number) =>
+      o.onFlashProgress?.(board, Math.min(totals[board]!, finished[board]! + current), totals[board]!);
     const results = await flashPlan(
       await Promise.all(
-        builds.map(async (b, i) => ({
-          image: boardImage(b),
+        images.map(async (image, i) => ({
+          image,
           port: `board ${i}`,
           transport: await openWebSerialPort(ports[i]!, { baudRate: 115200 }),
         })),
       ),
       {
-        onEvent: (e) => e.kind === 'verified' && status(`board ${e.board}: ${e.region} flashed and verified`),
+        onEvent: (e) => {
+          if (e.kind === 'progress') progress(e.board, e.done);
+          else if (e.kind === 'verified') {
+            finished[e.board]! += e.bytes;
+            progress(e.board, 0);
+            status(`board ${e.board}: ${e.region} flashed and verified`);
+          }
+        },
       },
     );
     const failed = results.find((r) => !r.ok);
@@ -108,6 +139,19 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
       tokens.push(t.token);
       text += t.piece;
       o.onPiece?.(t.piece);
+      o.onToken?.({ token: t.token, piece: t.piece, pos: t.pos, ms: t.ms });
+    }
+    if (o.onBoardTiming) {
+      const own = await pipeline.boardStats();
+      const seen = pipeline.stats();
+      o.onBoardTiming(
+        own.map((b, i) => ({
+          board: i,
+          positions: b.forwards,
+          computeMs: b.msPerForward,
+          roundTripMs: seen[i]!.messages ? seen[i]!.busyMs / seen[i]!.messages : 0,
+        })),
+      );
     }
   } finally {
     await pipeline.close();
