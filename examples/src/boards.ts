@@ -3,7 +3,7 @@
  * image of a layer split of the bundled stories260K. With real ESP32-S3s you would flash them instead
  * (`tinypipe plan`, `tinypipe build`, `tinypipe flash`) and open their serial ports.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ export async function startBoards(split: number[]): Promise<SimulatedBoards> {
     plan: pipelinePlan(qm, selections),
     stop: async () => {
       await Promise.all(boards.map((b) => b.kill()));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

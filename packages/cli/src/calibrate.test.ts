@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { runCapture } from './io/capture.test-helper.js';
 
 const models = fileURLToPath(new URL('../../../models/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-calibrate-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The sum mod 2^32 of the little-endian u32 words of `bytes`, the tail zero-padded (protocol §5.1). */
 function wordSum(bytes: Uint8Array): number {

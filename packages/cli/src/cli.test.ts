@@ -1,15 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCapture } from './io/capture.test-helper.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const models = join(repo, 'models');
 const goldenDir = join(repo, 'golden');
 const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('tinypipe generate reproduces the llama2.c goldens', () => {
   const files = readdirSync(goldenDir).filter((f) => /^stories260K-.*\.json$/.test(f));

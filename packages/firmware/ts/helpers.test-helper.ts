@@ -1,5 +1,5 @@
 /** Test helpers: images in a temp folder, and a pipeline of simulated boards vs the TS QuantEngine. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,10 +10,11 @@ import {
   readImage,
   splitSelections,
 } from '@tinypipe/core';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { type Board, spawnBoard } from './board.js';
 
 export const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-fw-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 export interface Run {
   tokens: number[];

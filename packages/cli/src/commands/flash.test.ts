@@ -2,13 +2,14 @@
  * `tinypipe flash --stub` and what `flash` / `boards` say about the loader, against virtual ESP32-S3
  * boards (tinypipe-board --pty --flash: the ROM loader, then esptool's stub once one is uploaded).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCapture } from '../io/capture.test-helper.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tinypipe-flash-stub-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('tinypipe flash --stub', () => {
   it("uploads esptool-js's stub and flashes through it; without --stub the ROM loader does it; boards says which answers", async () => {

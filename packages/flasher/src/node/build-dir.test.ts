@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorCodeOf } from '@tinypipe/core/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readBuild } from './build-dir.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tinypipe-build-dir-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function build(
   files: Record<string, Uint8Array>,
   tamper?: (m: { files: { name: string; sha256: string }[] }) => void,
 ): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tinypipe-build-'));
+  const dir = mkdtempSync(join(root, 'build-'));
   const board = join(dir, 'board-0');
   mkdirSync(board);
   const manifest = {
@@ -49,8 +52,6 @@ describe('readBuild', () => {
     });
     expect(await errorCodeOf(() => readBuild(dir))).toBe('BUILD_INVALID');
     await expect(readBuild(dir)).rejects.toThrow(/model\.img does not match its manifest/);
-    expect(await errorCodeOf(() => readBuild(mkdtempSync(join(tmpdir(), 'tinypipe-empty-'))))).toBe(
-      'BUILD_INVALID',
-    );
+    expect(await errorCodeOf(() => readBuild(mkdtempSync(join(root, 'empty-'))))).toBe('BUILD_INVALID');
   });
 });

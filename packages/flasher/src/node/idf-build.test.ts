@@ -1,12 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorCodeOf } from '@tinypipe/core/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readIdfBuild } from './idf-build.js';
 
+const root = mkdtempSync(join(tmpdir(), 'tinypipe-idf-build-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 function idfBuild(files: Record<string, string>, sizes: Record<string, number>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tinypipe-idf-'));
+  const dir = mkdtempSync(join(root, 'idf-'));
   mkdirSync(join(dir, 'bootloader'));
   mkdirSync(join(dir, 'partition_table'));
   writeFileSync(join(dir, 'flasher_args.json'), JSON.stringify({ flash_files: files }));
@@ -39,6 +42,6 @@ describe('readIdfBuild', () => {
   it('refuses an app that would overwrite the model partition, and a folder that is not an IDF build', async () => {
     const big = idfBuild({ '0x10000': 'tinypipe.bin' }, { 'tinypipe.bin': 0x1e0001 });
     await expect(readIdfBuild(big)).rejects.toThrow(/would reach into the model partition/);
-    expect(await errorCodeOf(() => readIdfBuild(mkdtempSync(join(tmpdir(), 'x-'))))).toBe('BUILD_INVALID');
+    expect(await errorCodeOf(() => readIdfBuild(mkdtempSync(join(root, 'empty-'))))).toBe('BUILD_INVALID');
   });
 });

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transport } from '@tinypipe/core';
 import { errorCodeOf, linkContract, transportContract } from '@tinypipe/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';
 import { boardHello } from '../testing/board-hello.js';
 import { listFromSysfs } from './list.js';
@@ -121,6 +121,7 @@ describe('openSerialPort', () => {
 describe('listFromSysfs', () => {
   it('reads USB ids through the device links and marks the usual ESP32-S3 connections', () => {
     const root = mkdtempSync(join(tmpdir(), 'tinypipe-sysfs-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
     const usb = (name: string, vid: string, pid: string, product: string) => {
       const dev = join(root, 'devices', name);
       mkdirSync(join(dev, `${name}:1.0`, 'tty'), { recursive: true });
