@@ -15,6 +15,7 @@ import {
   encodeMessage,
   expectedTensors,
   type Message,
+  type ModelConfig,
   QuantEngine,
   QuantStage,
   quantize,
@@ -73,7 +74,7 @@ const u32 = (v: number) => v >>> 0;
  * the whole image is under 1 MB, else only header and table.
  */
 function craft(f: Fields, countDelta = 0): Uint8Array {
-  let specs: { name: string; dtype: number; shape: number[]; byteLength: number }[] = [];
+  let specs: { name: string; dtype: number; shape: readonly number[]; byteLength: number }[] = [];
   // a huge layer span is refused before the table: list nothing (16 entries a layer would not fit memory)
   if (u32(f.layerTo) - u32(f.layerFrom) <= 4 || f.layerTo < f.layerFrom)
     try {
@@ -245,7 +246,7 @@ const fieldsArb: fc.Arbitrary<Fields> = fc
     fc
       .array(fc.tuple(fc.constantFrom(...(Object.keys(base) as (keyof Fields)[])), special), { maxLength: 3 })
       .map((overrides) => {
-        const f = { ...base };
+        const f: Fields = { ...base };
         for (const [k, v] of overrides) f[k] = v;
         return f;
       }),
@@ -299,23 +300,17 @@ describe('crafted headers: the TS and C verifiers accept exactly the same set', 
   });
 });
 
+/** A synthetic model quantized (n_kv_heads = n_heads). */
+function tiny(c: Omit<ModelConfig, 'nKvHeads'>, seed: number, weights: 'q4' | 'q8') {
+  return quantize(synthesize({ ...c, nKvHeads: c.nHeads }, seed), { weights });
+}
+
 /** An embedding-only image of a dim-2048 model: valid, and twice the board's 1024-float activation buffer. */
 function wideImage(): Uint8Array {
-  const qm = quantize(
-    synthesize(
-      {
-        dim: 2048,
-        hiddenDim: 64,
-        nLayers: 1,
-        nHeads: 16,
-        nKvHeads: 16,
-        vocabSize: 8,
-        seqLen: 4,
-        sharedClassifier: false,
-      },
-      3,
-    ),
-    { weights: 'q8' },
+  const qm = tiny(
+    { dim: 2048, hiddenDim: 64, nLayers: 1, nHeads: 16, vocabSize: 8, seqLen: 4, sharedClassifier: false },
+    3,
+    'q8',
   );
   return buildImage(qm, { layers: [0, 0], embedding: true, classifier: false });
 }
@@ -355,21 +350,10 @@ describe('an image beyond the compiled limits is refused at boot with IMAGE_EXCE
 
 describe('non-finite values are a coded error in TS and C alike (docs/numerics.md §3a)', () => {
   it('NaN, ±Inf and 3e38 in an activation: the same verdict on the ASan board and the TS QuantStage; the next forward is unaffected', async () => {
-    const qm = quantize(
-      synthesize(
-        {
-          dim: 64,
-          hiddenDim: 128,
-          nLayers: 2,
-          nHeads: 4,
-          nKvHeads: 4,
-          vocabSize: 32,
-          seqLen: 8,
-          sharedClassifier: false,
-        },
-        5,
-      ),
-      { weights: 'q4' },
+    const qm = tiny(
+      { dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 32, seqLen: 8, sharedClassifier: false },
+      5,
+      'q4',
     );
     const bytes = buildImage(qm, { layers: [0, 2], embedding: true, classifier: true });
     const path = join(tmp, 'nonfinite.img');
@@ -407,21 +391,10 @@ describe('non-finite values are a coded error in TS and C alike (docs/numerics.m
 
 describe('sampling on the board is defined for every input (docs/numerics.md §10a)', () => {
   it('START with NaN / negative / huge parameters → ERROR INVALID_ARGUMENT; temperature 1e-44 → NONFINITE; 1e30 with topp 0.001 samples as the TS Sampler', async () => {
-    const qm = quantize(
-      synthesize(
-        {
-          dim: 64,
-          hiddenDim: 128,
-          nLayers: 1,
-          nHeads: 4,
-          nKvHeads: 4,
-          vocabSize: 32,
-          seqLen: 16,
-          sharedClassifier: true,
-        },
-        9,
-      ),
-      { weights: 'q8' },
+    const qm = tiny(
+      { dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4, vocabSize: 32, seqLen: 16, sharedClassifier: true },
+      9,
+      'q8',
     );
     const path = join(tmp, 'sampler.img');
     writeFileSync(path, buildImage(qm, { layers: [0, 1], embedding: true, classifier: true }));
