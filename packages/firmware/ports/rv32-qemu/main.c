@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/stage.h"
+#include "../../src/serve.h"
 
 #define MAX_STAGES 8
 #define POOL_BYTES (12u << 20)
@@ -51,6 +51,7 @@ int main(int argc, char **argv) {
         }
         fclose(f);
         tp_status s = tp_image_open(&images[i], bytes, (size_t)size, 1);
+        if (s == TP_OK) s = tp_server_fits(&images[i]); /* the sizes below are 32-bit: bound them first */
         if (s != TP_OK) {
             printf("%s: %s\n", argv[2 + i], tp_status_name(s));
             return 1;
