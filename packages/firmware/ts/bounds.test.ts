@@ -484,3 +484,66 @@ describe('activation quantization at the edges, C (tp-vectors) against TS', () =
     expect(c).toEqual(ts);
   });
 });
+
+/** `bytes` with `patch` applied to tensor `name`'s data, its CRC and the header CRC made right again. */
+function patchTensor(bytes: Uint8Array, name: string, patch: (data: DataView) => void): Uint8Array {
+  const out = bytes.slice();
+  const { tensors } = readImage(bytes);
+  const k = tensors.findIndex((t) => t.name === name);
+  const t = tensors[k]!;
+  patch(new DataView(out.buffer, t.offset, t.byteLength));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(256 + 64 * k + 0x38, crc32c(out.subarray(t.offset, t.offset + t.byteLength)), true);
+  const end = 256 + 64 * tensors.length;
+  dv.setUint32(0x0c, crc32c(out.subarray(0x10, end), crc32c(out.subarray(0, 0x0c))), true);
+  return out;
+}
+
+describe('non-finite weights and activations on the wire: ERROR NONFINITE for that stream, the others fine', () => {
+  it('an infinite norm weight, an infinite binary16 scale, a NaN ACTIVATION — TS and the PTY board agree', async () => {
+    const qm = tiny(
+      { dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 32, seqLen: 8, sharedClassifier: false },
+      5,
+      'q8',
+    );
+    const clean = buildImage(qm, { layers: [0, 2], embedding: true, classifier: false });
+    const images = {
+      norm: patchTensor(clean, 'layers.1.rms_ffn', (d) => d.setFloat32(12, Number.POSITIVE_INFINITY, true)),
+      scale: patchTensor(clean, 'embedding.scales', (d) => d.setUint16(2 * 2 * 3, 0x7c00, true)), // row 3 of 64/32 groups
+    };
+    for (const [label, bytes] of Object.entries(images)) {
+      const stage = new QuantStage(readImage(bytes).stage); // a valid image: the CRCs cover the bad values
+      const path = join(tmp, `nonfinite-${label}.img`);
+      writeFileSync(path, bytes);
+      const pty = await spawnPtyBoard(path, { program: asan.board, streams: 2 });
+      running.push(pty);
+      const { l, next } = await link(pty.path);
+      const token = label === 'scale' ? 3 : 1;
+      let ts = 'OK';
+      try {
+        stage.forward(stage.embed(token).slice(), 0);
+      } catch (e) {
+        ts = (e as TinypipeError).code;
+      }
+      expect(ts, label).toBe('NONFINITE');
+      await l.send(encodeMessage({ kind: 'token', stream: 0, pos: 0, token }));
+      expect(await next(), label).toMatchObject({ kind: 'error', stream: 0, code: 17 });
+      if (label === 'scale') {
+        // another stream, another token: computed as TS computes it
+        await l.send(encodeMessage({ kind: 'token', stream: 1, pos: 0, token: 2 }));
+        const m = await next();
+        const x = stage.embed(2).slice();
+        stage.forward(x, 0);
+        expect(m.kind === 'activation' && Buffer.from(m.x.buffer).equals(Buffer.from(x.buffer))).toBe(true);
+        // a NaN ACTIVATION on stream 0 (a layers stage refuses it the same way)
+        const nan = x.slice();
+        nan[3] = Number.NaN;
+        await l.send(encodeMessage({ kind: 'activation', stream: 0, pos: 1, x: nan }));
+        expect(await next()).toMatchObject({ kind: 'error', stream: 0, code: 17 });
+      }
+      await l.close();
+      expect(pty.process.exitCode).toBeNull();
+      expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
+    }
+  }, 60_000);
+});
