@@ -129,10 +129,15 @@ export function registerFlash(program: Command, ctx: CliContext): void {
         }),
       );
       const targets = opened.filter((t): t is FlashTarget => 'transport' in t);
-      const tty = !flags.json && (ctx.stdout as { isTTY?: boolean }).isTTY === true;
+      // bars on stderr (a terminal): stdout keeps the per-board results
+      const tty = ctx.stderr.isTTY === true;
       const bars = tty
         ? new MultiBar(
-            { format: ' board {board} {port} |{bar}| {percentage}% {region} {speed}', hideCursor: true },
+            {
+              format: ' board {board} {port} |{bar}| {percentage}% {region} {speed}',
+              hideCursor: true,
+              stream: ctx.stderr as unknown as NodeJS.WritableStream,
+            },
             Presets.shades_classic,
           )
         : undefined;
