@@ -55,9 +55,12 @@ async function run(n: number, stub?: StubImage): Promise<void> {
   await Promise.all(boards.map((b) => b.kill()));
 }
 
-const stub = await loadStub('esptool-js');
-await run(1);
-await run(1, stub);
-await run(4);
-await run(4, stub);
-rmSync(tmp, { recursive: true, force: true });
+try {
+  const stub = await loadStub('esptool-js');
+  await run(1);
+  await run(1, stub);
+  await run(4);
+  await run(4, stub);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
