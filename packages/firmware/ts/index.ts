@@ -13,4 +13,4 @@ export {
   runRv32,
 } from './build.js';
 export { type PtyBoard, type PtyBoardOptions, spawnPtyBoard, spawnPtyChain } from './pty-board.js';
-export { checkToolchain, firmwareCacheDir, type Toolchain } from './toolchain.js';
+export { checkToolchain, type Env, firmwareCacheDir, type Toolchain } from './toolchain.js';

@@ -1,7 +1,5 @@
-/**
- * What building the simulated board needs on this machine — cmake, a C compiler, zlib's headers — checked
- * one by one, so a failure names the missing piece and the command that installs it.
- */
+// What building the simulated board needs on this machine — cmake, a C compiler, zlib's headers — checked
+// one by one, so a failure names the missing piece and the command that installs it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
@@ -14,7 +12,8 @@ const INSTALL = {
   zlib: 'Debian/Ubuntu: sudo apt-get install zlib1g-dev; macOS: xcode-select --install (the SDK has zlib)',
 } as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables (`process.env` by default). */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 function run(cmd: string, args: readonly string[], env: Env, input?: string): string {
   return execFileSync(cmd, args, {
