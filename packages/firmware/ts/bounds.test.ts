@@ -16,6 +16,8 @@ import {
   expectedTensors,
   type Message,
   type ModelConfig,
+  Pipeline,
+  pipelinePlan,
   QuantEngine,
   QuantStage,
   quantize,
@@ -23,6 +25,7 @@ import {
   quantizeVector,
   readImage,
   Sampler,
+  splitSelections,
   synthesize,
   TinypipeError,
 } from '@tinypipe/core';
@@ -545,5 +548,33 @@ describe('non-finite weights and activations on the wire: ERROR NONFINITE for th
       expect(pty.process.exitCode).toBeNull();
       expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
     }
+  }, 60_000);
+});
+
+describe("the host surfaces the board's coded errors", () => {
+  it('Pipeline.forward on a board whose weights overflow rejects with NONFINITE', async () => {
+    const qm = tiny(
+      { dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 32, seqLen: 8, sharedClassifier: false },
+      5,
+      'q8',
+    );
+    const [sel] = splitSelections(qm.config, [2], 1);
+    const bytes = patchTensor(buildImage(qm, sel!), 'layers.1.rms_ffn', (d) =>
+      d.setFloat32(12, Number.POSITIVE_INFINITY, true),
+    );
+    const path = join(tmp, 'pipeline-nonfinite.img');
+    writeFileSync(path, bytes);
+    const pty = await spawnPtyBoard(path, { program: asan.board });
+    running.push(pty);
+    const l = await ReliableLink.connect(await openSerialPort(pty.path), {
+      expect: { fingerprint: qm.fingerprint },
+    });
+    const pipeline = Pipeline.connect([l], pipelinePlan(qm, [sel!]));
+    await expect(pipeline.forward(0, 1, 0)).rejects.toMatchObject({
+      code: 'NONFINITE',
+      details: { firmwareCode: 'NONFINITE', code: 17 },
+    });
+    await pipeline.close();
+    expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
   }, 60_000);
 });
