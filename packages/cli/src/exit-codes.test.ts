@@ -27,7 +27,7 @@ describe('exit statuses', () => {
   });
 
   it('an aborted run: 130 for SIGINT, 143 for SIGTERM, 0 and silent when stdout was closed', async () => {
-    const status = async (reason: Interrupted) => {
+    const status = async (reason: unknown) => {
       let stderr = '';
       const code = await runCli(['eval', '--quant', 'q8', '--steps', '16'], {
         stdout: { write: () => true },
@@ -43,6 +43,12 @@ describe('exit statuses', () => {
     });
     expect((await status(new Interrupted('SIGTERM'))).code).toBe(143);
     expect(await status(new Interrupted('EPIPE'))).toEqual({ code: 0, stderr: '' });
+    // an embedder's own reason: 130, and its words
+    const timeout = await status(new Error('took longer than 60 s'));
+    expect(timeout).toEqual({
+      code: 130,
+      stderr: 'tinypipe: ABORTED: took longer than 60 s; stopped and cleaned up\n',
+    });
   });
 
   it('boards --port /dev/ttyNOPE: exit 1 naming the port (was 0), with or without --json', async () => {

@@ -44,7 +44,7 @@ export function usageError(message: string, details?: Record<string, unknown>): 
 
 /**
  * Why a run was stopped from outside, as the binary aborts `ctx.signal`: a signal (exit 128 + its number)
- * or stdout closed by its reader (exit 0, quietly). Any other abort reason counts as SIGINT.
+ * or stdout closed by its reader (exit 0, quietly).
  */
 export class Interrupted extends Error {
   constructor(readonly by: 'SIGINT' | 'SIGTERM' | 'EPIPE') {
@@ -61,11 +61,17 @@ export class Interrupted extends Error {
   }
 }
 
-/** The status and line (none for a closed stdout) of a run whose signal was aborted. */
+/**
+ * The status and line (none for a closed stdout) of a run whose signal was aborted; an embedder's own
+ * reason (e.g. `AbortSignal.timeout`) gets 130 and its message.
+ */
 export function interruption(reason: unknown): { code: number; line: string } {
-  const why = reason instanceof Interrupted ? reason : new Interrupted('SIGINT');
+  if (!(reason instanceof Interrupted)) {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    return { code: EXIT.sigint, line: `tinypipe: ABORTED: ${message}; stopped and cleaned up\n` };
+  }
   return {
-    code: why.exitCode,
-    line: why.by === 'EPIPE' ? '' : `tinypipe: ABORTED: ${why.message}; stopped and cleaned up\n`,
+    code: reason.exitCode,
+    line: reason.by === 'EPIPE' ? '' : `tinypipe: ABORTED: ${reason.message}; stopped and cleaned up\n`,
   };
 }
