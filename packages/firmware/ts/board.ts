@@ -3,7 +3,7 @@
  * Speaks the board's temporary command loop on stdio (ports/posix/board.c).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { TinypipeError } from '@tinypipe/core';
+import { firmwareErrorCode, TinypipeError } from '@tinypipe/core';
 import { buildPosixBoard } from './build.js';
 
 export interface BoardInfo {
@@ -63,7 +63,7 @@ export class Board {
     }
   }
 
-  /** One request; resolves with the answer's payload, rejects with the board's status name. */
+  /** One request; resolves with the answer's payload, rejects with the board's status as a TinypipeError code. */
   async request(command: string, payload: Uint8Array = new Uint8Array(0)): Promise<Buffer> {
     if (this.#exited) throw this.#exited;
     const head = Buffer.alloc(5);
@@ -77,7 +77,8 @@ export class Board {
     if (status !== 0) {
       const text = out.toString('utf8');
       const code = text.split(':')[0] ?? 'INVALID_ARGUMENT';
-      throw new TinypipeError('INVALID_ARGUMENT', `board refused '${command}': ${text}`, {
+      // the status's own code (IMAGE_TENSOR_CRC, IMAGE_EXCEEDS_BOARD, NONFINITE…; REMOTE_ERROR for the rest)
+      throw new TinypipeError(firmwareErrorCode(status), `board refused '${command}': ${text}`, {
         details: { boardCode: code, status },
       });
     }

@@ -338,6 +338,7 @@ describe('an image beyond the compiled limits is refused at boot with IMAGE_EXCE
     expect(tsVerdict(bytes)).toBe('IMAGE_EXCEEDS_BOARD'); // …that no board runs
     expect(await cVerdict(bytes, 'wide.img')).toBe('IMAGE_EXCEEDS_BOARD');
     const path = join(tmp, 'wide.img');
+    await expect(board.open(path)).rejects.toMatchObject({ code: 'IMAGE_EXCEEDS_BOARD' });
     const pty = await spawnPtyBoard(path, { program: asan.board });
     running.push(pty);
     const { l, next } = await link(pty.path);
