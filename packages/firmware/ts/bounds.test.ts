@@ -308,6 +308,24 @@ function tiny(c: Omit<ModelConfig, 'nKvHeads'>, seed: number, weights: 'q4' | 'q
   return quantize(synthesize({ ...c, nKvHeads: c.nHeads }, seed), { weights });
 }
 
+/** A small model's shape (two layers). */
+const SMALL: Omit<ModelConfig, 'nKvHeads'> = {
+  dim: 64,
+  hiddenDim: 128,
+  nLayers: 2,
+  nHeads: 4,
+  vocabSize: 32,
+  seqLen: 8,
+  sharedClassifier: false,
+};
+
+/** Closes the host's link; the board must still be running, with no sanitizer report in its log. */
+async function closeClean(l: ReliableLink, pty: PtyBoard): Promise<void> {
+  await l.close();
+  expect(pty.process.exitCode).toBeNull();
+  expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
+}
+
 /** An embedding-only image of a dim-2048 model: valid, and twice the board's 1024-float activation buffer. */
 function wideImage(): Uint8Array {
   const qm = tiny(
@@ -345,20 +363,14 @@ describe('an image beyond the compiled limits is refused at boot with IMAGE_EXCE
     await l.send(encodeMessage({ kind: 'token', stream: 0, pos: 0, token: 0 }));
     const m = await next();
     expect(m).toMatchObject({ kind: 'error', code: 16 });
-    await l.close();
-    expect(pty.process.exitCode).toBeNull(); // still serving: no SIGSEGV, no sanitizer report
+    await closeClean(l, pty); // still serving: no SIGSEGV, no sanitizer report
     expect(pty.log()).toContain('IMAGE_EXCEEDS_BOARD');
-    expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
   }, 60_000);
 });
 
 describe('non-finite values are a coded error in TS and C alike (docs/numerics.md §3a)', () => {
   it('NaN, ±Inf and 3e38 in an activation: the same verdict on the ASan board and the TS QuantStage; the next forward is unaffected', async () => {
-    const qm = tiny(
-      { dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 32, seqLen: 8, sharedClassifier: false },
-      5,
-      'q4',
-    );
+    const qm = tiny(SMALL, 5, 'q4');
     const bytes = buildImage(qm, { layers: [0, 2], embedding: true, classifier: true });
     const path = join(tmp, 'nonfinite.img');
     writeFileSync(path, bytes);
@@ -450,9 +462,7 @@ describe('sampling on the board is defined for every input (docs/numerics.md §1
       expect(m).toMatchObject({ kind: 'token', stream: 1, pos, token: want });
       token = want;
     }
-    await l.close();
-    expect(pty.process.exitCode).toBeNull();
-    expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
+    await closeClean(l, pty);
   }, 60_000);
 });
 
@@ -505,11 +515,7 @@ function patchTensor(bytes: Uint8Array, name: string, patch: (data: DataView) =>
 
 describe('non-finite weights and activations on the wire: ERROR NONFINITE for that stream, the others fine', () => {
   it('an infinite norm weight, an infinite binary16 scale, a NaN ACTIVATION — TS and the PTY board agree', async () => {
-    const qm = tiny(
-      { dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 32, seqLen: 8, sharedClassifier: false },
-      5,
-      'q8',
-    );
+    const qm = tiny(SMALL, 5, 'q8');
     const clean = buildImage(qm, { layers: [0, 2], embedding: true, classifier: false });
     const images = {
       norm: patchTensor(clean, 'layers.1.rms_ffn', (d) => d.setFloat32(12, Number.POSITIVE_INFINITY, true)),
@@ -545,20 +551,14 @@ describe('non-finite weights and activations on the wire: ERROR NONFINITE for th
         await l.send(encodeMessage({ kind: 'activation', stream: 0, pos: 1, x: nan }));
         expect(await next()).toMatchObject({ kind: 'error', stream: 0, code: 17 });
       }
-      await l.close();
-      expect(pty.process.exitCode).toBeNull();
-      expect(pty.log()).not.toMatch(/Sanitizer|runtime error/);
+      await closeClean(l, pty);
     }
   }, 60_000);
 });
 
 describe("the host surfaces the board's coded errors", () => {
   it('Pipeline.forward on a board whose weights overflow rejects with NONFINITE', async () => {
-    const qm = tiny(
-      { dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 32, seqLen: 8, sharedClassifier: false },
-      5,
-      'q8',
-    );
+    const qm = tiny(SMALL, 5, 'q8');
     const [sel] = splitSelections(qm.config, [2], 1);
     const bytes = patchTensor(buildImage(qm, sel!), 'layers.1.rms_ffn', (d) =>
       d.setFloat32(12, Number.POSITIVE_INFINITY, true),
