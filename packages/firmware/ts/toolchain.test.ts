@@ -10,7 +10,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TinypipeError } from '@tinypipe/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkToolchain, firmwareCacheDir } from './toolchain.js';
 
@@ -39,14 +38,11 @@ function pathWith(name: string, ...names: string[]): string {
   return bin;
 }
 
-function caught(fn: () => unknown): TinypipeError {
-  try {
-    fn();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a TinypipeError');
+/** Expects `fn` to throw ENVIRONMENT with a message matching `message`. */
+function expectMissing(fn: () => unknown, message: RegExp): void {
+  expect(fn).toThrow(
+    expect.objectContaining({ code: 'ENVIRONMENT', message: expect.stringMatching(message) }),
+  );
 }
 
 describe('checkToolchain', () => {
@@ -57,15 +53,17 @@ describe('checkToolchain', () => {
   });
 
   it('says cmake is missing, with the install command', () => {
-    const e = caught(() => checkToolchain({ PATH: pathWith('none') }));
-    expect(e.code).toBe('ENVIRONMENT');
-    expect(e.message).toMatch(/needs cmake .*not found on PATH.*apt-get install cmake.*brew install cmake/);
+    expectMissing(
+      () => checkToolchain({ PATH: pathWith('none') }),
+      /needs cmake .*not found on PATH.*apt-get install cmake.*brew install cmake/,
+    );
   });
 
   it('says the C compiler is missing when cmake is there', () => {
-    const e = caught(() => checkToolchain({ PATH: pathWith('cmake-only', 'cmake'), CC: 'no-such-cc' }));
-    expect(e.code).toBe('ENVIRONMENT');
-    expect(e.message).toMatch(/C99 compiler \(no-such-cc\).*build-essential.*xcode-select/);
+    expectMissing(
+      () => checkToolchain({ PATH: pathWith('cmake-only', 'cmake'), CC: 'no-such-cc' }),
+      /C99 compiler \(no-such-cc\).*build-essential.*xcode-select/,
+    );
   });
 
   it("says zlib's headers are missing when the compiler cannot include <zlib.h>", () => {
@@ -75,9 +73,10 @@ describe('checkToolchain', () => {
       '#!/bin/sh\nif [ "$1" = --version ]; then echo "fakecc 1.0"; exit 0; fi\necho "<stdin>:1:10: fatal error: zlib.h: No such file or directory" >&2\nexit 1\n',
     );
     chmodSync(cc, 0o755);
-    const e = caught(() => checkToolchain({ PATH: process.env.PATH, CC: cc }));
-    expect(e.code).toBe('ENVIRONMENT');
-    expect(e.message).toMatch(/zlib's headers.*zlib\.h: No such file.*zlib1g-dev/);
+    expectMissing(
+      () => checkToolchain({ PATH: process.env.PATH, CC: cc }),
+      /zlib's headers.*zlib\.h: No such file.*zlib1g-dev/,
+    );
   });
 
   it('keys the cache folder by version and compiler, under $TINYPIPE_FIRMWARE_CACHE or XDG_CACHE_HOME', () => {
