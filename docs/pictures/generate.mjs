@@ -3,8 +3,10 @@
  * Regenerates the pictures in this folder with the built CLI (`npm run pictures` builds first):
  *   plan-15M-3boards.svg   tinypipe plan --svg   (synthetic stories15M q4 over three ESP32-S3-N16R8)
  *   eval-260K.svg          tinypipe eval --svg   (bundled stories260K, q8 and q4 against fp32)
- *   trace-demo.json        tinypipe demo --trace (three simulated boards in a chain, two streams)
- * The plan and eval pictures are the same bytes on every run; the trace holds this machine's timings.
+ *   trace-demo.json        tinypipe demo --trace (three simulated boards in a chain, two streams, paced
+ *                          as ESP32-S3-N16R8 would compute): open it in ui.perfetto.dev
+ *   trace-demo.svg         the same kind of run drawn as a timeline (demo --trace *.svg)
+ * The plan and eval pictures are the same bytes on every run; the traces hold this machine's timings.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,17 +28,6 @@ run(
   'plan-15M-3boards.svg',
 );
 run('eval', '--quant', 'q8', '--quant', 'q4', '--steps', '128', '--json', '--svg', 'eval-260K.svg');
-run(
-  'demo',
-  '--boards',
-  '3',
-  '--streams',
-  '2',
-  '--steps',
-  '24',
-  '--seed',
-  '1',
-  '--json',
-  '--trace',
-  'trace-demo.json',
-);
+const demo = 'demo --boards 3 --streams 2 --steps 24 --seed 1 --emulate esp32s3-n16r8 --json'.split(' ');
+run(...demo, '--trace', 'trace-demo.json');
+run(...demo, '--trace', 'trace-demo.svg');

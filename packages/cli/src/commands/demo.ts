@@ -29,6 +29,7 @@ import { enumFlag, floatFlag, intFlag, uintFlag } from '../io/options.js';
 import { resolveProfile } from '../io/profiles.js';
 import { createProgress } from '../io/progress.js';
 import { makeTempDir } from '../io/temp.js';
+import { renderTraceSvg } from '../pictures/trace-svg.js';
 
 interface DemoFlags {
   model?: string;
@@ -86,7 +87,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--json', 'print a JSON summary instead of the stories')
     .option(
       '--trace <file>',
-      'write a Chrome trace (open it in ui.perfetto.dev or chrome://tracing): per board its compute, per stream each hop',
+      'write a Chrome trace (*.json: open it in ui.perfetto.dev or chrome://tracing) or its timeline as a picture (*.svg): per board its compute, per stream each hop',
     )
     .action(async (given: DemoFlags) => {
       const flags = { ...given, streams: given.streams ?? given.boards };
@@ -262,11 +263,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               streams: String(flags.streams),
             },
           );
+          const svg = flags.trace.endsWith('.svg');
           await writeFileAtomic(
             resolve(ctx.cwd, flags.trace),
-            new TextEncoder().encode(JSON.stringify(trace)),
+            new TextEncoder().encode(svg ? renderTraceSvg(trace) : JSON.stringify(trace)),
           );
-          say(`  trace written to ${resolve(ctx.cwd, flags.trace)} (open it in ui.perfetto.dev)\n`);
+          say(
+            `  trace written to ${resolve(ctx.cwd, flags.trace)}${svg ? '' : ' (open it in ui.perfetto.dev)'}\n`,
+          );
         }
         const total = stories.reduce((a, s) => a + s.tokens.length, 0);
         if (!flags.json) ctx.stdout.write('\n');

@@ -193,8 +193,20 @@ export function chromeTrace(input: ChromeTraceInput): ChromeTrace {
     from: number,
     to: number,
     args: { stream: number; pos: number; board?: number; placed: boolean },
-  ) =>
-    spans.push({ ph: 'X', name: nameOf, cat, pid, tid, ts: at(from), dur: us(Math.max(0, to - from)), args });
+  ) => {
+    // both ends rounded alike, so a span that starts where another ends never overlaps it by a rounding
+    const ts = at(from);
+    spans.push({
+      ph: 'X',
+      name: nameOf,
+      cat,
+      pid,
+      tid,
+      ts,
+      dur: Math.max(0, Math.round((at(to) - ts) * 1e3) / 1e3),
+      args,
+    });
+  };
   for (const r of all) {
     const first = r.requests[0]!;
     const end = r.requests[r.requests.length - 1]!.answeredAt;
