@@ -29,7 +29,7 @@ export const ChromeTraceEventSchema = v.variant('ph', [
     cat: v.picklist(['compute', 'hop', 'round']),
     pid: v.pipe(v.number(), v.integer()),
     tid: v.pipe(v.number(), v.integer()),
-    /** µs from the first request. */
+    // µs from the first request
     ts: v.pipe(v.number(), v.minValue(0)),
     dur: v.pipe(v.number(), v.minValue(0)),
     args: v.object({
