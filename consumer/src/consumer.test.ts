@@ -81,7 +81,7 @@ describe('the published packages, installed from their tarballs into a project o
       'tinypipe',
       'generate',
       '--model',
-      'synth:260K',
+      'synth:15M',
       '--steps',
       '4',
     ]);
