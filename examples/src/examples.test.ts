@@ -10,8 +10,10 @@ import { findAll, parseXml } from '@tinypipe/partitioner/testing';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { createFakeWebSerialPair } from '@tinypipe/transport-uart/testing';
 import { describe, expect, it } from 'vitest';
+import { fakeDocument } from './browser/fake-document.test-helper.js';
 import { type BoardTiming, runPage } from './browser/page.js';
 import { bundlePage } from './browser/serve.js';
+import { createView } from './browser/view.js';
 import { storyServer } from './http-stream.js';
 import { overTcp, tcpTransport } from './tcp-transport.js';
 import { twoBoards } from './two-boards.js';
@@ -105,6 +107,8 @@ describe('examples', () => {
       const flashed = new Map<number, [number, number]>();
       const timing: BoardTiming[] = [];
       let tokenEvents = 0;
+      const page = fakeDocument();
+      const view = createView(page.doc);
       const result = await runPage({
         ports,
         checkpoint: new Uint8Array(readFileSync(join(models, 'stories260K.bin'))),
@@ -114,10 +118,23 @@ describe('examples', () => {
         sampling: { temperature: 0.8, topp: 0.9, seed: 9 },
         onStatus: (l) => status.push(l),
         onPiece: (p) => (streamed += p),
-        onPlan: (_, svg) => (picture = svg),
-        onFlashProgress: (board, done, total) => flashed.set(board, [done, total]),
-        onToken: () => tokenEvents++,
-        onBoardTiming: (t) => timing.push(...t),
+        onPlan: (plan, svg) => {
+          picture = svg;
+          view.onPlan(plan, svg);
+        },
+        onFlashProgress: (board, done, total) => {
+          flashed.set(board, [done, total]);
+          view.onFlashProgress(board, done, total);
+        },
+        onToken: (t) => {
+          tokenEvents++;
+          view.onToken(t);
+        },
+        onRequest: view.onRequest,
+        onBoardTiming: (t) => {
+          timing.push(...t);
+          view.onBoardTiming(t);
+        },
       });
       const expected = await host(0.8, 0.9, 9, 60);
       expect(result.tokens).toEqual(expected.tokens);
@@ -139,6 +156,22 @@ describe('examples', () => {
         expect(t.computeMs).toBeGreaterThan(0);
         expect(t.roundTripMs).toBeGreaterThan(t.computeMs);
       }
+      // and what view.ts draws from them: the picture, a card per board with its bar at 100 % and its timing
+      expect(page.byId('plan').innerHTML).toBe(picture);
+      const cards = page.byId('boards').all('li', 'board');
+      expect(cards.map((c) => c.getAttribute('data-board'))).toEqual(['0', '1']);
+      for (const card of cards) {
+        expect(card.all('progress', 'flash').map((p) => p.value)).toEqual([100]);
+        expect(card.all('span', 'percent')[0]!.textContent).toBe('100 %');
+        expect(card.all('span', 'timing')[0]!.textContent).toMatch(
+          /^[\d.]+ ms compute · [\d.]+ ms round trip per position$/,
+        );
+      }
+      expect(page.byId('story').all('span', 'token')).toHaveLength(result.tokens.length);
+      expect(page.byId('story').textContent).toBe(result.text);
+      expect(page.byId('rate').textContent).toMatch(
+        new RegExp(`^${result.tokens.length} tokens · [\\d.]+ tok/s$`),
+      );
     } finally {
       await Promise.all(boards.map((b) => b.kill()));
       rmSync(dir, { recursive: true, force: true });

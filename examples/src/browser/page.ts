@@ -9,6 +9,7 @@
 import {
   fingerprintHex,
   Pipeline,
+  type PipelineOptions,
   quantize,
   readCheckpoint,
   readTokenizer,
@@ -40,6 +41,8 @@ export interface PageOptions {
   onFlashProgress?: (board: number, done: number, total: number) => void;
   /** Every token as it comes: its piece, position and the ms since the previous one. */
   onToken?: (token: { token: number; piece: string; pos: number; ms: number }) => void;
+  /** Every message's round trip as the host times it (send → answer; one board per message here). */
+  onRequest?: PipelineOptions['onRequest'];
   /** Once the story is done: per board, its own compute per position (STATS) and the host's round trip. */
   onBoardTiming?: (timing: readonly BoardTiming[]) => void;
   signal?: AbortSignal;
@@ -119,11 +122,15 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
       }),
     ),
   );
-  const pipeline = Pipeline.connect(links, {
-    config: c,
-    fingerprint: qm.fingerprint,
-    stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
-  });
+  const pipeline = Pipeline.connect(
+    links,
+    {
+      config: c,
+      fingerprint: qm.fingerprint,
+      stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
+    },
+    o.onRequest ? { onRequest: o.onRequest } : {},
+  );
   status(`connected: ${ports.length} board(s) hold model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…`);
   const tokens: number[] = [];
   let text = '';

@@ -7,7 +7,7 @@ import { describeHolding } from '@tinypipe/partitioner';
 import type { BoardTiming, PageOptions } from './page.js';
 
 type Handlers = Required<
-  Pick<PageOptions, 'onPlan' | 'onFlashProgress' | 'onToken' | 'onBoardTiming' | 'onStatus'>
+  Pick<PageOptions, 'onPlan' | 'onFlashProgress' | 'onToken' | 'onRequest' | 'onBoardTiming' | 'onStatus'>
 >;
 
 export interface View extends Handlers {
@@ -32,6 +32,8 @@ export function createView(doc: Document): View {
   const boards = new Map<number, { bar: HTMLProgressElement; percent: HTMLElement; timing: HTMLElement }>();
   let tokens = 0;
   let ms = 0;
+  /** Per board while the story streams: messages and their round trips summed (the host's clock). */
+  const trips = new Map<number, { n: number; ms: number }>();
 
   return {
     reset() {
@@ -40,6 +42,7 @@ export function createView(doc: Document): View {
       $('story').textContent = '';
       $('rate').textContent = '';
       boards.clear();
+      trips.clear();
       tokens = 0;
       ms = 0;
     },
@@ -76,6 +79,14 @@ export function createView(doc: Document): View {
       span.textContent = t.piece;
       $('story').append(span);
       $('rate').textContent = `${tokens} tokens · ${((1000 * tokens) / Math.max(ms, 1e-9)).toFixed(1)} tok/s`;
+    },
+    onRequest(r) {
+      const t = trips.get(r.answeredBy) ?? { n: 0, ms: 0 };
+      t.n++;
+      t.ms += r.answeredAt - r.sentAt;
+      trips.set(r.answeredBy, t);
+      const b = boards.get(r.answeredBy);
+      if (b) b.timing.textContent = `${(t.ms / t.n).toFixed(2)} ms round trip per position (so far)`;
     },
     onBoardTiming(timing: readonly BoardTiming[]) {
       for (const t of timing) {
