@@ -103,7 +103,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
 
 /**
  * The repository's `models/` folder (bundled stories260K, tok512, tokenizer.bin and their SHA256SUMS),
- * found by walking up from this module; `undefined` when not found (a published install ships no models).
+ * found by walking up from this module; `undefined` when not found (an install from npm has no such folder:
+ * the same files ship in `@tinypipe/models`, read with their SHA-256 checked by `readBundledModel`).
  */
 export function bundledModelsDir(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
