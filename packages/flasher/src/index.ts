@@ -7,11 +7,13 @@
 
 export { flashSizeFromId, readFlashId } from './chip/flash-id.js';
 export type { Registers } from './chip/registers.js';
+export { type Chunk, chunksOf, DEFAULT_CHUNK_BYTES, SECTOR_BYTES } from './flash/chunks.js';
 export {
   type BoardImage,
   type BoardResult,
   type BuiltFiles,
   boardImage,
+  checkDistinctPorts,
   type FlashEvent,
   type FlashOptions,
   type FlashRegion,

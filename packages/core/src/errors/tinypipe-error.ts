@@ -97,6 +97,8 @@ export type ErrorCode =
   | 'BUILD_INVALID'
   /** A flasher stub image that is not in esptool's stub JSON format (the message names the bad field). */
   | 'STUB_INVALID'
+  /** The chip on a port is not the one (MAC) this board's build was flashed to before: swapped ports or a replaced board. */
+  | 'WRONG_BOARD'
   // this machine
   /**
    * A tool or library tinypipe needs on this machine is missing or failed (cmake, a C compiler, zlib

@@ -41,6 +41,8 @@ tp_write_result tp_flash_begin(tp_loader *L, uint32_t offset, uint32_t size, int
     if (compressed && inflateInit(&w->z) != Z_OK) return WR_INFLATE;
     w->active = 1, w->compressed = compressed, w->erase_at_begin = erase_at_begin;
     w->offset = offset, w->size = size, w->erased_to = align_down(offset);
+    if (size > 0) /* the flasher's tests count sessions (resume skips finished chunks) */
+        fprintf(stderr, "tinypipe-board: flash: begin 0x%x size %u%s\n", offset, size, compressed ? " deflate" : "");
     uint64_t end = align_up((uint64_t)offset + size);
     if (end > L->flash_size) end = L->flash_size;
     if (erase_at_begin) { /* the ROM: the whole region, sector by sector, before it answers */

@@ -20,7 +20,7 @@
  * flasher on the PTY, and esptool's flasher stub once uploaded; a reset (FLASH_END to the ROM, FLASH_END(reboot)
  * or RUN_USER_CODE to the stub, esptool's RTC-watchdog reset, or SIGUSR1 as the EN pin) boots the firmware
  * from the partition table in the flash file. The flash (BYTES a power of two, 256 KiB to 256 MiB) is erased
- * (0xFF) where the file is new; an erase takes U µs per MiB (default 10000).
+ * (0xFF) when the file is new; a file of another size is refused; an erase takes U µs per MiB (default 10000).
  *
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
@@ -405,8 +405,12 @@ int serve_pty(int argc, char **argv) {
     int fd = open(flash_path, O_RDWR | O_CREAT, 0644);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0) return fprintf(stderr, "tinypipe-board: FLASH: cannot open %s\n", flash_path), 1;
-    size_t had = (size_t)sb.st_size < flash_size ? (size_t)sb.st_size : flash_size; /* bytes already there */
-    if ((unsigned long)sb.st_size != flash_size && ftruncate(fd, (off_t)flash_size) != 0)
+    /* a chip's flash never changes size: a file of another size is another chip's (or not a flash) */
+    if (sb.st_size != 0 && (unsigned long)sb.st_size != flash_size)
+        return fprintf(stderr, "tinypipe-board: FLASH: %s is %lld bytes but --flash-size is %lu: give --flash-size %lld, or remove the file for a new (erased) flash\n",
+                       flash_path, (long long)sb.st_size, flash_size, (long long)sb.st_size), close(fd), 1;
+    size_t had = (size_t)sb.st_size; /* bytes already there: all, or none (a new file) */
+    if (had == 0 && ftruncate(fd, (off_t)flash_size) != 0)
         return fprintf(stderr, "tinypipe-board: FLASH: cannot size %s\n", flash_path), 1;
     uint8_t *flash = mmap(NULL, flash_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);

@@ -1,12 +1,14 @@
 /**
  * `flashPlan`: every board of a build at once — each on its own port, in parallel. Per board, in
  * esptool's order: sync (ROM or stub?), refuse the wrong chip, watchdogs off on USB-Serial/JTAG, upload
- * the stub when one is given, switch the baud rate, attach the flash, read its size (refusing too small a
- * flash, saying which port has what) and set the flash parameters; then for each region (the
- * partition table at 0x8000, the model image at its partition, and app/bootloader when given): skip it
- * when the chip's MD5 already matches, else write it compressed and verify its MD5, rewriting once when
- * verification fails. Re-running after an interruption therefore resumes: finished regions are skipped.
- * One board failing never stops the others; the result lists what happened on each.
+ * the stub when one is given, switch the baud rate, attach the flash, read the chip's MAC (refusing
+ * another chip than the one the build recorded) and its flash size (refusing too small a flash, saying
+ * which port has what) and set the flash parameters; then for each region (the partition table at
+ * 0x8000, the model image at its partition, and app/bootloader when given): skip it when the chip's MD5
+ * already matches, else write it chunk by chunk (`./chunks.ts`), skipping the chunks whose MD5 already
+ * matches, verifying each written chunk's MD5 and rewriting it once when that fails. Re-running after an
+ * interruption therefore resumes at the first chunk not in place. One board failing never stops the
+ * others; the result lists what happened on each.
  */
 
 import { md5 } from '@noble/hashes/legacy';
@@ -15,6 +17,7 @@ import { EspLoader, type LoaderOptions } from '../loader/loader.js';
 import { canReset, type ResetWiring, resetIntoBootloader } from '../loader/reset.js';
 import type { LoaderKind } from '../protocol/status.js';
 import type { StubImage } from '../stub/stub.js';
+import { chunksOf, DEFAULT_CHUNK_BYTES } from './chunks.js';
 
 export interface FlashRegion {
   name: string;
@@ -29,6 +32,11 @@ export interface BoardImage {
   /** The board profile's flash size; a smaller chip is refused. */
   flashBytes: number;
   regions: FlashRegion[];
+  /**
+   * The chip (MAC) this board's build was flashed to before (`readBuild`: the manifest's record): another
+   * chip on the port is refused before anything is written (WRONG_BOARD), unless `forgetMacs`.
+   */
+  mac?: string | undefined;
 }
 
 /** What `buildPlan` (@tinypipe/partitioner) makes for one board, as far as flashing needs it. */
@@ -77,6 +85,8 @@ export type FlashEvent =
       flashSizeKnown: boolean;
     }
   | { board: number; port: string; kind: 'skipped'; region: string; bytes: number }
+  /** Part of a region is already in place (an interrupted earlier run): `bytes` of `total` are not rewritten. */
+  | { board: number; port: string; kind: 'resumed'; region: string; bytes: number; total: number }
   | { board: number; port: string; kind: 'progress'; region: string; done: number; total: number }
   | { board: number; port: string; kind: 'verified'; region: string; bytes: number }
   | { board: number; port: string; kind: 'rewrite'; region: string; reason: string }
@@ -108,12 +118,64 @@ export interface FlashOptions extends LoaderOptions {
   onEvent?: (e: FlashEvent) => void;
   /** Leave the bootloader and run the firmware afterwards (`EspLoader.leave`). Default true; false stays in the loader. */
   reboot?: boolean;
+  /**
+   * Regions are written in chunks of this many bytes, each its own FLASH_DEFL_BEGIN…DATA checked by its
+   * own MD5, so an interrupted write resumes at the first chunk not in place (`./chunks.ts`). A multiple
+   * of the flash's 4 KiB sector; default 256 KiB.
+   */
+  chunkBytes?: number;
+  /** Flash whatever chip is on each port, ignoring the MAC its build recorded (a replaced board). Default false. */
+  forgetMacs?: boolean;
 }
 
 const CHIPS: Readonly<Record<string, number>> = { esp32s3: 9, esp32p4: 18 };
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-export async function flashBoard(target: FlashTarget, options: FlashOptions = {}): Promise<BoardResult> {
+/**
+ * The chip on `target.port` is not the one its board's build recorded. `others`: the plan's other boards,
+ * to say whose chip it is when the ports are swapped.
+ */
+function wrongBoard(target: FlashTarget, mac: string, others: readonly FlashTarget[]): TinypipeError {
+  const { image, port } = target;
+  const owner = others.find((o) => o !== target && o.image.mac === mac);
+  const whose = owner
+    ? `${mac} is board ${owner.image.board}'s chip, and board ${image.board}'s (${image.mac}) may be on ${owner.port}, given for board ${owner.image.board}: the ports are swapped — give them in board order`
+    : `if ${image.mac} is on another port, give the ports in board order; if board ${image.board} was replaced, flash with forgetMacs (tinypipe flash --forget-macs) to pair it anew`;
+  return new TinypipeError(
+    'WRONG_BOARD',
+    `${port} has the chip ${mac}, but board ${image.board}'s build was flashed to ${image.mac}; nothing was written. ${whose}`,
+    {
+      details: {
+        port,
+        board: image.board,
+        mac,
+        expected: image.mac,
+        ...(owner ? { swappedWith: owner.port } : {}),
+      },
+    },
+  );
+}
+
+/** Ports given twice (each would fight the other for the device): INVALID_ARGUMENT, before anything is opened or sent. */
+export function checkDistinctPorts(ports: readonly string[]): void {
+  const seen = new Map<string, number>();
+  for (const [i, port] of ports.entries()) {
+    const first = seen.get(port);
+    if (first !== undefined)
+      throw new TinypipeError(
+        'INVALID_ARGUMENT',
+        `${port} is given for board ${first} and board ${i}: each board needs its own port`,
+        { details: { port, boards: [first, i] } },
+      );
+    seen.set(port, i);
+  }
+}
+
+export async function flashBoard(
+  target: FlashTarget,
+  options: FlashOptions = {},
+  others: readonly FlashTarget[] = [],
+): Promise<BoardResult> {
   const { image, port } = target;
   const emit = (e: Record<string, unknown>) =>
     options.onEvent?.({ board: image.board, port, ...e } as FlashEvent);
@@ -146,6 +208,7 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
     if (options.baud) await loader.changeBaud(options.baud);
     await loader.attachFlash();
     const mac = await loader.mac();
+    if (image.mac && image.mac !== mac && !options.forgetMacs) throw wrongBoard(target, mac, others);
     const size = await loader.flashSize();
     const flashBytes = size.bytes ?? image.flashBytes;
     await loader.setFlashParams(flashBytes);
@@ -166,29 +229,47 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
         `${port} (${mac}) has ${flashBytes / 1048576} MiB of flash; board ${image.board}'s profile needs ${image.flashBytes / 1048576} MiB: plan with the right module`,
         { details: { port, flashBytes, expected: image.flashBytes } },
       );
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     for (const region of image.regions) {
-      const want = hex(md5(region.bytes));
-      if ((await loader.md5(region.offset, region.bytes.length)) === want) {
+      const total = region.bytes.length;
+      if ((await loader.md5(region.offset, total)) === hex(md5(region.bytes))) {
         result.skipped.push(region.name);
-        emit({ kind: 'skipped', region: region.name, bytes: region.bytes.length });
+        emit({ kind: 'skipped', region: region.name, bytes: total });
         continue;
       }
-      for (let attempt = 1; ; attempt++) {
-        await loader.write(region.offset, region.bytes, (done, total) =>
-          emit({ kind: 'progress', region: region.name, done, total }),
-        );
-        result.bytesWritten += region.bytes.length;
-        const got = await loader.md5(region.offset, region.bytes.length);
-        if (got === want) break;
-        if (attempt >= 2)
-          throw new TinypipeError(
-            'FLASH_VERIFY_FAILED',
-            `${port}: ${region.name} at 0x${region.offset.toString(16)} reads back MD5 ${got}, expected ${want}, after rewriting it: the flash may be worn or the line noisy`,
+      // an interrupted earlier run left some chunks in place: their MD5s say which
+      const chunks = chunksOf(region.offset, total, chunkBytes).map((c) => {
+        const bytes = region.bytes.subarray(c.start, c.start + c.size);
+        return { ...c, bytes, want: hex(md5(bytes)) };
+      });
+      const todo = [];
+      for (const c of chunks)
+        if (chunks.length === 1 || (await loader.md5(c.offset, c.size)) !== c.want) todo.push(c);
+      let done = total - todo.reduce((n, c) => n + c.size, 0);
+      if (done > 0) emit({ kind: 'resumed', region: region.name, bytes: done, total });
+      for (const c of todo) {
+        for (let attempt = 1; ; attempt++) {
+          await loader.write(c.offset, c.bytes, (d) =>
+            emit({ kind: 'progress', region: region.name, done: done + d, total }),
           );
-        emit({ kind: 'rewrite', region: region.name, reason: `MD5 ${got} ≠ ${want}` });
+          result.bytesWritten += c.size;
+          const got = await loader.md5(c.offset, c.size);
+          if (got === c.want) break;
+          if (attempt >= 2)
+            throw new TinypipeError(
+              'FLASH_VERIFY_FAILED',
+              `${port}: ${region.name} at 0x${c.offset.toString(16)} (${c.size} bytes) reads back MD5 ${got}, expected ${c.want}, after rewriting it: the flash may be worn or the line noisy`,
+            );
+          emit({
+            kind: 'rewrite',
+            region: region.name,
+            reason: `MD5 ${got} ≠ ${c.want} at 0x${c.offset.toString(16)}`,
+          });
+        }
+        done += c.size;
       }
       result.written.push(region.name);
-      emit({ kind: 'verified', region: region.name, bytes: region.bytes.length });
+      emit({ kind: 'verified', region: region.name, bytes: total });
     }
     if (options.reboot !== false) await loader.leave(wiring);
     result.ok = true;
@@ -205,10 +286,16 @@ export async function flashBoard(target: FlashTarget, options: FlashOptions = {}
   return result;
 }
 
-/** Flashes every target in parallel; never rejects — each board's result says what happened to it. */
-export function flashPlan(
+/**
+ * Flashes every target in parallel; each board's result says what happened to it (one failing never
+ * stops the others). Rejects only when the targets themselves are wrong — a port given twice
+ * (INVALID_ARGUMENT) — before anything is sent.
+ */
+export async function flashPlan(
   targets: readonly FlashTarget[],
   options: FlashOptions = {},
 ): Promise<BoardResult[]> {
-  return Promise.all(targets.map((t) => flashBoard(t, options)));
+  checkDistinctPorts(targets.map((t) => t.port));
+  chunksOf(0, 0, options.chunkBytes); // a bad chunk size refused up front, not per board
+  return Promise.all(targets.map((t) => flashBoard(t, options, targets)));
 }

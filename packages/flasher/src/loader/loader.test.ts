@@ -271,3 +271,31 @@ describe('EspLoader', () => {
     expect((e as Error).message).toMatch(/\/dev\/ttyFAKE: no answer to SYNC within 50 ms/);
   });
 });
+
+describe('EspLoader: a lost line', () => {
+  it('rejects a pending MD5 of 16 MiB (a 134 s timeout) the moment the line closes', async () => {
+    let line!: ReadableStreamDefaultController<Uint8Array>;
+    const t: Transport = {
+      specificationVersion: 1,
+      readable: new ReadableStream<Uint8Array>({
+        start: (c) => {
+          line = c;
+        },
+      }),
+      writable: new WritableStream<Uint8Array>(),
+      close: async () => {},
+    };
+    const loader = new EspLoader(t, '/dev/ttyTEST');
+    const pending = failure(loader.md5(0, 16 * 1048576));
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = performance.now();
+    line.error(new TinypipeError('PORT_DISCONNECTED', '/dev/ttyTEST went away'));
+    const e = await pending;
+    expect(e.code).toBe('PORT_DISCONNECTED');
+    expect(performance.now() - closed).toBeLessThan(100);
+    // and every later command says so at once
+    expect((await failure(loader.readReg(0))).code).toBe('PORT_DISCONNECTED');
+    // work between commands (compressing a write) stops too
+    expect((await failure(loader.write(0x10000, new Uint8Array(4096)))).code).toBe('PORT_DISCONNECTED');
+  });
+});

@@ -124,6 +124,9 @@ export class EspLoader implements Registers {
   #chain: Promise<unknown> = Promise.resolve();
   #failure: TinypipeError | undefined;
   #onFailure: ((e: TinypipeError) => void) | undefined;
+  /** Rejects the moment the line is lost: work between commands (compression) races it. */
+  readonly #lost: Promise<never>;
+  #lose!: (e: TinypipeError) => void;
   /** Who answers: 'rom' until SYNC says a stub runs or `runStub` starts one. */
   kind: LoaderKind = 'rom';
   /** SPI_ATTACH sent (the ROM refuses flash commands before it). */
@@ -135,6 +138,10 @@ export class EspLoader implements Registers {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#blockSize = options.blockSize;
     this.#writer = transport.writable.getWriter();
+    this.#lost = new Promise<never>((_, reject) => {
+      this.#lose = reject;
+    });
+    this.#lost.catch(() => {}); // observed by whoever races it
     void (async () => {
       const reader = transport.readable.getReader();
       try {
@@ -175,7 +182,8 @@ export class EspLoader implements Registers {
   #fail(e: TinypipeError): void {
     if (this.#failure) return;
     this.#failure = e;
-    this.#onFailure?.(e);
+    this.#lose(e);
+    this.#onFailure?.(e); // the pending command rejects now, whatever its timeout
   }
 
   #timeout(op: number, ms: number): TinypipeError {
@@ -406,6 +414,8 @@ export class EspLoader implements Registers {
    * the region before answering BEGIN and writes each block before answering it; the stub answers each
    * block at once and writes it while the next arrives — the timeouts follow (`../protocol/timing.ts`).
    * A block the loader refuses or does not answer is sent again (3 tries, as esptool).
+   * The whole input is compressed at once, on this thread (about 0.1 s per 256 KiB at level 9): `flashPlan`
+   * hands it one resume chunk at a time (`../flash/chunks.ts`), so a lost line is noticed between chunks.
    */
   async write(
     offset: number,
@@ -414,6 +424,7 @@ export class EspLoader implements Registers {
   ): Promise<void> {
     const kind = this.kind;
     const blockSize = this.blockSize;
+    await Promise.race([sleep(0), this.#lost]); // a line lost before we start: said now, not after compressing
     const packed = zlibSync(bytes, { level: 9 });
     const begin = deflBegin(kind, bytes.length, packed.length, offset, blockSize);
     const inflates = blockInflationBounds(packed, blockSize);
