@@ -1,7 +1,9 @@
-import { createTransportPair, TinypipeError } from '@tinypipe/core';
+import { createTransportPair, TinypipeError, type Transport } from '@tinypipe/core';
 import { describe, expect, it, vi } from 'vitest';
-import { encodeFrame, FrameType } from '../frame/frame.js';
+import { FrameDecoder } from '../codec/streams.js';
+import { encodeFrame, type Frame, FrameType } from '../frame/frame.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';
+import { VirtualClock } from '../testing/virtual-clock.js';
 import { ReliableLink } from './reliable-link.js';
 
 const message = (i: number, n: number) => Uint8Array.from({ length: n }, (_, k) => (i * 131 + k * 7) & 0xff);
@@ -106,5 +108,90 @@ describe('ReliableLink', () => {
     await b.close();
     expect((await reader.read()).done).toBe(true);
     await a.close();
+  });
+
+  describe('timers (docs/protocol.md §4 "Timers")', () => {
+    /** A link on a virtual clock whose peer is scripted: `peer` sees every frame the link writes. */
+    function scripted(transport: Transport, far: Transport, peer: (f: Frame, at: number) => void) {
+      const clock = new VirtualClock();
+      const link = new ReliableLink(transport, { clock, initialRtoMs: 50, maxRetries: 100 });
+      const decoder = new FrameDecoder((f) => peer(f, clock.now()));
+      void (async () => {
+        const reader = far.readable.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          decoder.push(value);
+        }
+      })().catch(() => {});
+      const writer = far.writable.getWriter();
+      const ack = (seq: number) =>
+        writer.write(
+          encodeFrame({
+            type: FrameType.ACK,
+            session: 9,
+            seq: 0,
+            ack: seq + 1,
+            sack: 0,
+            payload: new Uint8Array(0),
+          }),
+        );
+      return { clock, link, ack };
+    }
+    const settle = () => new Promise((r) => setImmediate(r));
+    async function advance(clock: VirtualClock, ms: number) {
+      for (let t = 0; t < ms; t++) {
+        await settle(); // the peer reads what was written at this time
+        clock.stall(1);
+        await settle();
+        clock.stall(0); // the timeouts' extra turn of the event loop
+        await settle();
+      }
+    }
+
+    it('a timeout backs the shared RTO off (RFC 6298 §5.5): a frame sent afterwards waits the doubled RTO', async () => {
+      const [ta, tb] = createTransportPair();
+      const sent: [number, number][] = []; // [seq, time] of every DATA the peer saw
+      const { clock, link } = scripted(ta, tb, (f, at) => {
+        if (f.type === FrameType.DATA) sent.push([f.seq, at]);
+      });
+      void link.send(Uint8Array.of(0)).catch(() => {});
+      await advance(clock, 60); // seq 0 times out at 50: RTO 50 → 100
+      void link.send(Uint8Array.of(1)).catch(() => {});
+      await advance(clock, 150);
+      const first = (seq: number, n: number) => sent.filter(([s]) => s === seq)[n]?.[1];
+      expect(first(0, 1)).toBe(50);
+      expect(first(1, 0)).toBe(60);
+      // the old per-frame doubling resent seq 1 at 60 + 50 = 110: the shared RTO had never moved
+      expect(first(1, 1)).toBe(60 + 100);
+      // both frames timed out around the same RTO value: it doubled once for seq 0's first timeout, once
+      // for seq 0's second (armed at 100) — not once more for seq 1 (armed at 100 too, before that)
+      expect(first(0, 2)).toBe(50 + 100);
+      await link.close();
+    });
+
+    it('a transport faster than its nominal rate (a PTY): RTT is measured from the write, not clamped at 0', async () => {
+      const [ta, tb] = createTransportPair();
+      const rated: Transport = { ...ta, close: () => ta.close(), baudRate: 921_600 };
+      const acks: number[] = [];
+      const { clock, link, ack } = scripted(rated, tb, (f) => {
+        if (f.type === FrameType.DATA) acks.push(f.seq);
+      });
+      // 1152-byte messages take 12.9 ms each at 921,600 baud by the link's estimate; this line is
+      // instant, and the peer answers each after 30 ms
+      const sending = Array.from({ length: 40 }, (_, i) => link.send(new Uint8Array(1152).fill(i)));
+      let answered = 0;
+      for (let t = 0; t < 2000 && answered < 40; t++) {
+        await advance(clock, 30);
+        const due = acks.splice(0);
+        for (const seq of due) await ack(seq);
+        answered += due.length;
+        await settle();
+      }
+      await Promise.all(sending);
+      expect(link.stats().retransmits).toBe(0);
+      expect(link.stats().rttMs).toBeGreaterThan(20); // the old clamp gave samples of 0: SRTT → 0
+      await link.close();
+    });
   });
 });

@@ -85,7 +85,11 @@ type Role = 'raw' | 'host' | 'board';
 interface Outgoing {
   seq: number;
   payload: Uint8Array;
+  /** When it was handed to the transport, and when its last byte leaves the line (§4 "Timers"). */
+  writtenAt: number;
   sentAt: number;
+  /** The RTO its timer was armed with: a timeout backs the shared RTO off only once per value. */
+  armedRto: number;
   retries: number;
   timer: unknown | undefined;
   resolve: () => void;
@@ -116,10 +120,11 @@ export class ReliableLink implements Link {
   // sending
   #nextSeq = 0;
   readonly #inFlight = new Map<number, Outgoing>();
-  readonly #queue: Omit<Outgoing, 'seq' | 'sentAt' | 'retries' | 'timer'>[] = [];
+  readonly #queue: Pick<Outgoing, 'payload' | 'resolve' | 'reject'>[] = [];
   #rto: number;
   #srtt = 0;
   #rttvar = 0;
+  #hasRtt = false;
   // receiving
   #expected = 0;
   readonly #received = new Map<number, Uint8Array>();
@@ -257,10 +262,8 @@ export class ReliableLink implements Link {
   // ---- sending ----
 
   /**
-   * Queues a frame for the transport; returns when its last byte will have left, as far as this end
-   * can tell: on a transport with a line rate, frames queue behind each other at 10 bits per byte, and
-   * timing a retransmission from the moment a frame was merely queued would resend frames still waiting
-   * for the wire (measured: 780 spurious retransmissions for 400 1152-byte messages at 921,600 baud).
+   * Queues a frame for the transport; returns when its last byte will have left (§4 "Timers"): on a
+   * transport with a line rate frames queue behind each other at 10 bits per byte, as a UART sends them.
    */
   #write(frame: Frame): number {
     const bytes = encodeFrame(frame);
@@ -293,21 +296,38 @@ export class ReliableLink implements Link {
   #pump(): void {
     while (!this.#failure && this.#queue.length > 0 && diff(this.#nextSeq, this.#base()) < this.#window) {
       const next = this.#queue.shift()!;
-      const entry: Outgoing = { ...next, seq: this.#nextSeq, sentAt: 0, retries: 0, timer: undefined };
+      const entry: Outgoing = {
+        ...next,
+        seq: this.#nextSeq,
+        writtenAt: 0,
+        sentAt: 0,
+        armedRto: 0,
+        retries: 0,
+        timer: undefined,
+      };
       this.#nextSeq = (this.#nextSeq + 1) % MOD;
       this.#inFlight.set(entry.seq, entry);
       this.#transmit(entry);
     }
   }
 
+  /** The timer runs from the frame's departure, with the shared RTO (§4 "Timers"). */
   #transmit(entry: Outgoing): void {
+    entry.writtenAt = this.#clock.now();
     entry.sentAt = this.#write(this.#frame(FrameType.DATA, entry.seq, entry.payload));
-    const rto = Math.min(this.#maxRto, this.#rto * 2 ** entry.retries);
-    entry.timer = this.#clock.setTimeout(() => this.#timeout(entry), entry.sentAt - this.#clock.now() + rto);
+    entry.armedRto = this.#rto;
+    entry.timer = this.#clock.setTimeout(
+      // one more turn of the event loop before deciding: an ACK the OS already holds is read first
+      () => (entry.timer = this.#clock.setTimeout(() => this.#timeout(entry), 0)),
+      entry.sentAt - entry.writtenAt + this.#rto,
+    );
   }
 
   #timeout(entry: Outgoing): void {
     if (this.#failure || !this.#inFlight.has(entry.seq)) return;
+    // RFC 6298 §5.5: back the shared RTO off; once per RTO value, so a window of frames that all time
+    // out together doubles it once. It stays backed off until a clean sample arrives (Karn).
+    if (entry.armedRto >= this.#rto) this.#rto = Math.min(this.#maxRto, 2 * this.#rto);
     if (entry.retries >= this.#maxRetries) {
       this.#fail(
         new TinypipeError(
@@ -329,7 +349,7 @@ export class ReliableLink implements Link {
       if (!acked) continue;
       this.#clock.clearTimeout(entry.timer);
       this.#inFlight.delete(entry.seq);
-      if (entry.retries === 0) this.#sampleRtt(Math.max(0, this.#clock.now() - entry.sentAt)); // Karn: only clean samples
+      if (entry.retries === 0) this.#sampleRtt(entry); // Karn: only frames sent once
       entry.resolve();
     }
     this.#pump();
@@ -340,9 +360,20 @@ export class ReliableLink implements Link {
     return i >= 0 && i < 16 && (sack & (1 << i)) !== 0;
   }
 
-  /** RFC 6298: SRTT, RTTVAR, RTO = SRTT + 4·RTTVAR, clamped. */
-  #sampleRtt(r: number): void {
-    if (this.#srtt === 0) {
+  /**
+   * RFC 6298 §2: SRTT, RTTVAR, RTO = SRTT + 4·RTTVAR, clamped. The sample runs from the frame's
+   * departure; an ACK that beats the estimated departure shows the transport is faster than its nominal
+   * rate (a PTY, a USB bridge's buffer): the estimate is dropped and the sample runs from the write.
+   */
+  #sampleRtt(entry: Outgoing): void {
+    const now = this.#clock.now();
+    let r = now - entry.sentAt;
+    if (r < 0) {
+      r = now - entry.writtenAt;
+      this.#lineFreeAt = Math.min(this.#lineFreeAt, now);
+    }
+    if (!this.#hasRtt) {
+      this.#hasRtt = true;
       this.#srtt = r;
       this.#rttvar = r / 2;
     } else {

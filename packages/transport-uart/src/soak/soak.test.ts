@@ -16,6 +16,20 @@ describe('runLinkSoak', () => {
     expect(r.lineUtilisation).toBeLessThan(1);
   });
 
+  it('a clean paced line with real timers, 1,000 1152-byte messages at 921,600 baud: no retransmission, ≥ 90 % of the line', async () => {
+    // the acceptance run is 10,000 (npm run bench, docs/performance.md); this is 13 s of line time
+    const r = await runLinkSoak({ frames: 1000, payload: 1152, baud: 921_600 });
+    expect(r).toMatchObject({
+      delivered: 1000,
+      corruptDelivered: 0,
+      duplicatesDelivered: 0,
+      outOfOrder: 0,
+      lost: 0,
+    });
+    expect(r.retransmits).toBe(0); // BER 0: every retransmission is spurious
+    expect(r.lineUtilisation).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+
   it('a noisy line (the issue’s fault mix, shorter run): delivered == frames, nothing corrupt, duplicated or reordered', async () => {
     // unpaced soaks run on the link's simulated clock (VirtualClock): deterministic, and the seconds of
     // retransmission timeouts pass instantly

@@ -58,4 +58,20 @@ describe('createFaultyLinePair', () => {
     const r = await pass({}, 50);
     expect(r.got).toEqual(r.sent);
   });
+
+  it('paces from write time like a UART: a busy event loop delays deliveries but loses no line time', async () => {
+    const line = createFaultyLinePair({ baud: 921_600, pace: true });
+    const writer = line.a.writable.getWriter();
+    const reader = line.b.readable.getReader();
+    const start = performance.now();
+    for (let i = 0; i < 10; i++) void writer.write(new Uint8Array(1152).fill(i));
+    await new Promise((r) => setImmediate(r)); // the writes reach the line
+    while (performance.now() - start < 100); // the thread is busy: the line keeps shifting bits out
+    let got = 0;
+    while (got < 10 * 1152) got += (await reader.read()).value!.length;
+    // 10 × 1152 bytes × 10 bits ÷ 921,600 baud = 125 ms after the writes; a schedule restarted when the
+    // line got to each chunk began only after the busy 100 ms: 225 ms
+    expect(performance.now() - start).toBeGreaterThanOrEqual(124);
+    expect(performance.now() - start).toBeLessThan(175);
+  });
 });

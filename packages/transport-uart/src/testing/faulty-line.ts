@@ -51,62 +51,106 @@ interface End {
   baud: number | undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
+/**
+ * One direction of the line. With `pace` each chunk's last byte arrives when a UART would have shifted
+ * it out: max(write time, line free) + 10 bits per byte ÷ baud, the schedule fixed when the chunk is
+ * written (as the sender's link estimates it, docs/protocol.md §4 "Timers"), so a late timer delays a
+ * delivery but never loses line time.
+ */
 function faultStream(
   f: Required<Omit<LineFaults, 'baud'>>,
   stats: LineStats,
   rnd: () => number,
   from: End,
   to: End,
-): TransformStream<Uint8Array, Uint8Array> {
+): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
   const byteFlip = 1 - (1 - f.ber) ** 8; // chance that a byte has at least one flipped bit
-  let lineFreeAt = 0; // when the transmitter finishes the bytes already on the wire (pacing)
-  return new TransformStream<Uint8Array, Uint8Array>(
+  let out!: ReadableStreamDefaultController<Uint8Array>;
+  const readable = new ReadableStream<Uint8Array>(
     {
-      async transform(chunk, controller) {
-        if (f.pace && from.baud) {
-          const now = performance.now();
-          lineFreeAt = Math.max(now, lineFreeAt) + (chunk.length * 10 * 1000) / from.baud;
-          if (lineFreeAt - now >= 1) await sleep(lineFreeAt - now);
-        }
-        const out: number[] = [];
-        if (from.baud !== to.baud) {
-          // a receiver at another rate samples noise: fewer or more bytes, none of them meaningful
-          const n = Math.max(1, Math.round((chunk.length * (to.baud ?? 1)) / (from.baud ?? 1)));
-          for (let i = 0; i < n; i++) out.push(Math.floor(rnd() * 256));
-          stats.bytes += chunk.length;
-          controller.enqueue(Uint8Array.from(out));
-          return;
-        }
-        for (const b of chunk) {
-          stats.bytes++;
-          if (f.garbage > 0 && rnd() < f.garbage) {
-            stats.garbageBursts++;
-            const n = 8 + Math.floor(rnd() * 57);
-            for (let i = 0; i < n; i++) out.push(Math.floor(rnd() * 256));
-          }
-          if (f.insert > 0 && rnd() < f.insert) {
-            stats.inserted++;
-            out.push(Math.floor(rnd() * 256));
-          }
-          if (f.drop > 0 && rnd() < f.drop) {
-            stats.dropped++;
-            continue;
-          }
-          let v = b;
-          if (byteFlip > 0 && rnd() < byteFlip) {
-            v ^= 1 << Math.floor(rnd() * 8);
-            stats.bitsFlipped++;
-          }
-          out.push(v);
-        }
-        if (out.length) controller.enqueue(Uint8Array.from(out));
+      start(c) {
+        out = c;
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: 1 << 20 }),
+  );
+  let lineFreeAt = 0; // when the transmitter finishes the bytes already written (pacing)
+  const due: { at: number; bytes: Uint8Array }[] = []; // in order of arrival time
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let drained: (() => void) | undefined;
+  const deliver = () => {
+    timer = undefined;
+    const now = performance.now();
+    try {
+      while (due.length > 0 && due[0]!.at <= now) {
+        const { bytes } = due.shift()!;
+        if (bytes.length) out.enqueue(bytes);
+      }
+    } catch {
+      due.length = 0; // the reading end was cancelled: the rest of the line goes nowhere
+    }
+    if (due.length > 0) timer = setTimeout(deliver, due[0]!.at - now);
+    else drained?.();
+  };
+  const damage = (chunk: Uint8Array): Uint8Array => {
+    const bytes: number[] = [];
+    if (from.baud !== to.baud) {
+      // a receiver at another rate samples noise: fewer or more bytes, none of them meaningful
+      const n = Math.max(1, Math.round((chunk.length * (to.baud ?? 1)) / (from.baud ?? 1)));
+      for (let i = 0; i < n; i++) bytes.push(Math.floor(rnd() * 256));
+      stats.bytes += chunk.length;
+      return Uint8Array.from(bytes);
+    }
+    for (const b of chunk) {
+      stats.bytes++;
+      if (f.garbage > 0 && rnd() < f.garbage) {
+        stats.garbageBursts++;
+        const n = 8 + Math.floor(rnd() * 57);
+        for (let i = 0; i < n; i++) bytes.push(Math.floor(rnd() * 256));
+      }
+      if (f.insert > 0 && rnd() < f.insert) {
+        stats.inserted++;
+        bytes.push(Math.floor(rnd() * 256));
+      }
+      if (f.drop > 0 && rnd() < f.drop) {
+        stats.dropped++;
+        continue;
+      }
+      let v = b;
+      if (byteFlip > 0 && rnd() < byteFlip) {
+        v ^= 1 << Math.floor(rnd() * 8);
+        stats.bitsFlipped++;
+      }
+      bytes.push(v);
+    }
+    return Uint8Array.from(bytes);
+  };
+  const writable = new WritableStream<Uint8Array>(
+    {
+      // returns at once: the next chunk is scheduled when it is written, not when this one arrives
+      write(chunk) {
+        const bytes = damage(chunk);
+        if (!(f.pace && from.baud)) {
+          if (bytes.length) out.enqueue(bytes);
+          return;
+        }
+        const now = performance.now();
+        lineFreeAt = Math.max(now, lineFreeAt) + (chunk.length * 10 * 1000) / from.baud;
+        due.push({ at: lineFreeAt, bytes });
+        if (timer === undefined) timer = setTimeout(deliver, lineFreeAt - now);
+      },
+      async close() {
+        if (due.length > 0) await new Promise<void>((r) => (drained = r));
+        out.close();
+      },
+      abort(reason) {
+        clearTimeout(timer);
+        out.error(reason);
+      },
+    },
     new ByteLengthQueuingStrategy({ highWaterMark: 1 << 20 }),
   );
+  return { readable, writable };
 }
 
 /** Two transports joined by a faulty line (each direction has its own faults, from one seed). */
