@@ -211,16 +211,15 @@ describe('docs/vectors/esp-rom.json on tinypipe-board --pty --flash', () => {
 });
 
 describe('the flash', () => {
-  it('a new flash file reads erased (0xFF); a shorter existing one keeps its bytes and grows erased', async () => {
+  it('a new flash file reads erased (0xFF); one of another size is refused and left as it was (a chip never changes size)', async () => {
     const fresh = await chip({ flashSize: 1 << 20 });
     expect(readFileSync(fresh.flash).every((b) => b === 0xff)).toBe(true);
     const old = join(tmp, 'short.flash');
     writeFileSync(old, Buffer.alloc(4096, 0x00));
-    await chip({ flash: old, flashSize: 1 << 20 });
-    const f = readFileSync(old);
-    expect(f.length).toBe(1 << 20);
-    expect(f.subarray(0, 4096).every((b) => b === 0)).toBe(true);
-    expect(f.subarray(4096).every((b) => b === 0xff)).toBe(true);
+    await expect(chip({ flash: old, flashSize: 1 << 20 })).rejects.toThrow(
+      `FLASH: ${old} is 4096 bytes but --flash-size is 1048576: give --flash-size 4096, or remove the file for a new (erased) flash`,
+    );
+    expect(readFileSync(old).equals(Buffer.alloc(4096, 0x00))).toBe(true);
   });
 
   it('the ROM erases at BEGIN, before it answers, in time proportional to the size (--erase-us-per-mb)', async () => {

@@ -23,6 +23,8 @@ export interface PtyBoardOptions {
   lineBaud?: number;
   /** Erase time of the virtual flash, µs per MiB (default 10000: the chip's seconds, scaled down). */
   eraseUsPerMb?: number;
+  /** SPI_FLASH_MD5 time of the virtual flash, µs per MiB (default 0: at once). */
+  md5UsPerMb?: number;
   /** Faults of the virtual ROM: vanish after N flash data blocks; corrupt block K when writing it. */
   dropAfter?: number;
   corruptBlock?: number;
@@ -80,6 +82,7 @@ export async function spawnPtyBoard(
   if (options.dropAfter !== undefined) args.push('--drop-after', String(options.dropAfter));
   if (options.corruptBlock !== undefined) args.push('--corrupt-block', String(options.corruptBlock));
   if (options.eraseUsPerMb !== undefined) args.push('--erase-us-per-mb', String(options.eraseUsPerMb));
+  if (options.md5UsPerMb !== undefined) args.push('--md5-us-per-mb', String(options.md5UsPerMb));
   if (options.streams !== undefined) args.push('--streams', String(options.streams));
   if (options.stageUs) args.push('--stage-us', String(Math.round(options.stageUs)));
   if (options.preloadUs) args.push('--preload-us', String(Math.round(options.preloadUs)));

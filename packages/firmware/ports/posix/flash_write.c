@@ -31,6 +31,7 @@ void tp_flash_md5(const tp_loader *L, uint32_t addr, uint32_t size, uint8_t dige
     tp_md5_init(&m);
     tp_md5_update(&m, L->flash + addr, size);
     tp_md5_final(&m, digest);
+    tp_loader_md5_time(L, size);
 }
 
 tp_write_result tp_flash_begin(tp_loader *L, uint32_t offset, uint32_t size, int compressed, int erase_at_begin) {

@@ -52,6 +52,10 @@ void tp_loader_erase_time(tp_loader *L, uint32_t bytes) {
     sleep_us((long long)L->opt->erase_us_per_mb * bytes / (1 << 20));
 }
 
+void tp_loader_md5_time(const tp_loader *L, uint32_t bytes) {
+    sleep_us((long long)L->opt->md5_us_per_mb * bytes / (1 << 20));
+}
+
 void tp_loader_send_frame(tp_loader *L, const uint8_t *p, size_t n) {
     static uint8_t out[2 * 4096 + 2];
     size_t o = 0;

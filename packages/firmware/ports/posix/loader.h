@@ -71,6 +71,8 @@ uint8_t tp_loader_checksum(const uint8_t *p, size_t n);
 long long tp_loader_now_us(void);
 /* Sleeps for bytes of erase at the configured rate. */
 void tp_loader_erase_time(tp_loader *L, uint32_t bytes);
+/* Sleeps for bytes read by SPI_FLASH_MD5 at the configured rate (--md5-us-per-mb). */
+void tp_loader_md5_time(const tp_loader *L, uint32_t bytes);
 
 /* rom.c / stub.c: one command (op, data[size], checksum) in that loader */
 void tp_rom_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, uint32_t checksum);

@@ -5,7 +5,7 @@
  *
  *   tinypipe-board --pty --image PATH [--board N] [--ber P] [--drop P] [--seed S]
  *   tinypipe-board --pty --flash FILE [--flash-size BYTES] [--chip-id 9] [--mac aa:bb:…]
- *                  [--erase-us-per-mb U] [--drop-after N] [--corrupt-block K] [--board N]
+ *                  [--erase-us-per-mb U] [--md5-us-per-mb U] [--drop-after N] [--corrupt-block K] [--board N]
  *   either with [--streams K] [--stage-us N] [--preload-us P] [--line-baud B]: KV caches for K streams; pace
  *   each message's compute to N µs, of which up to P µs were done while the board waited (the data cache
  *   preload of the ESP-IDF port), and the board's transmit to B baud, to behave like the board emulated
@@ -343,7 +343,7 @@ int serve_pty(int argc, char **argv) {
     unsigned board = 0xffff, seed = 1;
     unsigned long flash_size = 16ul << 20;
     double ber = 0;
-    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1, 10000};
+    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1, 10000, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
@@ -365,6 +365,7 @@ int serve_pty(int argc, char **argv) {
         } else if (!strcmp(a, "--drop-after")) rom.drop_after = strtol(v, NULL, 10);
         else if (!strcmp(a, "--corrupt-block")) rom.corrupt_block = strtol(v, NULL, 10);
         else if (!strcmp(a, "--erase-us-per-mb")) rom.erase_us_per_mb = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--md5-us-per-mb")) rom.md5_us_per_mb = strtol(v, NULL, 10);
         else if (!strcmp(a, "--board")) board = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--streams")) {
             streams = (int)strtol(v, NULL, 10);

@@ -18,6 +18,7 @@ typedef struct {
     int idle_fd;           /* another UART (a chain's link in), read and discarded until boot as the chip's
                               FIFO does in the ROM; -1: none */
     long erase_us_per_mb;  /* erase time per MiB (the chip's is seconds; scaled down so tests stay fast) */
+    long md5_us_per_mb;    /* SPI_FLASH_MD5 time per MiB read (default 0: at once) */
 } tp_rom_options;
 
 /* Serves download mode on fd until the chip resets into its firmware (returns 0: boot from flash) or the

@@ -1,6 +1,6 @@
 /**
  * Flasher faults through virtual ESP32-S3 boards (tinypipe-board --pty --flash) on real PTYs: a board
- * killed mid-flash is reported within 1 s (during compression and the chunk MD5s, during a long erase);
+ * killed mid-flash is reported within 1 s (during compression and the chunk MD5s, a long erase, a long MD5);
  * an interrupted large write resumes at the first chunk not in place, the board's own log showing which
  * chunks it was sent; a board's recorded MAC refuses swapped ports before any write; a port given twice
  * is refused before anything is touched; flash files start erased and are never resized.
@@ -129,6 +129,19 @@ describe('a board killed mid-flash is reported within 1 s', () => {
     const { r, afterKill } = await killWhen(b, image(0, 600_000), () =>
       until(() => begins(b).length > 0).then(() => new Promise((res) => setTimeout(res, 200))),
     );
+    expect(r.error?.code).toBe('PORT_DISCONNECTED');
+    expect(afterKill).toBeLessThan(1000);
+  }, 60_000);
+
+  it('while the ROM computes the MD5 of an 8.6 MB region (a 69 s timeout pending)', async () => {
+    // 4 s/MiB: the region's MD5 takes 33 s to answer
+    const b = await board('kill-md5', { md5UsPerMb: 4_000_000 });
+    const { r, afterKill } = await killWhen(
+      b,
+      image(0, 8_600_000),
+      () => new Promise((res) => setTimeout(res, 300)),
+    );
+    expect(begins(b)).toEqual([]); // it was still computing the first MD5
     expect(r.error?.code).toBe('PORT_DISCONNECTED');
     expect(afterKill).toBeLessThan(1000);
   }, 60_000);
