@@ -126,5 +126,9 @@ describe('tinypipe demo --trace', () => {
         'board 2→host',
       ]);
       expect(trace.otherData.topology).toBe(topology);
+      expect(Number(trace.otherData.tokensPerSecond)).toBeCloseTo(summary.tokensPerSecond, 0);
+      expect(trace.otherData.predictedTokensPerSecond).toMatch(
+        /^[\d.]+ tok\/s \(cost model: real esp32s3-n16r8 boards, a projection\)$/,
+      );
     });
 });

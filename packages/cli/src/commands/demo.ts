@@ -261,6 +261,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               topology: flags.topology,
               boards: String(flags.boards),
               streams: String(flags.streams),
+              tokensPerSecond: (stories.reduce((a, st) => a + st.tokens.length, 0) / seconds).toFixed(1),
+              predictedTokensPerSecond: `${plan.predicted.tokensPerSecond} tok/s (cost model${flags.emulate ? `; boards paced as ${profile.name}` : `: real ${profile.name} boards, a projection`})`,
             },
           );
           const svg = flags.trace.endsWith('.svg');

@@ -50,7 +50,7 @@ export function renderTraceSvg(trace: ChromeTrace, options: TraceSvgOptions = {}
   const plotX = LEFT + LABEL_W;
   const plotW = WIDTH - plotX - LEFT;
   const x = (us: number) => plotX + (plotW * (Math.min(Math.max(us, from), to) - from)) / (to - from);
-  const top = 70;
+  const top = 86;
   const height = top + tracks.length * ROW + 56;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="12" fill="#1f2328">`,
@@ -59,8 +59,13 @@ export function renderTraceSvg(trace: ChromeTrace, options: TraceSvgOptions = {}
     `<text x="${LEFT}" y="26" font-size="15" font-weight="600">${escapeXml(
       `tinypipe demo: ${trace.otherData.boards ?? '?'} boards (${trace.otherData.topology ?? '?'}), ${trace.otherData.streams ?? '?'} streams — ${((to - from) / 1000).toFixed(2)} ms shown`,
     )}</text>`,
-    `<text x="${LEFT}" y="46" font-size="11" fill="#59636e">${escapeXml(`measured ${trace.otherData.measured ?? ''}`)}</text>`,
-    `<text x="${LEFT}" y="60" font-size="11" fill="#59636e">${escapeXml(trace.otherData.placed ?? '')}</text>`,
+    `<text x="${LEFT}" y="46" font-size="11" fill="#59636e">${escapeXml(
+      trace.otherData.tokensPerSecond
+        ? `throughput: ${trace.otherData.tokensPerSecond} tok/s measured; predicted ${trace.otherData.predictedTokensPerSecond ?? '?'}`
+        : '',
+    )}</text>`,
+    `<text x="${LEFT}" y="60" font-size="11" fill="#59636e">${escapeXml(`measured ${trace.otherData.measured ?? ''}`)}</text>`,
+    `<text x="${LEFT}" y="74" font-size="11" fill="#59636e">${escapeXml(trace.otherData.placed ?? '')}</text>`,
   ];
   for (const [row, [pid, tid]] of tracks.entries()) {
     const y = top + row * ROW;
