@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // a temp dir of the run's own; the run fails if a test leaves a tinypipe-* folder in it
+    globalSetup: ['../../vitest.tmp-setup.ts'],
     include: ['ts/**/*.test.ts'],
     testTimeout: 180_000,
     hookTimeout: 300_000,
