@@ -62,7 +62,8 @@ export function registerEval(program: Command, ctx: CliContext): void {
         progress.stop();
       }
       if (flags.svg) {
-        const chart = { model: label, steps: flags.steps, prompts: EVAL_PROMPTS.length, rows };
+        const model = label.replace(/^bundled:/, '').replace(/\.bin$/, ''); // "bundled:stories260K.bin"
+        const chart = { model, steps: flags.steps, prompts: EVAL_PROMPTS.length, rows };
         await writeFileAtomic(resolve(ctx.cwd, flags.svg), new TextEncoder().encode(renderEvalSvg(chart)));
         if (!flags.json) ctx.stderr.write(`chart written to ${resolve(ctx.cwd, flags.svg)}\n`);
       }
