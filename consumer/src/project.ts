@@ -87,6 +87,15 @@ export interface ConsumerProject {
 /** Packs every published package (after the build) and installs the tarballs into a new project. */
 export function createConsumerProject(): ConsumerProject {
   const root = mkdtempSync(join(tmpdir(), 'tinypipe-consumer-'));
+  try {
+    return setUp(root);
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function setUp(root: string): ConsumerProject {
   const dir = join(root, 'app');
   const packs = join(dir, 'packs');
   mkdirSync(packs, { recursive: true });
@@ -160,7 +169,6 @@ export function createConsumerProject(): ConsumerProject {
   try {
     run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts']);
   } catch (e) {
-    rmSync(root, { recursive: true, force: true });
     const err = e as { stderr?: string };
     throw new Error(
       `npm ci --offline of the packed tarballs failed (a third-party package missing from npm's cache? run npm ci at the repository root first):\n${err.stderr ?? String(e)}`,
