@@ -232,7 +232,7 @@ describe('the flash', () => {
       ).toBe('00000000');
       return performance.now() - t;
     };
-    // lower bounds only (a loaded machine can make anything slower, never faster): 1 MiB at 0.4 s/MiB
+    // no wall-clock ceiling (a loaded machine makes anything slower, never faster): 1 MiB at 0.4 s/MiB
     // takes its 400 ms, 64 KiB its 25 ms, and the small erase is not a fixed cost as long as the large one
     const mib = await timed(0x100000);
     const small = await timed(0x10000);
