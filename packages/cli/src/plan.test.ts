@@ -198,6 +198,7 @@ describe('tinypipe flash', () => {
       boards[0] = await spawnPtyBoard(undefined, {
         flash: join(tmp, 'cli-0.flash'),
         flashSize: 16 * 1048576,
+        mac: '7c:df:a1:00:00:00', // board 0's chip (another would be refused: WRONG_BOARD)
       });
       const missing = await runCapture([
         'flash',

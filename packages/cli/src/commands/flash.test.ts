@@ -2,7 +2,8 @@
  * `tinypipe flash --stub` and what `flash` / `boards` say about the loader, against virtual ESP32-S3
  * boards (tinypipe-board --pty --flash: the ROM loader, then esptool's stub once one is uploaded).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,4 +69,126 @@ describe('tinypipe flash --stub', () => {
       /^tinypipe: STUB_INVALID: .*bad-stub\.json is not a flasher stub .*text: .*text_start: /,
     );
   });
+});
+
+describe('tinypipe flash: which chip is which board', () => {
+  const macs = ['7c:df:a1:00:00:0a', '7c:df:a1:00:00:0b'];
+  const spawn = async (i: number, mac = macs[i]!) => {
+    const { spawnPtyBoard } = await import('@tinypipe/firmware');
+    return spawnPtyBoard(undefined, { flash: join(tmp, `pair-${i}.flash`), flashSize: 16 * 1048576, mac });
+  };
+  const sha = (i: number) =>
+    createHash('sha256')
+      .update(readFileSync(join(tmp, `pair-${i}.flash`)))
+      .digest('hex');
+  const recorded = (out: string, i: number) =>
+    JSON.parse(readFileSync(join(out, `board-${i}`, 'manifest.json'), 'utf8')).mac;
+
+  it('the same port twice is a usage error before any port opens, also through a symlink', async () => {
+    const r = await runCapture([
+      'flash',
+      '--build',
+      join(tmp, 'none'),
+      '--port',
+      '/dev/tinypipe-a',
+      '--port',
+      '/dev/tinypipe-a',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'tinypipe: USAGE: --port /dev/tinypipe-a is given twice (for board 0 and board 1): give each board its own port\n',
+    );
+    const b = await spawn(0);
+    try {
+      const link = join(tmp, 'by-id');
+      symlinkSync(b.path, link);
+      const s = await runCapture(['flash', '--build', join(tmp, 'none'), '--port', b.path, '--port', link]);
+      expect(s.code).toBe(2);
+      expect(s.stderr).toMatch(`is given twice (for board 0 and board 1, as ${b.path})`);
+    } finally {
+      await b.kill('SIGKILL');
+    }
+  });
+
+  it('swapped ports are matched by the recorded MACs; a chip that is no board of the build is refused before any write; --forget-macs pairs anew', async () => {
+    const plan = join(tmp, 'pair.json');
+    const out = join(tmp, 'pair-build');
+    expect((await runCapture(['plan', '--boards', 'esp32s3-n16r8,esp32s3-n16r8', '--out', plan])).code).toBe(
+      0,
+    );
+    expect((await runCapture(['build', '--plan', plan, '--out', out])).code).toBe(0);
+    let list = [await spawn(0), await spawn(1)];
+    try {
+      const first = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        list[0]!.path,
+        '--port',
+        list[1]!.path,
+      ]);
+      expect(first.code).toBe(0);
+      expect([recorded(out, 0), recorded(out, 1)]).toEqual(macs);
+      await Promise.all(list.map((b) => b.kill()));
+
+      // the ports given the other way round: each board's chip is found by its MAC
+      list = [await spawn(0), await spawn(1)];
+      const swapped = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        list[1]!.path,
+        '--port',
+        list[0]!.path,
+      ]);
+      expect(swapped.code).toBe(0);
+      expect(swapped.stdout).toContain(
+        `board 0: its chip (${macs[0]}) answers on ${list[0]!.path}, so that port flashes it`,
+      );
+      expect(swapped.stdout).toMatch(
+        /board 0 .*: nothing to write; skipped partition-table\.bin, model\.img/,
+      );
+      await Promise.all(list.map((b) => b.kill()));
+
+      // board 1 replaced by another chip: refused before anything is written, until --forget-macs
+      list = [await spawn(0), await spawn(1, '7c:df:a1:00:00:0c')];
+      const before = [sha(0), sha(1)];
+      const replaced = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        list[0]!.path,
+        '--port',
+        list[1]!.path,
+      ]);
+      expect(replaced.code).toBe(1);
+      expect(replaced.stdout).toContain(
+        `board 1 ${list[1]!.path}: FAILED WRONG_BOARD: ${list[1]!.path} has the chip 7c:df:a1:00:00:0c, but board 1's build was flashed to ${macs[1]}; nothing was written. If ${macs[1]} is on another port, give the ports in board order; if board 1 was replaced, pass --forget-macs (flashPlan's forgetMacs) to pair it anew`,
+      );
+      expect(replaced.stderr).toMatch(/^tinypipe: WRONG_BOARD: 1 of 2 board\(s\) failed/);
+      expect(list[1]!.log()).not.toMatch(/flash: begin/);
+      expect([sha(0), sha(1)]).toEqual(before);
+      expect(recorded(out, 1)).toBe(macs[1]);
+      await Promise.all(list.map((b) => b.kill()));
+
+      list = [await spawn(0), await spawn(1, '7c:df:a1:00:00:0c')];
+      const forget = await runCapture([
+        'flash',
+        '--build',
+        out,
+        '--port',
+        list[0]!.path,
+        '--port',
+        list[1]!.path,
+        '--forget-macs',
+      ]);
+      expect(forget.code).toBe(0);
+      expect(recorded(out, 1)).toBe('7c:df:a1:00:00:0c');
+    } finally {
+      await Promise.all(list.map((b) => b.kill('SIGKILL')));
+    }
+  }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { type BoardResult, EspLoader, type FlashEvent, type FlashTarget, flashPlan } from '@tinypipe/flasher';
@@ -22,6 +23,7 @@ interface FlashFlags {
   port: string[];
   baud: number;
   stub?: string;
+  forgetMacs?: boolean;
   json?: boolean;
 }
 
@@ -89,8 +91,27 @@ export function registerFlash(program: Command, ctx: CliContext): void {
       '--stub <path|esptool-js>',
       "upload this flasher stub first (esptool's stub JSON, e.g. esptool's targets/stub_flasher/esp32s3.json; 'esptool-js': the one in the esptool-js package, if installed): 16 KiB blocks instead of the ROM's 1 KiB",
     )
+    .option(
+      '--forget-macs',
+      'flash whichever chip is on each port, in board order, and record its MAC anew (a replaced board); without it a chip other than the one a board was flashed to is refused (WRONG_BOARD)',
+    )
     .option('--json', 'print a JSON summary')
     .action(async (flags: FlashFlags) => {
+      // the same device twice (also through a symlink such as /dev/serial/by-id/…): refused before any port opens
+      const device = (port: string) => {
+        try {
+          return realpathSync(resolve(ctx.cwd, port));
+        } catch {
+          return port; // missing: opening it will say so
+        }
+      };
+      const twice = flags.port.findIndex((p, i) => flags.port.slice(0, i).map(device).includes(device(p)));
+      if (twice >= 0) {
+        const first = flags.port.findIndex((p) => device(p) === device(flags.port[twice]!));
+        throw usageError(
+          `--port ${flags.port[twice]} is given twice (for board ${first} and board ${twice}${flags.port[first] !== flags.port[twice] ? `, as ${flags.port[first]}` : ''}): give each board its own port`,
+        );
+      }
       // a bad stub is refused before any board is touched
       const stub =
         flags.stub === undefined
@@ -107,7 +128,14 @@ export function registerFlash(program: Command, ctx: CliContext): void {
         throw usageError(
           `the build has ${boards.length} board(s) but ${flags.port.length} --port given: one per board, in board order`,
         );
+      if (flags.forgetMacs) for (const b of boards) b.mac = undefined; // paired anew below, after flashing
       const ports = await portsFor(boards, flags.port);
+      if (!flags.json)
+        for (const [i, port] of ports.entries())
+          if (port !== flags.port[i])
+            ctx.stdout.write(
+              `board ${boards[i]!.board}: its chip (${boards[i]!.mac}) answers on ${port}, so that port flashes it\n`,
+            );
       // the reset wiring follows the USB id: the S3's own USB-JTAG-serial, or a USB-UART bridge
       const usb = new Map((await listSerialPorts()).map((p) => [p.path, p]));
       const resetFor = (port: string): FlashTarget['reset'] => {
@@ -156,6 +184,10 @@ export function registerFlash(program: Command, ctx: CliContext): void {
               ? `${e.chip} ${e.mac} ${mib(e.flashBytes)}${e.flashSizeKnown ? '' : ` (flash id 0x${e.flashId.toString(16)} not in esptool's size table: the profile's size assumed)`}, ${e.loader === 'stub' ? 'flasher stub' : 'ROM loader'}`
               : '',
           skipped: `${'region' in e ? e.region : ''} already there (MD5 matches), skipped`,
+          resumed:
+            e.kind === 'resumed'
+              ? `${e.region}: ${mib(e.bytes)} of ${mib(e.total)} already there from an earlier run, writing the rest`
+              : '',
           verified: `${'region' in e ? e.region : ''} written and verified`,
           rewrite: `${'region' in e ? e.region : ''} did not verify, rewriting`,
           done: 'done',
@@ -202,7 +234,7 @@ export function registerFlash(program: Command, ctx: CliContext): void {
       if (failed.length)
         throw new TinypipeError(
           failed[0]!.error?.code ?? 'FLASH_FAILED',
-          `${failed.length} of ${results.length} board(s) failed (${failed.map((r) => `board ${r.board} on ${r.port}: ${r.error?.code}`).join('; ')}); ${failed.length === results.length ? 'none is flashed' : `the other ${results.length - failed.length} ${results.length - failed.length === 1 ? 'is' : 'are'} flashed`} — fix and re-run, finished regions are skipped`,
+          `${failed.length} of ${results.length} board(s) failed (${failed.map((r) => `board ${r.board} on ${r.port}: ${r.error?.code}`).join('; ')}); ${failed.length === results.length ? 'none is flashed' : `the other ${results.length - failed.length} ${results.length - failed.length === 1 ? 'is' : 'are'} flashed`} — fix and re-run: what is already written is skipped`,
         );
     });
 }

@@ -140,7 +140,7 @@ function wrongBoard(target: FlashTarget, mac: string, others: readonly FlashTarg
   const owner = others.find((o) => o !== target && o.image.mac === mac);
   const whose = owner
     ? `${mac} is board ${owner.image.board}'s chip, and board ${image.board}'s (${image.mac}) may be on ${owner.port}, given for board ${owner.image.board}: the ports are swapped — give them in board order`
-    : `if ${image.mac} is on another port, give the ports in board order; if board ${image.board} was replaced, flash with forgetMacs (tinypipe flash --forget-macs) to pair it anew`;
+    : `If ${image.mac} is on another port, give the ports in board order; if board ${image.board} was replaced, pass --forget-macs (flashPlan's forgetMacs) to pair it anew`;
   return new TinypipeError(
     'WRONG_BOARD',
     `${port} has the chip ${mac}, but board ${image.board}'s build was flashed to ${image.mac}; nothing was written. ${whose}`,
