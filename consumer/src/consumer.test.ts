@@ -35,6 +35,17 @@ describe('the published packages, installed from their tarballs into a project o
     expect(project.files.get('@tinypipe/cli')).toEqual(
       expect.arrayContaining(['bin/tinypipe.js', 'dist/bin.js']),
     );
+    // every file package.json points at (exports, types, bin) is in the tarball
+    for (const [name, folder] of publishedPackages()) {
+      const pkg = JSON.parse(readFileSync(join(repoRoot, folder, 'package.json'), 'utf8'));
+      const targets = new Set<string>();
+      const collect = (v: unknown): void => {
+        if (typeof v === 'string') targets.add(v.replace(/^\.\//, ''));
+        else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
+      };
+      collect([pkg.exports, pkg.main, pkg.types, pkg.bin]);
+      expect(project.files.get(name), name).toEqual(expect.arrayContaining([...targets]));
+    }
     // nothing is resolved from the repository: the installed copies are real folders in the project
     expect(existsSync(join(project.dir, 'node_modules/@tinypipe/core/dist/index.js'))).toBe(true);
   });
