@@ -6,6 +6,8 @@
  *   trace-demo.json        tinypipe demo --trace (three simulated boards in a chain, two streams, paced
  *                          as ESP32-S3-N16R8 would compute): open it in ui.perfetto.dev
  *   trace-demo.svg         the same kind of run drawn as a timeline (demo --trace *.svg)
+ *   browser-app.png        the browser example in headless Chromium (examples/src/browser/chromium.test.ts),
+ *                          where playwright-core and Chromium are installed
  * The plan and eval pictures are the same bytes on every run; the traces hold this machine's timings.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,3 +33,18 @@ run('eval', '--quant', 'q8', '--quant', 'q4', '--steps', '128', '--json', '--svg
 const demo = 'demo --boards 3 --streams 2 --steps 24 --seed 1 --emulate esp32s3-n16r8 --json'.split(' ');
 run(...demo, '--trace', 'trace-demo.json');
 run(...demo, '--trace', 'trace-demo.svg');
+let playwright = false;
+try {
+  import.meta.resolve('playwright-core');
+  playwright = true;
+} catch {
+  console.log('browser-app.png: skipped (no playwright-core; see examples/README.md)');
+}
+if (playwright) {
+  console.log('examples: vitest run src/browser/chromium.test.ts');
+  execFileSync('npx', ['vitest', 'run', 'src/browser/chromium.test.ts'], {
+    cwd: fileURLToPath(new URL('../../examples/', import.meta.url)),
+    env: { ...process.env, TINYPIPE_SCREENSHOT: fileURLToPath(new URL('browser-app.png', import.meta.url)) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
