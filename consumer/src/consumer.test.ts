@@ -46,6 +46,16 @@ describe('the published packages, installed from their tarballs into a project o
       collect([pkg.exports, pkg.main, pkg.types, pkg.bin]);
       expect(project.files.get(name), name).toEqual(expect.arrayContaining([...targets]));
     }
+    // READMEs stand alone: links that work on npm (absolute, or to files in the tarball), no planning words
+    for (const [name, files] of project.files) {
+      const readme = readFileSync(join(project.dir, 'node_modules', name, 'README.md'), 'utf8');
+      const relative = [...readme.matchAll(/\]\((?!https?:|#)([^)\s]+)\)/g)].map((m) => m[1]!.split('#')[0]!);
+      expect(
+        relative.filter((f) => !files.includes(f)),
+        `${name}: relative links`,
+      ).toEqual([]);
+      expect(readme, name).not.toMatch(/\b(issue \d|sessions?\b|the [a-z]+ issue\b)/i);
+    }
     // nothing is resolved from the repository: the installed copies are real folders in the project
     expect(existsSync(join(project.dir, 'node_modules/@tinypipe/core/dist/index.js'))).toBe(true);
   });
