@@ -27,7 +27,7 @@ export {
   partitionTableBinary,
   validatePartitions,
 } from './partition-table/partition-table.js';
-export { escapeXml, holdsText, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './picture/plan-svg.js';
+export { escapeXml, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './picture/plan-svg.js';
 export {
   describeHolding,
   figuresLine,

@@ -1,9 +1,9 @@
 import { MODEL_SHAPES } from '@tinypipe/core';
 import { describe, expect, it } from 'vitest';
-import { type Plan, planModel } from '../plan/plan.js';
+import { describeHolding, type Plan, planModel } from '../plan/plan.js';
 import { builtinProfile } from '../profiles/profiles.js';
 import { allText, findAll, parseXml, type XmlElement } from '../testing/xml.js';
-import { holdsText, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './plan-svg.js';
+import { PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './plan-svg.js';
 
 const plan15M = (boards: number): Plan =>
   planModel({
@@ -43,7 +43,7 @@ describe('renderPlanSvg', () => {
       expect(held).toEqual(Array.from({ length: b.layers[1] - b.layers[0] }, (_, k) => b.layers[0] + k));
       expect(findAll(g, (e) => e.attrs.class?.startsWith('layer') === true)).toHaveLength(6);
       const words = allText(g);
-      expect(words).toContain(`board ${i} · esp32s3-n16r8 · ${holdsText(b, plan)}`);
+      expect(words).toContain(`board ${i} · esp32s3-n16r8 · ${describeHolding(b, 32000)}`);
       expect(words).toContain(
         `flash ${(b.imageBytes / 1e6).toFixed(2)} MB of ${(b.partitionBytes / 1e6).toFixed(2)} MB`,
       );
@@ -76,7 +76,7 @@ describe('renderPlanSvg', () => {
     expect(a).not.toMatch(/<script|<image|href=|@import|url\(/);
   });
 
-  it('says "classifier only" for a board holding no layers, and escapes names', () => {
+  it('says "classifier only" for a board holding no layers (and no layer cell filled), and escapes names', () => {
     const plan = plan15M(2);
     const odd: Plan = {
       ...plan,
@@ -86,11 +86,11 @@ describe('renderPlanSvg', () => {
         { ...plan.boards[1]!, layers: [6, 6], embedding: false, vocab: [0, plan.model.config.vocabSize] },
       ],
     };
-    expect(holdsText(odd.boards[1]!, odd)).toBe('classifier only');
-    expect(holdsText(odd.boards[0]!, odd)).toBe('layers 0–5 + embedding');
     const svg = parseXml(renderPlanSvg(odd));
     expect(allText(svg)).toContain('a<b & "c"');
-    expect(allText(svg)).toContain('classifier only');
+    expect(allText(svg)).toContain('board 1 · esp32s3-n16r8 · classifier only');
+    const second = findAll(svg, (e) => e.attrs['data-board'] === '1')[0]!;
+    expect(findAll(second, (e) => e.attrs.class === 'layer held')).toHaveLength(0);
   });
 });
 

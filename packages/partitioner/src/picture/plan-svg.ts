@@ -5,7 +5,7 @@
  * links to fetch), the same bytes for the same plan, so a generated picture can be committed and diffed.
  */
 import { classifierWork, layerWork } from '../cost/cost.js';
-import type { Plan } from '../plan/plan.js';
+import { describeHolding, type Plan } from '../plan/plan.js';
 
 /** Width of every bar at 100 % (SVG user units); bars are proportional to it. */
 export const PLAN_SVG_BAR_WIDTH = 480;
@@ -53,20 +53,6 @@ function rect(x: number, y: number, w: number, h: number, fill: string, attrs = 
 
 function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${n(x)}" y="${n(y)}"${attrs ? ` ${attrs}` : ''}>${escapeXml(s)}</text>`;
-}
-
-/** What a board holds, in words: "layers 0–2 + embedding + classifier rows 0–16,000", "classifier only". */
-export function holdsText(b: Plan['boards'][number], plan: Plan): string {
-  const parts: string[] = [];
-  const count = b.layers[1] - b.layers[0];
-  if (count > 0) parts.push(`layers ${b.layers[0]}–${b.layers[1] - 1}`);
-  if (b.embedding) parts.push('embedding');
-  if (b.vocab) {
-    const whole = b.vocab[0] === 0 && b.vocab[1] === plan.model.config.vocabSize;
-    parts.push(whole ? 'classifier' : `classifier rows ${int(b.vocab[0])}–${int(b.vocab[1] - 1)}`);
-  }
-  if (count === 0 && !b.embedding) return `${parts.join('')} only`;
-  return parts.join(' + ');
 }
 
 /** Per board: the ms it spends streaming its weights from flash per token (part of its compute time). */
@@ -129,7 +115,7 @@ export function renderPlanSvg(plan: Plan): string {
       text(
         LEFT + 12,
         top + 22,
-        `board ${b.index} · ${b.profile.name} · ${holdsText(b, plan)} · busy ${msText(b.predicted.periodMs)} per token`,
+        `board ${b.index} · ${b.profile.name} · ${describeHolding(b, c.vocabSize)} · busy ${msText(b.predicted.periodMs)} per token`,
         'font-weight="600"',
       ),
     ];
