@@ -76,8 +76,8 @@ describe('the published packages, installed from their tarballs into a project o
     expect(out.layers).toHaveLength(2);
     expect(out.split).toMatch(/^Once upon a time/);
     expect(out.tokens).toEqual(out.hostTokens);
-    // the board was built in the firmware cache (TINYPIPE_FIRMWARE_CACHE here), not inside node_modules
-    const cache = join(project.dir, '../firmware-cache');
+    // the board was built in the user's cache ($XDG_CACHE_HOME here), not inside node_modules
+    const cache = join(project.dir, '../cache/tinypipe/firmware');
     const { version } = JSON.parse(readFileSync(join(repoRoot, 'packages/firmware/package.json'), 'utf8'));
     expect(readdirSync(cache)).toEqual([`${version}-${readdirSync(cache)[0]?.split('-').pop()}`]);
     expect(readdirSync(cache)[0]).toMatch(/-[0-9a-f]{12}$/);

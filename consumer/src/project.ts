@@ -152,10 +152,12 @@ function setUp(root: string): ConsumerProject {
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    // the firmware builds into a cache folder of this project's own, removed with it
-    TINYPIPE_FIRMWARE_CACHE: join(root, 'firmware-cache'),
+    // the installed firmware builds into the user's cache (found because it lies under node_modules):
+    // here a cache of this project's own, removed with it
+    XDG_CACHE_HOME: join(root, 'cache'),
     npm_config_update_notifier: 'false',
   };
+  delete env.TINYPIPE_FIRMWARE_CACHE; // the cache must be found the way a user's install finds it
   // npm scripts set npm_* variables for the workspace; the inner npm must not see them
   for (const k of Object.keys(env)) if (k.startsWith('npm_') && k !== 'npm_config_cache') delete env[k];
   const run = (cmd: string, args: readonly string[], extra: Record<string, string> = {}) =>
