@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PtyBoard } from '@tinypipe/firmware';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCapture } from '../io/capture.test-helper.js';
 
@@ -117,32 +118,18 @@ describe('tinypipe flash: which chip is which board', () => {
       0,
     );
     expect((await runCapture(['build', '--plan', plan, '--out', out])).code).toBe(0);
+    const flash = (ports: PtyBoard[], ...extra: string[]) =>
+      runCapture(['flash', '--build', out, ...ports.flatMap((b) => ['--port', b.path]), ...extra]);
     let list = [await spawn(0), await spawn(1)];
     try {
-      const first = await runCapture([
-        'flash',
-        '--build',
-        out,
-        '--port',
-        list[0]!.path,
-        '--port',
-        list[1]!.path,
-      ]);
+      const first = await flash([list[0]!, list[1]!]);
       expect(first.code).toBe(0);
       expect([recorded(out, 0), recorded(out, 1)]).toEqual(macs);
       await Promise.all(list.map((b) => b.kill()));
 
       // the ports given the other way round: each board's chip is found by its MAC
       list = [await spawn(0), await spawn(1)];
-      const swapped = await runCapture([
-        'flash',
-        '--build',
-        out,
-        '--port',
-        list[1]!.path,
-        '--port',
-        list[0]!.path,
-      ]);
+      const swapped = await flash([list[1]!, list[0]!]);
       expect(swapped.code).toBe(0);
       expect(swapped.stdout).toContain(
         `board 0: its chip (${macs[0]}) answers on ${list[0]!.path}, so that port flashes it`,
@@ -155,15 +142,7 @@ describe('tinypipe flash: which chip is which board', () => {
       // board 1 replaced by another chip: refused before anything is written, until --forget-macs
       list = [await spawn(0), await spawn(1, '7c:df:a1:00:00:0c')];
       const before = [sha(0), sha(1)];
-      const replaced = await runCapture([
-        'flash',
-        '--build',
-        out,
-        '--port',
-        list[0]!.path,
-        '--port',
-        list[1]!.path,
-      ]);
+      const replaced = await flash([list[0]!, list[1]!]);
       expect(replaced.code).toBe(1);
       expect(replaced.stdout).toContain(
         `board 1 ${list[1]!.path}: FAILED WRONG_BOARD: ${list[1]!.path} has the chip 7c:df:a1:00:00:0c, but board 1's build was flashed to ${macs[1]}; nothing was written. If ${macs[1]} is on another port, give the ports in board order; if board 1 was replaced, pass --forget-macs (flashPlan's forgetMacs) to pair it anew`,
@@ -175,16 +154,7 @@ describe('tinypipe flash: which chip is which board', () => {
       await Promise.all(list.map((b) => b.kill()));
 
       list = [await spawn(0), await spawn(1, '7c:df:a1:00:00:0c')];
-      const forget = await runCapture([
-        'flash',
-        '--build',
-        out,
-        '--port',
-        list[0]!.path,
-        '--port',
-        list[1]!.path,
-        '--forget-macs',
-      ]);
+      const forget = await flash([list[0]!, list[1]!], '--forget-macs');
       expect(forget.code).toBe(0);
       expect(recorded(out, 1)).toBe('7c:df:a1:00:00:0c');
     } finally {
