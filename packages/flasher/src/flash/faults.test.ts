@@ -249,6 +249,17 @@ describe('up-front refusals', () => {
     expect((e as TinypipeError).message).toBe(
       '/dev/ttyA is given for board 0 and board 2: each board needs its own port',
     );
+    // the same transport under two names (e.g. one Web Serial port picked twice)
+    const one = untouchable();
+    const again = await flashPlan([
+      { image: imgs[0]!, port: 'board 0', transport: one },
+      { image: imgs[1]!, port: 'board 1', transport: one },
+    ]).catch((x: unknown) => x);
+    expect(again).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message:
+        'board 1 (board 1) is given a transport another board already has: each board needs its own port',
+    });
   });
 });
 

@@ -237,14 +237,16 @@ export async function flashBoard(
         emit({ kind: 'skipped', region: region.name, bytes: total });
         continue;
       }
-      // an interrupted earlier run left some chunks in place: their MD5s say which
-      const chunks = chunksOf(region.offset, total, chunkBytes).map((c) => {
-        const bytes = region.bytes.subarray(c.start, c.start + c.size);
-        return { ...c, bytes, want: hex(md5(bytes)) };
-      });
+      // an interrupted earlier run left some chunks in place: their MD5s say which (hashed one at a time,
+      // each between two commands, so the event loop is never held for the whole region)
+      const chunks = chunksOf(region.offset, total, chunkBytes);
       const todo = [];
-      for (const c of chunks)
-        if (chunks.length === 1 || (await loader.md5(c.offset, c.size)) !== c.want) todo.push(c);
+      for (const c of chunks) {
+        const bytes = region.bytes.subarray(c.start, c.start + c.size);
+        const want = hex(md5(bytes));
+        if (chunks.length === 1 || (await loader.md5(c.offset, c.size)) !== want)
+          todo.push({ ...c, bytes, want });
+      }
       let done = total - todo.reduce((n, c) => n + c.size, 0);
       if (done > 0) emit({ kind: 'resumed', region: region.name, bytes: done, total });
       for (const c of todo) {
@@ -288,14 +290,20 @@ export async function flashBoard(
 
 /**
  * Flashes every target in parallel; each board's result says what happened to it (one failing never
- * stops the others). Rejects only when the targets themselves are wrong — a port given twice
- * (INVALID_ARGUMENT) — before anything is sent.
+ * stops the others). Rejects only when the targets themselves are wrong — a port name or a transport
+ * given twice (INVALID_ARGUMENT) — before anything is sent.
  */
 export async function flashPlan(
   targets: readonly FlashTarget[],
   options: FlashOptions = {},
 ): Promise<BoardResult[]> {
   checkDistinctPorts(targets.map((t) => t.port));
+  const shared = targets.findIndex((t, i) => targets.findIndex((o) => o.transport === t.transport) !== i);
+  if (shared >= 0)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `board ${targets[shared]!.image.board} (${targets[shared]!.port}) is given a transport another board already has: each board needs its own port`,
+    );
   chunksOf(0, 0, options.chunkBytes); // a bad chunk size refused up front, not per board
   return Promise.all(targets.map((t) => flashBoard(t, options, targets)));
 }
