@@ -13,6 +13,7 @@ import { TinypipeError, type Transport } from '@tinypipe/core';
 import { type PtyBoard, spawnPtyBoard } from '@tinypipe/firmware';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadStub } from '../node/stub-file.js';
 import { chunksOf, DEFAULT_CHUNK_BYTES } from './chunks.js';
 import { type BoardImage, type FlashEvent, type FlashTarget, flashPlan } from './flash-plan.js';
 
@@ -148,40 +149,46 @@ describe('a board killed mid-flash is reported within 1 s', () => {
 });
 
 describe('an interrupted large write resumes without rewriting finished chunks', () => {
-  it('the line drops halfway through 4 MB; the re-run writes only from the interrupted chunk on, and the flash is byte-identical', async () => {
-    const img = image(0, 4_000_000);
-    const region = img.regions[0]!;
-    const chunks = chunksOf(region.offset, region.bytes.length);
-    // the ROM's 1 KiB compressed blocks: about 2,000 for 4 MB of 4-bit noise; drop after 1,000
-    let b = await board('resume', { dropAfter: 1000 });
-    let [r] = await flashPlan([await target(b, img)]);
-    expect(r!.error?.code).toMatch(/PORT_DISCONNECTED|TIMEOUT/);
-    const first = begins(b);
-    const interrupted = first.length - 1; // the chunk being written when the line dropped
-    expect(interrupted).toBeGreaterThan(2);
-    expect(interrupted).toBeLessThan(chunks.length - 2);
-    await b.kill();
+  // 4 MB of 4-bit noise: about 2,000 of the ROM's 1 KiB compressed blocks, 125 of the stub's 16 KiB; the
+  // line drops halfway. The ROM's BEGIN announces the size rounded up to its blocks, the stub's the exact
+  // size (docs/esp-rom.md).
+  const loaders = [
+    { name: 'the ROM', dropAfter: 1000, begun: (n: number) => Math.ceil(n / 0x400) * 0x400 },
+    { name: "esptool-js's stub", dropAfter: 60, begun: (n: number) => n, stub: true },
+  ];
+  for (const loader of loaders)
+    it(`through ${loader.name}: the re-run writes only from the interrupted chunk on, and the flash is byte-identical`, async () => {
+      const stub = loader.stub ? await loadStub('esptool-js') : undefined;
+      const tag = `resume-${loader.stub ? 'stub' : 'rom'}`;
+      const img = image(0, 4_000_000);
+      const region = img.regions[0]!;
+      const chunks = chunksOf(region.offset, region.bytes.length);
+      let b = await board(tag, { dropAfter: loader.dropAfter });
+      let [r] = await flashPlan([await target(b, img)], { stub });
+      expect(r!.error?.code).toMatch(/PORT_DISCONNECTED|TIMEOUT/);
+      const interrupted = begins(b).length - 1; // the chunk being written when the line dropped
+      expect(interrupted).toBeGreaterThan(2);
+      expect(interrupted).toBeLessThan(chunks.length - 2);
+      await b.kill();
 
-    b = await board('resume');
-    const events: FlashEvent[] = [];
-    [r] = await flashPlan([await target(b, img)], { onEvent: (e) => events.push(e) });
-    expect(r!.error).toBeUndefined();
-    const kept = chunks.slice(0, interrupted).reduce((n, c) => n + c.size, 0);
-    expect(events.find((e) => e.kind === 'resumed')).toMatchObject({
-      bytes: kept,
-      total: region.bytes.length,
-    });
-    // the board was sent exactly the chunks from the interrupted one on
-    // (the ROM's BEGIN announces the size rounded up to its 1 KiB blocks: docs/esp-rom.md)
-    const rom = (n: number) => Math.ceil(n / 0x400) * 0x400;
-    expect(begins(b)).toEqual(chunks.slice(interrupted).map((c) => [c.offset, rom(c.size)]));
-    expect(r!.bytesWritten).toBe(region.bytes.length - kept);
-    await b.kill();
-    const flash = readFileSync(join(tmp, 'resume.flash'));
-    const want = new Uint8Array(FLASH).fill(0xff);
-    want.set(region.bytes, region.offset);
-    expect(flash.equals(want)).toBe(true);
-  }, 120_000);
+      b = await board(tag);
+      const events: FlashEvent[] = [];
+      [r] = await flashPlan([await target(b, img)], { stub, onEvent: (e) => events.push(e) });
+      expect(r!.error).toBeUndefined();
+      const kept = chunks.slice(0, interrupted).reduce((n, c) => n + c.size, 0);
+      expect(events.find((e) => e.kind === 'resumed')).toMatchObject({
+        bytes: kept,
+        total: region.bytes.length,
+      });
+      // the board was sent exactly the chunks from the interrupted one on
+      expect(begins(b)).toEqual(chunks.slice(interrupted).map((c) => [c.offset, loader.begun(c.size)]));
+      expect(r!.bytesWritten).toBe(region.bytes.length - kept);
+      await b.kill();
+      const flash = readFileSync(join(tmp, `${tag}.flash`));
+      const want = new Uint8Array(FLASH).fill(0xff);
+      want.set(region.bytes, region.offset);
+      expect(flash.equals(want)).toBe(true);
+    }, 120_000);
 });
 
 describe("the build's recorded MAC", () => {
