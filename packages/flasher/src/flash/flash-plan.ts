@@ -171,6 +171,10 @@ export function checkDistinctPorts(ports: readonly string[]): void {
   }
 }
 
+/**
+ * One board, as `flashPlan` runs each target. `others`: the plan's targets, so a chip that belongs to
+ * another board can be named with that board's port (swapped ports).
+ */
 export async function flashBoard(
   target: FlashTarget,
   options: FlashOptions = {},
