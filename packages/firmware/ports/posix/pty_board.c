@@ -125,14 +125,16 @@ static long long tx_next_due(long long limit) {
     return limit;
 }
 
+/* Sleeps until t, writing out every frame that comes due meanwhile — and those already due: a full ring
+ * waits here for its oldest frame, so returning without flushing it would spin forever. */
 static void sleep_until_us(long long t) {
-    for (long long now; (now = now_us()) < t;) {
-        long long until = tx_next_due(t), d = until - now;
-        if (d > 0) {
-            struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
-            nanosleep(&ts, NULL);
-        }
-        for (int i = 0; i < 2; i++) tx_flush(&tx_lines[i], now_us());
+    for (;;) {
+        long long now = now_us();
+        for (int i = 0; i < 2; i++) tx_flush(&tx_lines[i], now);
+        if (now >= t) return;
+        long long d = tx_next_due(t) - now;
+        struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -172,6 +174,11 @@ static void port_write(void *port, const uint8_t *bytes, size_t n) {
     memcpy(q->bytes + q->used, copy, n);
     q->len[q->count] = n, q->due[q->count++] = q->line_free, q->used += n;
     tx_flush(q, now);
+}
+
+/* --line-baud: when the frame just written leaves the pin (the link times its retransmission from there). */
+static uint32_t port_departs(void *port) {
+    return (uint32_t)(tx_lines[port == &down_fd].line_free / 1000);
 }
 
 static uint32_t port_now(void *port) {
@@ -272,6 +279,8 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     up_fd = in_fd >= 0 ? in_fd : master;
     server.link.port = &up_fd, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
     server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now, server.down.log = port_log;
+    if (line_baud > 0) server.link.departs_ms = server.down.departs_ms = port_departs;
+    server.link.baud = server.down.baud = line_baud > 0 ? (uint32_t)line_baud : 0;
     server.pump = pump;
     server.pace = stage_us > 0 ? pace : NULL;
     server.now_us = port_now_us;

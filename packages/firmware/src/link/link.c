@@ -120,6 +120,7 @@ static void reset(tp_link *l) {
     l->next_seq = l->tx_base = 0;
     l->expected = l->consumed = 0;
     l->srtt = l->rttvar = 0;
+    l->has_rtt = 0;
     l->rto = 50;
 }
 
@@ -131,14 +132,20 @@ static void on_drop(void *ctx, tp_drop_reason why) {
     logf_(l, "PROTOCOL_MISMATCH: a host sent a frame of another protocol version; answered HELLO_ACK status 1");
 }
 
-static void sample_rtt(tp_link *l, float r) {
-    if (l->srtt == 0) l->srtt = r, l->rttvar = r / 2;
+/* RFC 6298 §2 (docs/protocol.md §4 "Timers"): the sample runs from the frame's departure; an ACK that beats
+ * the port's departure estimate runs it from the write instead. */
+static void sample_rtt(tp_link *l, int slot, uint32_t now) {
+    int32_t since = (int32_t)(now - l->tx[slot].sent_at);
+    float r = (float)(since >= 0 ? since : (int32_t)(now - l->tx[slot].written_at));
+    if (!l->has_rtt) l->has_rtt = 1, l->srtt = r, l->rttvar = r / 2;
     else {
         float d = l->srtt > r ? l->srtt - r : r - l->srtt;
         l->rttvar = 0.75f * l->rttvar + 0.25f * d;
         l->srtt = 0.875f * l->srtt + 0.125f * r;
     }
-    float rto = l->srtt + 4 * l->rttvar;
+    /* G: the line time of the peer's largest frame, which an ACK may wait behind */
+    float g = l->baud ? (float)TP_MAX_WIRE * 10000.0f / (float)l->baud : 0;
+    float rto = l->srtt + (g > 4 * l->rttvar ? g : 4 * l->rttvar);
     l->rto = rto < 20 ? 20 : rto > 2000 ? 2000 : rto;
 }
 
@@ -149,7 +156,7 @@ static void acknowledge(tp_link *l, uint16_t ack, uint16_t sack) {
         uint16_t seq = l->tx[i].seq, before = diff(ack, seq), k = (uint16_t)(diff(seq, ack) - 1);
         int acked = (before >= 1 && before <= TP_WINDOW) || (k < 16 && (sack & (1u << k)));
         if (!acked) continue;
-        if (l->tx[i].retries == 0) sample_rtt(l, (float)(now - l->tx[i].sent_at)); /* Karn */
+        if (l->tx[i].retries == 0) sample_rtt(l, i, now); /* Karn: only frames sent once */
         l->tx[i].used = 0;
     }
     while (l->tx_base != l->next_seq && !l->tx[l->tx_base % TP_WINDOW].used) l->tx_base++;
@@ -237,8 +244,10 @@ void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t sess
     void (*write)(void *, const uint8_t *, size_t) = l->write;
     uint32_t (*now_ms)(void *) = l->now_ms;
     void (*log)(void *, const char *) = l->log;
+    uint32_t (*departs_ms)(void *) = l->departs_ms;
+    uint32_t baud = l->baud;
     memset(l, 0, sizeof *l);
-    l->port = port, l->write = write, l->now_ms = now_ms, l->log = log;
+    l->port = port, l->write = write, l->now_ms = now_ms, l->log = log, l->departs_ms = departs_ms, l->baud = baud;
     memcpy(l->hello, hello, TP_HELLO_BYTES);
     l->session = session;
     reset(l);
@@ -254,13 +263,13 @@ void tp_link_init_opening(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint1
 
 void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n) { tp_receiver_push(&l->receiver, bytes, n); }
 
+/* The timer runs from the frame's departure, with the shared RTO. */
 static void transmit(tp_link *l, int slot) {
-    uint32_t now = l->now_ms(l->port);
-    float rto = l->rto;
-    for (int r = 0; r < l->tx[slot].retries && rto < 2000; r++) rto *= 2;
-    l->tx[slot].sent_at = now;
-    l->tx[slot].deadline = now + (uint32_t)(rto > 2000 ? 2000 : rto);
+    l->tx[slot].written_at = l->now_ms(l->port);
     emit(l, TP_FRAME_DATA, l->tx[slot].seq, l->tx[slot].payload, l->tx[slot].length);
+    l->tx[slot].sent_at = l->departs_ms ? l->departs_ms(l->port) : l->tx[slot].written_at;
+    l->tx[slot].armed_rto = l->rto;
+    l->tx[slot].deadline = l->tx[slot].sent_at + (uint32_t)l->rto;
 }
 
 /* The opening end's timers (§4.1, §4.2): HELLO every 100 ms until accepted (every second once refused);
@@ -297,6 +306,8 @@ void tp_link_poll(tp_link *l) {
             logf_(l, "LINK_DOWN: no acknowledgement after 12 retransmissions; waiting for a host");
             return;
         }
+        /* RFC 6298 §5.5: back the shared RTO off, once per RTO value; it stays so until a clean sample */
+        if (l->tx[i].armed_rto >= l->rto) l->rto = l->rto * 2 > 2000 ? 2000 : l->rto * 2;
         l->tx[i].retries++;
         l->retransmits++;
         transmit(l, i);

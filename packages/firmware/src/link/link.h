@@ -27,6 +27,11 @@ typedef struct {
     void (*write)(void *port, const uint8_t *bytes, size_t n);
     uint32_t (*now_ms)(void *port);
     void (*log)(void *port, const char *line); /* one line per event (accepted, refused, down); may be NULL */
+    /* When the frame just written will have left the line (ms, the now_ms clock): a port that queues its
+       transmit at a line rate says so, and the retransmission timer runs from there (docs/protocol.md §4
+       "Timers"). NULL: as soon as written. */
+    uint32_t (*departs_ms)(void *port);
+    uint32_t baud; /* the line rate, when the port knows it (0: unknown): an ACK may wait behind a frame */
 
     uint8_t hello[TP_HELLO_BYTES]; /* answering: this board's HELLO (role 1), sent in every HELLO_ACK;
                                       opening: the HELLO it sends (role 0: what it expects of the peer) */
@@ -43,11 +48,13 @@ typedef struct {
         int used;
         uint16_t seq, length;
         uint8_t retries;
-        uint32_t sent_at, deadline;
+        uint32_t written_at, sent_at, deadline; /* ms: handed to the port, departed, times out */
+        float armed_rto;                        /* the RTO its timer was armed with */
         uint8_t payload[TP_MAX_PAYLOAD];
     } tx[TP_WINDOW];
     uint16_t next_seq, tx_base;
-    float srtt, rttvar, rto; /* ms */
+    float srtt, rttvar, rto; /* ms; rto shared by every frame, backed off on a timeout */
+    int has_rtt;             /* a clean sample arrived since the link (re)started */
 
     /* receiving: slot seq % TP_WINDOW, held until the port releases it */
     struct {
