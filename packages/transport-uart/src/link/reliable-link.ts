@@ -21,7 +21,14 @@ import {
   type Transport,
 } from '@tinypipe/core';
 import { FrameDecoder, newDecoderStats } from '../codec/streams.js';
-import { type DropReason, encodeFrame, type Frame, FrameType, MAX_PAYLOAD } from '../frame/frame.js';
+import {
+  type DropReason,
+  encodeFrame,
+  type Frame,
+  FrameType,
+  MAX_ENCODED,
+  MAX_PAYLOAD,
+} from '../frame/frame.js';
 
 export interface ReliableLinkOptions {
   /** DATA frames in flight per direction (≤ 16, the width of the selective ack). Default 8. */
@@ -97,6 +104,8 @@ interface Outgoing {
 }
 
 const MOD = 0x10000;
+/** The wire bytes of the largest frame, its two delimiters included (C: TP_MAX_WIRE). */
+const MAX_WIRE = MAX_ENCODED + 2;
 const diff = (a: number, b: number) => (a - b + MOD) % MOD; // a − b on the u16 circle
 
 const malformedAck = (what: string) =>
@@ -361,7 +370,8 @@ export class ReliableLink implements Link {
   }
 
   /**
-   * RFC 6298 §2: SRTT, RTTVAR, RTO = SRTT + 4·RTTVAR, clamped. The sample runs from the frame's
+   * RFC 6298 §2: SRTT, RTTVAR, RTO = SRTT + max(G, 4·RTTVAR), clamped; G is the line time of the peer's
+   * largest frame, which an ACK may wait behind (0 without a line rate). The sample runs from the frame's
    * departure; an ACK that beats the estimated departure shows the transport is faster than its nominal
    * rate (a PTY, a USB bridge's buffer): the estimate is dropped and the sample runs from the write.
    */
@@ -380,7 +390,9 @@ export class ReliableLink implements Link {
       this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - r);
       this.#srtt = 0.875 * this.#srtt + 0.125 * r;
     }
-    this.#rto = Math.min(this.#maxRto, Math.max(this.#minRto, this.#srtt + 4 * this.#rttvar));
+    const baud = this.#transport.baudRate;
+    const g = baud ? (MAX_WIRE * 10 * 1000) / baud : 0;
+    this.#rto = Math.min(this.#maxRto, Math.max(this.#minRto, this.#srtt + Math.max(g, 4 * this.#rttvar)));
   }
 
   // ---- receiving ----
