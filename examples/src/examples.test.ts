@@ -172,6 +172,19 @@ describe('examples', () => {
       expect(page.byId('rate').textContent).toMatch(
         new RegExp(`^${result.tokens.length} tokens · [\\d.]+ tok/s$`),
       );
+
+      // what a user can get wrong, and Run again after: the same port added twice is refused before
+      // anything opens; a board that does not answer fails the run with the other's port closed again
+      const checkpoint = new Uint8Array(readFileSync(join(models, 'stories260K.bin')));
+      const tok = new Uint8Array(readFileSync(join(models, 'tok512.bin')));
+      const again = (p: typeof ports, steps = 8) => runPage({ ports: p, checkpoint, tokenizer: tok, steps });
+      await expect(again([ports[0]!, ports[0]!])).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^board 1's serial port is board 0's too/),
+      });
+      const [silent] = createFakeWebSerialPair(); // nothing on its other end
+      await expect(again([ports[0]!, silent])).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect((await again(ports)).tokens).toEqual((await host(0.8, 0.9, 1, 8)).tokens);
     } finally {
       await Promise.all(boards.map((b) => b.kill()));
       rmSync(dir, { recursive: true, force: true });

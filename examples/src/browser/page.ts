@@ -16,7 +16,14 @@ import {
   TinypipeError,
 } from '@tinypipe/core';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
-import { buildPlan, builtinProfile, type Plan, planModel, renderPlanSvg } from '@tinypipe/partitioner';
+import {
+  buildPlan,
+  builtinProfile,
+  describeHolding,
+  type Plan,
+  planModel,
+  renderPlanSvg,
+} from '@tinypipe/partitioner';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openWebSerialPort, type WebSerialPortLike } from '@tinypipe/transport-uart/web';
 
@@ -67,6 +74,13 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
   const status = o.onStatus ?? (() => {});
   const ports = o.ports;
   if (ports.length === 0) throw new TinypipeError('INVALID_ARGUMENT', 'add one serial port per board first');
+  // the browser hands out the same SerialPort each time its device is picked
+  const twice = ports.findIndex((p, i) => ports.indexOf(p) !== i);
+  if (twice >= 0)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `board ${twice}'s serial port is board ${ports.indexOf(ports[twice]!)}'s too: each board needs its own port (reload the page and add them again)`,
+    );
   const checkpoint = readCheckpoint(o.checkpoint);
   const c = checkpoint.config;
   const tokenizer = readTokenizer(o.tokenizer, c.vocabSize);
@@ -78,10 +92,7 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
     splitClassifier: false,
   });
   o.onPlan?.(plan, renderPlanSvg(plan));
-  for (const b of plan.boards)
-    status(
-      `board ${b.index}: layers ${b.layers[0]}–${b.layers[1]}${b.embedding ? ' + embedding' : ''}${b.vocab ? ' + classifier' : ''}`,
-    );
+  for (const b of plan.boards) status(`board ${b.index}: ${describeHolding(b, c.vocabSize)}`);
 
   if (o.flash) {
     const builds = buildPlan(plan, qm);
@@ -91,14 +102,9 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
     const finished = images.map(() => 0);
     const progress = (board: number, current: number) =>
       o.onFlashProgress?.(board, Math.min(totals[board]!, finished[board]! + current), totals[board]!);
+    const transports = await allOrClose(ports.map((port) => openWebSerialPort(port, { baudRate: 115200 })));
     const results = await flashPlan(
-      await Promise.all(
-        images.map(async (image, i) => ({
-          image,
-          port: `board ${i}`,
-          transport: await openWebSerialPort(ports[i]!, { baudRate: 115200 }),
-        })),
-      ),
+      images.map((image, i) => ({ image, port: `board ${i}`, transport: transports[i]! })),
       {
         onEvent: (e) => {
           if (e.kind === 'progress') progress(e.board, e.done);
@@ -109,28 +115,34 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
           }
         },
       },
-    );
+    ).finally(() => Promise.all(transports.map((t) => t.close().catch(() => {})))); // closed twice is fine
     const failed = results.find((r) => !r.ok);
     if (failed)
       throw failed.error ?? new TinypipeError('FLASH_FAILED', `board ${failed.board} failed to flash`);
   }
 
-  const links = await Promise.all(
+  const links = await allOrClose(
     ports.map(async (port, i) =>
       ReliableLink.connect(await openWebSerialPort(port, { baudRate: plan.boards[i]!.profile.uartBaud }), {
         expect: { fingerprint: qm.fingerprint, layers: plan.boards[i]!.layers as [number, number] },
       }),
     ),
   );
-  const pipeline = Pipeline.connect(
-    links,
-    {
-      config: c,
-      fingerprint: qm.fingerprint,
-      stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
-    },
-    o.onRequest ? { onRequest: o.onRequest } : {},
-  );
+  let pipeline: Pipeline;
+  try {
+    pipeline = Pipeline.connect(
+      links,
+      {
+        config: c,
+        fingerprint: qm.fingerprint,
+        stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
+      },
+      o.onRequest ? { onRequest: o.onRequest } : {},
+    );
+  } catch (e) {
+    await Promise.all(links.map((l) => l.close().catch(() => {})));
+    throw e;
+  }
   status(`connected: ${ports.length} board(s) hold model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…`);
   const tokens: number[] = [];
   let text = '';
@@ -166,4 +178,18 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
   const tokensPerSecond = tokens.length / ((performance.now() - started) / 1000);
   status(`${tokens.length} tokens, ${tokensPerSecond.toFixed(1)} tok/s`);
   return { tokens, text, tokensPerSecond };
+}
+
+/**
+ * Every port's transport or link — or, when one fails, its error once the others are closed again: a port
+ * left open would refuse the next Run ("already open") until the page is reloaded.
+ */
+async function allOrClose<T extends { close(): Promise<void> }>(opening: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(opening);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  await Promise.all(
+    settled.map((s) => (s.status === 'fulfilled' ? s.value.close().catch(() => {}) : undefined)),
+  );
+  throw failed.reason;
 }
