@@ -266,6 +266,7 @@ describe.skipIf(missing.length > 0)('browser app in headless Chromium', () => {
             (p) => p.value,
           ),
           percents: [...document.querySelectorAll('#boards li.board .percent')].map((p) => p.textContent),
+          holds: [...document.querySelectorAll('#boards li.board .holds')].map((h) => h.textContent),
           tokens: document.querySelectorAll('#story .token').length,
           story: document.getElementById('story')!.textContent ?? '',
           rate: document.getElementById('rate')!.textContent ?? '',
@@ -306,6 +307,9 @@ describe.skipIf(missing.length > 0)('browser app in headless Chromium', () => {
     expect(shown.groups).toBe(2);
     expect(shown.bars).toEqual([100, 100]);
     expect(shown.percents).toEqual(['100 %', '100 %']);
+    // the log says what each board holds in the cards' words
+    expect(shown.holds).toHaveLength(2);
+    for (const [i, h] of shown.holds.entries()) expect(shown.log).toContain(`board ${i}: ${h}\n`);
     const qm = quantize(readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin')))), {
       weights: 'q8',
     });
