@@ -144,7 +144,9 @@ function processesWith(marker: string): number[] {
 describe.skipIf(missing.length > 0)('browser app in headless Chromium', () => {
   // run in afterAll whatever happened, last first: Chromium, the lines, the boards, the temp folder
   const teardown: (() => unknown)[] = [];
+  let closing = false; // from here on a broken bridge is the teardown's doing, not a problem of the page
   afterAll(async () => {
+    closing = true;
     const errors: unknown[] = [];
     for (const step of teardown.reverse())
       await Promise.resolve()
@@ -167,11 +169,7 @@ describe.skipIf(missing.length > 0)('browser app in headless Chromium', () => {
       boards.push(board);
     }
     const lines = await Promise.all(boards.map((b) => openSerialPort(b.path)));
-    let closing = false;
-    teardown.push(async () => {
-      closing = true;
-      await Promise.all(lines.map((l) => l.close()));
-    });
+    teardown.push(() => Promise.all(lines.map((l) => l.close())));
     const writers = lines.map((l) => l.writable.getWriter());
 
     const profile = join(dir, 'profile');
