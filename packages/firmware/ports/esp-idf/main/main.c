@@ -145,6 +145,7 @@ void app_main(void) {
     else ESP_LOGI(TAG, "layers [%d, %d) ready, %d stream(s)", image.layer_from, image.layer_to, streams);
     server.link.port = &up, server.link.write = line_write, server.link.now_ms = now_ms;
     server.link.log = log_line;
+    server.link.baud = CONFIG_TINYPIPE_UART_BAUD; /* the RTO's G: an ACK may wait behind a largest frame */
     server.pump = pump, server.now_us = now_us, server.pace = preload_pace;
     /* what CALIBRATE measures with (src/calibrate.h): the data cache hooks, this build's clock and line rate */
     server.calib.preload = CONFIG_TINYPIPE_PRELOAD_KB > 0 ? preload_now : NULL;
@@ -162,6 +163,7 @@ void app_main(void) {
 #if CHAINED
     server.down.port = &down, server.down.write = line_write, server.down.now_ms = now_ms;
     server.down.log = log_line;
+    server.down.baud = CONFIG_TINYPIPE_UART_BAUD;
     tp_server_chain(&server, CHAIN_MODE, (uint16_t)(session + 1));
 #endif
     for (;;) {
