@@ -1,6 +1,6 @@
 /**
  * The posix board with --line-baud (its transmit paced like a UART, ports/posix/pty_board.c) against the
- * TypeScript host over a real PTY: a clean line stays clean (docs/protocol.md §4 "Timers"), and a flood
+ * TypeScript host over a real PTY: a clean line stays clean (docs/protocol.md §4.0), and a flood
  * never livelocks the board.
  */
 import { readFileSync } from 'node:fs';

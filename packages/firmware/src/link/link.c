@@ -132,7 +132,7 @@ static void on_drop(void *ctx, tp_drop_reason why) {
     logf_(l, "PROTOCOL_MISMATCH: a host sent a frame of another protocol version; answered HELLO_ACK status 1");
 }
 
-/* RFC 6298 §2 (docs/protocol.md §4 "Timers"): the sample runs from the frame's departure; an ACK that beats
+/* RFC 6298 §2 (docs/protocol.md §4.0): the sample runs from the frame's departure; an ACK that beats
  * the port's departure estimate runs it from the write instead. */
 static void sample_rtt(tp_link *l, int slot, uint32_t now) {
     int32_t since = (int32_t)(now - l->tx[slot].sent_at);

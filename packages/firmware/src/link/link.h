@@ -28,8 +28,8 @@ typedef struct {
     uint32_t (*now_ms)(void *port);
     void (*log)(void *port, const char *line); /* one line per event (accepted, refused, down); may be NULL */
     /* When the frame just written will have left the line (ms, the now_ms clock): a port that queues its
-       transmit at a line rate says so, and the retransmission timer runs from there (docs/protocol.md §4
-       "Timers"). NULL: as soon as written. */
+       transmit at a line rate says so, and the retransmission timer runs from there (docs/protocol.md
+       §4.0). NULL: as soon as written. */
     uint32_t (*departs_ms)(void *port);
     uint32_t baud; /* the line rate, when the port knows it (0: unknown): an ACK may wait behind a frame */
 

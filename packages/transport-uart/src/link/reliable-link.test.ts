@@ -110,7 +110,7 @@ describe('ReliableLink', () => {
     await a.close();
   });
 
-  describe('timers (docs/protocol.md §4 "Timers")', () => {
+  describe('timers (docs/protocol.md §4.0)', () => {
     /** A link on a virtual clock whose peer is scripted: `peer` sees every frame the link writes. */
     function scripted(transport: Transport, far: Transport, peer: (f: Frame, at: number) => void) {
       const clock = new VirtualClock();

@@ -92,7 +92,7 @@ type Role = 'raw' | 'host' | 'board';
 interface Outgoing {
   seq: number;
   payload: Uint8Array;
-  /** When it was handed to the transport, and when its last byte leaves the line (§4 "Timers"). */
+  /** When it was handed to the transport, and when its last byte leaves the line (§4.0). */
   writtenAt: number;
   sentAt: number;
   /** The RTO its timer was armed with: a timeout backs the shared RTO off only once per value. */
@@ -271,7 +271,7 @@ export class ReliableLink implements Link {
   // ---- sending ----
 
   /**
-   * Queues a frame for the transport; returns when its last byte will have left (§4 "Timers"): on a
+   * Queues a frame for the transport; returns when its last byte will have left (§4.0): on a
    * transport with a line rate frames queue behind each other at 10 bits per byte, as a UART sends them.
    */
   #write(frame: Frame): number {
@@ -320,7 +320,7 @@ export class ReliableLink implements Link {
     }
   }
 
-  /** The timer runs from the frame's departure, with the shared RTO (§4 "Timers"). */
+  /** The timer runs from the frame's departure, with the shared RTO (§4.0). */
   #transmit(entry: Outgoing): void {
     entry.writtenAt = this.#clock.now();
     entry.sentAt = this.#write(this.#frame(FrameType.DATA, entry.seq, entry.payload));

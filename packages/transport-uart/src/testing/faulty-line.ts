@@ -54,7 +54,7 @@ interface End {
 /**
  * One direction of the line. With `pace` each chunk's last byte arrives when a UART would have shifted
  * it out: max(write time, line free) + 10 bits per byte ÷ baud, the schedule fixed when the chunk is
- * written (as the sender's link estimates it, docs/protocol.md §4 "Timers"), so a late timer delays a
+ * written (as the sender's link estimates it, docs/protocol.md §4.0), so a late timer delays a
  * delivery but never loses line time.
  */
 function faultStream(
