@@ -73,6 +73,11 @@ const missing = [
 ];
 if (missing.length) console.warn(`browser app in Chromium: skipped, missing ${missing.join(' and ')}`);
 
+// .ci/run installs both (ensure-toolchains.sh, the devDependency): on CI a missing one is a broken set-up
+it.runIf(missing.length > 0 && Boolean(process.env.CI))('CI has Chromium and playwright-core', () => {
+  expect.fail(`missing on CI: ${missing.join(' and ')}`);
+});
+
 const models = fileURLToPath(new URL('../../../models/', import.meta.url));
 const html = readFileSync(fileURLToPath(new URL('../../browser/index.html', import.meta.url)), 'utf8');
 /** The whole run on two boards takes seconds; a page stuck anywhere fails well before the test's timeout. */
