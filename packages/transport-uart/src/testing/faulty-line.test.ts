@@ -72,6 +72,7 @@ describe('createFaultyLinePair', () => {
     // 10 × 1152 bytes × 10 bits ÷ 921,600 baud = 125 ms after the writes; a schedule restarted when the
     // line got to each chunk began only after the busy 100 ms: 225 ms
     expect(performance.now() - start).toBeGreaterThanOrEqual(124);
-    expect(performance.now() - start).toBeLessThan(175);
+    // 75 ms of slack for a loaded machine's scheduling, still short of the old schedule's 225
+    expect(performance.now() - start).toBeLessThan(200);
   });
 });
