@@ -73,6 +73,8 @@ export type ErrorCode =
   | 'PORT_OPEN_FAILED'
   /** A link message (docs/protocol.md §5) or handshake payload that does not parse. */
   | 'MESSAGE_MALFORMED'
+  /** A board's answer that breaks what the host asked (wrong kind or position, LOGITS slices with gaps or past the vocab): docs/protocol.md §5.2. */
+  | 'BAD_REPLY'
   // planning (@tinypipe/partitioner)
   /** The model does not fit the boards; the message says what does not fit where, and the smallest fix. */
   | 'PLAN_INFEASIBLE'
@@ -99,6 +101,14 @@ export type ErrorCode =
   | 'STUB_INVALID'
   /** The chip on a port is not the one (MAC) this board's build was flashed to before: swapped ports or a replaced board. */
   | 'WRONG_BOARD'
+  /** The boards of one pipeline (or one build folder) come from different builds (build ids differ): rebuild and flash them all. */
+  | 'MIXED_BUILD'
+  /** A path read from a file (a plan's model source, a manifest entry) leaves its folder (`..`, absolute, a symlink out). */
+  | 'PATH_OUTSIDE'
+  /** A manifest region lies outside the partition it names, outside the flash, or overlaps another region. */
+  | 'BAD_OFFSET'
+  /** The disk (or the user's quota) is full (ENOSPC, EDQUOT): nothing was replaced; free space and run again. */
+  | 'DISK_FULL'
   // this machine
   /**
    * A tool or library tinypipe needs on this machine is missing or failed (cmake, a C compiler, zlib

@@ -1,3 +1,4 @@
+export { resolveInside } from './confine.js';
 export {
   bundledModelsDir,
   loadCheckpoint,

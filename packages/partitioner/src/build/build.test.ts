@@ -35,6 +35,19 @@ describe('buildPlan', () => {
     }
   });
 
+  it('stamps one build id on every board: shared within a build, different for q4 and q8 of one model', () => {
+    const q8 = buildPlan(plan, qm);
+    const q4plan = { ...plan, model: { ...plan.model, kind: 'q4' as const } };
+    const q4 = buildPlan(q4plan, quantize(checkpoint, { weights: 'q4' }));
+    expect(new Set(q8.map((b) => b.manifest.build)).size).toBe(1);
+    expect(q8[0]!.manifest.build).toMatch(/^[0-9a-f]{16}$/);
+    expect(q4[0]!.manifest.build).not.toBe(q8[0]!.manifest.build);
+    expect(q4[0]!.manifest.fingerprint).toBe(q8[0]!.manifest.fingerprint);
+    expect([q4[0]!.manifest.quant, q8[0]!.manifest.quant]).toEqual(['q4', 'q8']);
+    expect(buildPlan(plan, qm)[1]!.manifest.build).toBe(q8[1]!.manifest.build);
+    expect(q8[0]!.manifest.files.find((f) => f.name === 'model.img')!.partition).toBe('model');
+  });
+
   it('refuses a model that is not the plan’s', async () => {
     expect(await errorCodeOf(() => buildPlan(plan, quantize(checkpoint, { weights: 'q4' })))).toBe('PLAN_INVALID');
   });

@@ -1,7 +1,8 @@
 /**
  * `buildPlan`: what each board of a plan gets — its weight image (core's `buildImage`), its ESP-IDF
- * partition table as CSV and binary, and a manifest with the SHA-256 of every file and where each
- * goes in flash (what `@tinypipe/flasher` reads). Pure: the CLI writes the files.
+ * partition table as CSV and binary, and a manifest with the SHA-256 of every file, where each goes in
+ * flash and the build id every board of the build shares (what `@tinypipe/flasher` reads). Pure: the
+ * CLI writes the files.
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { buildImage, fingerprintHex, type QuantizedModel, TinypipeError } from '@tinypipe/core';
@@ -13,12 +14,19 @@ export interface BoardFile {
   bytes: Uint8Array;
   /** Flash offset it is written at (absent for files that are not flashed, like the CSV). */
   offset?: number;
+  /** The partition it is written into (the flasher checks the region lies inside it). */
+  partition?: string;
 }
 
 export interface BoardManifest {
   format: 'tinypipe-board-manifest';
   version: 1;
   board: number;
+  /** `buildId`: the same in every board of one build, different for any other plan or image. */
+  build: string;
+  /** The quantization of the weights (q4 and q8 images of one model share its fingerprint). */
+  quant: string;
+  groupSize: number;
   profile: string;
   chip: string;
   flashBytes: number;
@@ -26,7 +34,7 @@ export interface BoardManifest {
   layers: [number, number];
   embedding: boolean;
   vocab: [number, number] | null;
-  files: { name: string; bytes: number; sha256: string; offset?: number }[];
+  files: { name: string; bytes: number; sha256: string; offset?: number; partition?: string }[];
 }
 
 export interface BoardBuild {
@@ -58,9 +66,18 @@ function checkModel(plan: Plan, qm: QuantizedModel): void {
     );
 }
 
+/**
+ * The build id: SHA-256 over the plan (as JSON) and every file's SHA-256 in board order, first 16 hex
+ * digits. Two builds share it only when they hold the same bytes for the same plan.
+ */
+export function buildId(plan: Plan, boards: readonly { files: readonly { sha256: string }[] }[]): string {
+  const parts = [JSON.stringify(plan), ...boards.flatMap((b) => b.files.map((f) => f.sha256))];
+  return hex(sha256(new TextEncoder().encode(parts.join('\n')))).slice(0, 16);
+}
+
 export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
   checkModel(plan, qm);
-  return plan.boards.map((b) => {
+  const boards = plan.boards.map((b) => {
     const image = buildImage(qm, {
       layers: [b.layers[0], b.layers[1]],
       embedding: b.embedding,
@@ -74,7 +91,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
         `board ${b.index}: the image is ${image.length} bytes, its model partition ${model.size}: plan again`,
       );
     const files: BoardFile[] = [
-      { name: 'model.img', bytes: image, offset: model.offset },
+      { name: 'model.img', bytes: image, offset: model.offset, partition: 'model' },
       { name: 'partition-table.bin', bytes: partitionTableBinary(table, b.profile.flashBytes), offset: PARTITION_TABLE_OFFSET },
       { name: 'partitions.csv', bytes: new TextEncoder().encode(partitionsCsv(table)) },
     ];
@@ -82,6 +99,9 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
       format: 'tinypipe-board-manifest',
       version: 1,
       board: b.index,
+      build: '',
+      quant: qm.kind,
+      groupSize: qm.groupSize,
       profile: b.profile.name,
       chip: b.profile.chip,
       flashBytes: b.profile.flashBytes,
@@ -94,8 +114,12 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
         bytes: f.bytes.length,
         sha256: hex(sha256(f.bytes)),
         ...(f.offset !== undefined ? { offset: f.offset } : {}),
+        ...(f.partition !== undefined ? { partition: f.partition } : {}),
       })),
     };
     return { dir: `board-${b.index}`, files, manifest };
   });
+  const id = buildId(plan, boards.map((b) => b.manifest));
+  for (const b of boards) b.manifest.build = id;
+  return boards;
 }
