@@ -30,6 +30,7 @@ import { firmwareErrorCode } from '../protocol/status.js';
 import type { QuantizedModel } from '../quant/types.js';
 import { validateSamplerOptions } from '../sampler/sampler.js';
 import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
+import { badReply, checkFinite, LogitsAssembly } from './replies.js';
 
 export interface PipelineStage {
   layers: readonly [number, number];
@@ -73,6 +74,8 @@ export interface StageStats {
   retransmits: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Answers nobody waited for (an unknown stream, one that ended, a request that timed out): dropped. */
+  unsolicited: number;
 }
 
 /** One board's own account (its STATS answer, `Pipeline.boardStats()`), with its place in the plan. */
@@ -100,6 +103,11 @@ export interface PipelineOptions {
   reconnect?: (index: number) => Promise<Link>;
   /** How long a stream keeps trying to resume (ms; default 15,000) before it fails with the last error. */
   resumeWithinMs?: number;
+  /**
+   * How long one request waits for its whole answer (ms; default 10,000 — over ten times a position of
+   * stories110M on one ESP32-S3, with a few streams queued) before its stream fails with TIMEOUT.
+   */
+  requestTimeoutMs?: number;
   /** Told when a stream re-prefills after a fault (for logs and progress). */
   onResume?: (event: { stream: number; pos: number; error: TinypipeError }) => void;
   /** Told of every answered request, with the host's clock at both ends (e.g. a `TraceRecorder`). */
@@ -121,7 +129,14 @@ export interface PipelineRequestEvent {
   answeredAt: number;
 }
 
-type Waiter = { pos: number; resolve: (m: Message) => void; reject: (e: unknown) => void };
+type Waiter = {
+  pos: number;
+  resolve: (m: Answer) => void;
+  reject: (e: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** The LOGITS slices so far, once the first arrived. */
+  logits?: LogitsAssembly;
+};
 type Answer = Exclude<
   Message,
   { kind: 'start' | 'end' | 'stats' | 'stats-request' | 'calibrate-request' | 'calibration' }
@@ -135,17 +150,26 @@ function recoverable(e: unknown): e is TinypipeError {
   return e.code === 'REMOTE_ERROR' && (e.details as { code?: number } | undefined)?.code === 15;
 }
 
+/** How many abandoned positions per stream the host still recognises late answers for. */
+const LATE_KEPT = 4;
+
 /**
- * One link the host holds, with a reader routing answers to whoever waits for that stream and position.
- * Answers for another position are stale (their request was abandoned by a fault) and dropped.
+ * One link the host holds, with a reader routing answers to whoever waits for that stream and position
+ * (docs/protocol.md §5.2). Nothing is kept for later: an answer nobody waits for is counted and dropped —
+ * late answers of a request abandoned by a fault too — so a flooding board costs no memory.
  */
 class Port {
   readonly #waiting = new Map<number, Waiter>();
-  /** Answers that arrived before anyone asked (the later slices of LOGITS). */
-  readonly #early = new Map<number, Answer[]>();
+  /** Per stream, the last positions whose requests were abandoned (timed out, failed): their answers are late. */
+  readonly #late = new Map<number, number[]>();
   failure: TinypipeError | undefined;
   messages = 0;
   busyMs = 0;
+  unsolicited = 0;
+  /** The model's vocab and dim (answers are checked against them) and the request timeout (ms). */
+  vocab = 0;
+  dim = 0;
+  timeoutMs = 10_000;
   /** Where ERRORs for a stream go when nobody waits here (chain: the first port's go to the last's). */
   onError: ((stream: number, e: TinypipeError) => void) | undefined;
   onFailure: ((e: TinypipeError) => void) | undefined;
@@ -165,7 +189,7 @@ class Port {
   replace(link: Link): void {
     this.link = link;
     this.failure = undefined;
-    this.#early.clear();
+    this.#late.clear();
     void this.#read(link);
   }
 
@@ -200,13 +224,14 @@ class Port {
           continue;
         }
         const w = this.#waiting.get(m.stream);
-        if (w && w.pos === m.pos) {
-          this.#waiting.delete(m.stream);
-          w.resolve(m);
-        } else if (w === undefined) {
-          const q = this.#early.get(m.stream) ?? [];
-          q.push(m); // the later slices of LOGITS; dropped by the next request if they are stale
-          this.#early.set(m.stream, q);
+        if (!w || (m.pos !== w.pos && this.#late.get(m.stream)?.includes(m.pos))) {
+          this.unsolicited++;
+          continue;
+        }
+        try {
+          this.#take(m.stream, w, m);
+        } catch (e) {
+          this.reject(m.stream, e as TinypipeError);
         }
       }
     } catch (e) {
@@ -232,10 +257,48 @@ class Port {
     });
   }
 
-  reject(stream: number, e: TinypipeError): void {
+  /** `m` for the request `w` waits on: checked, then it answers (LOGITS: once every row arrived). */
+  #take(stream: number, w: Waiter, m: Extract<Answer, { pos: number }>): void {
+    const at = { board: this.board, stream, pos: w.pos };
+    if (m.pos !== w.pos)
+      throw badReply(at, `answered position ${m.pos}`, { answeredPos: m.pos, kind: m.kind });
+    if (w.logits && m.kind !== 'logits') throw badReply(at, `sent ${m.kind} between its LOGITS slices`);
+    if (m.kind === 'logits') {
+      w.logits ??= new LogitsAssembly(at, this.vocab);
+      w.logits.add(m);
+      if (!w.logits.complete) return;
+      this.#settle(stream);
+      w.resolve({ ...m, vocabFrom: 0, logits: w.logits.logits });
+      return;
+    }
+    if (m.kind === 'activation') {
+      if (m.x.length !== this.dim)
+        throw badReply(at, `sent an ACTIVATION of ${m.x.length} values, the model's dim is ${this.dim}`);
+      checkFinite(at, m.x, 'activation');
+    }
+    if (m.kind === 'token' && m.token !== 0xffffffff && m.token >= this.vocab)
+      throw badReply(at, `sent token ${m.token}, past the vocab (${this.vocab})`, { token: m.token });
+    this.#settle(stream);
+    w.resolve(m);
+  }
+
+  /** The request waiting on `stream`, no longer waiting (its timer stopped). */
+  #settle(stream: number): Waiter | undefined {
     const w = this.#waiting.get(stream);
     this.#waiting.delete(stream);
-    w?.reject(e);
+    clearTimeout(w?.timer);
+    return w;
+  }
+
+  /** The request on `stream` fails with `e`; answers to it that still come are late and dropped. */
+  reject(stream: number, e: TinypipeError): void {
+    const w = this.#settle(stream);
+    if (!w) return;
+    const late = this.#late.get(stream) ?? [];
+    late.push(w.pos);
+    if (late.length > LATE_KEPT) late.shift();
+    this.#late.set(stream, late);
+    w.reject(e);
   }
 
   /** Every request waiting here fails with `e` (the link itself may be fine). */
@@ -249,17 +312,27 @@ class Port {
     this.onFailure?.(e);
   }
 
-  /** This link's next answer for `stream` at `pos`. */
+  /**
+   * This link's answer for `stream` at `pos` (LOGITS: all the slices, joined), or TIMEOUT naming the board,
+   * stream and position when it is not all here within `timeoutMs`.
+   */
   next(stream: number, pos: number): Promise<Answer> {
     if (this.failure) return Promise.reject(this.failure);
-    const early = this.#early.get(stream);
-    while (early?.length) {
-      const m = early.shift()!;
-      if ('pos' in m && m.pos === pos) return Promise.resolve(m);
-    }
     return new Promise<Answer>((resolve, reject) => {
-      this.#waiting.get(stream)?.reject(new TinypipeError('INVALID_ARGUMENT', 'superseded'));
-      this.#waiting.set(stream, { pos, resolve: resolve as (m: Message) => void, reject });
+      this.reject(stream, new TinypipeError('INVALID_ARGUMENT', 'superseded'));
+      const w: Waiter = { pos, resolve, reject, timer: undefined };
+      w.timer = setTimeout(() => {
+        if (this.#waiting.get(stream) !== w) return;
+        this.reject(
+          stream,
+          new TinypipeError(
+            'TIMEOUT',
+            `board ${this.board} did not answer stream ${stream} at position ${pos} within ${this.timeoutMs} ms: check that it runs and its link is up (a slower board: raise requestTimeoutMs)`,
+            { details: { board: this.board, stream, pos, timeoutMs: this.timeoutMs } },
+          ),
+        );
+      }, this.timeoutMs);
+      this.#waiting.set(stream, w);
     });
   }
 
@@ -274,7 +347,12 @@ class Port {
     const started = performance.now();
     const answer = from.next(m.stream, m.pos);
     answer.catch(() => {}); // awaited below; a failed send must not leave its rejection unhandled
-    await this.send(m);
+    try {
+      await this.send(m);
+    } catch (e) {
+      if (TinypipeError.isInstance(e)) from.reject(m.stream, e); // stops its timer
+      throw e;
+    }
     const r = await answer;
     const answeredAt = performance.now();
     from.messages++;
@@ -352,7 +430,12 @@ export class Pipeline {
     this.#options = options;
     this.streams = streams;
     this.#free = Array.from({ length: streams }, (_, i) => i);
-    for (const p of ports) p.onRequest = options.onRequest;
+    for (const p of ports) {
+      p.onRequest = options.onRequest;
+      p.vocab = plan.config.vocabSize;
+      p.dim = plan.config.dim;
+      p.timeoutMs = options.requestTimeoutMs ?? p.timeoutMs;
+    }
     if (this.topology === 'chain') {
       // the first board's link carries only ERRORs back (a board whose next board is gone): they are
       // the answer the last board will never send
@@ -414,22 +497,14 @@ export class Pipeline {
       answer = await ports[0]!.request({ kind: 'token', stream, pos, token });
       for (const b of ports.slice(1)) {
         if (answer.kind !== 'activation')
-          throw new TinypipeError('REMOTE_ERROR', `board ${b.board - 1} answered ${answer.kind}`);
+          throw badReply({ board: b.board - 1, stream, pos }, `answered ${answer.kind}, not ACTIVATION`);
         answer = await b.request({ kind: 'activation', stream, pos, x: answer.x });
       }
     }
     if (answer.kind === 'token') return { token: answer.token };
     if (answer.kind !== 'logits')
-      throw new TinypipeError('REMOTE_ERROR', `board ${last.board} answered ${answer.kind}`);
-    // LOGITS in slices of consecutive rows, in order
-    const logits = new Float32Array(this.config.vocabSize);
-    let got = answer;
-    logits.set(got.logits, got.vocabFrom);
-    while (got.vocabFrom + got.logits.length < this.config.vocabSize) {
-      got = (await last.next(stream, pos)) as Extract<Message, { kind: 'logits' }>;
-      logits.set(got.logits, got.vocabFrom);
-    }
-    return { logits };
+      throw badReply({ board: last.board, stream, pos }, `answered ${answer.kind}, not LOGITS or TOKEN`);
+    return { logits: answer.logits }; // every row, checked as the slices came (Port.next)
   }
 
   /** Logits (vocab_size) of `token` at `pos` in `stream`, through every board (host-side sampling). */
@@ -578,8 +653,14 @@ export class Pipeline {
         const forced = pos + 1 < promptTokens.length;
         let next: number;
         if (forced) next = promptTokens[pos + 1]!;
-        else if ('token' in r) next = r.token;
-        else if (onBoard || !sampler)
+        else if ('token' in r) {
+          if (r.token >= this.config.vocabSize)
+            throw badReply(
+              { board: this.#ports[this.#ports.length - 1]!.board, stream, pos },
+              `sent no sampled token (${r.token}) at a position it samples`,
+            );
+          next = r.token;
+        } else if (onBoard || !sampler)
           throw new TinypipeError('REMOTE_ERROR', 'the last board sent logits, not a sampled token');
         else next = sampler.sample(r.logits);
         if (next === BOS) break;
@@ -673,6 +754,7 @@ export class Pipeline {
         retransmits: s.retransmits,
         bytesSent: s.bytesSent,
         bytesReceived: s.bytesReceived,
+        unsolicited: b.unsolicited,
       };
     });
   }
