@@ -1,13 +1,35 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { quantize, TinypipeError } from '@tinypipe/core';
-import { writeFileAtomic } from '@tinypipe/core/node';
-import { buildPlan, describeHolding, parsePlan } from '@tinypipe/partitioner';
+import { resolveInside } from '@tinypipe/core/node';
+import { writeBuild } from '@tinypipe/flasher/node';
+import { buildPlan, describeHolding, type Plan, parsePlan } from '@tinypipe/partitioner';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { readJsonFile } from '../io/json.js';
 import { loadModel } from '../io/models.js';
 import { createProgress } from '../io/progress.js';
+
+/**
+ * The model a plan names: `bundled:`/`synth:` as is, a path only inside the plan's folder (a plan is
+ * data: it must not make us read any file). `--model` (the user's own word) overrides it.
+ */
+async function modelSpec(
+  ctx: CliContext,
+  plan: Plan,
+  planPath: string,
+  model?: string,
+): Promise<string | undefined> {
+  if (model !== undefined) return resolve(ctx.cwd, model);
+  const source = plan.model.source;
+  if (source.startsWith('bundled:')) return undefined;
+  if (source.startsWith('synth:')) return source;
+  return resolveInside(
+    dirname(planPath),
+    source,
+    "the plan's model.source",
+    'put the model in the plan’s folder (a relative path), or name it with tinypipe build --model PATH',
+  );
+}
 
 export function registerBuild(program: Command, ctx: CliContext): void {
   program
@@ -16,13 +38,20 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       'build every board of a plan: weight image, partitions.csv, partition-table.bin and manifest.json',
     )
     .requiredOption('--plan <file>', 'plan JSON from tinypipe plan --out')
-    .requiredOption('--out <dir>', 'output folder (one board-N folder per board)')
+    .requiredOption(
+      '--out <dir>',
+      'output folder (one board-N folder per board); replaced only once the whole build is written',
+    )
+    .option(
+      '--model <path>',
+      "the checkpoint (default: the plan's model.source, which must lie in the plan's folder)",
+    )
     .option('--json', 'print a JSON summary')
-    .action(async (flags: { plan: string; out: string; json?: boolean }) => {
+    .action(async (flags: { plan: string; out: string; model?: string; json?: boolean }) => {
       const planPath = resolve(ctx.cwd, flags.plan);
       const json = await readJsonFile(planPath, 'PLAN_INVALID', 'the plan');
       const plan = parsePlan(json, flags.plan);
-      const source = plan.model.source.startsWith('bundled:') ? undefined : plan.model.source;
+      const source = await modelSpec(ctx, plan, planPath, flags.model);
       const progress = createProgress(ctx, 'build', { json: flags.json });
       progress.phase(`loading ${plan.model.source}`);
       const { checkpoint } = await loadModel(ctx, source);
@@ -41,15 +70,9 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       progress.phase(`building the images of ${plan.boards.length} board(s)`);
       const builds = buildPlan(plan, qm);
       progress.stop();
+      await writeBuild(out, builds, ctx.signal ? { signal: ctx.signal } : {});
       for (const board of builds) {
-        ctx.signal?.throwIfAborted();
         const dir = join(out, board.dir);
-        await mkdir(dir, { recursive: true });
-        for (const f of board.files) await writeFileAtomic(join(dir, f.name), f.bytes);
-        await writeFileAtomic(
-          join(dir, 'manifest.json'),
-          new TextEncoder().encode(`${JSON.stringify(board.manifest, null, 2)}\n`),
-        );
         summary.push({ dir, ...board.manifest });
         if (!flags.json)
           ctx.stdout.write(

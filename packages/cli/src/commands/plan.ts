@@ -1,4 +1,4 @@
-import { basename, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { MODEL_SHAPES, type ModelConfig } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
 import {
@@ -135,11 +135,16 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         }
         if (!plan) throw last;
       } else plan = planModel(request(boards));
-      if (flags.out)
-        await writeFileAtomic(
-          resolve(ctx.cwd, flags.out),
-          new TextEncoder().encode(`${JSON.stringify(plan, null, 2)}\n`),
-        );
+      if (flags.out) {
+        const outPath = resolve(ctx.cwd, flags.out);
+        // build reads a model path only inside the plan's folder (PATH_OUTSIDE): write it relative to it
+        const rel = isAbsolute(plan.model.source) ? relative(dirname(outPath), plan.model.source) : '';
+        const written =
+          rel && !rel.startsWith('..') && !isAbsolute(rel)
+            ? { ...plan, model: { ...plan.model, source: rel } }
+            : plan;
+        await writeFileAtomic(outPath, new TextEncoder().encode(`${JSON.stringify(written, null, 2)}\n`));
+      }
       if (flags.svg)
         await writeFileAtomic(resolve(ctx.cwd, flags.svg), new TextEncoder().encode(renderPlanSvg(plan)));
       if (flags.json) printJson(ctx, plan);
