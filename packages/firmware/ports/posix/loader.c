@@ -94,13 +94,7 @@ void tp_loader_security_info(tp_loader *L, uint8_t op) {
     tp_loader_reply(L, op, 0, info, sizeof info, 0);
 }
 
-/* A SLIP decoder: feeds bytes, returns 1 when packet[0..*len) is a whole frame. */
-typedef struct {
-    int in_frame, escape;
-    size_t len;
-} slip_rx;
-
-static int slip_feed(slip_rx *s, uint8_t b, uint8_t *packet, size_t cap, size_t *len) {
+int tp_slip_feed(tp_slip_rx *s, uint8_t b, uint8_t *packet, size_t cap, size_t *len) {
     if (b == 0xc0) {
         int whole = s->in_frame && s->len > 0;
         *len = s->len;
@@ -116,19 +110,18 @@ static int slip_feed(slip_rx *s, uint8_t b, uint8_t *packet, size_t cap, size_t 
 }
 
 long tp_loader_read_frame(tp_loader *L, uint8_t *p, size_t cap, int timeout_ms) {
-    slip_rx s = {0, 0, 0};
+    tp_slip_rx s = {0, 0, 0};
     for (;;) {
         struct pollfd f = {L->fd, POLLIN, 0};
         if (poll(&f, 1, timeout_ms) <= 0) return -1;
         uint8_t b;
         if (read(L->fd, &b, 1) != 1) return -1;
         size_t len;
-        if (slip_feed(&s, b, p, cap, &len)) return (long)len;
+        if (tp_slip_feed(&s, b, p, cap, &len)) return (long)len;
     }
 }
 
-/* What the chip is after power-on or an EN pulse with GPIO0 low: the ROM loader, nothing attached. */
-static void power_on(tp_loader *L) {
+void tp_loader_power_on(tp_loader *L) {
     if (L->write.active && L->write.compressed) inflateEnd(&L->write.z);
     memset(&L->write, 0, sizeof L->write);
     memset(&L->mem, 0, sizeof L->mem);
@@ -137,8 +130,7 @@ static void power_on(tp_loader *L) {
     tp_regs_reset();
 }
 
-/* One packet from the host; anything that is not a command is ignored, as the loaders do. */
-static void packet(tp_loader *L, const uint8_t *p, size_t n) {
+void tp_loader_packet(tp_loader *L, const uint8_t *p, size_t n) {
     if (n < 8 || p[0] != 0x00) return;
     size_t size = (size_t)(p[2] | p[3] << 8);
     if (size != n - 8) return; /* a frame cut short or run together: no command to answer */
@@ -155,10 +147,10 @@ int tp_rom_flash_size_ok(size_t flash_size) {
 int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options *o) {
     static tp_loader L;
     static uint8_t buf[64 * 1024 + 64]; /* room for a stub's 16 KiB block, escaped, and more: refused whole */
-    slip_rx rx = {0, 0, 0};
+    tp_slip_rx rx = {0, 0, 0};
     memset(&L, 0, sizeof L);
     L.fd = fd, L.flash = flash, L.flash_size = flash_size, L.opt = o;
-    power_on(&L);
+    tp_loader_power_on(&L);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_reset_pin;
@@ -174,7 +166,7 @@ int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options
                 result = 0;
                 break;
             }
-            power_on(&L);
+            tp_loader_power_on(&L);
         }
         if (L.reset_later != RESET_NONE && tp_loader_now_us() >= L.reset_at) L.reset = L.reset_later;
         if (L.reset == RESET_BOOT) {
@@ -183,7 +175,7 @@ int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options
         }
         if (L.reset == RESET_DOWNLOAD) { /* USB download forced: the chip restarts in the ROM loader */
             fprintf(stderr, "tinypipe-board: reset: watchdog, download forced: the ROM loader\n");
-            power_on(&L), rx.in_frame = 0; /* bytes in flight are lost in a reset */
+            tp_loader_power_on(&L), rx.in_frame = 0; /* bytes in flight are lost in a reset */
         }
         int wait_ms = 100;
         if (L.reset_later != RESET_NONE) wait_ms = (int)((L.reset_at - tp_loader_now_us()) / 1000) + 1;
@@ -202,7 +194,7 @@ int tp_rom_serve(int fd, uint8_t *flash, size_t flash_size, const tp_rom_options
         ssize_t n = read(fd, in, sizeof in);
         for (ssize_t i = 0; i < n && L.reset == RESET_NONE; i++) {
             size_t len;
-            if (slip_feed(&rx, in[i], buf, sizeof buf, &len)) packet(&L, buf, len);
+            if (tp_slip_feed(&rx, in[i], buf, sizeof buf, &len)) tp_loader_packet(&L, buf, len);
         }
     }
     if (L.write.active && L.write.compressed) inflateEnd(&L.write.z);

@@ -74,6 +74,18 @@ void tp_loader_erase_time(tp_loader *L, uint32_t bytes);
 /* Sleeps for bytes read by SPI_FLASH_MD5 at the configured rate (--md5-us-per-mb). */
 void tp_loader_md5_time(const tp_loader *L, uint32_t bytes);
 
+/* A SLIP decoder: feeds bytes, returns 1 when packet[0..*len) is a whole frame. */
+typedef struct {
+    int in_frame, escape;
+    size_t len;
+} tp_slip_rx;
+int tp_slip_feed(tp_slip_rx *s, uint8_t b, uint8_t *packet, size_t cap, size_t *len);
+/* What the chip is after power-on or an EN pulse with GPIO0 low: the ROM loader, nothing attached. */
+void tp_loader_power_on(tp_loader *L);
+/* One packet from the host, to the running loader; anything that is not a command is ignored, as the loaders
+ * do. tp_rom_serve calls it for each SLIP frame; the fuzz target (test/fuzz/fuzz_rom.c) calls it without a PTY. */
+void tp_loader_packet(tp_loader *L, const uint8_t *p, size_t n);
+
 /* rom.c / stub.c: one command (op, data[size], checksum) in that loader */
 void tp_rom_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, uint32_t checksum);
 void tp_stub_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, uint32_t checksum);

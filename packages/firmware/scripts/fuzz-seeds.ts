@@ -1,0 +1,202 @@
+/**
+ * Writes the fuzz targets' seed corpora (test/fuzz/corpus/<target>/) and the serve target's images
+ * (test/fuzz/data/) from the vectors: docs/vectors/protocol.json, docs/vectors/esp-rom.json and images
+ * of a tiny synthetic model built by @tinypipe/core (the image-format vectors' writer). Rerun after a
+ * vector changes: `npx tsx scripts/fuzz-seeds.ts` in packages/firmware. Each seed is a file named by
+ * what it holds; the input layouts are in each target's header comment (test/fuzz/fuzz_*.c).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildImage, quantize, synthesize } from '@tinypipe/core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const fuzz = join(here, '..', 'test', 'fuzz');
+const protocol = JSON.parse(readFileSync(join(root, 'docs/vectors/protocol.json'), 'utf8'));
+const rom = JSON.parse(readFileSync(join(root, 'docs/vectors/esp-rom.json'), 'utf8'));
+const hex = (s: string) => Buffer.from(s, 'hex');
+
+function corpus(target: string, seeds: [string, Uint8Array][]): void {
+  const dir = join(fuzz, 'corpus', target);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of seeds)
+    writeFileSync(join(dir, name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)), bytes);
+}
+
+// frame: COBS blocks, frames on the wire, corrupt blocks
+corpus('frame', [
+  ...protocol.cobs.map((v: { encoded: string }, i: number) => [`cobs-${i}`, hex(v.encoded)]),
+  ...protocol.frames.map((v: { wire: string }, i: number) => [`frame-${i}`, hex(v.wire)]),
+  ...protocol.corrupt.map((v: { name: string; block: string }) => [`corrupt-${v.name}`, hex(v.block)]),
+  ['all-frames', Buffer.concat(protocol.frames.map((v: { wire: string }) => hex(v.wire)))],
+] as [string, Uint8Array][]);
+
+/** fuzz_link's frame operation: tag 1, type, session, seq, ack, sack, n, payload. */
+function linkFrame(
+  type: number,
+  session: number,
+  seq: number,
+  ack: number,
+  sack: number,
+  payload: Uint8Array,
+) {
+  const h = Buffer.alloc(11);
+  h[0] = 1;
+  h[1] = type - 1;
+  h.writeUInt16LE(session, 2);
+  h.writeUInt16LE(seq, 4);
+  h.writeUInt16LE(ack, 6);
+  h.writeUInt16LE(sack, 8);
+  h[10] = Math.min(payload.length, 255);
+  return Buffer.concat([h, payload.subarray(0, 255)]);
+}
+const hostHellos = protocol.hello.filter((v: { info: { role: string } }) => v.info.role === 'host');
+const hello = hex(hostHellos[0].bytes);
+const message = (i: number) => hex(protocol.messages[i % protocol.messages.length].bytes);
+corpus('link', [
+  ...hostHellos.map((v: { bytes: string }, i: number) => [
+    `hello-${i}`,
+    Buffer.concat([Buffer.from([0]), linkFrame(3, 0x4000, 0, 0, 0, hex(v.bytes))]),
+  ]),
+  [
+    'hello-data-ack',
+    Buffer.concat([
+      Buffer.from([0]),
+      linkFrame(3, 0x4000, 0, 0, 0, hello),
+      linkFrame(1, 0x4000, 0, 0, 0, message(0)),
+      linkFrame(1, 0x4000, 2, 0, 0, message(1)),
+      linkFrame(1, 0x4000, 1, 0, 0, message(2)),
+      Buffer.from([3, 4, 4, 2, 100, 2, 250]),
+      linkFrame(2, 0x4000, 0, 1, 0, new Uint8Array()),
+      linkFrame(5, 0x4000, 0, 0, 0, new Uint8Array()),
+    ]),
+  ],
+  [
+    'wire',
+    Buffer.concat([Buffer.from([0, 0, protocol.frames[0].wire.length / 2]), hex(protocol.frames[0].wire)]),
+  ],
+  [
+    'opening',
+    Buffer.concat([
+      Buffer.from([1, 2, 50]),
+      linkFrame(4, 0x4000, 0, 0, 0, Buffer.concat([Buffer.from([0]), hello])),
+      Buffer.from([2, 200, 2, 250]),
+    ]),
+  ],
+] as [string, Uint8Array][]);
+
+/** fuzz_serve's send operation: tag 0, n, the message. */
+const send = (m: Uint8Array) => Buffer.concat([Buffer.from([0, m.length]), m]);
+const tick = Buffer.from([1, 20]);
+function token(stream: number, pos: number, t: number) {
+  const b = Buffer.alloc(9);
+  b[0] = 2;
+  b.writeUInt16LE(stream, 1);
+  b.writeUInt16LE(pos, 3);
+  b.writeUInt32LE(t, 5);
+  return b;
+}
+const start = hex('01010003cdcc4c3f6666663f1032547698badcfe0000'); // START stream 1, hashes + sample
+const serveRun = (mode: number) =>
+  Buffer.concat([
+    Buffer.from([mode]),
+    send(start),
+    send(token(1, 0, 1)),
+    tick,
+    send(token(1, 1, 2)),
+    tick,
+    send(hex('0601000000'.slice(0, 6))),
+    tick,
+  ]);
+corpus('serve', [
+  ['single-generate', serveRun(0)],
+  ['chain-generate', serveRun(1)],
+  ...protocol.messages.map((v: { bytes: string }, i: number) => [
+    `message-${i}`,
+    Buffer.concat([Buffer.from([i & 1]), send(hex(v.bytes)), tick]),
+  ]),
+  ['stats', Buffer.concat([Buffer.from([1]), send(hex('08ffff')), tick, tick])],
+  ['calibrate', Buffer.concat([Buffer.from([0]), send(hex('09ffff0a00')), tick])],
+] as [string, Uint8Array][]);
+
+// image: tiny images of every kind of stage; data: the serve target's images (a two-layer model)
+function model(dim: number, hiddenDim: number, vocabSize: number, weights: 'q4' | 'q8', groupSize: number) {
+  return quantize(
+    synthesize(
+      { dim, hiddenDim, nLayers: 2, nHeads: 2, nKvHeads: 2, vocabSize, seqLen: 8, sharedClassifier: false },
+      7,
+    ),
+    { weights, groupSize },
+  );
+}
+const q8 = model(8, 16, 8, 'q8', 8);
+const q4 = model(8, 16, 8, 'q4', 8);
+corpus('image', [
+  ['q8-whole', buildImage(q8, { layers: [0, 2], embedding: true, classifier: true })],
+  ['q4-whole', buildImage(q4, { layers: [0, 2], embedding: true, classifier: true })],
+  ['q8-head', buildImage(q8, { layers: [0, 1], embedding: true, classifier: false })],
+  ['q8-tail-slice', buildImage(q8, { layers: [1, 2], embedding: false, classifier: true })],
+]);
+const serve = model(16, 32, 16, 'q8', 16);
+const data = join(fuzz, 'data');
+mkdirSync(data, { recursive: true });
+writeFileSync(
+  join(data, 'whole.img'),
+  buildImage(serve, { layers: [0, 2], embedding: true, classifier: true }),
+);
+writeFileSync(
+  join(data, 'head.img'),
+  buildImage(serve, { layers: [0, 1], embedding: true, classifier: false }),
+);
+writeFileSync(
+  join(data, 'tail.img'),
+  buildImage(serve, { layers: [1, 2], embedding: false, classifier: true }),
+);
+
+// rom: each scenario's packets, SLIP-framed, after the loader byte (1: the stub)
+const slip = (p: Uint8Array) => {
+  const out = [0xc0];
+  for (const b of p) out.push(...(b === 0xc0 ? [0xdb, 0xdc] : b === 0xdb ? [0xdb, 0xdd] : [b]));
+  out.push(0xc0);
+  return Buffer.from(out);
+};
+type Step = { send?: string };
+const scenarios = [...rom.scenarios, ...(rom.flasher?.scenarios ?? [])] as {
+  name: string;
+  loader?: string;
+  steps: Step[];
+}[];
+corpus(
+  'rom',
+  scenarios
+    .map((s, i) => {
+      const sends = s.steps.filter((st) => typeof st.send === 'string').map((st) => slip(hex(st.send!)));
+      return [
+        `${i}-${s.loader ?? 'rom'}-${s.name}`,
+        Buffer.concat([Buffer.from([s.loader === 'stub' ? 1 : 0]), ...sends]),
+      ];
+    })
+    .filter(([, b]) => (b as Buffer).length > 1) as [string, Uint8Array][],
+);
+
+// sampler: temperature, topp, seed, logits
+function sampler(t: number, p: number, logits: number[]) {
+  const b = Buffer.alloc(16 + 4 * logits.length);
+  b.writeFloatLE(t, 0);
+  b.writeFloatLE(p, 4);
+  b.writeBigUInt64LE(0xfedcba9876543210n, 8);
+  for (const [i, v] of logits.entries()) b.writeFloatLE(v, 16 + 4 * i);
+  return b;
+}
+const ramp = Array.from({ length: 32 }, (_, i) => Math.sin(i) * 4);
+corpus('sampler', [
+  ['argmax', sampler(0, 0.9, ramp)],
+  ['multinomial', sampler(1, 1, ramp)],
+  ['topp', sampler(0.8, 0.9, ramp)],
+  ['topp-tiny', sampler(1, 0.001, ramp)],
+  ['nan', sampler(1, 0.9, [1, Number.NaN, 2])],
+  ['huge-temperature', sampler(1e30, 0.001, ramp)],
+  ['tiny-temperature', sampler(1e-38, 0.5, ramp)],
+]);
