@@ -202,6 +202,17 @@ describe('Pipeline against a lying board', () => {
     expect(p.stats()[0]!.unsolicited).toBe(1);
   });
 
+  it('a link whose send never completes (no ACK): TIMEOUT all the same', async () => {
+    const board = fakeBoard({}, () => []);
+    const p = Pipeline.connect([{ ...board, send: () => new Promise<void>(() => {}) }], plan, {
+      requestTimeoutMs: 50,
+    });
+    await expect(p.forward(1, 1, 0)).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      details: { stream: 1, pos: 0 },
+    });
+  });
+
   it('20,000 unsolicited 4 KB answers: counted and dropped, memory stays bounded, other streams fine', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;

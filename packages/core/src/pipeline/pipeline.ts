@@ -347,12 +347,12 @@ class Port {
     const started = performance.now();
     const answer = from.next(m.stream, m.pos);
     answer.catch(() => {}); // awaited below; a failed send must not leave its rejection unhandled
-    try {
-      await this.send(m);
-    } catch (e) {
+    const sent = this.send(m).catch((e) => {
       if (TinypipeError.isInstance(e)) from.reject(m.stream, e); // stops its timer
       throw e;
-    }
+    });
+    // a send may wait for the board's ACK: a board that stops answering must not outlast the request's timer
+    await Promise.race([sent, answer]);
     const r = await answer;
     const answeredAt = performance.now();
     from.messages++;
