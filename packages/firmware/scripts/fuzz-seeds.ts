@@ -113,6 +113,26 @@ const serveRun = (mode: number) =>
 corpus('serve', [
   ['single-generate', serveRun(0)],
   ['chain-generate', serveRun(1)],
+  [
+    'chain-silent-next',
+    Buffer.concat([
+      serveRun(2),
+      Buffer.from([1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250]),
+    ]),
+  ],
+  ['chain-refused-next', serveRun(3)],
+  [
+    'chain-next-goes-silent',
+    Buffer.concat([
+      serveRun(1),
+      Buffer.from([5, 1]),
+      send(token(1, 2, 3)),
+      Buffer.from([
+        1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250, 1, 250,
+      ]),
+    ]),
+  ],
+  ['chain-error-up', Buffer.concat([serveRun(1), Buffer.from([4, 6, 7, 1, 0, 1, 0, 0x41]), tick])],
   ...protocol.messages.map((v: { bytes: string }, i: number) => [
     `message-${i}`,
     Buffer.concat([Buffer.from([i & 1]), send(hex(v.bytes)), tick]),

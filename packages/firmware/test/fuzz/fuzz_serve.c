@@ -4,12 +4,16 @@
  * tail = layer 1 with the whole classifier). The input's first byte picks the topology:
  *   bit 0 clear: host ⇄ board (whole.img)
  *   bit 0 set:   host → A (head.img, TP_CHAIN_NEXT) → B (tail.img, TP_CHAIN_HOST) → host
+ *   value 2 (mod 4): the chain, B silent from the start (A reports NEXT_SILENT)
+ *   value 3 (mod 4): the chain, B holding the whole model (A refuses it: NEXT_REFUSED)
  * The host ends are tp_links opening to each board, so messages arrive past the handshake and the ARQ.
  * The rest is operations, each a tag byte and its operand:
  *   0  n, n bytes   the host sends a message (docs/protocol.md §5) to the first board
  *   1  t            the clock moves t ms; every link polled, every board steps
  *   2  n, n bytes   raw line bytes into the first board's up link
  *   3  n, n bytes   raw line bytes into the last board's link toward the host (chain: B's down)
+ *   4  n, n bytes   chain: B sends a message up to A (as a board further down passes an ERROR back)
+ *   5  t            chain: B goes silent (t odd) or answers again (t even)
  * then every board runs until its line is quiet.
  */
 #include <stdio.h>
@@ -76,11 +80,12 @@ static void deliver(line *l, tp_link *to) {
     tp_link_rx(to, tmp, n);
 }
 
-static int chain;
+static int chain, silent; /* silent: B neither hears nor steps */
 
 static void move_bytes(void) {
     deliver(&host_to_a, &A.link);
     deliver(&a_to_host, &host_a);
+    if (silent) a_to_b.n = 0;
     if (chain) {
         deliver(&a_to_b, &B.link);
         deliver(&b_to_a, &A.down);
@@ -101,7 +106,8 @@ static int pump(void *port, int wait_ms) {
     clock_ms += 1;
     move_bytes();
     tp_link_poll(&A.link);
-    if (chain) tp_link_poll(&A.down), tp_link_poll(&B.link), tp_link_poll(&B.down);
+    if (chain) tp_link_poll(&A.down);
+    if (chain && !silent) tp_link_poll(&B.link), tp_link_poll(&B.down);
     return ++pumps > 64;
 }
 
@@ -110,8 +116,9 @@ static void step(void) {
     move_bytes();
     tp_link_poll(&A.link);
     tp_server_step(&A);
-    if (chain) {
-        tp_link_poll(&A.down), tp_link_poll(&B.link), tp_link_poll(&B.down);
+    if (chain) tp_link_poll(&A.down);
+    if (chain && !silent) {
+        tp_link_poll(&B.link), tp_link_poll(&B.down);
         pumps = 0;
         tp_server_step(&B);
     }
@@ -147,26 +154,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 32 * 1024) return 0;
-    chain = data[0] & 1;
+    chain = data[0] % 4 != 0;
+    silent = data[0] % 4 == 2;
+    image_file *last = data[0] % 4 == 3 ? &whole : &tail;
     clock_ms = 1000;
     host_to_a.n = a_to_host.n = a_to_b.n = b_to_a.n = b_to_host.n = host_to_b.n = 0;
     if (chain) {
         board(&A, stages_a, arenas, &head, 0, &a_to_host, &a_to_b, 0);
         tp_server_chain(&A, TP_CHAIN_NEXT, 0x200);
-        board(&B, stages_b, arenas + 2, &tail, 1, &b_to_a, &b_to_host, 1);
+        board(&B, stages_b, arenas + 2, last, 1, &b_to_a, &b_to_host, 1);
         tp_server_chain(&B, TP_CHAIN_HOST, 0x201);
-        host_link(&host_b, &host_to_b, &tail.img, 1);
+        host_link(&host_b, &host_to_b, &last->img, 1);
     } else {
         board(&A, stages_a, arenas, &whole, 0, &a_to_host, NULL, 1);
     }
     host_link(&host_a, &host_to_a, chain ? &head.img : &whole.img, 0);
-    for (int k = 0; k < 40 && !(host_a.open && (!chain || host_b.open)); k++) clock_ms += 30, step(); /* handshakes */
+    for (int k = 0; k < 40 && !(host_a.open && (!chain || silent || host_b.open)); k++) clock_ms += 30, step(); /* handshakes */
     size_t at = 1;
     while (at < size) {
-        uint8_t op = data[at++] % 4;
+        uint8_t op = data[at++] % 6;
         if (at >= size) break;
         size_t n = data[at++];
-        if (op == 1) {
+        if (op == 1 || op == 5) {
+            if (op == 5 && chain) silent = (int)(n & 1);
             clock_ms += (uint32_t)n;
             step();
             continue;
@@ -176,8 +186,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (int k = 0; k < 8 && tp_link_send(&host_a, data + at, n) == -1; k++) clock_ms += 5, step();
         } else if (op == 2) {
             tp_link_rx(&A.link, data + at, n);
-        } else {
+        } else if (op == 3) {
             tp_link_rx(chain ? &B.down : &A.link, data + at, n);
+        } else if (chain) {
+            tp_link_send(&B.link, data + at, n);
         }
         at += n;
         step();
