@@ -154,6 +154,39 @@ describe('Pipeline against a lying board', () => {
     }
   });
 
+  it('chain: the last board’s gap is BAD_REPLY naming it; the other stream’s answer is right', async () => {
+    const twoBoards = {
+      ...plan,
+      stages: [
+        { layers: [0, 1] as const, embedding: true, vocab: null },
+        { layers: [1, L] as const, embedding: false, vocab: [0, V] as const },
+      ],
+    };
+    const last = fakeBoard({ board: 1, layers: [1, L] }, () => []);
+    const first = fakeBoard({ layers: [0, 1], vocab: undefined }, (m) => {
+      if (m.kind === 'token')
+        // down the chain; the last board answers on the host's second link
+        for (const s of m.stream === 0
+          ? [
+              [0, 10],
+              [11, V],
+            ]
+          : [
+              [0, 10],
+              [10, V],
+            ])
+          last.push(logits(m.stream, m.pos, m.token, s as Slice));
+      return [];
+    });
+    const p = Pipeline.connect([first, last], twoBoards, { topology: 'chain' });
+    const [bad, good] = await Promise.allSettled([p.forward(0, 5, 3), p.forward(1, 7, 2)]);
+    expect(bad).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'BAD_REPLY', details: { board: 1, stream: 0 } },
+    });
+    expect(good).toEqual({ status: 'fulfilled', value: truth(7, 2) });
+  });
+
   it('non-finite logits: NONFINITE naming the board, stream, position and row', async () => {
     await expectLie(
       (m) => {
