@@ -19,6 +19,13 @@ const plan = {
   fingerprint,
   stages: [{ layers: [0, L] as const, embedding: true, vocab: [0, V] as const }],
 };
+const twoBoards = {
+  ...plan,
+  stages: [
+    { layers: [0, 1] as const, embedding: true, vocab: null },
+    { layers: [1, L] as const, embedding: false, vocab: [0, V] as const },
+  ],
+};
 
 /** The logits an honest board gives for `token` at `pos`: row r is token + pos + r. */
 const truth = (token: number, pos: number) => Float32Array.from({ length: V }, (_, r) => token + pos + r);
@@ -126,13 +133,6 @@ describe('Pipeline against a lying board', () => {
   });
 
   it('a stage’s ACTIVATION of the wrong length or with NaN: BAD_REPLY / NONFINITE naming that board', async () => {
-    const twoBoards = {
-      ...plan,
-      stages: [
-        { layers: [0, 1] as const, embedding: true, vocab: null },
-        { layers: [1, L] as const, embedding: false, vocab: [0, V] as const },
-      ],
-    };
     for (const [x, expected] of [
       [
         new Float32Array(31),
@@ -155,13 +155,6 @@ describe('Pipeline against a lying board', () => {
   });
 
   it('chain: the last board’s gap is BAD_REPLY naming it; the other stream’s answer is right', async () => {
-    const twoBoards = {
-      ...plan,
-      stages: [
-        { layers: [0, 1] as const, embedding: true, vocab: null },
-        { layers: [1, L] as const, embedding: false, vocab: [0, V] as const },
-      ],
-    };
     const last = fakeBoard({ board: 1, layers: [1, L] }, () => []);
     const first = fakeBoard({ layers: [0, 1], vocab: undefined }, (m) => {
       if (m.kind === 'token')
