@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Checkpoint, ModelConfig, ModelWeights } from '../checkpoint/types.js';
 import { tensorSizes } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
-import { FINGERPRINT_BYTES, fingerprintHex, modelFingerprint } from './fingerprint.js';
+import { FINGERPRINT_BYTES, fingerprintHex, modelFingerprint, quantFingerprint } from './fingerprint.js';
 
 const MODEL = new URL('../../../../models/stories260K.bin', import.meta.url);
 
@@ -164,5 +164,28 @@ describe('modelFingerprint', () => {
       expect(TinypipeError.hasCode(e, 'INVALID_ARGUMENT')).toBe(true);
       expect((e as TinypipeError).message).toMatch(/wk has 63 values, expected 64/);
     }
+  });
+});
+
+describe('quantFingerprint', () => {
+  it('is SHA-256 of "tpqf", 1, the model fingerprint, quant_bits and group_size; q4 and q8 (and groups) differ', async () => {
+    const { quantize } = await import('../quant/quantize.js');
+    const ck = tinyModel(true);
+    const model = modelFingerprint(ck);
+    const stream = new Uint8Array(48);
+    const v = new DataView(stream.buffer);
+    v.setUint32(0, 0x66717074, true); // bytes "tpqf"
+    v.setUint32(4, 1, true);
+    stream.set(model, 8);
+    v.setUint32(40, 8, true);
+    v.setUint32(44, 32, true);
+    expect(String.fromCharCode(...stream.subarray(0, 4))).toBe('tpqf');
+    expect(fingerprintHex(quantFingerprint(model, 'q8', 32))).toBe(fingerprintHex(sha256(stream)));
+    const q8 = fingerprintHex(quantize(ck, { weights: 'q8', groupSize: 32 }).fingerprint);
+    expect(q8).toBe(fingerprintHex(sha256(stream)));
+    const q4 = fingerprintHex(quantize(ck, { weights: 'q4', groupSize: 32 }).fingerprint);
+    expect(q4).not.toBe(q8);
+    expect(fingerprintHex(quantFingerprint(model, 'q8', 16))).not.toBe(q8);
+    expect([q4, q8]).not.toContain(fingerprintHex(model));
   });
 });

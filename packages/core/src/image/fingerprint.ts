@@ -91,3 +91,27 @@ export function fingerprintHex(fp: Uint8Array): string {
   for (let i = 0; i < fp.length; i++) s += (fp[i] as number).toString(16).padStart(2, '0');
   return s;
 }
+
+/** First int32 of the quantized-model fingerprint's stream: the ASCII bytes "tpqf" read little-endian. */
+export const QUANT_FINGERPRINT_MAGIC = 0x66717074;
+
+/**
+ * The fingerprint images and the handshake carry: SHA-256 over "tpqf", version 1, the model
+ * fingerprint, `quant_bits` (4 or 8) and `group_size`, all int32 LE but the 32 fingerprint bytes
+ * (docs/image-format.md §2). q4 and q8 images of one model (or two group sizes) are never mistaken
+ * for each other: a board holding the other quantization is refused at the handshake (`WRONG_MODEL`).
+ */
+export function quantFingerprint(model: Uint8Array, kind: 'q4' | 'q8', groupSize: number): Uint8Array {
+  const head = new DataView(new ArrayBuffer(8));
+  head.setInt32(0, QUANT_FINGERPRINT_MAGIC, true);
+  head.setInt32(4, 1, true);
+  const tail = new DataView(new ArrayBuffer(8));
+  tail.setInt32(0, kind === 'q4' ? 4 : 8, true);
+  tail.setInt32(4, groupSize, true);
+  return sha256
+    .create()
+    .update(new Uint8Array(head.buffer))
+    .update(model)
+    .update(new Uint8Array(tail.buffer))
+    .digest();
+}

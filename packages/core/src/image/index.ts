@@ -4,6 +4,8 @@ export {
   FINGERPRINT_VERSION,
   fingerprintHex,
   modelFingerprint,
+  QUANT_FINGERPRINT_MAGIC,
+  quantFingerprint,
 } from './fingerprint.js';
 export {
   DTYPE_CODE,

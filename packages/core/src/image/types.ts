@@ -9,7 +9,7 @@ export interface ImageHeader {
   readonly headerSize: number;
   /** CRC-32C stored in the header (over header + table, this field excluded). */
   readonly headerCrc: number;
-  /** SHA-256 model fingerprint (32 bytes), see `modelFingerprint`. */
+  /** The quantized model's fingerprint (32 bytes), see `quantFingerprint`. */
   readonly fingerprint: Uint8Array;
   readonly config: ModelConfig;
   /** Model layers `[from, to)` this image holds. */

@@ -5,7 +5,7 @@
  */
 import { type Checkpoint, headSize, kvDim } from '../checkpoint/types.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
-import { modelFingerprint } from '../image/fingerprint.js';
+import { modelFingerprint, quantFingerprint } from '../image/fingerprint.js';
 import { MAX_GROUP_SIZE } from '../image/format.js';
 import { fp16ToFp32, fp32ToFp16 } from '../numerics/fp16.js';
 import { roundHalfAway } from '../numerics/round.js';
@@ -127,8 +127,8 @@ export function ropeTable(seqLen: number, headSize: number): RopeTable {
 }
 
 /**
- * Quantizes every matrix of a checkpoint (norms stay fp32) and computes the RoPE table and the model
- * fingerprint.
+ * Quantizes every matrix of a checkpoint (norms stay fp32) and computes the RoPE table and the
+ * fingerprint of this quantization of the model (`quantFingerprint`: q4 and q8 differ).
  *
  * @throws TinypipeError QUANT_BAD_GROUP for a group size outside [1, 1024] or int4 with odd rows
  */
@@ -174,7 +174,7 @@ export function quantize(checkpoint: Checkpoint, options: QuantizeOptions): Quan
     config: c,
     kind,
     groupSize,
-    fingerprint: modelFingerprint(checkpoint),
+    fingerprint: quantFingerprint(modelFingerprint(checkpoint), kind, groupSize),
     tokenEmbedding,
     layers,
     rmsFinal: w.rmsFinal,

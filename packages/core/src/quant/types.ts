@@ -58,7 +58,7 @@ export interface QuantizedModel {
   readonly config: ModelConfig;
   readonly kind: QuantKind;
   readonly groupSize: number;
-  /** SHA-256 over the canonical fp32 tensors of the source checkpoint (32 bytes). */
+  /** `quantFingerprint` of the source checkpoint's `modelFingerprint`, kind and group size (32 bytes). */
   readonly fingerprint: Uint8Array;
   /** (vocab_size, dim) */
   readonly tokenEmbedding: QuantTensor;
