@@ -44,7 +44,7 @@ function linkFrame(
 ) {
   const h = Buffer.alloc(11);
   h[0] = 1;
-  h[1] = type - 1;
+  h[1] = (type & 0x80) | ((type & 0x7f) - 1); // bit 7: protocol version 2
   h.writeUInt16LE(session, 2);
   h.writeUInt16LE(seq, 4);
   h.writeUInt16LE(ack, 6);
@@ -54,6 +54,7 @@ function linkFrame(
 }
 const hostHellos = protocol.hello.filter((v: { info: { role: string } }) => v.info.role === 'host');
 const hello = hex(hostHellos[0].bytes);
+const boardHello = hex(protocol.hello.find((v: { info: { role: string } }) => v.info.role === 'board').bytes);
 const message = (i: number) => hex(protocol.messages[i % protocol.messages.length].bytes);
 corpus('link', [
   ...hostHellos.map((v: { bytes: string }, i: number) => [
@@ -78,13 +79,19 @@ corpus('link', [
     Buffer.concat([Buffer.from([0, 0, protocol.frames[0].wire.length / 2]), hex(protocol.frames[0].wire)]),
   ],
   [
-    'opening',
+    'opening-accepted-then-silent',
     Buffer.concat([
       Buffer.from([1, 2, 50]),
-      linkFrame(4, 0x4000, 0, 0, 0, Buffer.concat([Buffer.from([0]), hello])),
-      Buffer.from([2, 200, 2, 250]),
+      linkFrame(4, 0x4000, 0, 0, 0, Buffer.concat([Buffer.from([0]), boardHello])),
+      linkFrame(1, 0x4000, 0, 0, 0, message(3)),
+      Buffer.from([2, 100, 2, 200, 2, 250, 2, 250, 2, 250]),
     ]),
   ],
+  [
+    'opening-refused',
+    Buffer.concat([Buffer.from([1, 2, 50]), linkFrame(4, 0x4000, 0, 0, 0, Buffer.from([2, ...boardHello]))]),
+  ],
+  ['version-2', Buffer.concat([Buffer.from([0]), linkFrame(0x83, 0x4000, 0, 0, 0, hello)])],
 ] as [string, Uint8Array][]);
 
 /** fuzz_serve's send operation: tag 0, n, the message. */

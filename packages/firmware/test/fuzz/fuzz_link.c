@@ -3,8 +3,10 @@
  * byte picks the end (bit 0: the opening end of a chain's link, else a board answering a host); the rest is
  * operations, each a tag byte and its operand:
  *   0  n, n bytes      raw line bytes into tp_link_rx
- *   1  12 + n bytes    a frame: type, session (2), seq (2), ack (2), sack (2), n (1), payload[n] — encoded
- *                      with a valid CRC by the harness, so ARQ and HELLO logic are reached past the CRC
+ *   1  10 + n bytes    a frame: type (bit 7: protocol version 2), session (2), seq (2), ack (2), sack (2), n (1),
+ *                      payload[n] — encoded with a valid CRC by the harness, so ARQ and HELLO logic are
+ *                      reached past the CRC
+ * The opening end expects board 2 holding layers from 3 (the board HELLO of docs/vectors/protocol.json).
  *   2  t               the clock moves t × 4 ms; tp_link_poll
  *   3                  every held message consumed (tp_link_next / tp_link_release)
  *   4  n               the board sends a message of 16 × n bytes
@@ -34,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t hello[TP_HELLO_BYTES];
     clock_ms = 1000;
     if (data[0] & 1) {
-        tp_hello_expect(hello, 1, fingerprint, 2, 0xffff);
+        tp_hello_expect(hello, 2, fingerprint, 3, 0xffff);
         tp_link_init_opening(&link, hello, 0x1234);
     } else {
         tp_hello_board(hello, 0, fingerprint, 0, 2, 0, 512, 4, 3);
@@ -54,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else if (op == 1) {
             if (size - at < 10) break;
             const uint8_t *h = data + at;
-            tp_frame f = {TP_PROTOCOL_VERSION, (uint8_t)(1 + h[0] % 7), (uint16_t)(h[1] | h[2] << 8),
+            tp_frame f = {(uint8_t)(h[0] & 0x80 ? 2 : TP_PROTOCOL_VERSION), (uint8_t)(1 + (h[0] & 0x7f) % 7), (uint16_t)(h[1] | h[2] << 8),
                           (uint16_t)(h[3] | h[4] << 8), (uint16_t)(h[5] | h[6] << 8), (uint16_t)(h[7] | h[8] << 8),
                           h[9], NULL};
             at += 10;
