@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage, quantize, synthesize } from '@tinypipe/core';
+import { fuzzServeImages } from '../ts/fuzz-images.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -166,21 +167,9 @@ corpus('image', [
   ['q8-head', buildImage(q8, { layers: [0, 1], embedding: true, classifier: false })],
   ['q8-tail-slice', buildImage(q8, { layers: [1, 2], embedding: false, classifier: true })],
 ]);
-const serve = model(16, 32, 16, 'q8', 16);
 const data = join(fuzz, 'data');
 mkdirSync(data, { recursive: true });
-writeFileSync(
-  join(data, 'whole.img'),
-  buildImage(serve, { layers: [0, 2], embedding: true, classifier: true }),
-);
-writeFileSync(
-  join(data, 'head.img'),
-  buildImage(serve, { layers: [0, 1], embedding: true, classifier: false }),
-);
-writeFileSync(
-  join(data, 'tail.img'),
-  buildImage(serve, { layers: [1, 2], embedding: false, classifier: true }),
-);
+for (const [name, bytes] of Object.entries(fuzzServeImages())) writeFileSync(join(data, name), bytes);
 
 // rom: each scenario's packets, SLIP-framed, after the loader byte (1: the stub)
 const slip = (p: Uint8Array) => {

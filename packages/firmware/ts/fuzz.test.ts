@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { fuzzServeImages } from './fuzz-images.js';
 
 const firmware = join(dirname(fileURLToPath(import.meta.url)), '..');
 const script = join(firmware, 'scripts', 'fuzz.sh');
@@ -43,11 +44,15 @@ it.runIf(why !== undefined && Boolean(process.env.CI))('CI has clang with libFuz
 it.skipIf(why !== undefined)(
   `every fuzz target replays its regressions and runs ${seconds} s without a crash${why ? ` (skipped: ${why})` : ''}`,
   () => {
+    // fuzz_serve's images in the image format of this checkout (the committed test/fuzz/data may be older)
+    const data = mkdtempSync(join(tmpdir(), 'tinypipe-fuzz-data-'));
+    for (const [name, bytes] of Object.entries(fuzzServeImages())) writeFileSync(join(data, name), bytes);
     const r = spawnSync(script, ['run', String(seconds)], {
       cwd: firmware,
       encoding: 'utf8',
-      env: { ...process.env, TP_FUZZ_JOBS: process.env.TP_FUZZ_JOBS ?? '2' },
+      env: { ...process.env, TP_FUZZ_JOBS: process.env.TP_FUZZ_JOBS ?? '2', TP_FUZZ_DATA: data },
     });
+    rmSync(data, { recursive: true, force: true });
     // stderr names each crash's reproducer ("FUZZ CRASH <target>: reproducer <path> …")
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     for (const target of ['frame', 'link', 'serve', 'image', 'rom', 'sampler'])

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: a board's service (src/serve.c, messages.c) behind real links, alone or in a chain.
- * Images: test/fuzz/data/{whole,head,tail}.img (a two-layer model; head = layer 0 with the embedding,
- * tail = layer 1 with the whole classifier). The input's first byte picks the topology:
+ * Images: {whole,head,tail}.img (ts/fuzz-images.ts: a two-layer model; head = layer 0 with the embedding,
+ * tail = layer 1 with the whole classifier) in $TP_FUZZ_DATA (ts/fuzz.test.ts writes them fresh, in the current
+ * image format), else in test/fuzz/data. The input's first byte picks the topology:
  *   bit 0 clear: host ⇄ board (whole.img)
  *   bit 0 set:   host → A (head.img, TP_CHAIN_NEXT) → B (tail.img, TP_CHAIN_HOST) → host
  *   value 2 (mod 4): the chain, B silent from the start (A reports NEXT_SILENT)
@@ -51,7 +52,8 @@ static int pumps;
 
 static void load(image_file *f, const char *name) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", TP_FUZZ_DATA, name);
+    const char *dir = getenv("TP_FUZZ_DATA");
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : TP_FUZZ_DATA, name);
     FILE *fp = fopen(path, "rb");
     if (!fp) fprintf(stderr, "fuzz_serve: cannot open %s\n", path), abort();
     fseek(fp, 0, SEEK_END);
