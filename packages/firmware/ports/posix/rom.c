@@ -83,6 +83,7 @@ static void mem_end(tp_loader *L, const uint8_t *d, size_t size) {
     nanosleep(&pause, NULL);
     static const uint8_t ohai[4] = {'O', 'H', 'A', 'I'};
     L->mode = MODE_STUB;
+    if (L->write.active && L->write.compressed) inflateEnd(&L->write.z); /* a ROM write left open (fuzz_rom) */
     memset(&L->write, 0, sizeof L->write);
     tp_loader_send_frame(L, ohai, sizeof ohai);
     fprintf(stderr, "tinypipe-board: rom: stub running (entry 0x%08x)\n", entry);
