@@ -24,12 +24,13 @@ export interface BoardManifest {
   board: number;
   /** `buildId`: the same in every board of one build, different for any other plan or image. */
   build: string;
-  /** The quantization of the weights (q4 and q8 images of one model share its fingerprint). */
+  /** The quantization of the weights (q4, q8). */
   quant: string;
   groupSize: number;
   profile: string;
   chip: string;
   flashBytes: number;
+  /** The quantized model's fingerprint (`quantFingerprint`: q4 and q8 of one model differ), as in the image and the HELLO. */
   fingerprint: string;
   layers: [number, number];
   embedding: boolean;
