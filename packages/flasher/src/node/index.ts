@@ -8,5 +8,5 @@ export {
   writeBuild,
 } from './build-dir.js';
 export { readIdfBuild } from './idf-build.js';
-export { checkRegions, type Partition, parsePartitionTable } from './regions.js';
+export { type CheckedRegion, checkRegions, type Partition, parsePartitionTable } from './regions.js';
 export { ESPTOOL_JS, esptoolJsStubPath, loadStub } from './stub-file.js';
