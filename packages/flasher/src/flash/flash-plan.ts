@@ -12,6 +12,7 @@
  */
 
 import { md5 } from '@noble/hashes/legacy';
+import { bytesToHex } from '@noble/hashes/utils';
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { EspLoader, type LoaderOptions } from '../loader/loader.js';
 import { canReset, type ResetWiring, resetIntoBootloader } from '../loader/reset.js';
@@ -129,7 +130,6 @@ export interface FlashOptions extends LoaderOptions {
 }
 
 const CHIPS: Readonly<Record<string, number>> = { esp32s3: 9, esp32p4: 18 };
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
  * The chip on `target.port` is not the one its board's build recorded. `others`: the plan's other boards,
@@ -236,7 +236,7 @@ export async function flashBoard(
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     for (const region of image.regions) {
       const total = region.bytes.length;
-      if ((await loader.md5(region.offset, total)) === hex(md5(region.bytes))) {
+      if ((await loader.md5(region.offset, total)) === bytesToHex(md5(region.bytes))) {
         result.skipped.push(region.name);
         emit({ kind: 'skipped', region: region.name, bytes: total });
         continue;
@@ -247,7 +247,7 @@ export async function flashBoard(
       const todo = [];
       for (const c of chunks) {
         const bytes = region.bytes.subarray(c.start, c.start + c.size);
-        const want = hex(md5(bytes));
+        const want = bytesToHex(md5(bytes));
         if (chunks.length === 1 || (await loader.md5(c.offset, c.size)) !== want)
           todo.push({ ...c, bytes, want });
       }

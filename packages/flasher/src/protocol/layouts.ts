@@ -3,6 +3,7 @@
  * esptool's docs "Serial Protocol" command tables, cross-checked with esptool's loader.py and
  * esptool-js's esploader.ts). All words little-endian u32.
  */
+import { bytesToHex } from '@noble/hashes/utils';
 import { u32s } from './commands.js';
 import type { LoaderKind } from './status.js';
 
@@ -106,5 +107,5 @@ export function parseMd5(kind: LoaderKind, data: Uint8Array): string | undefined
     return /^[0-9a-f]{32}$/.test(text) ? text : undefined;
   }
   if (data.length !== 16) return undefined;
-  return Array.from(data, (b) => b.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(data);
 }

@@ -5,6 +5,7 @@
  * CLI writes the files.
  */
 import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex } from '@noble/hashes/utils';
 import { buildImage, fingerprintHex, type QuantizedModel, TinypipeError } from '@tinypipe/core';
 import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
 import type { Plan } from '../plan/plan.js';
@@ -44,7 +45,6 @@ export interface BoardBuild {
   manifest: BoardManifest;
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Checks that `qm` is the plan's model (shape, quantization) before building anything from it. */
 function checkModel(plan: Plan, qm: QuantizedModel): void {
@@ -73,7 +73,7 @@ function checkModel(plan: Plan, qm: QuantizedModel): void {
  */
 export function buildId(plan: Plan, boards: readonly { files: readonly { sha256: string }[] }[]): string {
   const parts = [JSON.stringify(plan), ...boards.flatMap((b) => b.files.map((f) => f.sha256))];
-  return hex(sha256(new TextEncoder().encode(parts.join('\n')))).slice(0, 16);
+  return bytesToHex(sha256(new TextEncoder().encode(parts.join('\n')))).slice(0, 16);
 }
 
 export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
@@ -113,7 +113,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
       files: files.map((f) => ({
         name: f.name,
         bytes: f.bytes.length,
-        sha256: hex(sha256(f.bytes)),
+        sha256: bytesToHex(sha256(f.bytes)),
         ...(f.offset !== undefined ? { offset: f.offset } : {}),
         ...(f.partition !== undefined ? { partition: f.partition } : {}),
       })),
