@@ -18,11 +18,12 @@ const stats: LinkStats = {
 
 /**
  * A board holding the whole TINY_CONFIG model (`peer` overrides its HELLO): `answer` maps each message it
- * receives to the messages it sends back; `push` sends one unasked.
+ * receives to the messages it sends back (raw bytes are sent as they are: a message that does not
+ * decode); `push` sends one unasked.
  */
 export function fakeBoard(
   peer: Partial<HelloInfo>,
-  answer: (m: Message) => Message[],
+  answer: (m: Message) => (Message | Uint8Array)[],
 ): Link & { push(m: Message): void } {
   let out!: ReadableStreamDefaultController<Uint8Array>;
   return {
@@ -49,7 +50,7 @@ export function fakeBoard(
     async send(bytes) {
       const replies = answer(decodeMessage(bytes));
       queueMicrotask(() => {
-        for (const r of replies) out.enqueue(encodeMessage(r));
+        for (const r of replies) out.enqueue(r instanceof Uint8Array ? r : encodeMessage(r));
       });
     },
     stats: () => stats,

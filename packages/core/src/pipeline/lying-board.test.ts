@@ -7,7 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { fakeBoard } from '../link/fake-board.test-helper.js';
-import type { Message } from '../protocol/messages.js';
+import { encodeMessage, type Message } from '../protocol/messages.js';
 import { TINY_CONFIG } from '../testing/index.js';
 import { Pipeline } from './pipeline.js';
 
@@ -40,7 +40,7 @@ const logits = (stream: number, pos: number, token: number, [from, to]: Slice): 
 });
 
 /** A board that answers stream 1 honestly and stream 0 with `lie` (the messages it sends instead). */
-function lyingBoard(lie: (m: Extract<Message, { kind: 'token' }>) => Message[]) {
+function lyingBoard(lie: (m: Extract<Message, { kind: 'token' }>) => (Message | Uint8Array)[]) {
   return fakeBoard({}, (m) => {
     if (m.kind !== 'token') return [];
     if (m.stream === 0) return lie(m);
@@ -49,7 +49,10 @@ function lyingBoard(lie: (m: Extract<Message, { kind: 'token' }>) => Message[]) 
 }
 
 /** Stream 0's request fails with `expected`; stream 1, asked at the same time, gets its right logits. */
-async function expectLie(lie: (m: Extract<Message, { kind: 'token' }>) => Message[], expected: object) {
+async function expectLie(
+  lie: (m: Extract<Message, { kind: 'token' }>) => (Message | Uint8Array)[],
+  expected: object,
+) {
   const p = Pipeline.connect([lyingBoard(lie)], plan, { requestTimeoutMs: 200 });
   const [bad, good] = await Promise.allSettled([p.forward(0, 5, 3), p.forward(1, 7, 2)]);
   expect(bad).toMatchObject({ status: 'rejected', reason: expected });
@@ -130,6 +133,35 @@ describe('Pipeline against a lying board', () => {
         message: expect.stringMatching(/sent token between its LOGITS slices/),
       },
     );
+  });
+
+  it('a message that does not decode fails only the stream it names; the link and the other stream go on', async () => {
+    // a LOGITS whose values are not whole floats, then an unknown kind: each names stream 0
+    const ragged = encodeMessage(logits(0, 3, 5, [0, V])).subarray(0, 9 + 4 * V - 1);
+    for (const bytes of [ragged, Uint8Array.of(0xee, 0, 0, 3, 0)]) {
+      let lied = false; // once: the stream's next request gets an honest answer
+      const p = await expectLie(
+        (m) => {
+          if (lied) return [logits(0, m.pos, m.token, [0, V])];
+          lied = true;
+          return [bytes];
+        },
+        {
+          code: 'BAD_REPLY',
+          message: expect.stringMatching(
+            /^board 0 \(stream 0, position 3\) sent a message that does not decode/,
+          ),
+          details: { board: 0, stream: 0, pos: 3, bytes: bytes.length },
+        },
+      );
+      expect(p.stats()[0]!.malformed).toBe(1);
+      expect(await p.forward(0, 6, 4)).toEqual(truth(6, 4)); // the failed stream's next request is answered
+    }
+  });
+
+  it('bytes too short to name a stream are counted and dropped; the request waiting on them times out alone', async () => {
+    const p = await expectLie(() => [Uint8Array.of(0x04)], { code: 'TIMEOUT' });
+    expect(p.stats()[0]!.malformed).toBe(1);
   });
 
   it('a stage’s ACTIVATION of the wrong length or with NaN: BAD_REPLY / NONFINITE naming that board', async () => {

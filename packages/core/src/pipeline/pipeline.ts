@@ -76,6 +76,8 @@ export interface StageStats {
   bytesReceived: number;
   /** Answers nobody waited for (an unknown stream, one that ended, a request that timed out): dropped. */
   unsolicited: number;
+  /** Messages that did not decode (the stream they name failed with `BAD_REPLY`; the link went on). */
+  malformed: number;
 }
 
 /** One board's own account (its STATS answer, `Pipeline.boardStats()`), with its place in the plan. */
@@ -166,6 +168,7 @@ class Port {
   messages = 0;
   busyMs = 0;
   unsolicited = 0;
+  malformed = 0;
   /** The model's vocab and dim (answers are checked against them) and the request timeout (ms). */
   vocab = 0;
   dim = 0;
@@ -200,7 +203,8 @@ class Port {
         const { value, done } = await reader.read();
         if (this.link !== link) return; // replaced
         if (done) throw new TinypipeError('LINK_DOWN', `board ${this.board}: its link closed`);
-        const m = decodeMessage(value);
+        const m = this.#decode(value);
+        if (!m) continue;
         if (m.kind === 'stats') {
           const { kind: _, ...counters } = m;
           this.onStats?.(this, counters);
@@ -243,6 +247,36 @@ class Port {
       );
     } finally {
       reader.releaseLock();
+    }
+  }
+
+  /**
+   * `bytes` decoded, or undefined when they are not a message (the frame's CRC held, so the board sent
+   * them): the stream they name — its first three bytes, when there are three — fails with `BAD_REPLY`,
+   * the link and every other stream on it go on; bytes too short to name a stream are counted and dropped.
+   */
+  #decode(bytes: Uint8Array): Message | undefined {
+    try {
+      return decodeMessage(bytes);
+    } catch (e) {
+      if (!TinypipeError.isInstance(e) || e.code !== 'MESSAGE_MALFORMED') throw e;
+      this.malformed++;
+      if (bytes.length < 3) return undefined;
+      const stream = bytes[1]! | (bytes[2]! << 8);
+      const w = this.#waiting.get(stream);
+      if (w)
+        this.reject(
+          stream,
+          badReply(
+            { board: this.board, stream, pos: w.pos },
+            `sent a message that does not decode (${e.message})`,
+            {
+              kind: bytes[0],
+              bytes: bytes.length,
+            },
+          ),
+        );
+      return undefined;
     }
   }
 
@@ -755,6 +789,7 @@ export class Pipeline {
         bytesSent: s.bytesSent,
         bytesReceived: s.bytesReceived,
         unsolicited: b.unsolicited,
+        malformed: b.malformed,
       };
     });
   }
