@@ -8,6 +8,8 @@
 #define TP_KERNELS_H
 #include <stdint.h>
 
+#include "tp_status.h"
+
 typedef enum { TP_Q4 = 4, TP_Q8 = 8 } tp_quant;
 
 /* A quantized matrix (rows, cols) straight from the image: int data and binary16 scales. */
@@ -18,9 +20,9 @@ typedef struct {
     tp_quant quant;
 } tp_qmat;
 
-/* Activation quantization (§3): x (n) -> q (n) int8 and s (ceil(n/group)) scales. Nonzero (q, s undefined)
- * when some x is NaN or ±Inf (§3a: the caller answers TP_E_NONFINITE); never an undefined conversion. */
-int tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s);
+/* Activation quantization (§3): x (n) -> q (n) int8 and s (ceil(n/group)) scales. TP_E_NONFINITE (q, s
+ * undefined) when some x is NaN or ±Inf (§3a); never an undefined conversion. */
+tp_status tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s);
 
 /* out[i - r0] = row i of W times the quantized x, for rows [r0, r1) (§4). */
 void tp_qmatmul_ansi(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1);

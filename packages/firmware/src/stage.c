@@ -17,53 +17,79 @@ static int layers_of(const tp_image *img) { return img->layer_to - img->layer_fr
 
 static int kv_dim(const tp_config *c) { return c->dim / c->n_heads * c->n_kv_heads; }
 
-static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
-
 /* a·b and a+b in 64 bits, saturating at UINT64_MAX (header fields reach 2^31: a KV cache is up to 2^95) */
 static uint64_t mul_sat(uint64_t a, uint64_t b) { return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b; }
 static uint64_t add_sat(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
-static uint64_t align16_64(uint64_t n) { return n > UINT64_MAX - 15u ? UINT64_MAX : (n + 15u) & ~(uint64_t)15u; }
+static uint64_t align16(uint64_t n) { return n > UINT64_MAX - 15u ? UINT64_MAX : (n + 15u) & ~(uint64_t)15u; }
+
+/* Where each buffer of the arena starts (bytes, each 16-aligned) and the arena's size, computed once here
+ * for tp_stage_arena_bytes and tp_stage_init; in 64 bits, saturating, so a header too big for any arena
+ * shows as a total of UINT64_MAX rather than wrapping. */
+typedef struct {
+    uint64_t xb;          /* xb, xb2, q: 3 × (dim) floats */
+    uint64_t hb;          /* hb, hb2: 2 × (hidden_dim) floats */
+    uint64_t att;         /* (seq_len) floats */
+    uint64_t xq;          /* (max(dim, hidden_dim)) int8 */
+    uint64_t xs;          /* (ceil(max(dim, hidden_dim) / group)) floats */
+    uint64_t key_cache;   /* (layers, seq_len, kv_dim) floats */
+    uint64_t value_cache; /* (layers, seq_len, kv_dim) floats */
+    uint64_t total;
+} arena_layout;
+
+static arena_layout layout_of(const tp_image *img) {
+    const tp_config *c = &img->config;
+    const uint64_t widest = (uint64_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
+    const uint64_t groups = (widest + (uint64_t)img->group - 1) / (uint64_t)img->group;
+    const uint64_t cache = mul_sat(mul_sat(mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len), (uint64_t)kv_dim(c)), 4);
+    arena_layout a;
+    a.xb = 0;
+    a.hb = add_sat(a.xb, align16(3 * 4 * (uint64_t)c->dim));
+    a.att = add_sat(a.hb, align16(2 * 4 * (uint64_t)c->hidden_dim));
+    a.xq = add_sat(a.att, align16(4 * (uint64_t)c->seq_len));
+    a.xs = add_sat(a.xq, align16(widest));
+    a.key_cache = add_sat(a.xs, align16(groups * 4));
+    a.value_cache = add_sat(a.key_cache, align16(cache));
+    a.total = add_sat(a.value_cache, align16(cache));
+    return a;
+}
 
 size_t tp_stage_arena_bytes(const tp_image *img) {
-    const tp_config *c = &img->config;
-    uint64_t widest = (uint64_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
-    uint64_t groups = (widest + (uint64_t)img->group - 1) / (uint64_t)img->group;
-    uint64_t cache = mul_sat(mul_sat(mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len), (uint64_t)kv_dim(c)), 4);
-    uint64_t total = align16_64(3 * 4 * (uint64_t)c->dim);
-    total = add_sat(total, align16_64(2 * 4 * (uint64_t)c->hidden_dim));
-    total = add_sat(total, align16_64(4 * (uint64_t)c->seq_len));
-    total = add_sat(total, align16_64(widest));
-    total = add_sat(total, align16_64(groups * 4));
-    total = add_sat(total, mul_sat(2, align16_64(cache)));
+    uint64_t total = layout_of(img).total;
     /* SIZE_MAX: no arena can be that large (a 32-bit size_t, the ESP32's, would have wrapped) */
     return total >= (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
 tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t arena_bytes) {
-    size_t need = tp_stage_arena_bytes(img);
-    if (need == SIZE_MAX || arena_bytes < need) return TP_E_NO_MEMORY;
+    const arena_layout a = layout_of(img);
+    if (a.total >= (uint64_t)SIZE_MAX || arena_bytes < a.total) return TP_E_NO_MEMORY;
     const tp_config *c = &img->config;
-    uint8_t *p = (uint8_t *)arena;
-    size_t widest = (size_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
-    size_t groups = (widest + (size_t)img->group - 1) / (size_t)img->group;
-    size_t cache = (size_t)layers_of(img) * (size_t)c->seq_len * (size_t)kv_dim(c) * sizeof(float);
-    memset(arena, 0, need);
+    uint8_t *p = (uint8_t *)arena; /* every offset is below a.total, so it fits a size_t */
+    memset(arena, 0, (size_t)a.total);
     st->img = img;
     st->matmul = tp_qmatmul;
-    st->xb = (float *)p, st->xb2 = st->xb + c->dim, st->q = st->xb2 + c->dim;
-    p += align16(3 * (size_t)c->dim * sizeof(float));
-    st->hb = (float *)p, st->hb2 = st->hb + c->hidden_dim;
-    p += align16(2 * (size_t)c->hidden_dim * sizeof(float));
-    st->att = (float *)p;
-    p += align16((size_t)c->seq_len * sizeof(float));
-    st->xq = (int8_t *)p;
-    p += align16(widest);
-    st->xs = (float *)p;
-    p += align16(groups * sizeof(float));
-    st->key_cache = (float *)p;
-    p += align16(cache);
-    st->value_cache = (float *)p;
+    st->xb = (float *)(p + (size_t)a.xb), st->xb2 = st->xb + c->dim, st->q = st->xb2 + c->dim;
+    st->hb = (float *)(p + (size_t)a.hb), st->hb2 = st->hb + c->hidden_dim;
+    st->att = (float *)(p + (size_t)a.att);
+    st->xq = (int8_t *)(p + (size_t)a.xq);
+    st->xs = (float *)(p + (size_t)a.xs);
+    st->key_cache = (float *)(p + (size_t)a.key_cache);
+    st->value_cache = (float *)(p + (size_t)a.value_cache);
     return TP_OK;
+}
+
+/* Layer `l` (model index) of the image, every weight by name */
+static tp_layer_weights layer_weights(const tp_image *img, int l) {
+    tp_layer_weights w;
+    w.rms_att = tp_image_layer_norm(img, l, 0);
+    w.wq = tp_image_layer_matrix(img, l, TP_W_Q);
+    w.wk = tp_image_layer_matrix(img, l, TP_W_K);
+    w.wv = tp_image_layer_matrix(img, l, TP_W_V);
+    w.wo = tp_image_layer_matrix(img, l, TP_W_O);
+    w.rms_ffn = tp_image_layer_norm(img, l, 1);
+    w.w1 = tp_image_layer_matrix(img, l, TP_W_1);
+    w.w3 = tp_image_layer_matrix(img, l, TP_W_3);
+    w.w2 = tp_image_layer_matrix(img, l, TP_W_2);
+    return w;
 }
 
 tp_status tp_stage_embed(const tp_stage *st, int token, float *x) {
@@ -133,37 +159,34 @@ tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
         const size_t loff = (size_t)li * (size_t)c->seq_len * (size_t)kv;
         float *k = st->key_cache + loff + (size_t)pos * (size_t)kv;   /* (kv_dim) row at pos */
         float *v = st->value_cache + loff + (size_t)pos * (size_t)kv; /* (kv_dim) */
-        tp_qmat wq = tp_image_layer_matrix(img, l, 0), wk = tp_image_layer_matrix(img, l, 1);
-        tp_qmat wv = tp_image_layer_matrix(img, l, 2), wo = tp_image_layer_matrix(img, l, 3);
-        tp_qmat w1 = tp_image_layer_matrix(img, l, 4), w3 = tp_image_layer_matrix(img, l, 5);
-        tp_qmat w2 = tp_image_layer_matrix(img, l, 6);
+        const tp_layer_weights w = layer_weights(img, l);
 
         /* attention: rmsnorm, quantize once, q/k/v */
-        tp_rmsnorm(st->xb, x, tp_image_layer_norm(img, l, 0), dim);
-        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs)) return TP_E_NONFINITE;
-        matmul(st->q, st, &wq);
-        matmul(k, st, &wk);
-        matmul(v, st, &wv);
+        tp_rmsnorm(st->xb, x, w.rms_att, dim);
+        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs) != TP_OK) return TP_E_NONFINITE;
+        matmul(st->q, st, &w.wq);
+        matmul(k, st, &w.wk);
+        matmul(v, st, &w.wv);
         rope(st, k, pos);
         attention(st, li, pos);
 
         /* output projection and residual */
-        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs)) return TP_E_NONFINITE;
-        matmul(st->xb2, st, &wo);
+        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs) != TP_OK) return TP_E_NONFINITE;
+        matmul(st->xb2, st, &w.wo);
         for (int i = 0; i < dim; i++) x[i] += st->xb2[i];
 
         /* feed-forward: rmsnorm, w1/w3, SwiGLU, w2, residual */
-        tp_rmsnorm(st->xb, x, tp_image_layer_norm(img, l, 1), dim);
-        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs)) return TP_E_NONFINITE;
-        matmul(st->hb, st, &w1);
-        matmul(st->hb2, st, &w3);
+        tp_rmsnorm(st->xb, x, w.rms_ffn, dim);
+        if (tp_quantize_vector(st->xb, dim, g, st->xq, st->xs) != TP_OK) return TP_E_NONFINITE;
+        matmul(st->hb, st, &w.w1);
+        matmul(st->hb2, st, &w.w3);
         for (int i = 0; i < hidden; i++) {
             float val = st->hb[i];
             val = val * (1.0f / (1.0f + tp_expf(-val)));
             st->hb[i] = val * st->hb2[i];
         }
-        if (tp_quantize_vector(st->hb, hidden, g, st->xq, st->xs)) return TP_E_NONFINITE;
-        matmul(st->xb, st, &w2);
+        if (tp_quantize_vector(st->hb, hidden, g, st->xq, st->xs) != TP_OK) return TP_E_NONFINITE;
+        matmul(st->xb, st, &w.w2);
         for (int i = 0; i < dim; i++) x[i] += st->xb[i];
 
         if (hashes) hashes[li] = tp_hash_activations(x, dim);
@@ -176,7 +199,7 @@ tp_status tp_stage_classify(tp_stage *st, const float *x, float *logits) {
     if (!img->has_classifier) return TP_E_ARG;
     const int dim = img->config.dim;
     tp_rmsnorm(st->xb, x, tp_image_rms_final(img), dim);
-    if (tp_quantize_vector(st->xb, dim, img->group, st->xq, st->xs)) return TP_E_NONFINITE;
+    if (tp_quantize_vector(st->xb, dim, img->group, st->xq, st->xs) != TP_OK) return TP_E_NONFINITE;
     tp_qmat w = tp_image_classifier(img);
     matmul(logits, st, &w);
     return all_finite(logits, w.rows) ? TP_OK : TP_E_NONFINITE;

@@ -10,6 +10,23 @@
 
 #include "image.h"
 
+/* A layer's weight matrices by name, numbered in the table order of docs/image-format.md §4 (the `which` of
+ * tp_image_layer_matrix). */
+typedef enum { TP_W_Q, TP_W_K, TP_W_V, TP_W_O, TP_W_1, TP_W_3, TP_W_2, TP_W_COUNT } tp_weight;
+
+/* One layer's weights, read in place from the image once per layer and forward, shapes (rows, cols). */
+typedef struct {
+    const float *rms_att; /* (dim) */
+    tp_qmat wq;           /* (dim, dim) */
+    tp_qmat wk;           /* (kv_dim, dim) */
+    tp_qmat wv;           /* (kv_dim, dim) */
+    tp_qmat wo;           /* (dim, dim) */
+    const float *rms_ffn; /* (dim) */
+    tp_qmat w1;           /* (hidden_dim, dim) */
+    tp_qmat w3;           /* (hidden_dim, dim) */
+    tp_qmat w2;           /* (dim, hidden_dim) */
+} tp_layer_weights;
+
 /* A quantized matmul over rows [r0, r1) (tp_qmatmul's signature). Ports may install a parallel one. */
 typedef void (*tp_matmul_fn)(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1);
 

@@ -11,13 +11,13 @@ static int32_t weight_at(const tp_qmat *w, int row, int col) {
     return nibble >= 8 ? nibble - 16 : nibble;
 }
 
-int tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s) {
+tp_status tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s) {
     for (int g = 0, start = 0; start < n; g++, start += group) {
         int end = start + group < n ? start + group : n;
         float a = 0.0f;
         for (int j = start; j < end; j++) {
             float v = x[j] < 0.0f ? -x[j] : x[j];
-            if (!(v <= FLT_MAX)) return -1; /* NaN or ±Inf (§3a) */
+            if (!(v <= FLT_MAX)) return TP_E_NONFINITE; /* NaN or ±Inf (§3a) */
             if (v > a) a = v;
         }
         float inv = a == 0.0f ? 0.0f : 127.0f / a;
@@ -32,7 +32,7 @@ int tp_quantize_vector(const float *x, int n, int group, int8_t *q, float *s) {
             q[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
         }
     }
-    return 0;
+    return TP_OK;
 }
 
 void tp_qmatmul_ansi(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1) {
