@@ -1,0 +1,72 @@
+/** Step 1 of the demo: load the model and tokenizer, quantize, plan the boards and build their images. */
+import { type ModelConfig, type QuantizedModel, quantize, type Tokenizer } from '@tinypipe/core';
+import {
+  type BoardBuild,
+  type BoardProfile,
+  buildPlan,
+  describeHolding,
+  type Plan,
+  planModel,
+} from '@tinypipe/partitioner';
+import type { CliContext } from '../../io/context.js';
+import { usageError } from '../../io/errors.js';
+import { loadModel, loadTokenizer } from '../../io/models.js';
+import { resolveProfile } from '../../io/profiles.js';
+import type { DemoRun } from './flags.js';
+
+/** Everything the later steps need to know about the model and how it is split. */
+export interface DemoModel {
+  /** What the user named the model (`--model`, or the bundled one). */
+  readonly label: string;
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  /** The q8 model the boards run and the host check runs unsplit. */
+  readonly qm: QuantizedModel;
+  /** The profile the plan is made for (`--emulate`'s or `--profile`'s). */
+  readonly profile: BoardProfile;
+  readonly plan: Plan;
+  /** One build per board, in plan order. */
+  readonly builds: BoardBuild[];
+}
+
+/**
+ * Loads, quantizes (q8), plans `flags.boards` boards and builds their images; prints what each board holds
+ * through `say`. Throws a usage error when there are more boards than layers or both `--emulate` and a
+ * different `--profile` are given.
+ */
+export async function prepareDemo(
+  ctx: CliContext,
+  flags: DemoRun,
+  say: (s: string) => void,
+): Promise<DemoModel> {
+  const { checkpoint, label } = await loadModel(ctx, flags.model);
+  const tokenizer = await loadTokenizer(ctx, flags.tokenizer, checkpoint.config.vocabSize);
+  const c = checkpoint.config;
+  if (flags.boards > c.nLayers)
+    throw usageError(`--boards ${flags.boards}: the model has only ${c.nLayers} layers`);
+  const qm = quantize(checkpoint, { weights: 'q8' });
+  if (flags.profile && flags.emulate && flags.profile !== flags.emulate)
+    throw usageError('--emulate plans for the board it emulates; give --profile or --emulate, not both');
+  const profile = await resolveProfile(ctx, flags.emulate ?? flags.profile ?? 'esp32s3-n16r8');
+  const plan = planModel({
+    model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
+    boards: Array.from({ length: flags.boards }, () =>
+      flags.baud ? { ...profile, uartBaud: flags.baud } : profile,
+    ),
+    objective: flags.streams > 1 ? 'throughput' : 'latency',
+    streams: flags.streams,
+    splitClassifier: false,
+  });
+  const builds = buildPlan(plan, qm);
+  say(
+    `tinypipe demo: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) q8 on ${flags.boards} simulated ESP32-S3 board(s)\n` +
+      plan.boards
+        .map(
+          (b) =>
+            `  board ${b.index}: ${describeHolding(b, c.vocabSize)}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`,
+        )
+        .join('\n') +
+      '\n',
+  );
+  return { label, config: c, tokenizer, qm, profile, plan, builds };
+}
