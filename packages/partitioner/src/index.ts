@@ -28,19 +28,10 @@ export {
   validatePartitions,
 } from './partition-table/partition-table.js';
 export { escapeXml, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './picture/plan-svg.js';
-export {
-  describeHolding,
-  figuresLine,
-  formatPlan,
-  formatRange,
-  PLAN_FORMAT,
-  PLAN_VERSION,
-  type Plan,
-  type PlanRequest,
-  PlanSchema,
-  parsePlan,
-  planModel,
-} from './plan/plan.js';
+export { describeHolding, figuresLine, formatPlan, formatRange } from './plan/format.js';
+export { planModel } from './plan/plan.js';
+export type { PlanRequest } from './plan/request.js';
+export { PLAN_FORMAT, PLAN_VERSION, type Plan, PlanSchema, parsePlan } from './plan/schema.js';
 export { type MeasuredProfileOptions, measuredProfile } from './profiles/measured.js';
 export {
   type BoardProfile,

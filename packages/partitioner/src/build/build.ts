@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 import { buildImage, fingerprintHex, type QuantizedModel, TinypipeError } from '@tinypipe/core';
 import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../plan/schema.js';
 
 export interface BoardFile {
   name: string;

@@ -1,6 +1,8 @@
 import { MODEL_SHAPES } from '@tinypipe/core';
 import { describe, expect, it } from 'vitest';
-import { describeHolding, type Plan, planModel } from '../plan/plan.js';
+import { describeHolding } from '../plan/format.js';
+import { planModel } from '../plan/plan.js';
+import type { Plan } from '../plan/schema.js';
 import { builtinProfile } from '../profiles/profiles.js';
 import { allText, findAll, parseXml, type XmlElement } from '../testing/xml.js';
 import { PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './plan-svg.js';

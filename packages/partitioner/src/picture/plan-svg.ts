@@ -5,7 +5,8 @@
  * links to fetch), the same bytes for the same plan, so a generated picture can be committed and diffed.
  */
 import { classifierWork, layerWork } from '../cost/cost.js';
-import { describeHolding, type Plan } from '../plan/plan.js';
+import { describeHolding } from '../plan/format.js';
+import type { Plan } from '../plan/schema.js';
 
 /** Width of every bar at 100 % (SVG user units); bars are proportional to it. */
 export const PLAN_SVG_BAR_WIDTH = 480;

@@ -2,7 +2,10 @@ import { MODEL_SHAPES, type ModelShape } from '@tinypipe/core';
 import { errorCodeOf } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { builtinProfile, parseProfile } from '../profiles/profiles.js';
-import { describeHolding, formatPlan, formatRange, type PlanRequest, parsePlan, planModel } from './plan.js';
+import { describeHolding, formatPlan, formatRange } from './format.js';
+import { planModel } from './plan.js';
+import type { PlanRequest } from './request.js';
+import { parsePlan } from './schema.js';
 
 const model = (shape: ModelShape, kind: 'q4' | 'q8', seqLen?: number): PlanRequest['model'] => ({
   name: `stories${shape}`,

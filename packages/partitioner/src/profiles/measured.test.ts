@@ -2,7 +2,9 @@ import { deriveCalibration, MODEL_SHAPES } from '@tinypipe/core';
 import { EXAMPLE_CALIBRATION } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { layerWork, workMicros } from '../cost/cost.js';
-import { formatPlan, parsePlan, planModel } from '../plan/plan.js';
+import { formatPlan } from '../plan/format.js';
+import { planModel } from '../plan/plan.js';
+import { parsePlan } from '../plan/schema.js';
 import { measuredProfile } from './measured.js';
 import { builtinProfile, parseProfile } from './profiles.js';
 
