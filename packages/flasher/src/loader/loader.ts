@@ -13,7 +13,8 @@
  *
  * Every command is awaited with a timeout (scaled by size where the loader works before answering); a
  * non-zero status is a FLASH_FAILED naming the loader's error code. The payload layouts live in
- * `../protocol/layouts.ts`, the register procedures in `../chip/`.
+ * `../protocol/layouts.ts`, the register procedures in `../chip/`, the packet layer (framing, one command at a
+ * time, timeouts, the line lost) in `./link.ts`.
  */
 import { TinypipeError, type Transport } from '@tinypipe/core';
 import { zlibSync } from 'fflate';
@@ -27,16 +28,7 @@ import {
   readMac,
 } from '../chip/registers.js';
 import { blockInflationBounds } from '../deflate/deflate.js';
-import {
-  checksum,
-  decodePacket,
-  encodeCommand,
-  Op,
-  opName,
-  type Packet,
-  SYNC_DATA,
-  u32s,
-} from '../protocol/commands.js';
+import { checksum, Op, SYNC_DATA, u32s } from '../protocol/commands.js';
 import {
   BLOCK_SIZE,
   changeBaudrate,
@@ -52,7 +44,7 @@ import {
   spiAttach,
   spiSetParams,
 } from '../protocol/layouts.js';
-import { describeError, type LoaderKind, readStatus, STATUS_BYTES } from '../protocol/status.js';
+import type { LoaderKind } from '../protocol/status.js';
 import {
   beginTimeout,
   blockTimeout,
@@ -61,9 +53,11 @@ import {
   md5Timeout,
   SYNC_TIMEOUT_MS,
 } from '../protocol/timing.js';
-import { SlipDecoder, slipEncode } from '../slip/slip.js';
 import type { StubImage } from '../stub/stub.js';
+import { LoaderLink, type Reply } from './link.js';
 import { canReset, hardReset, type ResetWiring } from './reset.js';
+
+export type { Reply } from './link.js';
 
 export const CHIP_NAMES: Readonly<Record<number, string>> = {
   0: 'ESP32',
@@ -75,10 +69,6 @@ export const CHIP_NAMES: Readonly<Record<number, string>> = {
   18: 'ESP32-P4',
 };
 
-/** The greeting the stub sends once it runs: the only packet a loader sends unasked. */
-const OHAI = [0x4f, 0x48, 0x41, 0x49];
-/** A ROM's answer to a command it does not take may carry another op (esptool `command`): 0x05. */
-const ROM_INVALID_RECV_MSG = 0x05;
 /** Commands the ROM refuses before SPI_ATTACH. */
 const FLASH_OPS = new Set<number>([
   Op.FLASH_BEGIN,
@@ -99,36 +89,12 @@ export interface LoaderOptions {
   blockSize?: number;
 }
 
-/** A successful answer: `data` is the body before the status bytes. */
-export interface Reply {
-  op: number;
-  value: number;
-  data: Uint8Array;
-}
-
-interface Waiting {
-  op: number;
-  onPacket: (p: Packet) => void;
-  onRefused: (p: Packet) => void;
-}
-
 export class EspLoader implements Registers {
   readonly #transport: Transport;
   readonly #port: string;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #link: LoaderLink;
   readonly #timeoutMs: number;
   readonly #blockSize: number | undefined;
-  #decoder: SlipDecoder = this.#newDecoder();
-  #waiting: Waiting | undefined;
-  #greeting: (() => void) | undefined;
-  #chain: Promise<unknown> = Promise.resolve();
-  #failure: TinypipeError | undefined;
-  #onFailure: ((e: TinypipeError) => void) | undefined;
-  /** Rejects the moment the line is lost: work between commands (compression) races it. */
-  readonly #lost: Promise<never>;
-  #lose!: (e: TinypipeError) => void;
-  /** Who answers: 'rom' until SYNC says a stub runs or `runStub` starts one. */
-  kind: LoaderKind = 'rom';
   /** SPI_ATTACH sent (the ROM refuses flash commands before it). */
   attached = false;
 
@@ -137,30 +103,16 @@ export class EspLoader implements Registers {
     this.#port = port;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#blockSize = options.blockSize;
-    this.#writer = transport.writable.getWriter();
-    this.#lost = new Promise<never>((_, reject) => {
-      this.#lose = reject;
-    });
-    this.#lost.catch(() => {}); // observed by whoever races it
-    void (async () => {
-      const reader = transport.readable.getReader();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          this.#decoder.push(value);
-        }
-        this.#fail(new TinypipeError('PORT_DISCONNECTED', `${port}: the line closed`));
-      } catch (cause) {
-        this.#fail(
-          TinypipeError.isInstance(cause)
-            ? cause
-            : new TinypipeError('PORT_DISCONNECTED', `${port}: reading failed`, { cause }),
-        );
-      } finally {
-        reader.releaseLock();
-      }
-    })();
+    this.#link = new LoaderLink(transport, port, (op, kind, code) => this.#hint(op, kind, code));
+  }
+
+  /** Who answers: 'rom' until SYNC says a stub runs or `runStub` starts one. */
+  get kind(): LoaderKind {
+    return this.#link.kind;
+  }
+
+  set kind(kind: LoaderKind) {
+    this.#link.kind = kind;
   }
 
   /** FLASH_DEFL_DATA block size in use. */
@@ -168,89 +120,9 @@ export class EspLoader implements Registers {
     return this.#blockSize ?? BLOCK_SIZE[this.kind];
   }
 
-  #newDecoder(): SlipDecoder {
-    return new SlipDecoder((p) => {
-      if (p.length === OHAI.length && OHAI.every((b, i) => p[i] === b)) return this.#greeting?.();
-      const r = decodePacket(p);
-      const w = this.#waiting;
-      if (!r || !w) return;
-      if (r.op === w.op) w.onPacket(r);
-      else if (this.kind === 'rom' && r.body[0] !== 0 && r.body[1] === ROM_INVALID_RECV_MSG) w.onRefused(r);
-    });
-  }
-
-  #fail(e: TinypipeError): void {
-    if (this.#failure) return;
-    this.#failure = e;
-    this.#lose(e);
-    this.#onFailure?.(e); // the pending command rejects now, whatever its timeout
-  }
-
-  #timeout(op: number, ms: number): TinypipeError {
-    return new TinypipeError('TIMEOUT', `${this.#port}: no answer to ${opName(op)} within ${ms} ms`);
-  }
-
-  /**
-   * Sends one command and collects its answers (`count` packets of the same op; SYNC has 8) without
-   * reading their status. Commands run one at a time.
-   */
-  #exchange(op: number, data: Uint8Array, check: number, timeoutMs: number, count = 1): Promise<Packet[]> {
-    const run = async (): Promise<Packet[]> => {
-      if (this.#failure) throw this.#failure;
-      const got: Packet[] = [];
-      const answers = new Promise<Packet[]>((resolve, reject) => {
-        let timer = setTimeout(() => reject(this.#timeout(op, timeoutMs)), timeoutMs);
-        this.#waiting = {
-          op,
-          onPacket: (p) => {
-            got.push(p);
-            clearTimeout(timer);
-            if (got.length >= count) return resolve(got);
-            timer = setTimeout(() => resolve(got), SYNC_TIMEOUT_MS); // the rest, if they come
-          },
-          onRefused: (p) => {
-            clearTimeout(timer);
-            resolve([p]);
-          },
-        };
-        this.#onFailure = (e) => {
-          clearTimeout(timer);
-          reject(e);
-        };
-      });
-      answers.catch(() => {}); // observed below; keeps a rejection after a failed write from going unhandled
-      const sent = this.#writer.write(slipEncode(encodeCommand(op, data, check))).catch((cause) => {
-        throw new TinypipeError('PORT_DISCONNECTED', `${this.#port}: writing failed`, { cause });
-      });
-      // the answer's timer also bounds a write the driver never completes: a flash fails, never hangs
-      return Promise.race([sent.then(() => answers), answers]).finally(() => {
-        this.#waiting = undefined;
-        this.#onFailure = undefined;
-      });
-    };
-    const next = this.#chain.then(run, run);
-    this.#chain = next.catch(() => {});
-    return next;
-  }
-
   /** Sends one command and waits for its answer; FLASH_FAILED, naming the loader's error code, when it says no. */
-  async command(op: number, data: Uint8Array, check = 0, timeoutMs = this.#timeoutMs): Promise<Reply> {
-    const kind = this.kind;
-    const [p] = await this.#exchange(op, data, check, timeoutMs);
-    const s = readStatus(p!.body, kind);
-    if (!s)
-      throw new TinypipeError(
-        'FLASH_FAILED',
-        `${this.#port}: ${opName(op)} answered with ${p!.body.length} body bytes, fewer than the ${kind}'s ${STATUS_BYTES[kind]} status bytes: is this an ESP32-S3 bootloader?`,
-        { details: { op, kind, body: Array.from(p!.body) } },
-      );
-    if (!s.ok || p!.op !== op)
-      throw new TinypipeError(
-        'FLASH_FAILED',
-        `${this.#port}: ${opName(op)} failed: ${describeError(kind, s.code)}${p!.op !== op ? ` (answered as ${opName(p!.op)})` : ''}${this.#hint(op, kind, s.code)}`,
-        { details: { op, kind, error: s.code, status: Array.from(s.bytes) } },
-      );
-    return { op, value: p!.value >>> 0, data: s.data };
+  command(op: number, data: Uint8Array, check = 0, timeoutMs = this.#timeoutMs): Promise<Reply> {
+    return this.#link.command(op, data, check, timeoutMs);
   }
 
   /** What to do about the refusals a flasher can cause itself (the ROM's 0x05 / 0x06). */
@@ -270,7 +142,7 @@ export class EspLoader implements Registers {
   async sync(attempts = 10): Promise<LoaderKind> {
     for (let i = 0; i < attempts; i++) {
       try {
-        const answers = await this.#exchange(Op.SYNC, SYNC_DATA, 0, SYNC_TIMEOUT_MS, 8);
+        const answers = await this.#link.exchange(Op.SYNC, SYNC_DATA, 0, SYNC_TIMEOUT_MS, 8);
         this.kind = answers.every((a) => a.value === 0) ? 'stub' : 'rom';
         return this.kind;
       } catch (e) {
@@ -345,7 +217,7 @@ export class EspLoader implements Registers {
     await this.command(Op.CHANGE_BAUDRATE, changeBaudrate(this.kind, baud, current));
     await t.setBaudRate(baud);
     await sleep(50);
-    this.#decoder = this.#newDecoder();
+    this.#link.resync();
   }
 
   /**
@@ -361,32 +233,19 @@ export class EspLoader implements Registers {
         await this.command(Op.MEM_DATA, dataPacket(seq, block), checksum(block));
       }
     }
-    let greeted!: () => void;
-    const greeting = new Promise<void>((resolve) => {
-      greeted = resolve;
-    });
-    this.#greeting = greeted;
-    try {
-      // the started stub may reset the UART before the ROM's answer leaves: esptool waits 200 ms and ignores errors
-      await this.command(Op.MEM_END, memEnd(stub.entry), 0, MEM_END_ROM_TIMEOUT_MS).catch((e: unknown) => {
-        if (!TinypipeError.hasCode(e, 'TIMEOUT') && !TinypipeError.hasCode(e, 'FLASH_FAILED')) throw e;
-      });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const ok = await Promise.race([
-        greeting.then(() => true),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), this.#timeoutMs);
+    // the started stub may reset the UART before the ROM's answer leaves: esptool waits 200 ms and ignores errors
+    const ok = await this.#link.greeted(
+      () =>
+        this.command(Op.MEM_END, memEnd(stub.entry), 0, MEM_END_ROM_TIMEOUT_MS).catch((e: unknown) => {
+          if (!TinypipeError.hasCode(e, 'TIMEOUT') && !TinypipeError.hasCode(e, 'FLASH_FAILED')) throw e;
         }),
-      ]);
-      clearTimeout(timer);
-      if (!ok)
-        throw new TinypipeError(
-          'FLASH_FAILED',
-          `${this.#port}: the flasher stub from ${stub.source} did not start (no OHAI within ${this.#timeoutMs} ms): is it the stub for this chip? Flash without --stub to use the ROM loader`,
-        );
-    } finally {
-      this.#greeting = undefined;
-    }
+      this.#timeoutMs,
+    );
+    if (!ok)
+      throw new TinypipeError(
+        'FLASH_FAILED',
+        `${this.#port}: the flasher stub from ${stub.source} did not start (no OHAI within ${this.#timeoutMs} ms): is it the stub for this chip? Flash without --stub to use the ROM loader`,
+      );
     this.kind = 'stub';
     this.attached = false;
   }
@@ -424,7 +283,7 @@ export class EspLoader implements Registers {
   ): Promise<void> {
     const kind = this.kind;
     const blockSize = this.blockSize;
-    await Promise.race([sleep(0), this.#lost]); // a line lost before we start: said now, not after compressing
+    await Promise.race([sleep(0), this.#link.lost]); // a line lost before we start: said now, not after compressing
     const packed = zlibSync(bytes, { level: 9 });
     const begin = deflBegin(kind, bytes.length, packed.length, offset, blockSize);
     const inflates = blockInflationBounds(packed, blockSize);
@@ -480,7 +339,7 @@ export class EspLoader implements Registers {
   }
 
   async close(): Promise<void> {
-    this.#writer.releaseLock();
+    this.#link.release();
     await this.#transport.close();
   }
 }
