@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/serve.h"
+#include "../../src/board.h"
 
 #define MAX_PAYLOAD (64u << 20)
 
@@ -65,6 +65,16 @@ static void fail(tp_status s, const char *what) {
     answer((uint8_t)s, msg, (size_t)n, NULL, 0);
 }
 
+/* tp_board_alloc_fn: the one arena, allocated when an image opens (its KV cache lives here); the previous
+ * image's goes */
+static void *replace_arena(void *ctx, size_t bytes) {
+    void **slot = ctx;
+    free(*slot);
+    *slot = NULL;
+    if (posix_memalign(slot, 16, bytes) != 0) *slot = NULL;
+    return *slot;
+}
+
 static void open_image(const uint8_t *path, uint32_t len) {
     char name[4096];
     if (len >= sizeof name) return fail(TP_E_ARG, "path too long");
@@ -77,14 +87,11 @@ static void open_image(const uint8_t *path, uint32_t len) {
     close(fd);
     if (bytes == MAP_FAILED) return fail(TP_E_ARG, "cannot map the image file");
     ready = 0; /* a refused image leaves no stage behind */
-    tp_status s = tp_image_open(&image, bytes, (size_t)sb.st_size, 1);
+    int streams = 1;
+    tp_status s = tp_board_init(&image, bytes, (size_t)sb.st_size, &stage, &streams, replace_arena, &arena);
+    if (s == TP_E_LIMITS) return fail(s, "beyond this board's TP_SERVE_MAX_* (docs/image-format.md 6a)");
+    if (s == TP_E_NO_MEMORY) return fail(s, NULL);
     if (s != TP_OK) return fail(s, image.failed_tensor >= 0 ? tp_image_tensor_name(&image, image.failed_tensor) : NULL);
-    if (tp_server_fits(&image) != TP_OK) return fail(TP_E_LIMITS, "beyond this board's TP_SERVE_MAX_* (docs/image-format.md 6a)");
-    free(arena);
-    size_t need = tp_stage_arena_bytes(&image);
-    arena = NULL; /* allocated once, at boot: the KV cache lives here */
-    if (need == SIZE_MAX || posix_memalign(&arena, 16, need) != 0) return fail(TP_E_NO_MEMORY, NULL);
-    tp_stage_init(&stage, &image, arena, need);
     ready = 1;
     size_t rest;
     const uint8_t *first = tp_image_first_weights(&image, &rest);

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/serve.h"
+#include "../../src/board.h"
 #include "md5.h"
 #include "rom.h"
 
@@ -260,20 +260,19 @@ static int open_pty(int *fd, const char *label) {
     return 0;
 }
 
+/* tp_board_alloc_fn: a stream's arena, allocated once, at boot (its KV cache lives in it) */
+static void *alloc_arena(void *ctx, size_t bytes) {
+    void *arena = NULL;
+    (void)ctx;
+    return posix_memalign(&arena, 16, bytes) == 0 ? arena : NULL;
+}
+
 /* Verifies the image at bytes and serves the protocol with it (a refused image still answers HELLO, with no
  * fingerprint, and ERROR to every message, as the ESP-IDF app does). Returns when told to stop. */
 static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     static float logits[TP_SERVE_MAX_VOCAB_ROWS];
-    tp_status s = bytes ? tp_image_open(&image, bytes, size, 1) : TP_E_TRUNCATED;
-    if (s == TP_OK) s = tp_server_fits(&image); /* before sizing buffers from the header */
-    if (s == TP_OK) {
-        size_t need = tp_stage_arena_bytes(&image);
-        for (int k = 0; k < streams && s == TP_OK; k++) {
-            void *arena = NULL; /* allocated once, at boot: each stream's KV cache lives in its own */
-            if (posix_memalign(&arena, 16, need) != 0 || tp_stage_init(&stages[k], &image, arena, need) != TP_OK)
-                s = TP_E_NO_MEMORY;
-        }
-    }
+    int ready = streams; /* --streams K: a KV cache each, as many as memory holds */
+    tp_status s = bytes ? tp_board_init(&image, bytes, size, stages, &ready, alloc_arena, NULL) : TP_E_TRUNCATED;
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
     up_fd = in_fd >= 0 ? in_fd : master;
@@ -292,7 +291,7 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     if (s == TP_OK && image.config.vocab_size <= TP_SERVE_MAX_VOCAB_ROWS)
         server.sample_index = sample_index, server.sample_scratch = sample_scratch;
     uint16_t session = (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u);
-    tp_server_init(&server, stages, streams, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board, session);
+    tp_server_init(&server, stages, ready, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board, session);
     if (chain_mode == TP_CHAIN_NEXT) { /* the next board's UART: its PTY, opened like a serial device */
         down_fd = open(next_path, O_RDWR | O_NOCTTY);
         if (down_fd < 0) return fprintf(stderr, "tinypipe-board: cannot open the next board's port %s\n", next_path), 1;
@@ -332,8 +331,7 @@ static const uint8_t *find_model(const uint8_t *flash, size_t flash_size, size_t
         uint32_t offset = le32(e + 4), psize = le32(e + 8);
         if (e[2] != 0x01 || e[3] != 0x40) continue;
         if ((size_t)offset + psize > flash_size) break;
-        uint32_t image_size = le32(flash + offset + 0x74); /* the image header's image_size */
-        *size = image_size <= psize ? image_size : psize;
+        *size = tp_board_image_bytes(flash + offset, psize); /* the image's own size, within its partition */
         return flash + offset;
     }
     fprintf(stderr, "tinypipe-board: the partition table has no model partition (data, subtype 0x40)\n");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/serve.h"
+#include "../../src/board.h"
 
 #define MAX_STAGES 8
 #define POOL_BYTES (12u << 20)
@@ -25,6 +25,12 @@ static void *take(size_t n) {
     void *p = pool + used;
     used += n;
     return p;
+}
+
+/* tp_board_alloc_fn over the pool */
+static void *pool_alloc(void *ctx, size_t n) {
+    (void)ctx;
+    return take(n);
 }
 
 int main(int argc, char **argv) {
@@ -50,16 +56,10 @@ int main(int argc, char **argv) {
             return 2;
         }
         fclose(f);
-        tp_status s = tp_image_open(&images[i], bytes, (size_t)size, 1);
-        if (s == TP_OK) s = tp_server_fits(&images[i]); /* the sizes below are 32-bit: bound them first */
+        int one = 1; /* a stage per image, its KV cache from the pool */
+        tp_status s = tp_board_init(&images[i], bytes, (size_t)size, &stages[i], &one, pool_alloc, NULL);
         if (s != TP_OK) {
             printf("%s: %s\n", argv[2 + i], tp_status_name(s));
-            return 1;
-        }
-        size_t need = tp_stage_arena_bytes(&images[i]);
-        void *arena = take(need);
-        if (!arena || tp_stage_init(&stages[i], &images[i], arena, need) != TP_OK) {
-            printf("out of memory\n");
             return 1;
         }
     }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "board.h"
 #include "cores.h"
 #include "esp_heap_caps.h"
 #include "esp_idf_version.h"
@@ -21,7 +22,6 @@
 #include "esp_random.h"
 #include "esp_timer.h"
 #include "line.h"
-#include "numerics.h"
 #include "preload.h"
 #include "serve.h"
 #include "stage.h"
@@ -92,6 +92,12 @@ static int pump(void *port, int wait_ms) {
     return 0;
 }
 
+/* tp_board_alloc_fn: a stream's arena (its KV cache) in PSRAM */
+static void *psram_alloc(void *ctx, size_t bytes) {
+    (void)ctx;
+    return heap_caps_malloc(bytes, MALLOC_CAP_SPIRAM);
+}
+
 static tp_status boot(void) {
     const esp_partition_t *part = esp_partition_find_first(ESP_PARTITION_TYPE_DATA, MODEL_SUBTYPE, NULL);
     if (!part) return TP_E_TRUNCATED;
@@ -99,11 +105,8 @@ static tp_status boot(void) {
     esp_partition_mmap_handle_t handle;
     if (esp_partition_mmap(part, 0, part->size, ESP_PARTITION_MMAP_DATA, &mapped, &handle) != ESP_OK) return TP_E_TRUNCATED;
     const uint8_t *bytes = mapped;
-    /* the image may be shorter than its partition: verify exactly image_size bytes (header 0x74) */
-    uint32_t image_size = tp_load_u32(bytes + 0x74);
-    size_t size = image_size <= part->size ? image_size : part->size;
-    tp_status s = tp_image_open(&image, bytes, size, 1);
-    if (s == TP_OK) s = tp_server_fits(&image); /* TP_SERVE_MAX_*: before sizing anything from the header */
+    /* the image may be shorter than its partition: verify exactly its image_size bytes */
+    tp_status s = tp_board_open(&image, bytes, tp_board_image_bytes(bytes, part->size));
     if (s != TP_OK) return s;
     if (image.has_classifier) {
         logits = heap_caps_malloc((size_t)(image.vocab_to - image.vocab_from) * sizeof(float), MALLOC_CAP_SPIRAM);
@@ -115,15 +118,9 @@ static tp_status boot(void) {
     }
     /* KV caches in PSRAM, allocated once: as many streams as fit, up to CONFIG_TINYPIPE_STREAMS (the HELLO
        says how many; the partitioner's plan counted on its own figure) */
-    size_t need = tp_stage_arena_bytes(&image);
-    if (need == SIZE_MAX) return TP_E_NO_MEMORY; /* the KV cache alone exceeds a 32-bit address space */
-    for (streams = 0; streams < CONFIG_TINYPIPE_STREAMS; streams++) {
-        void *arena = heap_caps_malloc(need, MALLOC_CAP_SPIRAM);
-        if (!arena) break;
-        s = tp_stage_init(&stages[streams], &image, arena, need);
-        if (s != TP_OK) return s;
-    }
-    if (streams == 0) return TP_E_NO_MEMORY;
+    streams = CONFIG_TINYPIPE_STREAMS;
+    s = tp_board_stages(&image, stages, &streams, psram_alloc, NULL);
+    if (s != TP_OK) return s;
     size_t rest;
     const uint8_t *first = tp_image_first_weights(&image, &rest);
     preload_set(first, (uint32_t)(rest < CONFIG_TINYPIPE_PRELOAD_KB * 1024u ? rest : CONFIG_TINYPIPE_PRELOAD_KB * 1024u));
