@@ -210,7 +210,10 @@ function readWeights(
 function f32(bytes: Uint8Array, offset: number, count: number): Float32Array {
   const at = bytes.byteOffset + offset;
   if (at % 4 === 0) return new Float32Array(bytes.buffer, at, count);
-  return new Float32Array(bytes.slice(offset, offset + count * 4).buffer);
+  // a fresh copy: `slice` on a Node Buffer is a view, whose `.buffer` is the whole (misaligned) store
+  const copy = new Uint8Array(count * 4);
+  copy.set(bytes.subarray(offset, offset + count * 4));
+  return new Float32Array(copy.buffer);
 }
 
 /** Q8_0: int8[n] then fp32[n / groupSize]; w = fl(q × scale). */

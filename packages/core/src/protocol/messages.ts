@@ -364,6 +364,13 @@ export function decodeMessage(bytes: Uint8Array): Message {
         throw malformed(
           `a CALIBRATE answer is ${CALIBRATION_BYTES} to ${CALIBRATION_BYTES + CALIBRATION_NAME} bytes, got ${bytes.length}`,
         );
+      // the encoder (and the firmware) write printable ASCII only: anything else is not a port name (and
+      // could not be re-encoded, or could carry terminal escapes into a report)
+      const odd = bytes.subarray(CALIBRATION_BYTES).findIndex((b) => b < 0x20 || b > 0x7e);
+      if (odd >= 0)
+        throw malformed(
+          `a CALIBRATE answer's port name is printable ASCII, byte ${odd} is 0x${bytes[CALIBRATION_BYTES + odd]!.toString(16).padStart(2, '0')}`,
+        );
       const fields = Object.fromEntries(
         CALIBRATION_FIELDS.map(([name, bits, at]) => [
           name,
@@ -378,7 +385,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
         preload: (flags & 2) !== 0,
         invalidate: (flags & 4) !== 0,
         host: (flags & 8) !== 0,
-        port: new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(CALIBRATION_BYTES)),
+        port: String.fromCharCode(...bytes.subarray(CALIBRATION_BYTES)),
       };
     }
     default:

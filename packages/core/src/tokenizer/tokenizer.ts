@@ -193,7 +193,7 @@ export class Tokenizer {
     if (nul >= 0) bytes = bytes.subarray(0, nul);
 
     const tokens: number[] = [];
-    if (options.bos) tokens.push(BOS);
+    if (options.bos) tokens.push(this.#known(BOS, 'BOS'));
     if (bytes.length > 0) tokens.push(this.#lookup(' '));
 
     let start = 0;
@@ -205,7 +205,14 @@ export class Tokenizer {
       const cp = bytes.subarray(start, i + 1);
       const id = this.#ids.get(keyOf(cp));
       if (id !== undefined) tokens.push(id);
-      else for (const b of cp) tokens.push(b + BYTE_FALLBACK_OFFSET);
+      else
+        for (const b of cp)
+          tokens.push(
+            this.#known(
+              b + BYTE_FALLBACK_OFFSET,
+              `the byte-fallback token <0x${b.toString(16).padStart(2, '0').toUpperCase()}>`,
+            ),
+          );
       start = i + 1; // a stray continuation byte starts a code point of its own
     }
 
@@ -224,7 +231,7 @@ export class Tokenizer {
       if (bestIdx < 0) break;
       tokens.splice(bestIdx, 2, bestId);
     }
-    if (options.eos) tokens.push(EOS);
+    if (options.eos) tokens.push(this.#known(EOS, 'EOS'));
     return tokens;
   }
 
@@ -259,6 +266,18 @@ export class Tokenizer {
       throw new TinypipeError(
         'TOKENIZER_BAD_FILE',
         `the vocabulary has no ${JSON.stringify(s)} token, which llama2.c's encoder needs`,
+      );
+    }
+    return id;
+  }
+
+  /** `id` when the vocabulary has it; a vocabulary too small for the ids llama2.c fixes is a bad file. */
+  #known(id: number, what: string): number {
+    if (id >= this.vocabSize) {
+      throw new TinypipeError(
+        'TOKENIZER_BAD_FILE',
+        `the vocabulary has ${this.vocabSize} tokens, too few for ${what} (id ${id}), which llama2.c's encoder needs: ${HELP}`,
+        { details: { token: id, vocabSize: this.vocabSize } },
       );
     }
     return id;

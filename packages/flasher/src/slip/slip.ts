@@ -24,10 +24,18 @@ export class SlipDecoder {
     private readonly maxBytes = 64 * 1024,
   ) {}
 
+  /** Appends a decoded byte, or drops the packet once it would pass `maxBytes` (escaped bytes count too). */
+  #add(b: number): void {
+    if (this.#packet.length < this.maxBytes) this.#packet.push(b);
+    else this.#inPacket = false;
+  }
+
   push(bytes: Uint8Array): void {
     for (const b of bytes) {
       if (b === 0xc0) {
-        if (this.#inPacket && this.#packet.length > 0) this.onPacket(Uint8Array.from(this.#packet));
+        // a packet that ends inside an escape (0xDB 0xC0) is broken: dropped like a bad escape
+        if (this.#inPacket && !this.#escape && this.#packet.length > 0)
+          this.onPacket(Uint8Array.from(this.#packet));
         this.#inPacket = true;
         this.#packet = [];
         this.#escape = false;
@@ -36,14 +44,14 @@ export class SlipDecoder {
       if (!this.#inPacket) continue;
       if (this.#escape) {
         this.#escape = false;
-        if (b === 0xdc) this.#packet.push(0xc0);
-        else if (b === 0xdd) this.#packet.push(0xdb);
-        else this.#inPacket = false; // not a SLIP escape: drop the packet
+        const decoded = b === 0xdc ? 0xc0 : b === 0xdd ? 0xdb : undefined;
+        if (decoded === undefined)
+          this.#inPacket = false; // not a SLIP escape: drop the packet
+        else this.#add(decoded);
         continue;
       }
       if (b === 0xdb) this.#escape = true;
-      else if (this.#packet.length < this.maxBytes) this.#packet.push(b);
-      else this.#inPacket = false;
+      else this.#add(b);
     }
   }
 }
