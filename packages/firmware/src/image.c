@@ -15,7 +15,7 @@ enum {
     H_MAGIC = 0x00, H_VERSION = 0x04, H_HEADER_SIZE = 0x08, H_CRC = 0x0C, H_FINGERPRINT = 0x10,
     H_DIM = 0x30, H_SHARED = 0x4C, H_LAYER_FROM = 0x50, H_LAYER_TO = 0x54, H_FLAGS = 0x58,
     H_VOCAB_FROM = 0x5C, H_VOCAB_TO = 0x60, H_QUANT_BITS = 0x64, H_GROUP = 0x68, H_COUNT = 0x6C,
-    H_TABLE = 0x70, H_SIZE = 0x74, H_RESERVED = 0x78
+    H_TABLE = 0x70, H_SIZE = 0x74, H_BUILD_ID = 0x78, H_RESERVED = 0x80 /* version 1: reserved from H_BUILD_ID */
 };
 /* table entry offsets (§4) */
 enum { E_NAME = 0x00, E_DTYPE = 0x20, E_RANK = 0x22, E_SHAPE = 0x24, E_OFFSET = 0x30, E_BYTES = 0x34, E_CRC = 0x38, E_RESERVED = 0x3C };
@@ -139,9 +139,11 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     img->failed_tensor = -1;
     if (size < TP_IMAGE_HEADER_BYTES) return TP_E_TRUNCATED;
     if (hdr(b, H_MAGIC) != TP_IMAGE_MAGIC) return TP_E_BAD_MAGIC;
-    if (hdr(b, H_VERSION) != TP_IMAGE_VERSION) return TP_E_BAD_VERSION;
+    uint32_t version = hdr(b, H_VERSION);
+    if (version < TP_IMAGE_VERSION_MIN || version > TP_IMAGE_VERSION) return TP_E_BAD_VERSION;
+    img->version = version;
     if (hdr(b, H_HEADER_SIZE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
-    for (int at = H_RESERVED; at < (int)TP_IMAGE_HEADER_BYTES; at++)
+    for (int at = version == 1 ? H_BUILD_ID : H_RESERVED; at < (int)TP_IMAGE_HEADER_BYTES; at++)
         if (b[at] != 0) return TP_E_BAD_HEADER;
 
     uint32_t f[7];
@@ -194,6 +196,7 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     crc = tp_crc32c(b + H_FINGERPRINT, (size_t)(table_end - H_FINGERPRINT), crc);
     if (crc != hdr(b, H_CRC)) return TP_E_HEADER_CRC;
     memcpy(img->fingerprint, b + H_FINGERPRINT, 32);
+    memcpy(img->build_id, b + H_BUILD_ID, TP_IMAGE_BUILD_ID_BYTES); /* zero in version 1 (checked above) */
 
     /* the table: every entry exactly the expected tensor, in order, inside the image */
     uint64_t prev_end = table_end;

@@ -34,6 +34,7 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
                        img->has_classifier ? (uint32_t)img->vocab_to : 0, (uint16_t)streams,
                        (img->has_embedding ? 1u : 0u) | (img->has_classifier ? 2u : 0u) | sampler_cap);
     else tp_hello_board(hello, board, none, 0, 0, 0, 0, 0, 0);
+    if (img) tp_hello_set_build(hello, img->build_id); /* zero: a version-1 or unstamped image */
     tp_link_init(&s->link, hello, session);
 }
 
@@ -43,16 +44,20 @@ void tp_server_chain(tp_server *s, int mode, uint16_t session) {
         tp_link_init(&s->down, s->link.hello, session); /* the host checks this board's HELLO on both ports */
     } else if (mode == TP_CHAIN_NEXT) {
         const uint8_t *me = s->link.hello;
-        uint16_t board = (uint16_t)(me[2] | me[3] << 8), layer_to = (uint16_t)(me[38] | me[39] << 8);
+        uint16_t board = (uint16_t)(me[TP_HELLO_OFF_BOARD] | me[TP_HELLO_OFF_BOARD + 1] << 8);
+        uint16_t layer_to = (uint16_t)(me[TP_HELLO_OFF_LAYER_TO] | me[TP_HELLO_OFF_LAYER_TO + 1] << 8);
         uint8_t expect[TP_HELLO_BYTES];
-        /* the next board: same model, its layers start where ours end (its end: any) */
-        tp_hello_expect(expect, board == 0xffff ? 0xffff : (uint16_t)(board + 1), me + 4, s->stages ? layer_to : 0xffff,
-                        0xffff);
+        /* the next board: same model and build (ours; zero: any), its layers start where ours end (its end: any) */
+        tp_hello_expect(expect, board == 0xffff ? 0xffff : (uint16_t)(board + 1), me + TP_HELLO_OFF_FINGERPRINT,
+                        s->stages ? layer_to : 0xffff, 0xffff);
+        tp_hello_set_build(expect, me + TP_HELLO_OFF_BUILD);
         tp_link_init_opening(&s->down, expect, session);
     }
 }
 
-static uint16_t board_index(const tp_server *s) { return (uint16_t)(s->link.hello[2] | s->link.hello[3] << 8); }
+static uint16_t board_index(const tp_server *s) {
+    return (uint16_t)(s->link.hello[TP_HELLO_OFF_BOARD] | s->link.hello[TP_HELLO_OFF_BOARD + 1] << 8);
+}
 static tp_link *results(tp_server *s) { return s->chain ? &s->down : &s->link; }
 
 static int send_on(tp_server *s, tp_link *l, const uint8_t *msg, size_t n);
@@ -115,9 +120,9 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     if (!img->has_classifier)
         return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->work.fwd.x, (size_t)img->config.dim));
     if (s->flags[stream] & TP_START_SAMPLE) { /* one TOKEN back instead of the logits */
-        int sampled = pos >= s->sample_from[stream] ? tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size)
-                                                    : -2; /* a prompt position: the RNG is left alone, as in llama2.c */
-        if (sampled == -1)
+        int sampled = -1; /* a prompt position: no token, the RNG is left alone, as in llama2.c */
+        if (pos >= s->sample_from[stream] &&
+            tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size, &sampled) != TP_OK)
             return send_error(s, stream, TP_E_NONFINITE,
                               "logits / temperature is infinite: the temperature is too small for these logits (0 is greedy)");
         return send_msg(s, tp_msg_token(s->out, stream, pos, sampled < 0 ? 0xffffffffu : (uint32_t)sampled));

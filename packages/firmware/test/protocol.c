@@ -10,6 +10,10 @@
  *   token STREAM POS TOKEN          -> HEX           (tp_msg_token)
  *   stats B F C FO FI BO BI RT DR   -> HEX           (tp_msg_stats, the board's counters)
  *   calibration V1 … V23 PORT|-     -> HEX           (tp_msg_calibration: tp_calibration's fields in order)
+ *   hello-layout                    -> PROTOCOL BYTES OFF_PROTOCOL OFF_ROLE … OFF_BUILD (link.h's TP_HELLO_*, in
+ *                                      the order of docs/vectors/protocol.json helloLayout.offsets)
+ *   hello-board B FP LF LT VF VT STREAMS CAPS BUILD -> HEX (tp_hello_board + tp_hello_set_build)
+ *   hello-check HOST_HEX BOARD_HEX  -> STATUS WHY    (tp_hello_check)
  *   fuzz N SEED                     -> ok delivered=D dropped=X bad=0
  *     N frames with patterned payloads, half of them mutated (bit flips, cut, spliced, garbage), pushed
  *     through one receiver in random chunks; `bad` counts delivered payloads that are not a sent one.
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "../src/link/frame.h"
+#include "../src/link/link.h"
 #include "../src/link/messages.h"
 
 static uint8_t bytes[1 << 16], out[1 << 17];
@@ -167,6 +172,32 @@ int main(void) {
                                 (uint16_t)v[20], (uint32_t)v[21], (uint32_t)v[22], ""};
             if (port && strcmp(port, "-")) snprintf(c.port, sizeof c.port, "%s", port);
             puthex(out, tp_msg_calibration(out, &c));
+        } else if (!strcmp(cmd, "hello-layout")) {
+            printf("%d %d %d %d %d %d %d %d %d %d %d %d %d %d %d", TP_HELLO_PROTOCOL, TP_HELLO_BYTES,
+                   TP_HELLO_OFF_PROTOCOL, TP_HELLO_OFF_ROLE, TP_HELLO_OFF_BOARD, TP_HELLO_OFF_FINGERPRINT,
+                   TP_HELLO_OFF_LAYER_FROM, TP_HELLO_OFF_LAYER_TO, TP_HELLO_OFF_VOCAB_FROM, TP_HELLO_OFF_VOCAB_TO,
+                   TP_HELLO_OFF_MAX_PAYLOAD, TP_HELLO_OFF_STREAMS, TP_HELLO_OFF_CAPS, TP_HELLO_OFF_BAUD,
+                   TP_HELLO_OFF_BUILD);
+        } else if (!strcmp(cmd, "hello-board")) {
+            unsigned long b = strtoul(strtok(NULL, " \n"), NULL, 10);
+            uint8_t fp[32] = {0}, build[TP_BUILD_ID_BYTES] = {0}, hello[TP_HELLO_BYTES];
+            unhex(strtok(NULL, " \n"), fp);
+            unsigned long v[6];
+            for (int i = 0; i < 6; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);
+            unhex(strtok(NULL, " \n"), build);
+            tp_hello_board(hello, (uint16_t)b, fp, (uint16_t)v[0], (uint16_t)v[1], (uint32_t)v[2], (uint32_t)v[3],
+                           (uint16_t)v[4], (uint32_t)v[5]);
+            tp_hello_set_build(hello, build);
+            puthex(hello, sizeof hello);
+        } else if (!strcmp(cmd, "hello-check")) {
+            static uint8_t board[TP_HELLO_BYTES];
+            size_t n = unhex(strtok(NULL, " \n"), bytes);
+            if (unhex(strtok(NULL, " \n"), board) != TP_HELLO_BYTES) fputs("bad board HELLO", stdout);
+            else {
+                char why[160];
+                int status = tp_hello_check(bytes, n, board, why, sizeof why);
+                printf("%d %s", status, why);
+            }
         } else if (!strcmp(cmd, "fuzz")) {
             unsigned long n = strtoul(strtok(NULL, " \n"), NULL, 10);
             fuzz(n, (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 10));

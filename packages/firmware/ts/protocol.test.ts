@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   calibrateBoard,
+  decodeHello,
   decodeMessage,
   encodeHello,
   encodeMessage,
@@ -40,6 +41,8 @@ const vectors = JSON.parse(
     wire: string;
   }[];
   corrupt: { name: string; block: string; reason: string }[];
+  hello: { info: Record<string, unknown>; bytes: string }[];
+  helloLayout: { protocol: number; bytes: number; offsets: Record<string, number> };
   messages: { message: Record<string, number | string | number[] | boolean>; bytes: string }[];
 };
 const or = (h: string) => h || '-';
@@ -99,6 +102,70 @@ describe('C wire protocol: docs/vectors/protocol.json', () => {
         vectors.corrupt.map((c) => `block ${c.block}`),
       ),
     ).toEqual(vectors.corrupt.map((c) => `drop ${c.reason}`));
+  });
+});
+
+describe('C HELLO (link.h TP_HELLO_*): docs/vectors/protocol.json', () => {
+  const { protocol } = buildPosixBoard();
+  const boardVector = vectors.hello.find((v) => v.info.role === 'board')!;
+  const hostVector = vectors.hello.find((v) => v.info.role === 'host')!;
+
+  it('has the named offsets, size and protocol of helloLayout', () => {
+    const { protocol: version, bytes, offsets } = vectors.helloLayout;
+    expect(harness(protocol, ['hello-layout'])).toEqual([
+      [version, bytes, ...Object.values(offsets)].join(' '),
+    ]);
+    expect(Object.keys(offsets)).toEqual([
+      'protocol',
+      'role',
+      'board',
+      'fingerprint',
+      'layerFrom',
+      'layerTo',
+      'vocabFrom',
+      'vocabTo',
+      'maxPayload',
+      'streams',
+      'caps',
+      'baud',
+      'build',
+    ]);
+  });
+
+  it("writes the board vector's bytes (tp_hello_board + tp_hello_set_build)", () => {
+    const i = boardVector.info as {
+      board: number;
+      fingerprint: string;
+      layers: [number, number];
+      vocab: [number, number];
+      streams: number;
+      caps: { embedding: boolean; classifier: boolean; sampler: boolean };
+      build: string;
+    };
+    const caps = (i.caps.embedding ? 1 : 0) | (i.caps.classifier ? 2 : 0) | (i.caps.sampler ? 4 : 0);
+    const line = `hello-board ${i.board} ${i.fingerprint} ${i.layers[0]} ${i.layers[1]} ${i.vocab[0]} ${i.vocab[1]} ${i.streams} ${caps} ${i.build}`;
+    expect(harness(protocol, [line])).toEqual([boardVector.bytes]);
+  });
+
+  it('checks a HELLO as the TS checkHello does: protocol, model, then build', () => {
+    const board = boardVector.bytes;
+    const withBuild = (h: string, build: string) => h.slice(0, 120) + build;
+    const [ok, build, none, anyBuild, legacy, oldProtocol] = harness(protocol, [
+      `hello-check ${withBuild(hostVector.bytes, 'c0c1c2c3c4c5c6c7')} ${board}`,
+      `hello-check ${withBuild(hostVector.bytes, '0102030405060708')} ${board}`,
+      `hello-check ${withBuild(hostVector.bytes, '0102030405060708')} ${withBuild(board, '00'.repeat(8))}`,
+      `hello-check ${hostVector.bytes} ${board}`,
+      `hello-check ${hostVector.bytes.slice(0, 120)} ${board}`,
+      `hello-check 01${hostVector.bytes.slice(2)} ${board}`,
+    ]);
+    expect(ok).toBe('0 accepted');
+    expect(build).toBe(
+      "3 MIXED_BUILD: the host expects build 0102030405060708, this board's image is of build c0c1c2c3c4c5c6c7",
+    );
+    expect(none).toMatch(/^3 MIXED_BUILD: .* of build none$/);
+    expect(anyBuild).toBe('0 accepted');
+    expect(legacy).toMatch(/^1 PROTOCOL_MISMATCH: the host speaks protocol 2 \(60-byte HELLO\)/);
+    expect(oldProtocol).toMatch(/^1 PROTOCOL_MISMATCH: the host speaks protocol 1 \(68-byte HELLO\)/);
   });
 });
 
@@ -329,13 +396,16 @@ describe('TS host ↔ C board over a real PTY', () => {
     await board.kill();
   }, 60_000);
 
-  it('refuses another protocol version on both ends (HELLO protocol 2, and a version-2 frame)', async () => {
+  it('refuses another protocol version on both ends (a protocol-1 HELLO, and a version-2 frame)', async () => {
     const board = await spawnPtyBoard(image);
     boards.push(board);
     const port = await openSerialPort(board.path);
     const acks: number[] = [];
+    const ackBytes: Uint8Array[] = [];
     const decoder = new FrameDecoder((f) => {
-      if (f.type === FrameType.HELLO_ACK) acks.push(f.payload[0]!);
+      if (f.type !== FrameType.HELLO_ACK) return;
+      acks.push(f.payload[0]!);
+      ackBytes.push(f.payload.slice());
     });
     const reader = port.readable.getReader();
     void (async () => {
@@ -346,14 +416,15 @@ describe('TS host ↔ C board over a real PTY', () => {
       }
     })();
     const writer = port.writable.getWriter();
+    // a protocol-1 host: its 60-byte HELLO (the layout before the build id)
     const hello = encodeHello({
-      protocol: 2,
+      protocol: 1,
       role: 'host',
       maxPayload: 4096,
       streams: 0,
       caps: { embedding: false, classifier: false, sampler: false },
       baud: 0,
-    });
+    }).subarray(0, 60);
     await writer.write(
       encodeFrame({ type: FrameType.HELLO, session: 9, seq: 0, ack: 0, sack: 0, payload: hello }),
     );
@@ -378,7 +449,11 @@ describe('TS host ↔ C board over a real PTY', () => {
     await writer.write(Uint8Array.of(0, ...cobsEncode(body), 0));
     for (let t = 0; t < 50 && acks.length < 2; t++) await new Promise((r) => setTimeout(r, 20));
     expect(acks).toEqual([1, 1]);
-    expect(board.log()).toMatch(/PROTOCOL_MISMATCH: the host speaks protocol 2/);
+    // the refusal of the 60-byte HELLO is in the layout that host decodes, and names protocol 2
+    expect(ackBytes[0]!.length).toBe(1 + 60);
+    expect(decodeHello(ackBytes[0]!.subarray(1))).toMatchObject({ protocol: 2, role: 'board' });
+    expect(ackBytes[1]!.length).toBe(1 + 68);
+    expect(board.log()).toMatch(/PROTOCOL_MISMATCH: the host speaks protocol 1 \(60-byte HELLO\)/);
     expect(board.log()).toMatch(/PROTOCOL_MISMATCH: a host sent a frame of another protocol version/);
     writer.releaseLock();
     reader.releaseLock();

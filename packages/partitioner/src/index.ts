@@ -3,7 +3,14 @@
  * split solver, and per board a weight image, an ESP-IDF partition table and a manifest. Runs in Node
  * and browsers (no Node imports).
  */
-export { type BoardBuild, type BoardFile, type BoardManifest, buildId, buildPlan } from './build/build.js';
+export {
+  type BoardBuild,
+  type BoardFile,
+  type BoardManifest,
+  buildId,
+  buildPlan,
+  recomputeBuildId,
+} from './build/build.js';
 export {
   type CostOptions,
   classifierWork,

@@ -6,7 +6,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { crc32c, encodeHello, encodeMessage, type HelloInfo, type Message } from '@tinypipe/core';
+import {
+  crc32c,
+  encodeHello,
+  encodeMessage,
+  HELLO_BYTES,
+  HELLO_OFFSETS,
+  HELLO_PROTOCOL,
+  type HelloInfo,
+  type Message,
+} from '@tinypipe/core';
 import { cobsEncode } from '../src/cobs/cobs.js';
 import { decodeBlock, encodeFrame, type Frame, FrameType, frameBytes } from '../src/frame/frame.js';
 
@@ -90,7 +99,7 @@ const corrupt = [
 // largest u16/u32, a 64-bit seed, non-ASCII text)
 const hellos: HelloInfo[] = [
   {
-    protocol: 1,
+    protocol: HELLO_PROTOCOL,
     role: 'host',
     board: undefined,
     fingerprint: bytes(32, (i) => 0xa0 + i),
@@ -100,9 +109,10 @@ const hellos: HelloInfo[] = [
     streams: 0,
     caps: { embedding: false, classifier: false, sampler: false },
     baud: 2_000_000,
+    build: undefined,
   },
   {
-    protocol: 1,
+    protocol: HELLO_PROTOCOL,
     role: 'board',
     board: 2,
     fingerprint: bytes(32, (i) => 0xa0 + i),
@@ -112,6 +122,7 @@ const hellos: HelloInfo[] = [
     streams: 4,
     caps: { embedding: false, classifier: true, sampler: true },
     baud: 0,
+    build: bytes(8, (i) => 0xc0 + i),
   },
 ];
 const hello = hellos.map((info) => ({
@@ -121,6 +132,7 @@ const hello = hellos.map((info) => ({
     fingerprint: info.fingerprint ? hex(info.fingerprint) : null,
     layers: info.layers ?? null,
     vocab: info.vocab ?? null,
+    build: info.build ? hex(info.build) : null,
   },
   bytes: hex(encodeHello(info)),
 }));
@@ -176,6 +188,9 @@ const out = {
   frames: frameVectors,
   corrupt,
   hello,
+  // the HELLO payload's layout (§4.1): each side's constants (TS HELLO_OFFSETS, C TP_HELLO_OFF_*) are
+  // checked against these
+  helloLayout: { protocol: HELLO_PROTOCOL, bytes: HELLO_BYTES, offsets: HELLO_OFFSETS },
   messages,
 };
 writeFileSync(

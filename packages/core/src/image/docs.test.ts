@@ -39,7 +39,12 @@ describe('docs/image-format.md', () => {
       1,
     );
     const fingerprint = Uint8Array.from({ length: 32 }, (_, i) => i);
-    const img = buildImage({ ...qm, fingerprint }, { layers: [0, 1], embedding: true, classifier: false });
+    const buildId = Uint8Array.from({ length: 8 }, (_, i) => 0xf0 + i);
+    const img = buildImage(
+      { ...qm, fingerprint },
+      { layers: [0, 1], embedding: true, classifier: false },
+      { buildId },
+    );
     const lines = docHexdump();
     expect(lines.length).toBe((256 + 3 * 64) / 16);
     for (const { offset, bytes } of lines) {

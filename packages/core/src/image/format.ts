@@ -9,8 +9,12 @@ import type { QuantKind } from '../quant/types.js';
 
 /** First 4 bytes of an image: ASCII "TPIM", read as a little-endian u32. */
 export const IMAGE_MAGIC = 0x4d495054;
-/** The only format version this code reads and writes. */
-export const IMAGE_VERSION = 1;
+/** The format version this code writes: 2 (the header carries `build_id`). */
+export const IMAGE_VERSION = 2;
+/** Every format version this code reads: 1 (no `build_id`; bytes 0x78.. reserved) and 2. */
+export const IMAGE_VERSIONS: readonly number[] = [1, 2];
+/** Bytes of the header's `build_id` (version 2). */
+export const IMAGE_BUILD_ID_BYTES = 8;
 /** Bytes of the fixed header; the tensor table starts right after it. */
 export const IMAGE_HEADER_BYTES = 256;
 /** Bytes of one tensor-table entry. */
@@ -51,8 +55,10 @@ export const HEADER = {
   tensorCount: 0x6c,
   tableOffset: 0x70,
   imageSize: 0x74,
-  /** Bytes [0x78, 0x100) are reserved and must be zero. */
-  reserved: 0x78,
+  /** 8 bytes, version 2: the build id (all zero: none). Reserved (zero) in version 1. */
+  buildId: 0x78,
+  /** Bytes [0x80, 0x100) are reserved and must be zero ([0x78, 0x100) in version 1). */
+  reserved: 0x80,
 } as const;
 
 /** Header `flags` bits. */

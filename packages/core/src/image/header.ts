@@ -10,10 +10,12 @@ import {
   FLAG_CLASSIFIER,
   FLAG_EMBEDDING,
   HEADER,
+  IMAGE_BUILD_ID_BYTES,
   IMAGE_ENTRY_BYTES,
   IMAGE_HEADER_BYTES,
   IMAGE_MAGIC,
   IMAGE_VERSION,
+  IMAGE_VERSIONS,
   MAX_GROUP_SIZE,
   quantBits,
   type StageLayout,
@@ -43,12 +45,13 @@ export function computeHeaderCrc(bytes: Uint8Array, end: number): number {
   return crc32c(bytes.subarray(HEADER.headerCrc + 4, end), head);
 }
 
-/** Write the header fields (everything but the CRC) into `bytes[0, 256)`. */
+/** Write the header fields (everything but the CRC) into `bytes[0, 256)`; version 2. */
 export function encodeHeader(
   bytes: Uint8Array,
   layout: StageLayout,
   fingerprint: Uint8Array,
   imageSize: number,
+  buildId?: Uint8Array,
 ): void {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, IMAGE_HEADER_BYTES);
   const c = layout.config;
@@ -75,6 +78,7 @@ export function encodeHeader(
   u32(HEADER.tensorCount, expectedTensorCount(layout));
   u32(HEADER.tableOffset, IMAGE_HEADER_BYTES);
   u32(HEADER.imageSize, imageSize);
+  if (buildId) bytes.set(buildId, HEADER.buildId);
 }
 
 function badHeader(what: string, details: Record<string, unknown>): TinypipeError {
@@ -109,12 +113,12 @@ export function checkMagic(dv: DataView): void {
 /** Version check: `IMAGE_BAD_VERSION` unless the version is one this code reads. */
 export function checkVersion(dv: DataView): void {
   const version = dv.getUint32(HEADER.version, true);
-  if (version !== IMAGE_VERSION) {
+  if (!IMAGE_VERSIONS.includes(version)) {
     throw new TinypipeError(
       'IMAGE_BAD_VERSION',
-      `weight image format version ${version} is not supported (this build reads version ${IMAGE_VERSION}). ` +
+      `weight image format version ${version} is not supported (this build reads versions ${IMAGE_VERSIONS.join(' and ')}). ` +
         'Rebuild the image with this version of tinypipe, or upgrade tinypipe.',
-      { details: { expected: IMAGE_VERSION, actual: version } },
+      { details: { expected: IMAGE_VERSIONS, actual: version } },
     );
   }
 }
@@ -136,7 +140,10 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
       actual: headerSize,
     });
   }
-  for (let at = HEADER.reserved; at < IMAGE_HEADER_BYTES; at++) {
+  const version = u32(HEADER.version);
+  // version 1 has no build id: its reserved area starts where version 2's build_id is
+  const reservedFrom = version === 1 ? HEADER.buildId : HEADER.reserved;
+  for (let at = reservedFrom; at < IMAGE_HEADER_BYTES; at++) {
     if (bytes[at] !== 0) {
       throw badHeader(`reserved byte at offset 0x${at.toString(16)} is ${bytes[at]}, expected 0`, {
         field: 'reserved',
@@ -291,10 +298,11 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
   }
 
   return {
-    version: IMAGE_VERSION,
+    version,
     headerSize,
     headerCrc: u32(HEADER.headerCrc),
     fingerprint: bytes.slice(HEADER.fingerprint, HEADER.fingerprint + FINGERPRINT_BYTES),
+    buildId: bytes.slice(HEADER.buildId, HEADER.buildId + IMAGE_BUILD_ID_BYTES),
     config,
     layerRange: [from, to],
     embedding,

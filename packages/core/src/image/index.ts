@@ -1,3 +1,4 @@
+export { imageBuildId, stampBuildId, unstampBuildId } from './build-id.js';
 export {
   FINGERPRINT_BYTES,
   FINGERPRINT_MAGIC,
@@ -12,11 +13,13 @@ export {
   dtypeBytes,
   ESP32S3_MMU_PAGE_BYTES,
   expectedTensors,
+  IMAGE_BUILD_ID_BYTES,
   IMAGE_ENTRY_BYTES,
   IMAGE_HEADER_BYTES,
   IMAGE_MAGIC,
   IMAGE_TENSOR_ALIGN,
   IMAGE_VERSION,
+  IMAGE_VERSIONS,
   type ImagePlan,
   planImage,
   type StageLayout,
@@ -33,6 +36,7 @@ export type {
   ImageContents,
   ImageExpectation,
   ImageHeader,
+  ImageOptions,
   ImageReport,
   ImageTensorEntry,
   StageSelection,

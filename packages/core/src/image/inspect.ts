@@ -80,7 +80,7 @@ export function inspectImage(bytes: Uint8Array, sink: CheckSink): Inspection {
       sink,
       'version',
       () => checkVersion(dv),
-      () => 'version 1',
+      () => `version ${dv.getUint32(4, true)}`,
     ) === undefined
   )
     return {};

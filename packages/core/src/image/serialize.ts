@@ -8,6 +8,7 @@ import { FINGERPRINT_BYTES } from './fingerprint.js';
 import {
   classifierAliasesEmbedding,
   HEADER,
+  IMAGE_BUILD_ID_BYTES,
   IMAGE_ENTRY_BYTES,
   IMAGE_HEADER_BYTES,
   planImage,
@@ -17,7 +18,7 @@ import {
 import { computeHeaderCrc, encodeHeader } from './header.js';
 import { quantRows, sliceStageWeights, stageLayout } from './stage.js';
 import { encodeEntry } from './table.js';
-import type { StageSelection } from './types.js';
+import type { ImageOptions, StageSelection } from './types.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -123,7 +124,7 @@ function sameView(a: Uint8Array, b: Uint8Array): boolean {
  * @throws TinypipeError `IMAGE_BAD_RANGE` for ranges outside the model, `INVALID_ARGUMENT` when a
  *   tensor's kind, shape or length disagrees with the stage's config.
  */
-export function serializeStage(stage: StageWeights): Uint8Array {
+export function serializeStage(stage: StageWeights, options: ImageOptions = {}): Uint8Array {
   if (!LITTLE_ENDIAN_HOST) throw invalid('weight images can only be written on a little-endian host');
   const layout = stageLayout(stage);
   const [from, to] = stage.layerRange;
@@ -134,6 +135,9 @@ export function serializeStage(stage: StageWeights): Uint8Array {
   }
   if (stage.fingerprint.length !== FINGERPRINT_BYTES) {
     throw invalid(`fingerprint is ${stage.fingerprint.length} bytes, expected ${FINGERPRINT_BYTES}`);
+  }
+  if (options.buildId !== undefined && options.buildId.length !== IMAGE_BUILD_ID_BYTES) {
+    throw invalid(`buildId is ${options.buildId.length} bytes, expected ${IMAGE_BUILD_ID_BYTES}`);
   }
   if (to > from && stage.rope === undefined) throw invalid('a stage with layers needs the RoPE table');
   if (stage.classifier) {
@@ -163,7 +167,7 @@ export function serializeStage(stage: StageWeights): Uint8Array {
 
   const out = new Uint8Array(imageSize); // zero-filled: padding and reserved bytes stay 0
   const dv = new DataView(out.buffer);
-  encodeHeader(out, layout, stage.fingerprint, imageSize);
+  encodeHeader(out, layout, stage.fingerprint, imageSize, options.buildId);
   specs.forEach((spec, i) => {
     const off = spec.offset;
     out.set(sources[i] as Uint8Array, off);
@@ -180,8 +184,14 @@ export function serializeStage(stage: StageWeights): Uint8Array {
  * ```ts
  * const img = buildImage(qm, { layers: [0, 3], embedding: true, classifier: false });
  * ```
+ * The image is format version 2; its `build_id` is all zero unless `options.buildId` gives one
+ * (`tinypipe build` stamps its build id afterwards with `stampBuildId`).
  * @throws TinypipeError `IMAGE_BAD_RANGE` when the layer range or vocab slice is outside the model.
  */
-export function buildImage(qm: QuantizedModel, selection: StageSelection): Uint8Array {
-  return serializeStage(sliceStageWeights(qm, selection));
+export function buildImage(
+  qm: QuantizedModel,
+  selection: StageSelection,
+  options: ImageOptions = {},
+): Uint8Array {
+  return serializeStage(sliceStageWeights(qm, selection), options);
 }

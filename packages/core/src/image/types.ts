@@ -11,6 +11,11 @@ export interface ImageHeader {
   readonly headerCrc: number;
   /** The quantized model's fingerprint (32 bytes), see `quantFingerprint`. */
   readonly fingerprint: Uint8Array;
+  /**
+   * The build id (8 bytes, docs/image-format.md §3): which `tinypipe build` stamped this image; all
+   * zero when none did (an image from `buildImage` alone) and in a version-1 image.
+   */
+  readonly buildId: Uint8Array;
   readonly config: ModelConfig;
   /** Model layers `[from, to)` this image holds. */
   readonly layerRange: readonly [from: number, to: number];
@@ -97,4 +102,10 @@ export interface ImageExpectation {
   readonly vocabRange?: readonly [v0: number, v1: number] | false;
   readonly kind?: QuantKind;
   readonly groupSize?: number;
+}
+
+/** Options of `buildImage` and `serializeStage`. */
+export interface ImageOptions {
+  /** The header's `build_id` (8 bytes); all zero when omitted (docs/image-format.md §3). */
+  readonly buildId?: Uint8Array;
 }

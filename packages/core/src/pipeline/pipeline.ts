@@ -43,6 +43,11 @@ export interface PipelinePlan {
   config: ModelConfig;
   fingerprint: Uint8Array;
   stages: readonly PipelineStage[];
+  /**
+   * The build id every board must report (8 bytes: a build manifest's `build`), when the caller knows
+   * it; without it the boards that report a build must still all report the same one.
+   */
+  build?: Uint8Array | undefined;
 }
 
 /** The plan of a split made with `splitSelections` (the images `buildImage` makes from the same selections). */
@@ -437,6 +442,25 @@ function checkBoard(link: Link, plan: PipelinePlan, board: number): void {
     throw new TinypipeError('INVALID_ARGUMENT', `board ${board} reports room for no stream`);
 }
 
+/**
+ * MIXED_BUILD unless the boards are of one build (docs/reliability.md): every board that reports a build
+ * id reports the same one, and it is `plan.build` when that is given (then a board without one — a
+ * version-1 or unstamped image — is refused too). Names each board and its build.
+ */
+function checkBuilds(links: readonly Link[], plan: PipelinePlan, boards: readonly number[]): void {
+  const reported = links.map((l, i) => ({ board: boards[i]!, build: hex(l.peer?.build) }));
+  const builds = new Set(reported.filter((r) => r.build !== 'none').map((r) => r.build));
+  const expected = plan.build ? hex(plan.build) : undefined;
+  const mixed = expected ? reported.some((r) => r.build !== expected) : builds.size > 1;
+  if (!mixed) return;
+  const each = reported.map((r) => `board ${r.board}: build ${r.build}`).join(', ');
+  throw new TinypipeError(
+    'MIXED_BUILD',
+    `the boards are not of one build (${each}${expected ? `; this build is ${expected}` : ''}): flash every board from the same \`tinypipe build\` directory`,
+    { details: { expected: expected ?? [...builds][0], actual: reported } },
+  );
+}
+
 export class Pipeline {
   readonly config: ModelConfig;
   readonly topology: Topology;
@@ -484,7 +508,9 @@ export class Pipeline {
 
   /**
    * Checks that each link reaches the board the plan expects (its HELLO: fingerprint, layers, classifier
-   * rows) and returns the pipeline; WRONG_MODEL naming the board otherwise. In a chain the host sees the
+   * rows) and returns the pipeline; WRONG_MODEL naming the board otherwise. Then that the boards are of
+   * one build (their HELLO's build id; `plan.build` when given): MIXED_BUILD naming each board and its
+   * build otherwise — before anything is sent. In a chain the host sees the
    * first and the last board; each board checks the next one's HELLO itself and reports a refusal.
    */
   static connect(links: readonly Link[], plan: PipelinePlan, options: PipelineOptions = {}): Pipeline {
@@ -507,6 +533,7 @@ export class Pipeline {
     });
     const boards = chain ? [0, n - 1] : links.map((_, i) => i);
     for (const [i, link] of links.entries()) checkBoard(link, plan, boards[i]!);
+    checkBuilds(links, plan, boards);
     const streams = Math.min(...links.map((l) => l.peer!.streams));
     return new Pipeline(
       plan,

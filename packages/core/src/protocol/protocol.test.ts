@@ -2,19 +2,32 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TinypipeError } from '../errors/index.js';
-import { checkHello, decodeHello, encodeHello, HELLO_BYTES, type HelloInfo } from './hello.js';
+import {
+  checkHello,
+  decodeHello,
+  encodeHello,
+  HELLO_BYTES,
+  HELLO_OFFSETS,
+  HELLO_PROTOCOL,
+  HELLO_V1_BYTES,
+  type HelloInfo,
+  HelloStatus,
+  helloStatusOf,
+} from './hello.js';
 import { decodeMessage, encodeMessage, type Message } from './messages.js';
 
 const vectors = JSON.parse(
   readFileSync(new URL('../../../../docs/vectors/protocol.json', import.meta.url), 'utf8'),
 ) as {
   hello: { info: Record<string, unknown>; bytes: string }[];
+  helloLayout: { protocol: number; bytes: number; offsets: Record<string, number> };
   messages: { message: Record<string, unknown>; bytes: string }[];
 };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+const BUILD = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 const board: HelloInfo = {
-  protocol: 1,
+  protocol: HELLO_PROTOCOL,
   role: 'board',
   board: 1,
   fingerprint: Uint8Array.from({ length: 32 }, (_, i) => i + 1),
@@ -24,9 +37,10 @@ const board: HelloInfo = {
   streams: 4,
   caps: { embedding: false, classifier: true, sampler: true },
   baud: 0,
+  build: BUILD,
 };
 const host: HelloInfo = {
-  protocol: 1,
+  protocol: HELLO_PROTOCOL,
   role: 'host',
   board: 1,
   fingerprint: board.fingerprint,
@@ -36,6 +50,7 @@ const host: HelloInfo = {
   streams: 0,
   caps: { embedding: false, classifier: false, sampler: false },
   baud: 0,
+  build: BUILD,
 };
 
 describe('HELLO payload (§4.1)', () => {
@@ -53,7 +68,30 @@ describe('HELLO payload (§4.1)', () => {
     expect(hex(any.subarray(2, 4))).toBe('ffff');
     expect(hex(any.subarray(4, 36))).toBe('00'.repeat(32));
     expect(hex(any.subarray(36, 48))).toBe('ffffffffffffffffffffffff');
+    expect(hex(any.subarray(60, 68))).toBe(hex(BUILD));
     expect(decodeHello(any)).toMatchObject({ board: undefined, fingerprint: undefined, layers: undefined });
+    const noBuild = encodeHello({ ...host, build: undefined });
+    expect(hex(noBuild.subarray(60, 68))).toBe('00'.repeat(8));
+    expect(decodeHello(noBuild).build).toBeUndefined();
+    expect(() => encodeHello({ ...host, build: new Uint8Array(7) })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('has the layout of docs/vectors/protocol.json (helloLayout), field by field', () => {
+    expect(vectors.helloLayout.protocol).toBe(HELLO_PROTOCOL);
+    expect(vectors.helloLayout.bytes).toBe(HELLO_BYTES);
+    expect(vectors.helloLayout.offsets).toEqual({ ...HELLO_OFFSETS });
+    // each field lands at its offset: write a distinct value per field and find it there
+    const bytes = encodeHello({ ...board, board: 0x0b0a, layers: [0x1c1b, 0x1e1d], baud: 0x44332211 });
+    const at = (name: keyof typeof HELLO_OFFSETS) => vectors.helloLayout.offsets[name] as number;
+    expect(bytes[at('protocol')]).toBe(HELLO_PROTOCOL);
+    expect(bytes[at('role')]).toBe(1);
+    expect(hex(bytes.subarray(at('board'), at('board') + 2))).toBe('0a0b');
+    expect(hex(bytes.subarray(at('fingerprint'), at('fingerprint') + 32))).toBe(hex(board.fingerprint!));
+    expect(hex(bytes.subarray(at('layerFrom'), at('layerTo') + 2))).toBe('1b1c1d1e');
+    expect(hex(bytes.subarray(at('baud'), at('baud') + 4))).toBe('11223344');
+    expect(hex(bytes.subarray(at('build'), at('build') + 8))).toBe(hex(BUILD));
   });
 
   it('matches the byte-level vectors shared with the C firmware', () => {
@@ -66,7 +104,10 @@ describe('HELLO payload (§4.1)', () => {
   });
 
   it('refuses a payload of another size or role with MESSAGE_MALFORMED', () => {
-    expect(() => decodeHello(new Uint8Array(59))).toThrow(/60 bytes/);
+    expect(() => decodeHello(new Uint8Array(59))).toThrow(/68 bytes/);
+    expect(() => decodeHello(new Uint8Array(69))).toThrow(
+      expect.objectContaining({ code: 'MESSAGE_MALFORMED' }),
+    );
     const bad = encodeHello(board);
     bad[1] = 7;
     expect(() => decodeHello(bad)).toThrow(expect.objectContaining({ code: 'MESSAGE_MALFORMED' }));
@@ -89,9 +130,38 @@ describe('HELLO payload (§4.1)', () => {
     expect(wrongLayers?.message).toContain('layers [0, 3) expected, the board holds [3, 6)');
     expect(checkHello({ ...host, vocab: [0, 0] }, board)?.message).toContain('classifier rows');
     expect(checkHello(host, { ...board, fingerprint: undefined })?.message).toContain('holds none');
-    const proto = checkHello({ ...host, protocol: 2 }, board);
+    const proto = checkHello({ ...host, protocol: 1 }, board);
     expect(proto?.code).toBe('PROTOCOL_MISMATCH');
-    expect(proto?.details).toEqual({ expected: 2, actual: 1 });
+    expect(proto?.details).toEqual({ expected: 1, actual: 2 });
+    expect(helloStatusOf(proto)).toBe(HelloStatus.PROTOCOL_MISMATCH);
+    expect(helloStatusOf(wrongModel)).toBe(HelloStatus.WRONG_MODEL);
+  });
+
+  it('decodes a protocol-1 (60-byte) HELLO so that the check names both versions', () => {
+    const old = encodeHello({ ...board, build: undefined }).subarray(0, HELLO_V1_BYTES);
+    old[HELLO_OFFSETS.protocol] = 1;
+    const info = decodeHello(old);
+    expect(info).toMatchObject({ protocol: 1, board: 1, layers: [3, 6], build: undefined });
+    const e = checkHello(host, info);
+    expect(e?.code).toBe('PROTOCOL_MISMATCH');
+    expect(e?.details).toEqual({ expected: 2, actual: 1 });
+  });
+
+  it('refuses a board of another build (MIXED_BUILD, status 3) and accepts any build when none is expected', () => {
+    const other = Uint8Array.of(9, 9, 9, 9, 9, 9, 9, 9);
+    const e = checkHello(host, { ...board, build: other });
+    expect(e?.code).toBe('MIXED_BUILD');
+    expect(e?.details).toMatchObject({ expected: '0102030405060708', actual: '0909090909090909' });
+    expect(e?.message).toContain('0102030405060708');
+    expect(e?.message).toContain('0909090909090909');
+    expect(helloStatusOf(e)).toBe(HelloStatus.WRONG_BUILD);
+    // a board without a build id (a version-1 image) is refused when a build is expected ...
+    expect(checkHello(host, { ...board, build: undefined })?.details).toMatchObject({ actual: 'none' });
+    // ... and accepted, like any build, when the host expects none
+    expect(checkHello({ ...host, build: undefined }, { ...board, build: undefined })).toBeUndefined();
+    expect(checkHello({ ...host, build: undefined }, { ...board, build: other })).toBeUndefined();
+    // a wrong model is reported as such even when the build differs too
+    expect(checkHello({ ...host, layers: [0, 3] }, { ...board, build: other })?.code).toBe('WRONG_MODEL');
   });
 });
 

@@ -15,31 +15,37 @@ static void logf_(tp_link *l, const char *line) {
 
 /* ---- HELLO (§4.1) ---- */
 
+#define H(field) TP_HELLO_OFF_##field
+
 void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
                     uint16_t layer_to, uint32_t vocab_from, uint32_t vocab_to, uint16_t streams, uint32_t caps) {
-    memset(out, 0, TP_HELLO_BYTES);
-    out[0] = TP_PROTOCOL_VERSION;
-    out[1] = 1; /* role: board */
-    put16(out + 2, board);
-    memcpy(out + 4, fingerprint, 32);
-    put16(out + 36, layer_from), put16(out + 38, layer_to);
-    put32(out + 40, vocab_from), put32(out + 44, vocab_to);
-    put16(out + 48, TP_MAX_PAYLOAD);
-    put16(out + 50, streams);
-    put32(out + 52, caps);
-    put32(out + 56, 0); /* baud: keep the current rate (this port cannot switch) */
+    memset(out, 0, TP_HELLO_BYTES); /* build id zero (none) until tp_hello_set_build */
+    out[H(PROTOCOL)] = TP_HELLO_PROTOCOL;
+    out[H(ROLE)] = 1; /* role: board */
+    put16(out + H(BOARD), board);
+    memcpy(out + H(FINGERPRINT), fingerprint, 32);
+    put16(out + H(LAYER_FROM), layer_from), put16(out + H(LAYER_TO), layer_to);
+    put32(out + H(VOCAB_FROM), vocab_from), put32(out + H(VOCAB_TO), vocab_to);
+    put16(out + H(MAX_PAYLOAD), TP_MAX_PAYLOAD);
+    put16(out + H(STREAMS), streams);
+    put32(out + H(CAPS), caps);
+    put32(out + H(BAUD), 0); /* keep the current rate (this port cannot switch) */
 }
 
 void tp_hello_expect(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
                      uint16_t layer_to) {
-    memset(out, 0, TP_HELLO_BYTES);
-    out[0] = TP_PROTOCOL_VERSION;
-    out[1] = 0; /* role: host (the opening end) */
-    put16(out + 2, board);
-    memcpy(out + 4, fingerprint, 32);
-    put16(out + 36, layer_from), put16(out + 38, layer_to);
-    put32(out + 40, 0xffffffffu), put32(out + 44, 0xffffffffu); /* any classifier rows */
-    put16(out + 48, TP_MAX_PAYLOAD);
+    memset(out, 0, TP_HELLO_BYTES); /* build id zero (any) until tp_hello_set_build */
+    out[H(PROTOCOL)] = TP_HELLO_PROTOCOL;
+    out[H(ROLE)] = 0; /* role: host (the opening end) */
+    put16(out + H(BOARD), board);
+    memcpy(out + H(FINGERPRINT), fingerprint, 32);
+    put16(out + H(LAYER_FROM), layer_from), put16(out + H(LAYER_TO), layer_to);
+    put32(out + H(VOCAB_FROM), 0xffffffffu), put32(out + H(VOCAB_TO), 0xffffffffu); /* any classifier rows */
+    put16(out + H(MAX_PAYLOAD), TP_MAX_PAYLOAD);
+}
+
+void tp_hello_set_build(uint8_t out[TP_HELLO_BYTES], const uint8_t build[TP_BUILD_ID_BYTES]) {
+    memcpy(out + H(BUILD), build, TP_BUILD_ID_BYTES);
 }
 
 static void hex8(char *out, const uint8_t *b) { /* the first 8 bytes as 16 hex digits */
@@ -48,38 +54,54 @@ static void hex8(char *out, const uint8_t *b) { /* the first 8 bytes as 16 hex d
     out[16] = 0;
 }
 
+static int all_zero(const uint8_t *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (b[i]) return 0;
+    return 1;
+}
+
 int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size) {
-    if (n != TP_HELLO_BYTES || host[0] != TP_PROTOCOL_VERSION) {
+    if (n != TP_HELLO_BYTES || host[H(PROTOCOL)] != TP_HELLO_PROTOCOL) {
         snprintf(why, why_size, "PROTOCOL_MISMATCH: the host speaks protocol %d (%u-byte HELLO), this board %d",
-                 n ? host[0] : -1, (unsigned)n, TP_PROTOCOL_VERSION);
+                 n ? host[H(PROTOCOL)] : -1, (unsigned)n, TP_HELLO_PROTOCOL);
         return TP_HELLO_PROTOCOL_MISMATCH;
     }
-    static const uint8_t zero[32];
-    if (memcmp(host + 4, zero, 32) != 0 && memcmp(host + 4, board + 4, 32) != 0) {
+    const uint8_t *hf = host + H(FINGERPRINT), *bf = board + H(FINGERPRINT);
+    if (!all_zero(hf, 32) && memcmp(hf, bf, 32) != 0) {
         char a[17], b[17];
-        hex8(a, host + 4), hex8(b, board + 4);
+        hex8(a, hf), hex8(b, bf);
         snprintf(why, why_size, "WRONG_MODEL: the host expects model %s…, this board's image holds %s…", a, b);
         return TP_HELLO_WRONG_MODEL;
     }
-    if (get16(host + 2) != 0xffff && get16(host + 2) != get16(board + 2)) {
-        snprintf(why, why_size, "WRONG_MODEL: the host expects board %u, this is board %u", get16(host + 2),
-                 get16(board + 2));
+    uint16_t hb = get16(host + H(BOARD)), bb = get16(board + H(BOARD));
+    if (hb != 0xffff && hb != bb) {
+        snprintf(why, why_size, "WRONG_MODEL: the host expects board %u, this is board %u", hb, bb);
         return TP_HELLO_WRONG_MODEL;
     }
     /* each end of the range may be 0xFFFF (any): a board opening the link to the next one in a chain knows
        where the next board's layers start, not where they end */
-    if ((get16(host + 36) != 0xffff && get16(host + 36) != get16(board + 36)) ||
-        (get16(host + 38) != 0xffff && get16(host + 38) != get16(board + 38))) {
-        snprintf(why, why_size, "WRONG_MODEL: the host expects layers [%u, %u), this board holds [%u, %u)",
-                 get16(host + 36), get16(host + 38), get16(board + 36), get16(board + 38));
+    uint16_t h0 = get16(host + H(LAYER_FROM)), h1 = get16(host + H(LAYER_TO));
+    uint16_t b0 = get16(board + H(LAYER_FROM)), b1 = get16(board + H(LAYER_TO));
+    if ((h0 != 0xffff && h0 != b0) || (h1 != 0xffff && h1 != b1)) {
+        snprintf(why, why_size, "WRONG_MODEL: the host expects layers [%u, %u), this board holds [%u, %u)", h0, h1,
+                 b0, b1);
         return TP_HELLO_WRONG_MODEL;
     }
-    if (!(get32(host + 40) == 0xffffffffu && get32(host + 44) == 0xffffffffu) &&
-        (get32(host + 40) != get32(board + 40) || get32(host + 44) != get32(board + 44))) {
+    uint32_t hv0 = get32(host + H(VOCAB_FROM)), hv1 = get32(host + H(VOCAB_TO));
+    uint32_t bv0 = get32(board + H(VOCAB_FROM)), bv1 = get32(board + H(VOCAB_TO));
+    if (!(hv0 == 0xffffffffu && hv1 == 0xffffffffu) && (hv0 != bv0 || hv1 != bv1)) {
         snprintf(why, why_size, "WRONG_MODEL: the host expects classifier rows [%lu, %lu), this board holds [%lu, %lu)",
-                 (unsigned long)get32(host + 40), (unsigned long)get32(host + 44), (unsigned long)get32(board + 40),
-                 (unsigned long)get32(board + 44));
+                 (unsigned long)hv0, (unsigned long)hv1, (unsigned long)bv0, (unsigned long)bv1);
         return TP_HELLO_WRONG_MODEL;
+    }
+    /* the build last: the same model and split from another `tinypipe build` (docs/protocol.md §4.1) */
+    const uint8_t *hbuild = host + H(BUILD), *bbuild = board + H(BUILD);
+    if (!all_zero(hbuild, TP_BUILD_ID_BYTES) && memcmp(hbuild, bbuild, TP_BUILD_ID_BYTES) != 0) {
+        char a[17], b[17];
+        hex8(a, hbuild), hex8(b, bbuild);
+        snprintf(why, why_size, "MIXED_BUILD: the host expects build %s, this board's image is of build %s", a,
+                 all_zero(bbuild, TP_BUILD_ID_BYTES) ? "none" : b);
+        return TP_HELLO_WRONG_BUILD;
     }
     snprintf(why, why_size, "accepted");
     return TP_HELLO_OK;
@@ -106,12 +128,15 @@ static void emit(tp_link *l, uint8_t type, uint16_t seq, const uint8_t *payload,
     l->write(l->port, l->wire, n);
 }
 
-static void hello_ack(tp_link *l, uint8_t status) {
+/* hello_bytes: TP_HELLO_BYTES, or TP_HELLO_V1_BYTES to refuse a protocol-1 host in the layout it decodes (it
+   reads our `protocol` 2 there and reports PROTOCOL_MISMATCH; §4.1) */
+static void hello_ack_n(tp_link *l, uint8_t status, size_t hello_bytes) {
     uint8_t payload[1 + TP_HELLO_BYTES];
     payload[0] = status;
-    memcpy(payload + 1, l->hello, TP_HELLO_BYTES);
-    emit(l, TP_FRAME_HELLO_ACK, 0, payload, sizeof payload);
+    memcpy(payload + 1, l->hello, hello_bytes);
+    emit(l, TP_FRAME_HELLO_ACK, 0, payload, (uint16_t)(1 + hello_bytes));
 }
+static void hello_ack(tp_link *l, uint8_t status) { hello_ack_n(l, status, TP_HELLO_BYTES); }
 
 /* ---- state ---- */
 
@@ -164,13 +189,20 @@ static void acknowledge(tp_link *l, uint16_t ack, uint16_t sack) {
 
 /* The opening end's handshake: the peer's HELLO_ACK accepts (status 0) or refuses; we check its HELLO too. */
 static void on_hello_ack(tp_link *l, const tp_frame *f) {
-    if (f->length != 1 + TP_HELLO_BYTES) return;
+    if (f->length != 1 + TP_HELLO_BYTES && f->length != 1 + TP_HELLO_V1_BYTES) return;
     if (l->open && f->session == l->peer_session) return; /* an answer to a HELLO resent before the first ACK */
     char why[160];
-    int status = tp_hello_check(l->hello, TP_HELLO_BYTES, f->payload + 1, why, sizeof why);
+    int status = TP_HELLO_PROTOCOL_MISMATCH;
+    if (f->length == 1 + TP_HELLO_V1_BYTES) /* a protocol-1 board: refused, whatever it answered */
+        snprintf(why, sizeof why, "PROTOCOL_MISMATCH: the next board speaks protocol %u (a %u-byte HELLO), this board %d",
+                 f->payload[1 + TP_HELLO_OFF_PROTOCOL], (unsigned)TP_HELLO_V1_BYTES, TP_HELLO_PROTOCOL);
+    else status = tp_hello_check(l->hello, TP_HELLO_BYTES, f->payload + 1, why, sizeof why);
     if (f->payload[0] != TP_HELLO_OK && status == TP_HELLO_OK)
         snprintf(why, sizeof why, "%s: the next board refused our HELLO (status %u)",
-                 f->payload[0] == TP_HELLO_PROTOCOL_MISMATCH ? "PROTOCOL_MISMATCH" : "WRONG_MODEL", f->payload[0]);
+                 f->payload[0] == TP_HELLO_PROTOCOL_MISMATCH ? "PROTOCOL_MISMATCH"
+                 : f->payload[0] == TP_HELLO_WRONG_BUILD     ? "MIXED_BUILD"
+                                                             : "WRONG_MODEL",
+                 f->payload[0]);
     if (f->payload[0] != TP_HELLO_OK || status != TP_HELLO_OK) {
         if (strcmp(why, l->refused) != 0) logf_(l, why); /* once per reason, not once per HELLO */
         snprintf(l->refused, sizeof l->refused, "%s", why);
@@ -184,8 +216,8 @@ static void on_hello_ack(tp_link *l, const tp_frame *f) {
     l->refused[0] = 0;
     memcpy(l->peer_hello, f->payload + 1, TP_HELLO_BYTES);
     char line[96];
-    snprintf(line, sizeof line, "connected to the next board (board %u, layers [%u, %u))", get16(l->peer_hello + 2),
-             get16(l->peer_hello + 36), get16(l->peer_hello + 38));
+    snprintf(line, sizeof line, "connected to the next board (board %u, layers [%u, %u))",
+             get16(l->peer_hello + H(BOARD)), get16(l->peer_hello + H(LAYER_FROM)), get16(l->peer_hello + H(LAYER_TO)));
     logf_(l, line);
 }
 
@@ -202,7 +234,7 @@ static void on_frame(void *ctx, const tp_frame *f) {
         }
         char why[160];
         int status = tp_hello_check(f->payload, f->length, l->hello, why, sizeof why);
-        hello_ack(l, (uint8_t)status);
+        hello_ack_n(l, (uint8_t)status, f->length == TP_HELLO_V1_BYTES ? TP_HELLO_V1_BYTES : TP_HELLO_BYTES);
         if (status != TP_HELLO_OK) {
             logf_(l, why);
             return;

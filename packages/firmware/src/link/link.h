@@ -17,10 +17,29 @@
 #include "frame.h"
 
 #define TP_WINDOW 8
-#define TP_HELLO_BYTES 60
 #define TP_MAX_RETRIES 12
 
-enum { TP_HELLO_OK = 0, TP_HELLO_PROTOCOL_MISMATCH = 1, TP_HELLO_WRONG_MODEL = 2 };
+/* The HELLO payload (docs/protocol.md §4.1; docs/vectors/protocol.json helloLayout holds the same
+   offsets, checked by ts/protocol.test.ts through tp-protocol). All fields little-endian. */
+#define TP_HELLO_PROTOCOL 2 /* the `protocol` field: 2 since the HELLO carries the build id */
+#define TP_HELLO_BYTES 68
+#define TP_HELLO_V1_BYTES 60 /* a protocol-1 HELLO (no build id): refused, answered in its own layout */
+#define TP_BUILD_ID_BYTES 8
+#define TP_HELLO_OFF_PROTOCOL 0     /* u8 */
+#define TP_HELLO_OFF_ROLE 1         /* u8: 0 host (opening end), 1 board */
+#define TP_HELLO_OFF_BOARD 2        /* u16: plan index (0xFFFF any / none) */
+#define TP_HELLO_OFF_FINGERPRINT 4  /* u8[32]: quantized model fingerprint (zero: any / none) */
+#define TP_HELLO_OFF_LAYER_FROM 36  /* u16 */
+#define TP_HELLO_OFF_LAYER_TO 38    /* u16 */
+#define TP_HELLO_OFF_VOCAB_FROM 40  /* u32 */
+#define TP_HELLO_OFF_VOCAB_TO 44    /* u32 */
+#define TP_HELLO_OFF_MAX_PAYLOAD 48 /* u16 */
+#define TP_HELLO_OFF_STREAMS 50     /* u16 */
+#define TP_HELLO_OFF_CAPS 52        /* u32 */
+#define TP_HELLO_OFF_BAUD 56        /* u32 */
+#define TP_HELLO_OFF_BUILD 60       /* u8[8]: build id (zero: any / none) */
+
+enum { TP_HELLO_OK = 0, TP_HELLO_PROTOCOL_MISMATCH = 1, TP_HELLO_WRONG_MODEL = 2, TP_HELLO_WRONG_BUILD = 3 };
 
 typedef struct {
     void *port;
@@ -69,7 +88,7 @@ typedef struct {
     uint32_t frames_out, bytes_out, retransmits, duplicates, links_down;
 } tp_link;
 
-/* hello: this board's 60-byte HELLO payload (tp_hello_board); session: a boot nonce. */
+/* hello: this board's 68-byte HELLO payload (tp_hello_board); session: a boot nonce. */
 void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
 /* The opening end (a board's link to the next board in a chain): hello is the host-role HELLO it sends
  * (tp_hello_expect); the link opens when the peer's HELLO_ACK accepts it and passes tp_hello_check. */
@@ -89,6 +108,10 @@ void tp_hello_board(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t f
 /* Writes a host-role HELLO: what the opener expects of its peer (0xFFFF / 0xFFFFFFFF fields: any). */
 void tp_hello_expect(uint8_t out[TP_HELLO_BYTES], uint16_t board, const uint8_t fingerprint[32], uint16_t layer_from,
                      uint16_t layer_to);
+
+/* Sets the build id of a HELLO written by tp_hello_board (the image's build id; zero: none) or
+   tp_hello_expect (the build the opener expects; zero: any). Both write a zero build id. */
+void tp_hello_set_build(uint8_t out[TP_HELLO_BYTES], const uint8_t build[TP_BUILD_ID_BYTES]);
 
 /* The board's verdict on a host's HELLO (TP_HELLO_*), and why, in `why` (for the log). */
 int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size);

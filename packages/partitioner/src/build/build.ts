@@ -5,8 +5,15 @@
  * CLI writes the files.
  */
 import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex } from '@noble/hashes/utils';
-import { buildImage, fingerprintHex, type QuantizedModel, TinypipeError } from '@tinypipe/core';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
+import {
+  buildImage,
+  fingerprintHex,
+  type QuantizedModel,
+  stampBuildId,
+  TinypipeError,
+  unstampBuildId,
+} from '@tinypipe/core';
 import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
 import type { Plan } from '../plan/schema.js';
 
@@ -68,12 +75,38 @@ function checkModel(plan: Plan, qm: QuantizedModel): void {
 }
 
 /**
- * The build id: SHA-256 over the plan (as JSON) and every file's SHA-256 in board order, first 16 hex
- * digits. Two builds share it only when they hold the same bytes for the same plan.
+ * The build id: SHA-256 over the plan (as JSON) and every file's SHA-256 in board order (lowercase hex,
+ * joined by "\n"), first 16 hex digits (8 bytes). The hashes are of the files **as built with a zero
+ * build id** in the image header: `buildPlan` computes the id from those, then stamps it into every
+ * image (docs/image-format.md §3, §8). Two builds share it only when they hold the same bytes for the
+ * same plan. To check a build's id, see `recomputeBuildId`.
  */
 export function buildId(plan: Plan, boards: readonly { files: readonly { sha256: string }[] }[]): string {
   const parts = [JSON.stringify(plan), ...boards.flatMap((b) => b.files.map((f) => f.sha256))];
   return bytesToHex(sha256(new TextEncoder().encode(parts.join('\n')))).slice(0, 16);
+}
+
+/** The name of the image file in every board's directory (the file the build id is stamped into). */
+export const IMAGE_FILE = 'model.img';
+
+/**
+ * Recomputes the build id of a build from its files: each board's `model.img` with its build id zeroed
+ * again (`unstampBuildId`: the field set to zero and the header CRC recomputed), every other file as it
+ * is, hashed in the manifest's file order, then `buildId`. Equal to every manifest's `build` and to the
+ * `build_id` in every image header for a build `buildPlan` made and nobody changed.
+ */
+export function recomputeBuildId(
+  plan: Plan,
+  boards: readonly { files: readonly { name: string; bytes: Uint8Array }[] }[],
+): string {
+  return buildId(
+    plan,
+    boards.map((b) => ({
+      files: b.files.map((f) => ({
+        sha256: bytesToHex(sha256(f.name === IMAGE_FILE ? unstampBuildId(f.bytes) : f.bytes)),
+      })),
+    })),
+  );
 }
 
 export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
@@ -92,7 +125,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
         `board ${b.index}: the image is ${image.length} bytes, its model partition ${model.size}: plan again`,
       );
     const files: BoardFile[] = [
-      { name: 'model.img', bytes: image, offset: model.offset, partition: 'model' },
+      { name: IMAGE_FILE, bytes: image, offset: model.offset, partition: 'model' },
       { name: 'partition-table.bin', bytes: partitionTableBinary(table, b.profile.flashBytes), offset: PARTITION_TABLE_OFFSET },
       { name: 'partitions.csv', bytes: new TextEncoder().encode(partitionsCsv(table)) },
     ];
@@ -120,7 +153,16 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
     };
     return { dir: `board-${b.index}`, files, manifest };
   });
+  // the id is of the images as built (build id zero); then every image carries it, and the manifest
+  // records the SHA-256 of the stamped image (what is flashed)
   const id = buildId(plan, boards.map((b) => b.manifest));
-  for (const b of boards) b.manifest.build = id;
+  const idBytes = hexToBytes(id);
+  for (const b of boards) {
+    b.manifest.build = id;
+    b.files = b.files.map((f) => (f.name === IMAGE_FILE ? { ...f, bytes: stampBuildId(f.bytes, idBytes) } : f));
+    b.manifest.files = b.manifest.files.map((m, i) =>
+      m.name === IMAGE_FILE ? { ...m, sha256: bytesToHex(sha256(b.files[i]!.bytes)) } : m,
+    );
+  }
   return boards;
 }

@@ -1,7 +1,11 @@
 import {
   crc32c,
   createTransportPair,
+  decodeHello,
   encodeHello,
+  HELLO_BYTES,
+  HELLO_PROTOCOL,
+  HELLO_V1_BYTES,
   type HelloInfo,
   type TinypipeError,
   type Transport,
@@ -47,10 +51,15 @@ function scriptedPeer(
   return { frames: seen, send: (bytes) => writer.write(bytes) };
 }
 
-const helloAck = (status: number, info: HelloInfo, session = 0x5151): Uint8Array => {
-  const payload = new Uint8Array(61);
+const helloAck = (
+  status: number,
+  info: HelloInfo,
+  session = 0x5151,
+  helloBytes = HELLO_BYTES,
+): Uint8Array => {
+  const payload = new Uint8Array(1 + helloBytes);
   payload[0] = status;
-  payload.set(encodeHello(info), 1);
+  payload.set(encodeHello(info).subarray(0, helloBytes), 1);
   return encodeFrame({ type: FrameType.HELLO_ACK, session, seq: 0, ack: 0, sack: 0, payload });
 };
 
@@ -111,12 +120,14 @@ describe('handshake (docs/protocol.md §4.1)', () => {
   });
 
   it('a board of another protocol version: PROTOCOL_MISMATCH at the host, status 1 at the board', async () => {
-    // (a) the board's HELLO_ACK says protocol 2
+    // (a) a protocol-1 board: its HELLO_ACK carries the 60-byte HELLO of protocol 1
     const [th, tb] = createTransportPair();
-    scriptedPeer(tb, (f) => (f.type === FrameType.HELLO ? [helloAck(1, { ...board, protocol: 2 })] : []));
+    scriptedPeer(tb, (f) =>
+      f.type === FrameType.HELLO ? [helloAck(1, { ...board, protocol: 1 }, 0x5151, HELLO_V1_BYTES)] : [],
+    );
     const e = await ReliableLink.connect(th).catch((x) => x);
     expect(e.code).toBe('PROTOCOL_MISMATCH');
-    expect(e.details).toEqual({ expected: 1, actual: 2 });
+    expect(e.details).toEqual({ expected: 2, actual: 1 });
 
     // (b) the board answers in frame version 2
     const [th2, tb2] = createTransportPair();
@@ -128,7 +139,7 @@ describe('handshake (docs/protocol.md §4.1)', () => {
         seq: 0,
         ack: 0,
         sack: 0,
-        payload: new Uint8Array(61),
+        payload: new Uint8Array(1 + HELLO_BYTES),
       });
       body[0] = 2;
       new DataView(body.buffer).setUint32(body.length - 4, crc32c(body.subarray(0, body.length - 4)), true);
@@ -136,19 +147,20 @@ describe('handshake (docs/protocol.md §4.1)', () => {
     });
     expect(await errorCodeOf(() => ReliableLink.connect(th2))).toBe('PROTOCOL_MISMATCH');
 
-    // (c) a host of protocol 2 reaches a TS board: the board answers status 1 and reports the refusal
+    // (c) a protocol-1 host (60-byte HELLO) reaches a TS board: the board answers status 1, in the
+    // 60-byte layout that host decodes, and reports the refusal
     const [th3, tb3] = createTransportPair();
     const refusals: TinypipeError[] = [];
     void ReliableLink.accept(tb3, board, { onRefused: (x) => refusals.push(x) }).catch(() => {});
     const hello = encodeHello({
       ...board,
       role: 'host',
-      protocol: 2,
+      protocol: 1,
       fingerprint: undefined,
       layers: undefined,
       vocab: undefined,
       board: undefined,
-    });
+    }).subarray(0, HELLO_V1_BYTES);
     const answers: Frame[] = [];
     const peer = scriptedPeer(th3, () => []);
     await peer.send(
@@ -158,7 +170,41 @@ describe('handshake (docs/protocol.md §4.1)', () => {
     answers.push(...peer.frames);
     expect(answers[0]!.type).toBe(FrameType.HELLO_ACK);
     expect(answers[0]!.payload[0]).toBe(1);
+    expect(answers[0]!.payload.length).toBe(1 + HELLO_V1_BYTES);
+    expect(decodeHello(answers[0]!.payload.subarray(1)).protocol).toBe(HELLO_PROTOCOL);
     expect(refusals[0]?.code).toBe('PROTOCOL_MISMATCH');
+    await Promise.all([th3.close(), tb3.close()]);
+  });
+
+  it('a board of another build: MIXED_BUILD at the host, status 3 at the board; any build when none is expected', async () => {
+    const mine = Uint8Array.of(1, 1, 1, 1, 2, 2, 2, 2);
+    const theirs = Uint8Array.of(3, 3, 3, 3, 4, 4, 4, 4);
+    const [th, tb] = createTransportPair();
+    const refusals: TinypipeError[] = [];
+    void ReliableLink.accept(tb, { ...board, build: theirs }, { onRefused: (x) => refusals.push(x) }).catch(
+      () => {},
+    );
+    const e = await ReliableLink.connect(th, { expect: { build: mine }, handshakeTimeoutMs: 500 }).catch(
+      (x) => x,
+    );
+    expect(e.code).toBe('MIXED_BUILD');
+    expect(e.details).toMatchObject({ expected: '0101010102020202', actual: '0303030304040404' });
+    expect(refusals[0]?.code).toBe('MIXED_BUILD');
+    await Promise.all([th.close(), tb.close()]);
+
+    // the board's status alone is enough: a board that refuses with status 3 is MIXED_BUILD at the host
+    const [th2, tb2] = createTransportPair();
+    scriptedPeer(tb2, (f) => (f.type === FrameType.HELLO ? [helloAck(3, { ...board, build: mine })] : []));
+    expect(await errorCodeOf(() => ReliableLink.connect(th2, { expect: { build: mine } }))).toBe(
+      'MIXED_BUILD',
+    );
+
+    // no expected build: the board's build is reported (peer.build), not checked
+    const [th3, tb3] = createTransportPair();
+    const accepted = ReliableLink.accept(tb3, { ...board, build: theirs });
+    const host = await ReliableLink.connect(th3);
+    expect([...(host.peer?.build ?? [])]).toEqual([...theirs]);
+    await accepted;
     await Promise.all([th3.close(), tb3.close()]);
   });
 

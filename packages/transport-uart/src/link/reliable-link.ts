@@ -12,8 +12,12 @@ import {
   checkHello,
   decodeHello,
   encodeHello,
+  HELLO_BYTES,
+  HELLO_PROTOCOL,
+  HELLO_V1_BYTES,
   type HelloInfo,
   HelloStatus,
+  helloStatusOf,
   type Link,
   type LinkStats,
   PROTOCOL_VERSION,
@@ -69,7 +73,7 @@ export const systemClock: LinkClock = {
 
 export interface ConnectOptions extends ReliableLinkOptions {
   /** What the host expects of the board; anything left out is accepted as it is. */
-  expect?: Partial<Pick<HelloInfo, 'board' | 'fingerprint' | 'layers' | 'vocab'>>;
+  expect?: Partial<Pick<HelloInfo, 'board' | 'fingerprint' | 'layers' | 'vocab' | 'build'>>;
   /** Line rate to switch to after the handshake, if the transport and the board can (§4.3). */
   baud?: number;
   /** HELLO is resent this often until answered (ms). Default 100. */
@@ -477,12 +481,13 @@ export class ReliableLink implements Link {
     const canSwitch =
       options.baud !== undefined && options.baud > 0 && this.#transport.setBaudRate !== undefined;
     const mine: HelloInfo = {
-      protocol: PROTOCOL_VERSION,
+      protocol: HELLO_PROTOCOL,
       role: 'host',
       board: expect.board,
       fingerprint: expect.fingerprint,
       layers: expect.layers,
       vocab: expect.vocab,
+      build: expect.build,
       maxPayload: MAX_PAYLOAD,
       streams: 0,
       caps: { embedding: false, classifier: false, sampler: false },
@@ -545,7 +550,11 @@ export class ReliableLink implements Link {
             (f.payload[0] === HelloStatus.OK
               ? undefined
               : new TinypipeError(
-                  f.payload[0] === HelloStatus.PROTOCOL_MISMATCH ? 'PROTOCOL_MISMATCH' : 'WRONG_MODEL',
+                  f.payload[0] === HelloStatus.PROTOCOL_MISMATCH
+                    ? 'PROTOCOL_MISMATCH'
+                    : f.payload[0] === HelloStatus.WRONG_BUILD
+                      ? 'MIXED_BUILD'
+                      : 'WRONG_MODEL',
                   `the board refused the handshake (status ${f.payload[0]})`,
                 ));
           if (refused) return settle(refused);
@@ -619,11 +628,12 @@ export class ReliableLink implements Link {
   }
 
   async #accept(board: HelloInfo, options: AcceptOptions): Promise<void> {
-    const mine: HelloInfo = { ...board, protocol: PROTOCOL_VERSION, role: 'board' };
-    const ack = (status: number, baud: number) => {
-      const payload = new Uint8Array(1 + 60);
+    const mine: HelloInfo = { ...board, protocol: HELLO_PROTOCOL, role: 'board' };
+    // a protocol-1 host (60-byte HELLO) is refused in the layout it decodes (docs/protocol.md §4.1)
+    const ack = (status: number, baud: number, helloBytes: number = HELLO_BYTES) => {
+      const payload = new Uint8Array(1 + helloBytes);
       payload[0] = status;
-      payload.set(encodeHello({ ...mine, baud }), 1);
+      payload.set(encodeHello({ ...mine, baud }).subarray(0, helloBytes), 1);
       return payload;
     };
     let switchTo = 0;
@@ -654,11 +664,7 @@ export class ReliableLink implements Link {
               cause,
             });
           }
-          const status = !refused
-            ? HelloStatus.OK
-            : refused.code === 'PROTOCOL_MISMATCH'
-              ? HelloStatus.PROTOCOL_MISMATCH
-              : HelloStatus.WRONG_MODEL;
+          const status = helloStatusOf(refused);
           switchTo =
             !refused && host!.baud > 0 && this.#transport.setBaudRate
               ? (options.acceptBaud?.(host!.baud) ?? 0)
@@ -669,7 +675,11 @@ export class ReliableLink implements Link {
             seq: 0,
             ack: 0,
             sack: 0,
-            payload: ack(status, switchTo),
+            payload: ack(
+              status,
+              switchTo,
+              f.payload.length === HELLO_V1_BYTES ? HELLO_V1_BYTES : HELLO_BYTES,
+            ),
           };
           this.#write(answer);
           if (refused) {

@@ -1,4 +1,4 @@
-import type { HelloInfo } from '@tinypipe/core';
+import { HELLO_PROTOCOL, type HelloInfo } from '@tinypipe/core';
 
 /**
  * A board's HELLO for tests and simulated boards: one stream, layers [0, 1), no classifier rows, the
@@ -6,7 +6,7 @@ import type { HelloInfo } from '@tinypipe/core';
  */
 export function boardHello(overrides: Partial<HelloInfo> = {}): HelloInfo {
   return {
-    protocol: 1,
+    protocol: HELLO_PROTOCOL,
     role: 'board',
     board: 0,
     fingerprint: undefined,

@@ -8,8 +8,9 @@ import type { DemoModel } from './prepare.js';
 
 /**
  * Star: a link to every board; chain: to the first board, and from the last board's second UART. Every link
- * checks in its handshake that its board runs this model and the layers the plan gave it. `recorder`, when
- * given, sees every request (for `--trace`).
+ * checks in its handshake that its board runs this model, the layers the plan gave it and this build's
+ * images (the build id of the manifests: MIXED_BUILD for a board flashed from another build). `recorder`,
+ * when given, sees every request (for `--trace`).
  */
 export async function connectPipeline(
   flags: DemoRun,
@@ -18,6 +19,7 @@ export async function connectPipeline(
   recorder: TraceRecorder | undefined,
 ): Promise<Pipeline> {
   const { plan, qm } = model;
+  const build = Uint8Array.from(Buffer.from(model.builds[0]!.manifest.build, 'hex'));
   const last = flags.boards - 1;
   const ends =
     flags.topology === 'chain'
@@ -29,7 +31,11 @@ export async function connectPipeline(
   const links = await Promise.all(
     ends.map(async ({ board, path }) =>
       ReliableLink.connect(await openSerialPort(path), {
-        expect: { fingerprint: qm.fingerprint, layers: plan.boards[board]!.layers as [number, number] },
+        expect: {
+          fingerprint: qm.fingerprint,
+          layers: plan.boards[board]!.layers as [number, number],
+          build,
+        },
       }),
     ),
   );
@@ -38,6 +44,7 @@ export async function connectPipeline(
     {
       config: model.config,
       fingerprint: qm.fingerprint,
+      build,
       stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
     },
     { topology: flags.topology, ...(recorder ? { onRequest: recorder.onRequest } : {}) },
