@@ -60,13 +60,8 @@ static int finite(const float *x, int n) {
     return 1;
 }
 
-int tp_sample(tp_sampler *s, float *logits, int n) {
-    /* docs/numerics.md §10a: non-finite logits, or logits / temperature overflowing (a tiny temperature), end
-       the request before the RNG moves */
-    if (!finite(logits, n)) return -1;
-    if (s->temperature == 0.0f) return argmax(logits, n);
-    for (int i = 0; i < n; i++) logits[i] /= s->temperature;
-    if (!finite(logits, n)) return -1;
+/* run.c's sample on logits / temperature (finite, temperature > 0): sample_mult or sample_topp */
+static int sample_scaled(tp_sampler *s, float *logits, int n) {
     softmax(logits, n);
     float coin = random_f32(&s->state);
     if (s->topp <= 0.0f || s->topp >= 1.0f) { /* sample_mult */
@@ -101,4 +96,18 @@ int tp_sample(tp_sampler *s, float *logits, int n) {
         if (r < cdf) return s->index[i];
     }
     return s->index[last];
+}
+
+tp_status tp_sample(tp_sampler *s, float *logits, int n, int *token) {
+    /* docs/numerics.md §10a: non-finite logits, or logits / temperature overflowing (a tiny temperature), end
+       the request before the RNG moves */
+    if (!finite(logits, n)) return TP_E_NONFINITE;
+    if (s->temperature == 0.0f) {
+        *token = argmax(logits, n);
+        return TP_OK;
+    }
+    for (int i = 0; i < n; i++) logits[i] /= s->temperature;
+    if (!finite(logits, n)) return TP_E_NONFINITE;
+    *token = sample_scaled(s, logits, n);
+    return TP_OK;
 }

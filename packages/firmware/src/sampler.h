@@ -7,6 +7,8 @@
 #define TP_SAMPLER_H
 #include <stdint.h>
 
+#include "tp_status.h"
+
 typedef struct {
     float temperature, topp;
     uint64_t state; /* xorshift64* */
@@ -20,8 +22,9 @@ void tp_sampler_init(tp_sampler *s, float temperature, float topp, uint64_t seed
  * [0, 1] (docs/numerics.md §10a; the host's validateSamplerOptions is the same rule). */
 int tp_sampler_params_ok(float temperature, float topp);
 
-/* The next token from logits (n); like run.c it overwrites logits with probabilities when temperature > 0.
- * -1 (TP_E_NONFINITE, the RNG untouched) when a logit, or a logit / temperature, is NaN or ±Inf. */
-int tp_sample(tp_sampler *s, float *logits, int n);
+/* The next token from logits (n) into *token; like run.c it overwrites logits with probabilities when
+ * temperature > 0. TP_E_NONFINITE (*token and the RNG untouched) when a logit, or a logit / temperature, is
+ * NaN or ±Inf. */
+tp_status tp_sample(tp_sampler *s, float *logits, int n, int *token);
 
 #endif

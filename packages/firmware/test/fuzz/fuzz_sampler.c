@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the sampler (src/sampler.c). The input is f32 temperature, f32 topp, u64 seed, then the
  * logits (any bit patterns: NaN, ±Inf, subnormals). Parameters tp_sampler_params_ok accepts must give a token
- * in [0, n) or -1 (TP_E_NONFINITE); nothing may read outside the logits or the index buffers.
+ * in [0, n) or TP_E_NONFINITE; nothing may read outside the logits or the index buffers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tp_sampler s;
         tp_sampler_init(&s, temperature, topp, seed, index, scratch);
         for (int k = 0; k < 3; k++) { /* a few draws: the RNG and the probabilities the first one leaves */
-            int t = tp_sample(&s, logits, n);
-            if (t < -1 || t >= n) abort();
-            if (t < 0) break;
+            int t = -1;
+            tp_status st = tp_sample(&s, logits, n, &t);
+            if (st == TP_E_NONFINITE) break;
+            if (st != TP_OK || t < 0 || t >= n) abort();
         }
     }
     free(logits), free(index), free(scratch);
