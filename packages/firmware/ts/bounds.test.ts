@@ -71,12 +71,22 @@ interface Fields {
 
 const u32 = (v: number) => v >>> 0;
 
+/** The header bytes outside `Fields`: the format version, `build_id` (version 2) and the reserved area. */
+interface Extra {
+  version: number;
+  /** 8 bytes at 0x78 (reserved, so must be zero, in version 1). */
+  build: readonly number[];
+  /** One byte of the header's tail set: [offset in 0x78..0xFF, value]. */
+  poke?: readonly [number, number] | undefined;
+}
+const CURRENT: Extra = { version: 2, build: [0, 0, 0, 0, 0, 0, 0, 0] };
+
 /**
  * An image with these header fields: the table is what the TS layout implies (byte lengths and offsets cut to
  * u32 as a crafted file would hold them), the header CRC right, tensor data present (zeros, CRCs right) when
  * the whole image is under 1 MB, else only header and table.
  */
-function craft(f: Fields, countDelta = 0): Uint8Array {
+function craft(f: Fields, countDelta = 0, extra: Extra = CURRENT): Uint8Array {
   let specs: { name: string; dtype: number; shape: readonly number[]; byteLength: number }[] = [];
   // a huge layer span is refused before the table: list nothing (16 entries a layer would not fit memory)
   if (u32(f.layerTo) - u32(f.layerFrom) <= 4 || f.layerTo < f.layerFrom)
@@ -122,8 +132,10 @@ function craft(f: Fields, countDelta = 0): Uint8Array {
   const dv = new DataView(bytes.buffer);
   const put = (o: number, v: number) => dv.setUint32(o, u32(v), true);
   put(0, 0x4d495054);
-  put(4, 1);
+  put(4, extra.version);
   put(8, 256);
+  bytes.set(extra.build, 0x78);
+  if (extra.poke) bytes[extra.poke[0]] = extra.poke[1];
   for (let i = 0; i < 32; i++) bytes[0x10 + i] = i;
   const values = [
     f.dim,
@@ -255,24 +267,43 @@ const fieldsArb: fc.Arbitrary<Fields> = fc
       }),
   );
 
+/** Versions 1 and 2 (mostly), others now and then; a zero or any build id; sometimes one byte of the tail set. */
+const extraArb: fc.Arbitrary<Extra> = fc.record({
+  version: fc.constantFrom(2, 2, 2, 1, 1, 0, 3, 2 ** 32 - 1),
+  build: fc.oneof(
+    fc.constant([0, 0, 0, 0, 0, 0, 0, 0]),
+    fc.array(fc.nat(255), { minLength: 8, maxLength: 8 }),
+  ),
+  poke: fc.option(fc.tuple(fc.integer({ min: 0x78, max: 0xff }), fc.integer({ min: 1, max: 255 })), {
+    freq: 4,
+    nil: undefined,
+  }),
+});
+
 describe('crafted headers: the TS and C verifiers accept exactly the same set', () => {
-  it('differential: fast-check header fields (zero, huge, ≥ 2^31), the same verdict and code', async () => {
+  it('differential: fast-check header fields (zero, huge, ≥ 2^31), versions 1/2/other, build ids and reserved bytes, the same verdict and code', async () => {
     let accepted = 0;
     let cases = 0;
+    const acceptedKinds = new Set<string>();
     const started = performance.now();
     await fc.assert(
-      fc.asyncProperty(fieldsArb, fc.constantFrom(0, 0, 0, 1, -1), async (f, delta) => {
-        const bytes = craft(f, delta);
+      fc.asyncProperty(fieldsArb, fc.constantFrom(0, 0, 0, 1, -1), extraArb, async (f, delta, extra) => {
+        const bytes = craft(f, delta, extra);
         const ts = tsVerdict(bytes);
         const c = await cVerdict(bytes);
         cases++;
-        if (ts === 'OK') accepted++;
-        expect(c, JSON.stringify(f)).toBe(ts);
+        if (ts === 'OK') {
+          accepted++;
+          acceptedKinds.add(`v${extra.version}${extra.build.some((b) => b !== 0) ? '+build' : ''}`);
+        }
+        expect(c, JSON.stringify({ f, extra })).toBe(ts);
       }),
       { numRuns: 1500, seed: 17 },
     );
     // a differential test that never reaches acceptance would prove little
     expect(accepted).toBeGreaterThan(50);
+    // both versions were accepted, version 2 with a build id too (version 1 never has one)
+    expect([...acceptedKinds].sort()).toEqual(['v1', 'v2', 'v2+build']);
     console.info(
       `bounds: ${cases} crafted headers, ${accepted} accepted, ${Math.round(performance.now() - started)} ms`,
     );

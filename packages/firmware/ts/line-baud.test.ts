@@ -4,7 +4,7 @@
  * never livelocks the board.
  */
 import { readFileSync } from 'node:fs';
-import { encodeHello, encodeMessage } from '@tinypipe/core';
+import { encodeHello, encodeMessage, HELLO_PROTOCOL } from '@tinypipe/core';
 import { encodeFrame, type Frame, FrameDecoder, FrameType } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,7 @@ describe('tinypipe-board --line-baud', () => {
       }
     })().catch(() => {});
     const hello = encodeHello({
-      protocol: 1,
+      protocol: HELLO_PROTOCOL,
       role: 'host',
       maxPayload: 4096,
       streams: 0,

@@ -30,7 +30,7 @@ export function fakeBoard(
     push: (m) => queueMicrotask(() => out.enqueue(encodeMessage(m))),
     specificationVersion: 1,
     peer: {
-      protocol: 1,
+      protocol: 2,
       role: 'board',
       board: 0,
       fingerprint: new Uint8Array(32).fill(3),
