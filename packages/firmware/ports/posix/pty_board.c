@@ -24,24 +24,24 @@
  *
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
- * stdin closes (the parent went away) or on SIGTERM.
+ * stdin closes (the parent went away) or on SIGTERM. The lines themselves — the PTYs, the --ber / --drop
+ * damage, the --line-baud transmit — are pty_uart.c's.
  */
 #define _GNU_SOURCE /* ppoll (Linux); everything of _XOPEN_SOURCE 700 */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../src/board.h"
 #include "md5.h"
+#include "pty_uart.h"
 #include "rom.h"
 
 int serve_pty(int argc, char **argv);
@@ -57,86 +57,7 @@ static int down_fd = -1;  /* chain: the UART to the next board, or (last board) 
 static int in_pty;        /* --in-pty */
 static int chain_mode;    /* TP_CHAIN_* */
 static const char *next_path;
-static double ber_byte, drop_p; /* fault injection */
 static long stage_us, preload_us, line_baud; /* emulation of a real board's speed (0: as fast as the host) */
-static uint32_t rng_state;
-
-static double rnd(void) { /* splitmix32-style: the same generator as the TS test line */
-    uint32_t z = (rng_state += 0x9e3779b9u);
-    z = (z ^ (z >> 16)) * 0x85ebca6bu;
-    z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-    return (double)(z ^ (z >> 16)) / 4294967296.0;
-}
-
-/* Applies the faults to buf in place; returns the bytes that survive. */
-static size_t damage(uint8_t *buf, size_t n) {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (drop_p > 0 && rnd() < drop_p) continue;
-        uint8_t b = buf[i];
-        if (ber_byte > 0 && rnd() < ber_byte) b ^= (uint8_t)(1u << (int)(rnd() * 8));
-        buf[o++] = b;
-    }
-    return o;
-}
-
-static long long now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* --line-baud: what a board sends goes out as its UART does on the ESP-IDF port — copied into the
- * driver's 8 KB transmit ring (the CPU goes on computing) and shifted out at 10 bits per byte. Here each
- * frame waits in a per-UART queue and is written to the PTY when its last byte would have left the pin,
- * so the receiver sees it no earlier than on the wire, while the board's compute overlaps the transfer
- * as it does on the chip. A full ring blocks the writer, as uart_write_bytes does. */
-#define TX_RING 8192
-typedef struct {
-    int *fd;                 /* the UART's PTY (the variable: a chain's next port is reopened) */
-    uint8_t bytes[TX_RING];  /* queued frames, back to back */
-    size_t used, count;
-    size_t len[64];          /* each queued frame's length and release time */
-    long long due[64];
-    long long line_free;     /* when the line has shifted out everything queued */
-} tx_line;
-static tx_line tx_lines[2];
-
-static void tx_flush(tx_line *q, long long now) {
-    size_t k = 0, at = 0;
-    for (; k < q->count && q->due[k] <= now; at += q->len[k++]) {
-        for (size_t w = 0; w < q->len[k];) {
-            ssize_t r = *q->fd >= 0 ? write(*q->fd, q->bytes + at + w, q->len[k] - w) : -1;
-            if (r < 0) break; /* the peer is gone: the frame is lost, ARQ or a new HELLO deal with it */
-            w += (size_t)r;
-        }
-    }
-    if (k == 0) return;
-    memmove(q->bytes, q->bytes + at, q->used - at);
-    memmove(q->len, q->len + k, (q->count - k) * sizeof q->len[0]);
-    memmove(q->due, q->due + k, (q->count - k) * sizeof q->due[0]);
-    q->used -= at, q->count -= k;
-}
-
-/* The earliest time a queued frame is due (or `limit`). */
-static long long tx_next_due(long long limit) {
-    for (int i = 0; i < 2; i++)
-        if (tx_lines[i].count && tx_lines[i].due[0] < limit) limit = tx_lines[i].due[0];
-    return limit;
-}
-
-/* Sleeps until t, writing out every frame that comes due meanwhile — and those already due: a full ring
- * waits here for its oldest frame, so returning without flushing it would spin forever. */
-static void sleep_until_us(long long t) {
-    for (;;) {
-        long long now = now_us();
-        for (int i = 0; i < 2; i++) tx_flush(&tx_lines[i], now);
-        if (now >= t) return;
-        long long d = tx_next_due(t) - now;
-        struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
 
 /* --stage-us: a message's compute takes at least this long, as on the board being emulated. --preload-us:
  * the ESP-IDF port starts preloading its first weights into the data cache when a message's compute ends,
@@ -145,40 +66,23 @@ static void pace(void *port, int starting) {
     static long long started, ended = -1;
     (void)port;
     if (starting) {
-        started = now_us();
+        started = tp_uart_now_us();
         return;
     }
     long long waited = ended < 0 ? preload_us : started - ended;
-    sleep_until_us(started + stage_us - (waited < preload_us ? waited : preload_us));
-    ended = now_us();
+    tp_uart_sleep_until_us(started + stage_us - (waited < preload_us ? waited : preload_us));
+    ended = tp_uart_now_us();
 }
 
 static void port_write(void *port, const uint8_t *bytes, size_t n) {
-    int fd = *(const int *)port;
     static uint8_t copy[TP_MAX_WIRE];
     memcpy(copy, bytes, n);
-    n = damage(copy, n);
-    if (line_baud <= 0) {
-        for (size_t at = 0; at < n;) {
-            ssize_t w = write(fd, copy + at, n - at);
-            if (w < 0) return; /* the host is gone: the frame is lost, ARQ or a new HELLO deal with it */
-            at += (size_t)w;
-        }
-        return;
-    }
-    tx_line *q = &tx_lines[port == &down_fd];
-    q->fd = (int *)port;
-    while (q->count == 64 || q->used + n > TX_RING) sleep_until_us(q->due[0]); /* the ring is full */
-    long long now = now_us(), start = q->line_free > now ? q->line_free : now;
-    q->line_free = start + (long long)n * 10 * 1000000 / line_baud; /* 8N1 on the wire */
-    memcpy(q->bytes + q->used, copy, n);
-    q->len[q->count] = n, q->due[q->count++] = q->line_free, q->used += n;
-    tx_flush(q, now);
+    tp_uart_send(port == &down_fd, (int *)port, copy, tp_uart_damage(copy, n), line_baud);
 }
 
 /* --line-baud: when the frame just written leaves the pin (the link times its retransmission from there). */
 static uint32_t port_departs(void *port) {
-    return (uint32_t)(tx_lines[port == &down_fd].line_free / 1000);
+    return tp_uart_departs_ms(port == &down_fd);
 }
 
 static uint32_t port_now(void *port) {
@@ -190,7 +94,7 @@ static uint32_t port_now(void *port) {
 
 static uint32_t port_now_us(void *port) {
     (void)port;
-    return (uint32_t)now_us();
+    return (uint32_t)tp_uart_now_us();
 }
 
 static void port_log(void *port, const char *line) {
@@ -202,7 +106,7 @@ static void port_log(void *port, const char *line) {
 static int pump(void *port, int wait_ms) {
     (void)port;
     struct pollfd fds[3] = {{0, POLLIN, 0}, {up_fd, POLLIN, 0}, {down_fd, POLLIN, 0}};
-    long long now = now_us(), wait = tx_next_due(now + (long long)wait_ms * 1000) - now;
+    long long now = tp_uart_now_us(), wait = tp_uart_next_due(now + (long long)wait_ms * 1000) - now;
     if (wait < 0) wait = 0;
 #ifdef __linux__ /* µs: a 2 Mbaud activation takes 1.3 ms, a millisecond's rounding would show */
     struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000};
@@ -210,7 +114,7 @@ static int pump(void *port, int wait_ms) {
 #else
     int r = poll(fds, down_fd >= 0 ? 3 : 2, (int)((wait + 999) / 1000));
 #endif
-    for (int i = 0; i < 2; i++) tx_flush(&tx_lines[i], now_us());
+    tp_uart_flush(tp_uart_now_us());
     if (down_fd < 0) fds[2].revents = 0;
     if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
         char c;
@@ -222,7 +126,7 @@ static int pump(void *port, int wait_ms) {
         if (!(fds[i].revents & wake)) continue;
         static uint8_t buf[4096];
         ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n > 0) tp_link_rx(i == 1 ? &server.link : &server.down, buf, damage(buf, (size_t)n));
+        if (n > 0) tp_link_rx(i == 1 ? &server.link : &server.down, buf, tp_uart_damage(buf, (size_t)n));
         else if (i == 2 && next_path && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
             /* the next board's PTY is gone (its process ended; a hung-up PTY reads as end of file forever,
                so leaving it open would spin here): try its path again every 500 ms */
@@ -238,25 +142,6 @@ static int pump(void *port, int wait_ms) {
     tp_link_poll(&server.link);
     /* with the next board's PTY closed too: the link's heartbeat must still notice the silence */
     if (chain_mode != TP_CHAIN_NONE) tp_link_poll(&server.down);
-    return 0;
-}
-
-/* A pseudo-terminal in raw mode: its master in *fd, its path printed after `label` on stdout. */
-static int open_pty(int *fd, const char *label) {
-    int master = *fd = posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return -1;
-    const char *name = ptsname(master);
-    int slave = name ? open(name, O_RDWR | O_NOCTTY) : -1; /* held open: the line stays up between hosts */
-    struct termios t;
-    if (slave < 0 || tcgetattr(slave, &t) != 0) return -1;
-    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
-    t.c_oflag &= ~(tcflag_t)OPOST;
-    t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-    t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
-    t.c_cflag |= CS8;
-    if (tcsetattr(slave, TCSANOW, &t) != 0) return -1;
-    printf("%s %s\n", label, name);
-    fflush(stdout);
     return 0;
 }
 
@@ -303,8 +188,8 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
 
 /* --in-pty / --out-pty: a chain's extra UARTs, each a PTY */
 static int open_chain_out(void) {
-    if (in_pty && open_pty(&in_fd, "PTY_IN") != 0) return -1;
-    return chain_mode == TP_CHAIN_HOST ? open_pty(&down_fd, "PTY_OUT") : 0;
+    if (in_pty && tp_uart_open_pty(&in_fd, "PTY_IN") != 0) return -1;
+    return chain_mode == TP_CHAIN_HOST ? tp_uart_open_pty(&down_fd, "PTY_OUT") : 0;
 }
 
 static uint32_t le32(const uint8_t *p) {
@@ -349,7 +234,7 @@ int serve_pty(int argc, char **argv) {
     const char *path = NULL, *flash_path = NULL;
     unsigned board = 0xffff, seed = 1;
     unsigned long flash_size = 16ul << 20;
-    double ber = 0;
+    double ber = 0, drop = 0;
     tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1, 10000, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -380,7 +265,7 @@ int serve_pty(int argc, char **argv) {
                 return fprintf(stderr, "tinypipe-board: USAGE: --streams must be 1..%d\n", TP_SERVE_MAX_STREAMS), 2;
         }
         else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
-        else if (!strcmp(a, "--drop")) drop_p = strtod(v, NULL);
+        else if (!strcmp(a, "--drop")) drop = strtod(v, NULL);
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
         else if (!strcmp(a, "--preload-us")) preload_us = strtol(v, NULL, 10);
@@ -392,8 +277,7 @@ int serve_pty(int argc, char **argv) {
     if (next_path && chain_mode == TP_CHAIN_HOST)
         return fprintf(stderr, "tinypipe-board: USAGE: --next (a board in the middle) or --out-pty (the last board), not both\n"), 2;
     if (!path == !flash_path) return fprintf(stderr, "tinypipe-board: USAGE: give --image PATH or --flash FILE\n"), 2;
-    ber_byte = 1.0 - pow(1.0 - ber, 8);
-    rng_state = seed;
+    tp_uart_faults(ber, drop, seed);
 
     if (path) {
         int fd = open(path, O_RDONLY);
@@ -403,7 +287,7 @@ int serve_pty(int argc, char **argv) {
         const uint8_t *bytes = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the "flash" */
         close(fd);
         if (bytes == MAP_FAILED) return fprintf(stderr, "tinypipe-board: IMAGE: cannot map %s\n", path), 1;
-        if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+        if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
         return serve_image(bytes, (size_t)sb.st_size, board);
     }
 
@@ -424,7 +308,7 @@ int serve_pty(int argc, char **argv) {
     close(fd);
     if (flash == MAP_FAILED) return fprintf(stderr, "tinypipe-board: FLASH: cannot map %s\n", flash_path), 1;
     memset(flash + had, 0xff, flash_size - had); /* new flash comes erased */
-    if (open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+    if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     rom.idle_fd = in_fd;
     if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");
