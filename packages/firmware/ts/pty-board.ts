@@ -110,7 +110,8 @@ export async function spawnPtyBoard(
       const o = /^PTY_OUT (\S+)\n/m.exec(out);
       if (m && (i || !options.inPty) && (o || !options.outPty)) resolve([m[1]!, i?.[1], o?.[1]]);
     });
-    child.once('exit', (code) =>
+    // 'close', not 'exit': after stderr's last bytes (its reason) have been read
+    child.once('close', (code) =>
       reject(
         new TinypipeError(
           'INVALID_ARGUMENT',
