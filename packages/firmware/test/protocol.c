@@ -114,6 +114,56 @@ static void fuzz(unsigned long n, uint32_t seed) {
     printf("ok delivered=%lu dropped=%lu bad=%lu\n", delivered, dropped, bad);
 }
 
+/* ---- link-loss: the link's loss detection (docs/protocol.md §4.0) on a scripted line ---- */
+
+static uint32_t clock_ms;
+static uint32_t scripted_now(void *port) {
+    (void)port;
+    return clock_ms;
+}
+static tp_receiver seen;                            /* decodes what the link writes */
+static void scripted_write(void *port, const uint8_t *b, size_t n) {
+    (void)port;
+    tp_receiver_push(&seen, b, n);
+}
+static void on_seen(void *ctx, const tp_frame *f) {
+    (void)ctx;
+    if (f->type == TP_FRAME_DATA) printf(" %u@%lu", f->seq, (unsigned long)clock_ms);
+}
+static void feed(tp_link *l, uint8_t type, uint16_t ack, uint16_t sack, const uint8_t *payload, uint16_t length) {
+    static uint8_t wire[TP_MAX_WIRE];
+    tp_frame f = {TP_PROTOCOL_VERSION, type, 0x77, 0, ack, sack, length, payload};
+    tp_link_rx(l, wire, tp_frame_encode(&f, wire));
+}
+static void advance(tp_link *l, uint32_t ms) {
+    for (uint32_t t = 0; t < ms; t++) clock_ms++, tp_link_poll(l);
+}
+
+/* A board sends DATA 0, 1, 2; the host's ACK says "expecting 0, have 2" at 5 ms, then the same ACK again at
+ * 6 ms; then everything is acknowledged. Prints each DATA frame the board writes as seq@ms, and the
+ * retransmit count. */
+static void link_loss(void) {
+    static tp_link l;
+    uint8_t board[TP_HELLO_BYTES], host[TP_HELLO_BYTES], fp[32] = {0}, msg[1] = {0};
+    tp_hello_board(board, 0, fp, 0, 1, 0, 0, 1, 0);
+    tp_hello_expect(host, 0xFFFF, fp, 0xFFFF, 0xFFFF);
+    clock_ms = 0;
+    tp_receiver_init(&seen, on_seen, NULL);
+    l.port = NULL, l.write = scripted_write, l.now_ms = scripted_now, l.log = NULL;
+    tp_link_init(&l, board, 0x1234);
+    feed(&l, TP_FRAME_HELLO, 0, 0, host, TP_HELLO_BYTES);
+    printf("open=%d sent:", l.open);
+    for (uint8_t i = 0; i < 3; i++) msg[0] = i, tp_link_send(&l, msg, 1);
+    advance(&l, 5);
+    feed(&l, TP_FRAME_ACK, 0, 0x2, NULL, 0); /* sack bit 1: seq 0 + 2 */
+    advance(&l, 1);
+    feed(&l, TP_FRAME_ACK, 0, 0x2, NULL, 0);
+    advance(&l, 10);
+    feed(&l, TP_FRAME_ACK, 3, 0, NULL, 0);
+    advance(&l, 1000);
+    printf(" retransmits=%lu", (unsigned long)l.retransmits);
+}
+
 int main(void) {
     while (fgets(line, sizeof line, stdin)) {
         char *cmd = strtok(line, " \n");
@@ -198,6 +248,8 @@ int main(void) {
                 int status = tp_hello_check(bytes, n, board, why, sizeof why);
                 printf("%d %s", status, why);
             }
+        } else if (!strcmp(cmd, "link-loss")) {
+            link_loss();
         } else if (!strcmp(cmd, "fuzz")) {
             unsigned long n = strtoul(strtok(NULL, " \n"), NULL, 10);
             fuzz(n, (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 10));

@@ -84,6 +84,13 @@ describe('C wire protocol: docs/vectors/protocol.json', () => {
     ).toEqual(vectors.cobs.map((c) => or(c.decoded)));
   });
 
+  it('loss detection (protocol.md §4.0): frames sent before an acknowledged one are resent at once, once', () => {
+    // DATA 0, 1, 2 at 0 ms; at 5 ms an ACK "expecting 0, have 2"; the same ACK again at 6 ms; all acked at
+    // 16 ms. Without the rule 0 and 1 wait for the RTO (200 ms); resending them again on the repeated ACK
+    // would be spurious. The TS link's twin is in transport-uart's reliable-link.test.ts.
+    expect(harness(protocol, ['link-loss'])).toEqual(['open=1 sent: 0@0 1@0 2@0 0@5 1@5 retransmits=2']);
+  });
+
   it('writes every frame byte for byte, and reads it back', () => {
     const lines = vectors.frames.map(
       (f) => `frame ${f.type} ${f.session} ${f.seq} ${f.ack} ${f.sack} ${or(f.payload)}`,

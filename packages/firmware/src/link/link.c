@@ -146,7 +146,7 @@ static void reset(tp_link *l) {
     l->expected = l->consumed = 0;
     l->srtt = l->rttvar = 0;
     l->has_rtt = 0;
-    l->rto = 50;
+    l->rto = TP_RTO_INITIAL_MS;
 }
 
 static void on_drop(void *ctx, tp_drop_reason why) {
@@ -171,18 +171,32 @@ static void sample_rtt(tp_link *l, int slot, uint32_t now) {
     /* G: the line time of the peer's largest frame, which an ACK may wait behind */
     float g = l->baud ? (float)TP_MAX_WIRE * 10000.0f / (float)l->baud : 0;
     float rto = l->srtt + (g > 4 * l->rttvar ? g : 4 * l->rttvar);
-    l->rto = rto < 20 ? 20 : rto > 2000 ? 2000 : rto;
+    l->rto = rto < TP_RTO_MIN_MS ? TP_RTO_MIN_MS : rto > TP_RTO_MAX_MS ? TP_RTO_MAX_MS : rto;
 }
 
+static void transmit(tp_link *l, int slot);
+
+/* Frees what ack/sack acknowledge; then (§4.0 loss detection) resends at once every frame still
+ * unacknowledged that went out before one just acknowledged: a serial line does not reorder, so the peer
+ * got the later frame and not this one. The RTO is not backed off by these; a frame out of retries is
+ * left to its timer, which declares the link down. */
 static void acknowledge(tp_link *l, uint16_t ack, uint16_t sack) {
-    uint32_t now = l->now_ms(l->port);
+    uint32_t now = l->now_ms(l->port), latest = 0;
+    int any = 0;
     for (int i = 0; i < TP_WINDOW; i++) {
         if (!l->tx[i].used) continue;
         uint16_t seq = l->tx[i].seq, before = diff(ack, seq), k = (uint16_t)(diff(seq, ack) - 1);
         int acked = (before >= 1 && before <= TP_WINDOW) || (k < 16 && (sack & (1u << k)));
         if (!acked) continue;
         if (l->tx[i].retries == 0) sample_rtt(l, i, now); /* Karn: only frames sent once */
+        if (!any || (int32_t)(l->tx[i].order - latest) > 0) latest = l->tx[i].order, any = 1;
         l->tx[i].used = 0;
+    }
+    for (int i = 0; any && i < TP_WINDOW; i++) {
+        if (!l->tx[i].used || (int32_t)(latest - l->tx[i].order) <= 0 || l->tx[i].retries >= TP_MAX_RETRIES) continue;
+        l->tx[i].retries++;
+        l->retransmits++;
+        transmit(l, i);
     }
     while (l->tx_base != l->next_seq && !l->tx[l->tx_base % TP_WINDOW].used) l->tx_base++;
 }
@@ -297,6 +311,7 @@ void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n) { tp_receiver_push(&
 
 /* The timer runs from the frame's departure, with the shared RTO. */
 static void transmit(tp_link *l, int slot) {
+    l->tx[slot].order = ++l->transmissions;
     l->tx[slot].written_at = l->now_ms(l->port);
     emit(l, TP_FRAME_DATA, l->tx[slot].seq, l->tx[slot].payload, l->tx[slot].length);
     l->tx[slot].sent_at = l->departs_ms ? l->departs_ms(l->port) : l->tx[slot].written_at;
@@ -339,7 +354,7 @@ void tp_link_poll(tp_link *l) {
             return;
         }
         /* RFC 6298 §5.5: back the shared RTO off, once per RTO value; it stays so until a clean sample */
-        if (l->tx[i].armed_rto >= l->rto) l->rto = l->rto * 2 > 2000 ? 2000 : l->rto * 2;
+        if (l->tx[i].armed_rto >= l->rto) l->rto = l->rto * 2 > TP_RTO_MAX_MS ? TP_RTO_MAX_MS : l->rto * 2;
         l->tx[i].retries++;
         l->retransmits++;
         transmit(l, i);

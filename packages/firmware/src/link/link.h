@@ -18,6 +18,10 @@
 
 #define TP_WINDOW 8
 #define TP_MAX_RETRIES 12
+/* RTO bounds and the RTO before the first sample, ms (docs/protocol.md §4.0) */
+#define TP_RTO_MIN_MS 20
+#define TP_RTO_INITIAL_MS 50
+#define TP_RTO_MAX_MS 2000
 
 /* The HELLO payload (docs/protocol.md §4.1; docs/vectors/protocol.json helloLayout holds the same
    offsets, checked by ts/protocol.test.ts through tp-protocol). All fields little-endian. */
@@ -69,10 +73,12 @@ typedef struct {
         uint8_t retries;
         uint32_t written_at, sent_at, deadline; /* ms: handed to the port, departed, times out */
         float armed_rto;                        /* the RTO its timer was armed with */
+        uint32_t order;                         /* its place among all transmissions (loss detection) */
         uint8_t payload[TP_MAX_PAYLOAD];
     } tx[TP_WINDOW];
     uint16_t next_seq, tx_base;
     float srtt, rttvar, rto; /* ms; rto shared by every frame, backed off on a timeout */
+    uint32_t transmissions;  /* DATA sends and resends so far: each takes the next order */
     int has_rtt;             /* a clean sample arrived since the link (re)started */
 
     /* receiving: slot seq % TP_WINDOW, held until the port releases it */

@@ -125,14 +125,15 @@ describe('ReliableLink', () => {
         }
       })().catch(() => {});
       const writer = far.writable.getWriter();
-      const ack = (seq: number) =>
+      /** ACK up to `seq` (inclusive; -1: nothing yet), plus `sack` (bit i: `seq + 2 + i` received). */
+      const ack = (seq: number, sack = 0) =>
         writer.write(
           encodeFrame({
             type: FrameType.ACK,
             session: 9,
             seq: 0,
             ack: seq + 1,
-            sack: 0,
+            sack,
             payload: new Uint8Array(0),
           }),
         );
@@ -167,6 +168,29 @@ describe('ReliableLink', () => {
       // both frames timed out around the same RTO value: it doubled once for seq 0's first timeout, once
       // for seq 0's second (armed at 100) — not once more for seq 1 (armed at 100 too, before that)
       expect(first(0, 2)).toBe(50 + 100);
+      await link.close();
+    });
+
+    it('a frame sent before one the peer acknowledges is lost: resent at once, not after the RTO', async () => {
+      const [ta, tb] = createTransportPair();
+      const sent: [number, number][] = []; // [seq, time] of every DATA the peer saw
+      const { clock, link, ack } = scripted(ta, tb, (f, at) => {
+        if (f.type === FrameType.DATA) sent.push([f.seq, at]);
+      });
+      const delivered = [0, 1, 2].map((i) => link.send(Uint8Array.of(i)));
+      await advance(clock, 5);
+      await ack(-1, 0b10); // seq 0 and 1 missing, seq 2 received: a serial line does not reorder
+      await advance(clock, 1);
+      const times = (seq: number) => sent.filter(([s]) => s === seq).map(([, at]) => at);
+      expect(times(0)).toEqual([0, 5]);
+      expect(times(1)).toEqual([0, 5]);
+      await ack(-1, 0b10); // the same ACK again reveals nothing new: no more resends
+      await advance(clock, 10);
+      expect(times(0)).toEqual([0, 5]);
+      expect(link.stats().retransmits).toBe(2);
+      await ack(2);
+      await Promise.all(delivered);
+      // without the rule, the RTO (50) resends them at 50: `times(0)` is [0, 50]
       await link.close();
     });
 

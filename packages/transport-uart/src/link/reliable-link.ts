@@ -39,7 +39,11 @@ export interface ReliableLinkOptions {
   window?: number;
   /** Retransmissions of one frame before the link is declared down. Default 12. */
   maxRetries?: number;
-  /** Retransmission timeout bounds and start value, in ms. */
+  /**
+   * Retransmission timeout bounds and start value, in ms (docs/protocol.md §4.0). Defaults 20, 2000 and
+   * 50. A lost frame is mostly resent before its RTO, as soon as a later frame is acknowledged; the RTO
+   * is left for losses nothing later reveals (a lone request).
+   */
   minRtoMs?: number;
   maxRtoMs?: number;
   initialRtoMs?: number;
@@ -101,6 +105,8 @@ interface Outgoing {
   sentAt: number;
   /** The RTO its timer was armed with: a timeout backs the shared RTO off only once per value. */
   armedRto: number;
+  /** Its place in the order of transmissions (every send and resend takes the next): §4.0 loss detection. */
+  order: number;
   retries: number;
   timer: unknown | undefined;
   resolve: () => void;
@@ -146,6 +152,8 @@ export class ReliableLink implements Link {
   #open: boolean;
   #failure: TinypipeError | undefined;
   readonly #stats = { framesSent: 0, bytesSent: 0, retransmits: 0, duplicates: 0 };
+  /** Transmissions so far (each DATA send and resend), to order them (`Outgoing.order`). */
+  #transmissions = 0;
   // handshake and heartbeat
   #handshake: { onFrame: (f: Frame) => void; onDrop: (reason: DropReason) => void } | undefined;
   #heartbeat: unknown | undefined;
@@ -315,6 +323,7 @@ export class ReliableLink implements Link {
         writtenAt: 0,
         sentAt: 0,
         armedRto: 0,
+        order: 0,
         retries: 0,
         timer: undefined,
       };
@@ -326,6 +335,7 @@ export class ReliableLink implements Link {
 
   /** The timer runs from the frame's departure, with the shared RTO (§4.0). */
   #transmit(entry: Outgoing): void {
+    entry.order = ++this.#transmissions;
     entry.writtenAt = this.#clock.now();
     entry.sentAt = this.#write(this.#frame(FrameType.DATA, entry.seq, entry.payload));
     entry.armedRto = this.#rto;
@@ -341,6 +351,10 @@ export class ReliableLink implements Link {
     // RFC 6298 §5.5: back the shared RTO off; once per RTO value, so a window of frames that all time
     // out together doubles it once. It stays backed off until a clean sample arrives (Karn).
     if (entry.armedRto >= this.#rto) this.#rto = Math.min(this.#maxRto, 2 * this.#rto);
+    this.#resend(entry);
+  }
+
+  #resend(entry: Outgoing): void {
     if (entry.retries >= this.#maxRetries) {
       this.#fail(
         new TinypipeError(
@@ -355,16 +369,29 @@ export class ReliableLink implements Link {
     this.#transmit(entry);
   }
 
+  /**
+   * Frees what `ack`/`sack` acknowledge; then (§4.0 loss detection) resends at once every frame still
+   * unacknowledged that went out before one just acknowledged: a serial line does not reorder, so the
+   * peer got the later frame and not this one — it was lost (RFC 8985's rule, without its reordering
+   * window). The RTO is left for the frames nothing later reveals, and is not backed off by these.
+   */
   #acknowledge(ack: number, sack: number): void {
+    let latest = 0;
     for (const entry of [...this.#inFlight.values()]) {
       const before = diff(ack, entry.seq);
       const acked = (before >= 1 && before <= this.#window) || this.#sacked(ack, sack, entry.seq);
       if (!acked) continue;
       this.#clock.clearTimeout(entry.timer);
       this.#inFlight.delete(entry.seq);
+      latest = Math.max(latest, entry.order);
       if (entry.retries === 0) this.#sampleRtt(entry); // Karn: only frames sent once
       entry.resolve();
     }
+    for (const entry of [...this.#inFlight.values()])
+      if (entry.order < latest && !this.#failure) {
+        this.#clock.clearTimeout(entry.timer);
+        this.#resend(entry);
+      }
     this.#pump();
   }
 
