@@ -49,6 +49,7 @@ const char *tp_status_name(tp_status s) {
     case TP_E_NEXT_SILENT: return "LINK_DOWN";
     case TP_E_LIMITS: return "IMAGE_EXCEEDS_BOARD";
     case TP_E_NONFINITE: return "NONFINITE";
+    case TP_E_NEXT_WRONG_BUILD: return "MIXED_BUILD";
     }
     return "UNKNOWN";
 }

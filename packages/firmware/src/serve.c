@@ -70,7 +70,10 @@ static int next_board_lost(tp_server *s, const uint8_t *msg) {
     int refused = s->down.refused[0] != 0;
     if (refused) snprintf(text, sizeof text, "board %u: %s", me, s->down.refused);
     else snprintf(text, sizeof text, "board %u: the next board in the chain does not answer (check its cable and power)", me);
-    return send_on(s, &s->link, s->out, tp_msg_error(s->out, stream, refused ? TP_E_NEXT_REFUSED : TP_E_NEXT_SILENT, text));
+    tp_status code = !refused                                          ? TP_E_NEXT_SILENT
+                     : s->down.refused_status == TP_HELLO_WRONG_BUILD ? TP_E_NEXT_WRONG_BUILD
+                                                                      : TP_E_NEXT_REFUSED;
+    return send_on(s, &s->link, s->out, tp_msg_error(s->out, stream, code, text));
 }
 
 /* Queues msg on link l, pumping the line while its send window is full; nonzero when told to stop. A link to

@@ -20,7 +20,8 @@ typedef enum {
     TP_E_NEXT_REFUSED = 14, /* chain: the next board refused the link (WRONG_MODEL / PROTOCOL_MISMATCH: see text) */
     TP_E_NEXT_SILENT = 15,  /* chain: the next board does not answer (LINK_DOWN) */
     TP_E_LIMITS = 16,       /* IMAGE_EXCEEDS_BOARD: a valid image this build cannot run (TP_SERVE_MAX_*) */
-    TP_E_NONFINITE = 17     /* NONFINITE: NaN or ±Inf where docs/numerics.md §3a forbids it */
+    TP_E_NONFINITE = 17,    /* NONFINITE: NaN or ±Inf where docs/numerics.md §3a forbids it */
+    TP_E_NEXT_WRONG_BUILD = 18 /* chain: the next board's image is of another build (MIXED_BUILD) */
 } tp_status;
 
 /* The @tinypipe/core error code for a status, e.g. "IMAGE_TENSOR_CRC". */

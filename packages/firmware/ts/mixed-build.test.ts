@@ -134,6 +134,38 @@ describe('boards of two builds of one model, quantization and split', () => {
     );
   }, 60_000);
 
+  it('a chain A, B, A: the host sees build A at both ends, and hears MIXED_BUILD from board 0 about board 1', async () => {
+    const three = splitSelections(qm.config, [1, 2, 2], 1);
+    const images = [BUILD_A, BUILD_B, BUILD_A].map((build, i) => {
+      const path = join(tmp, `mixed-build-chain3-${i}.img`);
+      writeFileSync(path, stampBuildId(buildImage(qm, three[i]!), build));
+      return path;
+    });
+    const boards = await spawnPtyChain(images);
+    running.push(...boards);
+    const links = await Promise.all(
+      [boards[0]!.path, boards[2]!.outPath!].map(async (p) => ReliableLink.connect(await openSerialPort(p))),
+    );
+    const pipeline = Pipeline.connect(
+      links,
+      { ...pipelinePlan(qm, three), build: BUILD_A },
+      { topology: 'chain' },
+    );
+    const e = await caught(async () => {
+      for await (const _ of pipeline.generate({
+        tokenizer,
+        sampling: { temperature: 0, topp: 0.9, seed: 1 },
+        prompt: 'Once',
+        steps: 8,
+      }));
+    });
+    expect(e.code).toBe('MIXED_BUILD'); // firmware status 18, TP_E_NEXT_WRONG_BUILD
+    expect(e.message).toMatch(
+      /^board 0: MIXED_BUILD: the host expects build a1a2a3a4a5a6a7a8, this board's image is of build b1b2b3b4b5b6b7b8/,
+    );
+    await pipeline.close();
+  }, 60_000);
+
   it('one build works bit-exact as before', async () => {
     const boards = await boardsOf([BUILD_A, BUILD_A], 'same');
     const links = await Promise.all(

@@ -290,7 +290,8 @@ class Port {
     const text = this.chain ? m.text : `board ${this.board}: ${m.text}`;
     // the statuses added with their own codes keep them on the host; the older ones stay REMOTE_ERROR
     const own = firmwareErrorCode(m.code);
-    const code = own === 'IMAGE_EXCEEDS_BOARD' || own === 'NONFINITE' ? own : 'REMOTE_ERROR';
+    const code =
+      own === 'IMAGE_EXCEEDS_BOARD' || own === 'NONFINITE' || own === 'MIXED_BUILD' ? own : 'REMOTE_ERROR';
     return new TinypipeError(code, `${text} (firmware status ${m.code}, ${own})`, {
       details: { board: this.board, code: m.code, firmwareCode: own },
     });

@@ -23,6 +23,7 @@ const STATUS: readonly ErrorCode[] = [
   'LINK_DOWN', // 15 TP_E_NEXT_SILENT
   'IMAGE_EXCEEDS_BOARD', // 16 TP_E_LIMITS
   'NONFINITE', // 17 TP_E_NONFINITE
+  'MIXED_BUILD', // 18 TP_E_NEXT_WRONG_BUILD
 ];
 
 /** The error code of a firmware status (REMOTE_ERROR for one this host does not know). */

@@ -220,6 +220,7 @@ static void on_hello_ack(tp_link *l, const tp_frame *f) {
     if (f->payload[0] != TP_HELLO_OK || status != TP_HELLO_OK) {
         if (strcmp(why, l->refused) != 0) logf_(l, why); /* once per reason, not once per HELLO */
         snprintf(l->refused, sizeof l->refused, "%s", why);
+        l->refused_status = status != TP_HELLO_OK ? status : f->payload[0];
         l->open = 0;
         return;
     }
@@ -228,6 +229,7 @@ static void on_hello_ack(tp_link *l, const tp_frame *f) {
     l->peer_session = f->session;
     l->heard_at = l->now_ms(l->port);
     l->refused[0] = 0;
+    l->refused_status = TP_HELLO_OK;
     memcpy(l->peer_hello, f->payload + 1, TP_HELLO_BYTES);
     char line[96];
     snprintf(line, sizeof line, "connected to the next board (board %u, layers [%u, %u))",

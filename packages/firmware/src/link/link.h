@@ -65,6 +65,7 @@ typedef struct {
     uint32_t heard_at, said_at, hello_at; /* ms: last valid frame from the peer, last frame sent, last HELLO */
     uint8_t peer_hello[TP_HELLO_BYTES];   /* opening: the accepted peer's HELLO */
     char refused[160];                    /* opening: why the peer was refused, "" when it was not */
+    int refused_status;                   /* opening: the refusal's TP_HELLO_* status (TP_HELLO_OK: none) */
 
     /* sending: slot seq % TP_WINDOW */
     struct {
