@@ -1,5 +1,6 @@
 export {
   type BoardStats,
+  type HostLinkStats,
   Pipeline,
   type PipelineOptions,
   type PipelinePlan,

@@ -1,0 +1,84 @@
+/** What `Pipeline.connect` (and a reconnect) verifies before anything is sent: the links against the plan. */
+import { TinypipeError } from '../errors/tinypipe-error.js';
+import type { Link } from '../link/types.js';
+import type { PipelinePlan } from './plan.js';
+
+const hex = (b: Uint8Array | undefined) =>
+  b ? Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('') : 'none';
+
+/** WRONG_MODEL (naming the board) unless `link`'s HELLO is the board `want` of the plan. */
+export function checkBoard(link: Link, plan: PipelinePlan, board: number): void {
+  const peer = link.peer;
+  const want = plan.stages[board]!;
+  if (!peer)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `board ${board}: its link has not shaken hands (use ReliableLink.connect)`,
+    );
+  const wrong: string[] = [];
+  if (hex(peer.fingerprint) !== hex(plan.fingerprint))
+    wrong.push(
+      `model ${hex(peer.fingerprint).slice(0, 16)}…, the plan's is ${hex(plan.fingerprint).slice(0, 16)}…`,
+    );
+  if (peer.layers?.[0] !== want.layers[0] || peer.layers?.[1] !== want.layers[1])
+    wrong.push(`layers [${peer.layers?.join(', ')}), the plan says [${want.layers.join(', ')})`);
+  const v = want.vocab ?? [0, 0];
+  if ((peer.vocab?.[0] ?? 0) !== v[0] || (peer.vocab?.[1] ?? 0) !== v[1])
+    wrong.push(`classifier rows [${peer.vocab?.join(', ')}), the plan says [${v.join(', ')})`);
+  if (want.embedding && !peer.caps.embedding) wrong.push('no embedding, the plan puts it here');
+  if (wrong.length)
+    throw new TinypipeError(
+      'WRONG_MODEL',
+      `board ${board} holds ${wrong.join('; ')}: flash it with its image of this plan`,
+      { details: { board } },
+    );
+  if (!(peer.streams >= 1))
+    throw new TinypipeError('INVALID_ARGUMENT', `board ${board} reports room for no stream`);
+}
+
+/**
+ * MIXED_BUILD unless the boards are of one build (docs/reliability.md): every board that reports a build
+ * id reports the same one, and it is `plan.build` when that is given (then a board without one — a
+ * version-1 or unstamped image — is refused too). Names each board and its build.
+ */
+export function checkBuilds(links: readonly Link[], plan: PipelinePlan, boards: readonly number[]): void {
+  const reported = links.map((l, i) => ({ board: boards[i]!, build: hex(l.peer?.build) }));
+  const builds = new Set(reported.filter((r) => r.build !== 'none').map((r) => r.build));
+  const expected = plan.build ? hex(plan.build) : undefined;
+  const mixed = expected ? reported.some((r) => r.build !== expected) : builds.size > 1;
+  if (!mixed) return;
+  const each = reported.map((r) => `board ${r.board}: build ${r.build}`).join(', ');
+  throw new TinypipeError(
+    'MIXED_BUILD',
+    `the boards are not of one build (${each}${expected ? `; this build is ${expected}` : ''}): flash every board from the same \`tinypipe build\` directory`,
+    { details: { expected: expected ?? [...builds][0], actual: reported } },
+  );
+}
+
+/**
+ * Everything `Pipeline.connect` checks before anything is sent: the number of links for the topology, a
+ * plan whose last board holds the whole classifier, each board's HELLO (`checkBoard`) and one build
+ * (`checkBuilds`). Returns the board at each link's end (star: every board; chain: the first and the last).
+ */
+export function checkLinks(links: readonly Link[], plan: PipelinePlan, chain: boolean): number[] {
+  const n = plan.stages.length;
+  if (chain ? links.length !== 2 : links.length !== n)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      chain
+        ? `a chain takes two links (to the first board, and from the last board's second port), ${links.length} were given`
+        : `the plan has ${n} boards, ${links.length} links were given`,
+    );
+  plan.stages.forEach((s, i) => {
+    const holds = s.vocab && s.vocab[1] > s.vocab[0];
+    if (holds && (i !== n - 1 || s.vocab![0] !== 0 || s.vocab![1] !== plan.config.vocabSize))
+      throw new TinypipeError(
+        'INVALID_ARGUMENT',
+        'the pipeline runs plans whose last board holds the whole classifier (plan with --no-split-classifier)',
+      );
+  });
+  const boards = chain ? [0, n - 1] : links.map((_, i) => i);
+  for (const [i, link] of links.entries()) checkBoard(link, plan, boards[i]!);
+  checkBuilds(links, plan, boards);
+  return boards;
+}
