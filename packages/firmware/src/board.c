@@ -1,15 +1,8 @@
 #include "board.h"
 
-#include "numerics.h"
-
-/* The header's image_size field (docs/image-format.md §3: u32 at 0x74). image.h has no accessor for a
- * header that is not yet verified; this one reads only the field. */
-#define TP_HEADER_IMAGE_SIZE 0x74u
-static inline uint32_t header_image_size(const uint8_t *header) { return tp_load_u32(header + TP_HEADER_IMAGE_SIZE); }
-
 size_t tp_board_image_bytes(const uint8_t *region, size_t region_bytes) {
     if (region_bytes < TP_IMAGE_HEADER_BYTES) return region_bytes;
-    uint32_t image_size = header_image_size(region);
+    uint32_t image_size = tp_image_declared_size(region);
     return image_size <= region_bytes ? (size_t)image_size : region_bytes;
 }
 

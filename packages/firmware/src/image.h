@@ -46,6 +46,10 @@ typedef struct {
  */
 tp_status tp_image_open(tp_image *img, const uint8_t *bytes, size_t size, int check_tensors);
 
+/* The image_size field of a header not yet verified (§3, u32 at 0x74): the bytes the image says it
+ * occupies. Reads that field only; `header` must hold TP_IMAGE_HEADER_BYTES. */
+uint32_t tp_image_declared_size(const uint8_t *header);
+
 /* Table entry k: name (NUL-terminated, <= 31 chars), data pointer and byte length. */
 const char *tp_image_tensor_name(const tp_image *img, int k);
 const uint8_t *tp_image_tensor(const tp_image *img, int k);
