@@ -1,11 +1,12 @@
 /**
- * Writes docs/vectors/protocol.json: COBS cases, frames with their exact wire bytes, and corrupt blocks
- * with the reason a receiver drops them — read by the TS tests (and the firmware's, for the C side).
- * Run: npx tsx scripts/protocol-vectors.ts && npx biome format --write ../../docs/vectors
- * (the tests recompute every vector, so a stale file fails).
+ * Writes docs/vectors/protocol.json: COBS cases, frames with their exact wire bytes, corrupt blocks with
+ * the reason a receiver drops them, HELLO payloads and their layout, and one message of each kind — read
+ * by the TS tests (and the firmware's, for the C side). Run: npx tsx scripts/protocol-vectors.ts
+ * It writes the whole file, formatted as biome formats it; src/protocol-vectors.test.ts fails when the
+ * committed file differs from what this produces (and the codec tests recompute every vector).
  */
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   crc32c,
   encodeHello,
@@ -166,6 +167,37 @@ const messageCases: Message[] = [
     retransmits: 7,
     dropped: 0,
   },
+  { kind: 'calibrate-request', budgetMs: 500 },
+  {
+    kind: 'calibration',
+    budgetMs: 500,
+    board: 1,
+    kernel: 1,
+    cores: 2,
+    image: true,
+    preload: true,
+    invalidate: true,
+    host: false,
+    cpuMhz: 240,
+    lineBaud: 2_000_000,
+    imageBytes: 4_718_592,
+    readBytes: 4_718_592,
+    readUs: 181_000,
+    readSum: 0xdeadbeef,
+    rows: 16,
+    cols: 256,
+    q4Reps: 2400,
+    q4Us: 500_123,
+    q8Reps: 4096,
+    q8Us: 500_456,
+    firstBytes: 32_768,
+    coldReps: 390,
+    coldUs: 499_000,
+    preloadedReps: 3900,
+    preloadedUs: 120_000,
+    preloadUs: 380_000,
+    port: 'esp-idf v5.3.1 esp32s3',
+  },
 ];
 const jsonable = (m: Message) =>
   Object.fromEntries(
@@ -180,23 +212,57 @@ const jsonable = (m: Message) =>
   );
 const messages = messageCases.map((m) => ({ message: jsonable(m), bytes: hex(encodeMessage(m)) }));
 
-const out = {
-  spec: 'docs/protocol.md',
-  version: 1,
-  crc32cCheck: { ascii: '123456789', crc: 'e3069283' },
-  cobs,
-  frames: frameVectors,
-  corrupt,
-  hello,
-  // the HELLO payload's layout (§4.1): each side's constants (TS HELLO_OFFSETS, C TP_HELLO_OFF_*) are
-  // checked against these
-  helloLayout: { protocol: HELLO_PROTOCOL, bytes: HELLO_BYTES, offsets: HELLO_OFFSETS },
-  messages,
-};
-writeFileSync(
-  fileURLToPath(new URL('../../../docs/vectors/protocol.json', import.meta.url)),
-  `${JSON.stringify(out, null, 1)}\n`,
-);
-console.log(
-  `wrote ${cobs.length} COBS, ${frameVectors.length} frame, ${corrupt.length} corrupt, ${hello.length} HELLO and ${messages.length} message vectors`,
-);
+/**
+ * A JSON value as biome formats it (indent 2, width 110): objects one entry a line, arrays of plain
+ * values on one line when it fits (else one a line), exponents without '+', non-ASCII escaped as \uXXXX. `column` is where the
+ * value starts on its line.
+ */
+function format(value: unknown, indent = '', column = 0): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const flat = value.every((v) => v === null || typeof v !== 'object');
+    const line = `[${value.map((v) => format(v)).join(', ')}]`;
+    if (flat && column + line.length + 1 <= 110) return line;
+    return `[\n${value.map((v) => inner + format(v, inner, inner.length)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const lines = entries.map(([k, v]) => {
+      const key = `${inner}${format(k)}: `;
+      return key + format(v, inner, key.length);
+    });
+    return `{\n${lines.join(',\n')}\n${indent}}`;
+  }
+  if (typeof value === 'number') return JSON.stringify(value).replace('e+', 'e'); // biome writes 1e30
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** The text of docs/vectors/protocol.json. */
+export function protocolVectors(): string {
+  const out = {
+    spec: 'docs/protocol.md',
+    version: 1,
+    crc32cCheck: { ascii: '123456789', crc: 'e3069283' },
+    cobs,
+    frames: frameVectors,
+    corrupt,
+    hello,
+    // the HELLO payload's layout (§4.1): each side's constants (TS HELLO_OFFSETS, C TP_HELLO_OFF_*) are
+    // checked against these
+    helloLayout: { protocol: HELLO_PROTOCOL, bytes: HELLO_BYTES, offsets: HELLO_OFFSETS },
+    messages,
+  };
+  return `${format(out)}\n`;
+}
+
+export const vectorsPath = fileURLToPath(new URL('../../../docs/vectors/protocol.json', import.meta.url));
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  writeFileSync(vectorsPath, protocolVectors());
+  console.log(`wrote ${vectorsPath}`);
+}
