@@ -81,9 +81,9 @@ static int next_board_lost(tp_server *s, const uint8_t *msg) {
 static int send_on(tp_server *s, tp_link *l, const uint8_t *msg, size_t n) {
     uint32_t since = l->now_ms(l->port);
     for (;;) {
-        int r = tp_link_send(l, msg, n);
-        if (r == 0 || r == -3) return 0; /* queued (a message never exceeds the payload limit here) */
-        if (r == -2) {
+        tp_status r = tp_link_send(l, msg, n);
+        if (r == TP_OK || r == TP_E_ARG) return 0; /* queued (a message never exceeds the payload limit here) */
+        if (r == TP_E_CLOSED) {
             if (!l->opening) return 0; /* the host is gone: the message is dropped with the session */
             if (l->refused[0] || l->now_ms(l->port) - since > 2000) {
                 if (msg[0] == TP_MSG_ERROR) return send_on(s, &s->link, msg, n); /* ours or passing through */
@@ -175,7 +175,7 @@ static int handle(tp_server *s, size_t n) {
     if (s->chain && n >= 3 &&
         (s->in[0] == TP_MSG_HASHES || s->in[0] == TP_MSG_ERROR || (s->in[0] == TP_MSG_STATS && n == TP_STATS_BYTES)))
         return send_on(s, results(s), s->in, n); /* an earlier board's, on its way to the host */
-    if (tp_msg_parse(s->in, n, &m) != 0) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
+    if (tp_msg_parse(s->in, n, &m) != TP_OK) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
     if (m.kind == TP_MSG_STATS) return send_stats(s, n); /* a refused image has counters too */
     if (m.kind == TP_MSG_CALIBRATE) return calibrate(s, m.budget_ms); /* and kernels to measure */
     if (!s->stages) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");

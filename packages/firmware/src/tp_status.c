@@ -22,6 +22,9 @@ const char *tp_status_name(tp_status s) {
     case TP_E_LIMITS: return "IMAGE_EXCEEDS_BOARD";
     case TP_E_NONFINITE: return "NONFINITE";
     case TP_E_NEXT_WRONG_BUILD: return "MIXED_BUILD";
+    case TP_E_CLOSED: return "LINK_CLOSED";
+    case TP_E_BUSY: return "LINK_BUSY";
+    case TP_E_MALFORMED: return "MESSAGE_MALFORMED";
     }
     return "UNKNOWN";
 }

@@ -21,7 +21,10 @@ typedef enum {
     TP_E_NEXT_SILENT = 15,  /* chain: the next board does not answer (LINK_DOWN) */
     TP_E_LIMITS = 16,       /* IMAGE_EXCEEDS_BOARD: a valid image this build cannot run (TP_SERVE_MAX_*) */
     TP_E_NONFINITE = 17,    /* NONFINITE: NaN or ±Inf where docs/numerics.md §3a forbids it */
-    TP_E_NEXT_WRONG_BUILD = 18 /* chain: the next board's image is of another build (MIXED_BUILD) */
+    TP_E_NEXT_WRONG_BUILD = 18, /* chain: the next board's image is of another build (MIXED_BUILD) */
+    TP_E_CLOSED = 19,           /* the link has no peer (LINK_DOWN): no host connected, or the next board not open */
+    TP_E_BUSY = 20,             /* the link's send window is full: poll and retry */
+    TP_E_MALFORMED = 21         /* bytes that do not parse: a COBS block, a message (MESSAGE_MALFORMED) */
 } tp_status;
 
 /* The @tinypipe/core error code for a status, e.g. "IMAGE_TENSOR_CRC". */

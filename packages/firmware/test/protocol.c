@@ -173,9 +173,9 @@ int main(void) {
             puthex(out, tp_cobs_encode(bytes, n, out));
         } else if (!strcmp(cmd, "uncobs")) {
             size_t n = unhex(strtok(NULL, " \n"), bytes);
-            long m = tp_cobs_decode(bytes, n, out);
-            if (m < 0) fputs("error", stdout);
-            else puthex(out, (size_t)m);
+            size_t m;
+            if (tp_cobs_decode(bytes, n, out, &m) != TP_OK) fputs("error", stdout);
+            else puthex(out, m);
         } else if (!strcmp(cmd, "frame")) {
             tp_frame f = {TP_PROTOCOL_VERSION, 0, 0, 0, 0, 0, 0, bytes};
             f.type = (uint8_t)strtoul(strtok(NULL, " \n"), NULL, 10);
@@ -197,7 +197,7 @@ int main(void) {
         } else if (!strcmp(cmd, "parse")) {
             size_t n = unhex(strtok(NULL, " \n"), bytes);
             tp_msg m;
-            if (tp_msg_parse(bytes, n, &m) != 0) fputs("refused", stdout);
+            if (tp_msg_parse(bytes, n, &m) != TP_OK) fputs("refused", stdout);
             else
                 printf("ok %u %u %u %lu %u %u %lu %u", m.kind, m.stream, m.pos, (unsigned long)m.token, m.flags,
                        m.sample_from, (unsigned long)m.n, m.budget_ms);

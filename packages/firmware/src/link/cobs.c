@@ -22,17 +22,19 @@ size_t tp_cobs_encode(const uint8_t *in, size_t n, uint8_t *out) {
     return o;
 }
 
-long tp_cobs_decode(const uint8_t *in, size_t n, uint8_t *out) {
+tp_status tp_cobs_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *length) {
     size_t i = 0, o = 0;
+    *length = 0;
     while (i < n) {
         uint8_t code = in[i];
-        if (code == 0 || i + code > n) return -1;
+        if (code == 0 || i + code > n) return TP_E_MALFORMED;
         for (size_t k = 1; k < code; k++) {
-            if (in[i + k] == 0) return -1;
+            if (in[i + k] == 0) return TP_E_MALFORMED;
             out[o++] = in[i + k];
         }
         i += code;
         if (code != 0xff && i < n) out[o++] = 0;
     }
-    return (long)o;
+    *length = o;
+    return TP_OK;
 }

@@ -36,8 +36,8 @@ static int known_type(uint8_t t) { return t >= TP_FRAME_DATA && t <= TP_FRAME_RE
 
 int tp_frame_decode_block(const uint8_t *block, size_t n, uint8_t *scratch, tp_frame *f, tp_drop_reason *why) {
     if (n > TP_MAX_ENCODED) return *why = TP_DROP_OVERSIZE, 0;
-    long m = tp_cobs_decode(block, n, scratch);
-    if (m < 0) return *why = TP_DROP_COBS, 0;
+    size_t m;
+    if (tp_cobs_decode(block, n, scratch, &m) != TP_OK) return *why = TP_DROP_COBS, 0;
     if (m < TP_HEADER_BYTES + TP_CRC_BYTES) return *why = TP_DROP_SHORT, 0;
     uint16_t length = get16(scratch + 10);
     if (length > TP_MAX_PAYLOAD || (size_t)m != (size_t)TP_HEADER_BYTES + length + TP_CRC_BYTES)

@@ -363,16 +363,16 @@ void tp_link_poll(tp_link *l) {
     }
 }
 
-int tp_link_send(tp_link *l, const uint8_t *msg, size_t n) {
-    if (!l->open) return -2;
-    if (n > TP_MAX_PAYLOAD) return -3;
-    if (diff(l->next_seq, l->tx_base) >= TP_WINDOW) return -1;
+tp_status tp_link_send(tp_link *l, const uint8_t *msg, size_t n) {
+    if (!l->open) return TP_E_CLOSED;
+    if (n > TP_MAX_PAYLOAD) return TP_E_ARG;
+    if (diff(l->next_seq, l->tx_base) >= TP_WINDOW) return TP_E_BUSY;
     int slot = l->next_seq % TP_WINDOW;
     l->tx[slot].used = 1, l->tx[slot].seq = l->next_seq, l->tx[slot].length = (uint16_t)n, l->tx[slot].retries = 0;
     memcpy(l->tx[slot].payload, msg, n);
     l->next_seq++;
     transmit(l, slot);
-    return 0;
+    return TP_OK;
 }
 
 const uint8_t *tp_link_next(tp_link *l, size_t *n) {

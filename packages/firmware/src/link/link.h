@@ -102,8 +102,10 @@ void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t sess
 void tp_link_init_opening(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
 void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n);
 void tp_link_poll(tp_link *l);
-/* Queues a message; 0 when queued, -1 when the window is full (poll and retry), -2 when no host is connected. */
-int tp_link_send(tp_link *l, const uint8_t *msg, size_t n);
+/* Queues a message: TP_OK; TP_E_BUSY when the window is full (poll and retry), TP_E_CLOSED when no peer is
+ * connected (answering: no host; opening: the next board has not accepted yet), TP_E_ARG when n exceeds
+ * TP_MAX_PAYLOAD. */
+tp_status tp_link_send(tp_link *l, const uint8_t *msg, size_t n);
 /* The next in-order message (n bytes), or NULL; tp_link_release frees it once handled. */
 const uint8_t *tp_link_next(tp_link *l, size_t *n);
 void tp_link_release(tp_link *l);

@@ -14,40 +14,40 @@ float tp_msg_f32(const uint8_t *p, size_t i) {
     return f;
 }
 
-int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
+tp_status tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
     memset(m, 0, sizeof *m);
-    if (n < 3) return -1;
+    if (n < 3) return TP_E_MALFORMED;
     m->kind = p[0];
     m->stream = get16(p + 1);
     switch (m->kind) {
     case TP_MSG_START: {
-        if (n != 22) return -1;
+        if (n != 22) return TP_E_MALFORMED;
         m->flags = p[3];
         uint32_t t = get32(p + 4), q = get32(p + 8);
         memcpy(&m->temperature, &t, 4);
         memcpy(&m->topp, &q, 4);
         m->seed = (uint64_t)get32(p + 12) | (uint64_t)get32(p + 16) << 32;
         m->sample_from = get16(p + 20);
-        return 0;
+        return TP_OK;
     }
     case TP_MSG_TOKEN:
-        if (n != 9) return -1;
+        if (n != 9) return TP_E_MALFORMED;
         m->pos = get16(p + 3), m->token = get32(p + 5);
-        return 0;
+        return TP_OK;
     case TP_MSG_ACTIVATION:
-        if (n < 5 || (n - 5) % 4) return -1;
+        if (n < 5 || (n - 5) % 4) return TP_E_MALFORMED;
         m->pos = get16(p + 3), m->x = p + 5, m->n = (n - 5) / 4;
-        return 0;
+        return TP_OK;
     case TP_MSG_END:
-        return n == 3 ? 0 : -1;
+        return n == 3 ? TP_OK : TP_E_MALFORMED;
     case TP_MSG_STATS: /* the request; answers (TP_STATS_BYTES) only pass through a board */
-        return n == 3 && m->stream == 0xffff ? 0 : -1;
+        return n == 3 && m->stream == 0xffff ? TP_OK : TP_E_MALFORMED;
     case TP_MSG_CALIBRATE: /* the request; a board never receives an answer */
-        if (n != TP_CALIBRATE_REQUEST_BYTES || m->stream != 0xffff) return -1;
+        if (n != TP_CALIBRATE_REQUEST_BYTES || m->stream != 0xffff) return TP_E_MALFORMED;
         m->budget_ms = get16(p + 3);
-        return 0;
+        return TP_OK;
     default:
-        return -1;
+        return TP_E_MALFORMED;
     }
 }
 

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../tp_status.h"
+
 enum {
     TP_MSG_START = 1, TP_MSG_TOKEN, TP_MSG_ACTIVATION, TP_MSG_LOGITS, TP_MSG_HASHES, TP_MSG_END, TP_MSG_ERROR, TP_MSG_STATS,
     TP_MSG_CALIBRATE
@@ -90,9 +92,9 @@ typedef struct {
 #define TP_CALIB_INVALIDATE 4u /* the port has a cache invalidate hook */
 #define TP_CALIB_HOST 8u       /* the firmware runs on a host (a simulated board): the figures are the host's */
 
-/* Parses a payload; 0 when it is a well-formed message (kinds a board receives: START, TOKEN,
- * ACTIVATION, END, the STATS request, the CALIBRATE request), -1 otherwise. */
-int tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m);
+/* Parses a payload: TP_OK when it is a well-formed message of a kind a board receives (START, TOKEN,
+ * ACTIVATION, END, the STATS request, the CALIBRATE request), TP_E_MALFORMED otherwise. */
+tp_status tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m);
 float tp_msg_f32(const uint8_t *p, size_t i);
 
 /* Writers: each returns the message length written into out. */

@@ -31,11 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > TP_MAX_WIRE * 2) return 0;
     /* one block, no delimiters: COBS, then the frame checks */
     if (size <= TP_MAX_ENCODED) {
-        long k = tp_cobs_decode(data, size, out);
-        if (k > (long)size) abort();
-        if (k >= 0) { /* canonical COBS: encoding the result gives the block back */
-            uint8_t *enc = malloc(TP_COBS_MAX((size_t)k));
-            size_t e = tp_cobs_encode(out, (size_t)k, enc);
+        size_t k;
+        tp_status s = tp_cobs_decode(data, size, out, &k);
+        if (s != TP_OK && s != TP_E_MALFORMED) abort();
+        if (k > size || (s != TP_OK && k != 0)) abort();
+        if (s == TP_OK) { /* canonical COBS: encoding the result gives the block back */
+            uint8_t *enc = malloc(TP_COBS_MAX(k));
+            size_t e = tp_cobs_encode(out, k, enc);
             for (size_t i = 0; i < e; i++)
                 if (enc[i] == 0) abort();
             free(enc);

@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (n > size - at) n = size - at;
         if (op == 0) {
-            for (int k = 0; k < 8 && tp_link_send(&host_a, data + at, n) == -1; k++) clock_ms += 5, step();
+            for (int k = 0; k < 8 && tp_link_send(&host_a, data + at, n) == TP_E_BUSY; k++) clock_ms += 5, step();
         } else if (op == 2) {
             tp_link_rx(&A.link, data + at, n);
         } else if (op == 3) {
