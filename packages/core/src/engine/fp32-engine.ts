@@ -7,6 +7,8 @@
  * powf/cosf/sinf/expf come from Math.pow/cos/sin/exp rounded to binary32; glibc may differ by one ulp
  * on rare inputs, which the goldens' 1e-5 tolerance on logits absorbs.
  */
+
+import { TinypipeError } from '../errors/tinypipe-error.js';
 import {
   type Checkpoint,
   headSize,
@@ -14,7 +16,9 @@ import {
   type ModelConfig,
   type ModelWeights,
 } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from '../kernels/attention.js';
+import { interleave16, interleavedLength } from '../kernels/reference.js';
+import { type KernelChoice, KernelMemoryPlan, resolveKernels, type WasmKernels } from '../kernels/wasm.js';
 import { attention, rope } from './attention.js';
 import { checkStep, checkToken } from './checks.js';
 
@@ -100,6 +104,37 @@ export function softmax(x: Float32Array, size: number): void {
   for (let i = 0; i < size; i++) x[i] = f(x[i]! / sum);
 }
 
+/** binary32 libm exp, as run.c's expf (see the module note). */
+const expF32 = (v: number) => f(Math.exp(v));
+
+export interface Fp32EngineOptions {
+  /**
+   * `'wasm'` (default where WebAssembly SIMD runs): matmuls, attention and softmax's division in
+   * WebAssembly SIMD, bit-identical to `'js'`, the reference (see packages/core/README.md). The wasm
+   * path keeps a second, interleaved copy of the weights in its memory.
+   */
+  kernels?: KernelChoice;
+}
+
+/** A matrix (d, n) at `w[off …]`, and where its interleaved copy lives in wasm memory (bytes). */
+interface Matrix {
+  readonly w: Float32Array;
+  readonly off: number;
+  readonly n: number;
+  readonly d: number;
+  ptr: number;
+}
+
+interface LayerMatrices {
+  wq: Matrix;
+  wk: Matrix;
+  wv: Matrix;
+  wo: Matrix;
+  w1: Matrix;
+  w2: Matrix;
+  w3: Matrix;
+}
+
 /**
  * The fp32 transformer with its KV cache and run state, allocated once. `forward(token, pos)` is exactly
  * `embed` + `forwardLayers(0, n_layers)` + `classify`; the pieces exist so a model can be split.
@@ -132,25 +167,95 @@ export class Fp32Engine implements LogitsEngine {
   /** (head_size / 2) RoPE cos and sin for the current position */
   readonly #cos: Float32Array;
   readonly #sin: Float32Array;
+  /** The kernels this engine runs (`'js'` when wasm was asked for but is unsupported here). */
+  readonly kernels: KernelChoice;
+  /** wasm path: the kernels, (kv_dim) scratch for k before it is stored in blocks of 4 positions. */
+  readonly #k: WasmKernels | undefined;
+  readonly #kTmp: Float32Array | undefined;
+  /** wasm path: seq_len rounded up to 4 (key blocks) */
+  readonly #seq4: number;
+  readonly #layers: LayerMatrices[];
+  readonly #wcls: Matrix;
 
-  constructor(checkpoint: Checkpoint) {
+  constructor(checkpoint: Checkpoint, options: Fp32EngineOptions = {}) {
     const c = checkpoint.config;
     this.config = c;
-    this.#w = checkpoint.weights;
+    const w = checkpoint.weights;
+    this.#w = w;
     this.#headSize = headSize(c);
-    this.#kvDim = kvDim(c);
-    this.#x = new Float32Array(c.dim);
-    this.#xb = new Float32Array(c.dim);
-    this.#xb2 = new Float32Array(c.dim);
-    this.#hb = new Float32Array(c.hiddenDim);
-    this.#hb2 = new Float32Array(c.hiddenDim);
-    this.#q = new Float32Array(c.dim);
-    this.#att = new Float32Array(c.seqLen);
-    this.#logits = new Float32Array(c.vocabSize);
-    this.#keyCache = new Float32Array(c.nLayers * c.seqLen * this.#kvDim);
-    this.#valueCache = new Float32Array(c.nLayers * c.seqLen * this.#kvDim);
+    const kv = kvDim(c);
+    this.#kvDim = kv;
+    const { dim, hiddenDim: hid } = c;
+    const mat = (m: Float32Array, off: number, n: number, d: number): Matrix => ({ w: m, off, n, d, ptr: 0 });
+    this.#layers = [];
+    for (let l = 0; l < c.nLayers; l++) {
+      this.#layers.push({
+        wq: mat(w.wq, l * dim * dim, dim, dim),
+        wk: mat(w.wk, l * kv * dim, dim, kv),
+        wv: mat(w.wv, l * kv * dim, dim, kv),
+        wo: mat(w.wo, l * dim * dim, dim, dim),
+        w1: mat(w.w1, l * hid * dim, dim, hid),
+        w2: mat(w.w2, l * dim * hid, hid, dim),
+        w3: mat(w.w3, l * hid * dim, dim, hid),
+      });
+    }
+    this.#wcls = mat(w.wcls, 0, dim, c.vocabSize);
+    this.#seq4 = seqBlocks(c.seqLen);
+    this.#x = new Float32Array(dim);
     this.#cos = new Float32Array(this.#headSize / 2);
     this.#sin = new Float32Array(this.#headSize / 2);
+
+    const kernels = resolveKernels(options.kernels) === 'wasm' ? this.#planWasm() : undefined;
+    this.kernels = kernels ? 'wasm' : 'js';
+    this.#k = kernels?.k;
+    const buf = (n: number, at: number | undefined) =>
+      kernels ? kernels.k.view(at!, n) : new Float32Array(n);
+    this.#xb = buf(dim, kernels?.xb);
+    this.#xb2 = buf(dim, kernels?.xb2);
+    this.#hb = buf(hid, kernels?.hb);
+    this.#hb2 = buf(hid, kernels?.hb2);
+    this.#q = buf(dim, kernels?.q);
+    this.#kTmp = kernels ? kernels.k.view(kernels.kTmp, kv) : undefined;
+    this.#att = buf(kernels ? this.#seq4 : c.seqLen, kernels?.att);
+    this.#logits = buf(c.vocabSize, kernels?.logits);
+    this.#keyCache = kernels
+      ? kernels.k.view(kernels.keyCache, keyCacheLength(c, c.nLayers))
+      : new Float32Array(c.nLayers * c.seqLen * kv);
+    this.#valueCache = buf(c.nLayers * c.seqLen * kv, kernels?.valueCache);
+  }
+
+  /**
+   * Sizes one wasm memory for the interleaved weights, the KV cache and the run state, copies the
+   * weights in, and returns the byte offsets; undefined when wasm cannot run here.
+   */
+  #planWasm() {
+    const c = this.config;
+    const kv = this.#kvDim;
+    const plan = new KernelMemoryPlan();
+    const mats = [...this.#layers.flatMap((L) => Object.values(L) as Matrix[]), this.#wcls];
+    for (const m of mats) m.ptr = plan.reserve(interleavedLength(m.n, m.d));
+    const at = {
+      xb: plan.reserve(c.dim),
+      xb2: plan.reserve(c.dim),
+      hb: plan.reserve(c.hiddenDim),
+      hb2: plan.reserve(c.hiddenDim),
+      q: plan.reserve(c.dim),
+      kTmp: plan.reserve(kv),
+      att: plan.reserve(this.#seq4),
+      logits: plan.reserve(c.vocabSize),
+      keyCache: plan.reserve(keyCacheLength(c, c.nLayers)),
+      valueCache: plan.reserve(c.nLayers * c.seqLen * kv),
+    };
+    const k = plan.instantiate();
+    if (!k) return undefined;
+    for (const m of mats) interleave16(k.f32, m.ptr / 4, m.w, m.off, m.n, m.d);
+    return { k, ...at };
+  }
+
+  /** out (d) = W (d, n) @ x (n) through the engine's kernels. */
+  #matmul(out: Float32Array, x: Float32Array, m: Matrix): void {
+    if (this.#k) this.#k.matmul(m.ptr, x.byteOffset, out.byteOffset, m.n, m.d);
+    else matmul(out, x, m.w, m.off, m.n, m.d);
   }
 
   forward(token: number, pos: number): Float32Array {
@@ -185,9 +290,8 @@ export class Fp32Engine implements LogitsEngine {
 
   /** Final rmsnorm and classifier on the residual stream `x` (left unchanged) → logits (vocab_size). */
   classify(x: Float32Array): Float32Array {
-    const { dim, vocabSize } = this.config;
-    rmsnorm(this.#xb, x, this.#w.rmsFinal, 0, dim);
-    matmul(this.#logits, this.#xb, this.#w.wcls, 0, dim, vocabSize);
+    rmsnorm(this.#xb, x, this.#w.rmsFinal, 0, this.config.dim);
+    this.#matmul(this.#logits, this.#xb, this.#wcls);
     return this.#logits;
   }
 
@@ -205,42 +309,46 @@ export class Fp32Engine implements LogitsEngine {
   #layer(x: Float32Array, pos: number, l: number): void {
     const { dim, hiddenDim, seqLen } = this.config;
     const w = this.#w;
+    const M = this.#layers[l]!;
     const kv = this.#kvDim;
     const xb = this.#xb;
     const q = this.#q;
-    const keyCache = this.#keyCache;
-    const valueCache = this.#valueCache;
-    const loff = l * seqLen * kv; // layer offset in the KV cache
-    const k = keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim) row at pos
-    const v = valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
+    const kern = this.#k;
+    const loff = l * seqLen * kv; // layer offset in the value cache (and the key cache of the JS path)
+    // (kv_dim) k at pos: the cache row (JS), or scratch stored into key blocks after RoPE (wasm)
+    const k = this.#kTmp ?? this.#keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv);
+    const v = this.#valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
 
     // attention: rmsnorm, q/k/v projections (k and v straight into the cache)
     rmsnorm(xb, x, w.rmsAtt, l * dim, dim);
-    matmul(q, xb, w.wq, l * dim * dim, dim, dim);
-    matmul(k, xb, w.wk, l * kv * dim, dim, kv);
-    matmul(v, xb, w.wv, l * kv * dim, dim, kv);
+    this.#matmul(q, xb, M.wq);
+    this.#matmul(k, xb, M.wk);
+    this.#matmul(v, xb, M.wv);
 
     // RoPE, then multi-head attention over positions 0..pos
     rope(q, k, this.config, this.#cos, this.#sin, 0);
-    attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmax);
+    if (kern) {
+      storeKey(this.#keyCache, k, this.config, l, pos);
+      attentionWasm(kern, xb, q, this.#keyCache, this.#valueCache, l, pos, this.config, this.#att, expF32);
+    } else attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmax);
 
     // output projection and residual
     const xb2 = this.#xb2;
-    matmul(xb2, xb, w.wo, l * dim * dim, dim, dim);
+    this.#matmul(xb2, xb, M.wo);
     for (let i = 0; i < dim; i++) x[i] = f(x[i]! + xb2[i]!);
 
     // feed-forward: rmsnorm, w1 and w3, SwiGLU, w2, residual
     const hb = this.#hb;
     const hb2 = this.#hb2;
     rmsnorm(xb, x, w.rmsFfn, l * dim, dim);
-    matmul(hb, xb, w.w1, l * hiddenDim * dim, dim, hiddenDim);
-    matmul(hb2, xb, w.w3, l * hiddenDim * dim, dim, hiddenDim);
+    this.#matmul(hb, xb, M.w1);
+    this.#matmul(hb2, xb, M.w3);
     for (let i = 0; i < hiddenDim; i++) {
       let val = hb[i]!;
       val = f(val * f(1 / f(1 + f(Math.exp(-val)))));
       hb[i] = f(val * hb2[i]!);
     }
-    matmul(xb, hb, w.w2, l * dim * hiddenDim, hiddenDim, dim);
+    this.#matmul(xb, hb, M.w2);
     for (let i = 0; i < dim; i++) x[i] = f(x[i]! + xb[i]!);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The goldens in /golden were produced by llama2.c's own run.c; the fp32 engine, tokenizer and sampler
- * must reproduce tokens and text exactly and logits within 1e-5 relative.
+ * must reproduce tokens and text exactly and logits within 1e-5 relative, through the WebAssembly SIMD
+ * kernels and through the JavaScript reference.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -34,15 +35,16 @@ describe('fp32 engine reproduces llama2.c run.c', () => {
     expect(files.length).toBeGreaterThanOrEqual(2);
   });
 
-  for (const file of files) {
+  for (const [file, kernels] of files.flatMap((f) => (['wasm', 'js'] as const).map((k) => [f, k] as const))) {
     const g: Golden = JSON.parse(readFileSync(repo(`golden/${file}`), 'utf8'));
-    it(`${file}: tokens and text exactly, logits within 1e-5`, async () => {
+    it(`${file} (${kernels} kernels): tokens and text exactly, logits within 1e-5`, async () => {
       const checkpoint = readCheckpoint(new Uint8Array(readFileSync(repo(`models/${g.model}`))));
       const tokenizer = readTokenizer(
         new Uint8Array(readFileSync(repo(`models/${g.tokenizer}`))),
         checkpoint.config.vocabSize,
       );
-      const engine = new Fp32Engine(checkpoint);
+      const engine = new Fp32Engine(checkpoint, { kernels });
+      expect(engine.kernels).toBe(kernels); // Node 20 runs WebAssembly SIMD: no silent fallback
       const sampler = new Sampler({
         vocabSize: checkpoint.config.vocabSize,
         temperature: g.temperature,
@@ -55,7 +57,7 @@ describe('fp32 engine reproduces llama2.c run.c', () => {
       expect(result.text).toBe(g.text);
 
       if (g.logits) {
-        const fresh = new Fp32Engine(checkpoint);
+        const fresh = new Fp32Engine(checkpoint, { kernels });
         const sequence = [1, ...g.tokens];
         g.logits.forEach((expected, pos) => {
           const got = fresh.forward(sequence[pos]!, pos);

@@ -1,0 +1,221 @@
+/**
+ * The WebAssembly SIMD kernels against the JavaScript reference: the same bytes (Float32Array contents)
+ * on random shapes, including sizes that straddle the SIMD widths (rows not a multiple of 16, columns
+ * and head sizes not a multiple of 4, position counts not a multiple of 4 or 8).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../checkpoint/read.js';
+import type { ModelConfig } from '../checkpoint/types.js';
+import { Fp32Engine, softmax } from '../engine/fp32-engine.js';
+import { synthesize } from '../synth/synthesize.js';
+import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from './attention.js';
+import { attention, interleave16, interleavedLength, matmul } from './reference.js';
+import {
+  compileKernels,
+  KernelMemoryPlan,
+  kernelBytes,
+  type WasmKernels,
+  wasmKernelsSupported,
+} from './wasm.js';
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** xorshift32: reproducible values of mixed sign and magnitude (rounding differs between sum orders). */
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  const u = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+  return {
+    int: (lo: number, hi: number) => lo + Math.floor(u() * (hi - lo + 1)),
+    value: () => Math.fround((u() * 2 - 1) * 2 ** Math.floor(u() * 12 - 6)),
+  };
+}
+
+function instance(plan: KernelMemoryPlan): WasmKernels {
+  const k = plan.instantiate();
+  if (!k) throw new Error('WebAssembly SIMD is not available in this Node');
+  return k;
+}
+
+describe('WebAssembly SIMD kernels', () => {
+  it('load in this Node (WebAssembly SIMD present); bytes a runtime cannot validate fall back to JS', () => {
+    expect(wasmKernelsSupported()).toBe(true);
+    const bad = kernelBytes().slice();
+    bad[bad.length - 1] = 0xff; // the last function's `end` opcode destroyed
+    expect(compileKernels(bad)).toBeNull();
+    expect(new Fp32Engine(synthesize('260K', 1), { kernels: 'js' }).kernels).toBe('js');
+    expect(new Fp32Engine(synthesize('260K', 1)).kernels).toBe('wasm');
+  });
+
+  it('matmul: every row equals the JS matmul bit for bit (200 random shapes, d and n straddling 16 and 4)', () => {
+    const r = rng(19);
+    const edges = [1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65];
+    let orderMatters = 0;
+    for (let c = 0; c < 200; c++) {
+      const n = c < edges.length ? edges[c]! : r.int(1, 97);
+      const d = c < edges.length ? edges[(c * 7) % edges.length]! : r.int(1, 97);
+      const w = Float32Array.from({ length: n * d + 3 }, r.value);
+      const x = Float32Array.from({ length: n }, r.value);
+      const plan = new KernelMemoryPlan();
+      const pw = plan.reserve(interleavedLength(n, d));
+      const px = plan.reserve(n);
+      const po = plan.reserve(d + 1);
+      const k = instance(plan);
+      interleave16(k.f32, pw / 4, w, 3, n, d);
+      k.view(px, n).set(x);
+      const sentinel = k.view(po, d + 1);
+      sentinel[d] = 12345;
+      k.matmul(pw, px, po, n, d);
+      const expected = new Float32Array(d);
+      matmul(expected, x, w, 3, n, d);
+      expect(bits(k.view(po, d)).equals(bits(expected)), `n ${n} d ${d}`).toBe(true);
+      expect(sentinel[d], 'nothing written past d').toBe(12345);
+      // the inputs make summation order visible: a reversed sum of row 0 differs somewhere
+      let rev = 0;
+      for (let j = n - 1; j >= 0; j--) rev = Math.fround(rev + Math.fround(w[3 + j]! * x[j]!));
+      if (rev !== expected[0]) orderMatters++;
+    }
+    expect(orderMatters).toBeGreaterThan(20);
+  });
+
+  it('attention (scores, softmax, values): equals attention() bit for bit on random shapes with GQA', () => {
+    const r = rng(7);
+    const headSizes = [1, 2, 3, 4, 5, 6, 8, 12, 16, 17, 20, 48];
+    for (let c = 0; c < 60; c++) {
+      const hs = headSizes[c % headSizes.length]!;
+      const nKvHeads = r.int(1, 3);
+      const nHeads = nKvHeads * r.int(1, 3);
+      const seqLen = r.int(1, 19);
+      const layers = r.int(1, 2);
+      const config: ModelConfig = {
+        dim: hs * nHeads,
+        hiddenDim: 8,
+        nLayers: layers,
+        nHeads,
+        nKvHeads,
+        vocabSize: 4,
+        seqLen,
+        sharedClassifier: true,
+      };
+      const kv = hs * nKvHeads;
+      const l = layers - 1;
+      const plan = new KernelMemoryPlan();
+      const at = {
+        q: plan.reserve(config.dim),
+        out: plan.reserve(config.dim),
+        att: plan.reserve(seqBlocks(seqLen)),
+        keys: plan.reserve(keyCacheLength(config, layers)),
+        values: plan.reserve(layers * seqLen * kv),
+        k: plan.reserve(kv),
+      };
+      const kern = instance(plan);
+      const keyCache = kern.view(at.keys, keyCacheLength(config, layers));
+      const valueCache = kern.view(at.values, layers * seqLen * kv);
+      const refKeys = new Float32Array(layers * seqLen * kv);
+      const refValues = new Float32Array(layers * seqLen * kv);
+      const q = kern.view(at.q, config.dim);
+      const out = kern.view(at.out, config.dim);
+      for (let pos = 0; pos < seqLen; pos++) {
+        const k = kern.view(at.k, kv);
+        for (let i = 0; i < kv; i++) k[i] = r.value();
+        const row = (l * seqLen + pos) * kv;
+        refKeys.set(k, row);
+        for (let i = 0; i < kv; i++) refValues[row + i] = valueCache[row + i] = r.value();
+        storeKey(keyCache, k, config, l, pos);
+        for (let i = 0; i < config.dim; i++) q[i] = r.value();
+        const expected = new Float32Array(config.dim);
+        attention(
+          expected,
+          q,
+          refKeys,
+          refValues,
+          l * seqLen * kv,
+          pos,
+          config,
+          new Float32Array(seqLen),
+          softmax,
+        );
+        out.fill(Number.NaN);
+        attentionWasm(
+          kern,
+          out,
+          q,
+          keyCache,
+          valueCache,
+          l,
+          pos,
+          config,
+          kern.view(at.att, seqBlocks(seqLen)),
+          (v) => Math.fround(Math.exp(v)),
+        );
+        expect(bits(out).equals(bits(expected)), `hs ${hs} heads ${nHeads}/${nKvHeads} pos ${pos}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+});
+
+describe('Fp32Engine: kernels wasm and js give the same bytes', () => {
+  const run = (e: Fp32Engine, tokens: number[]) =>
+    tokens.map((t, pos) => Float32Array.from(e.forward(t, pos)));
+
+  it('stories260K (hidden 172 = 10·16 + 12, head size 8, GQA 8/4), 96 positions', () => {
+    const ck = readCheckpoint(
+      new Uint8Array(
+        readFileSync(fileURLToPath(new URL('../../../../models/stories260K.bin', import.meta.url))),
+      ),
+    );
+    const tokens = Array.from({ length: 96 }, (_, i) => (i * 37 + 1) % ck.config.vocabSize);
+    const a = run(new Fp32Engine(ck, { kernels: 'js' }), tokens);
+    const b = run(new Fp32Engine(ck, { kernels: 'wasm' }), tokens);
+    a.forEach((l, pos) => {
+      expect(bits(b[pos]!).equals(bits(l)), `pos ${pos}`).toBe(true);
+    });
+  });
+
+  it('odd synthetic shapes (head size 6 and 5, rows and vocab not multiples of 16), split by layers too', () => {
+    const shapes = [
+      {
+        dim: 36,
+        hiddenDim: 50,
+        nLayers: 2,
+        nHeads: 6,
+        nKvHeads: 3,
+        vocabSize: 37,
+        seqLen: 11,
+        sharedClassifier: false,
+      },
+      {
+        dim: 20,
+        hiddenDim: 33,
+        nLayers: 3,
+        nHeads: 4,
+        nKvHeads: 4,
+        vocabSize: 17,
+        seqLen: 9,
+        sharedClassifier: true,
+      },
+    ];
+    for (const [i, shape] of shapes.entries()) {
+      const ck = synthesize(shape, 40 + i);
+      const tokens = Array.from({ length: shape.seqLen }, (_, p) => (p * 5 + 2) % shape.vocabSize);
+      const a = run(new Fp32Engine(ck, { kernels: 'js' }), tokens);
+      const wasm = new Fp32Engine(ck, { kernels: 'wasm' });
+      tokens.forEach((t, pos) => {
+        const x = wasm.embed(t);
+        wasm.forwardLayers(x, pos, 0, 1);
+        wasm.forwardLayers(x, pos, 1, shape.nLayers);
+        expect(bits(wasm.classify(x)).equals(bits(a[pos]!)), `shape ${i} pos ${pos}`).toBe(true);
+      });
+    }
+  });
+});

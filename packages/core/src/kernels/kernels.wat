@@ -1,0 +1,234 @@
+;; @tinypipe/core WebAssembly SIMD kernels (assembled by wabt's wat2wasm: scripts/build-kernels.ts).
+;;
+;; The rule that makes these bit-identical to the JavaScript reference (./reference.ts): a SIMD lane
+;; never sums across an index of its own sum. Lanes hold DIFFERENT rows (matmul), positions (attention
+;; scores) or output elements (attention values); each lane accumulates its own sum in the reference's
+;; index order, one f32x4.mul then one f32x4.add per term: two IEEE binary32 roundings, as Math.fround
+;; gives in JS. No fused multiply-add, no relaxed SIMD, no horizontal adds of float partial sums.
+;;
+;; Memory is imported: the engine sizes it once (weights, KV cache, state) and never grows it.
+;; Bytes [0, 64) are scratch for a partial matmul block.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; One block of 16 rows: w interleaved as [j][16 rows] (64 bytes per column j), x (n), 64 bytes of
+  ;; results to dst. Lane r of accumulator k holds row 4k + r, summed for j = 0, 1, …, n − 1.
+  (func $block16 (param $w i32) (param $x i32) (param $n i32) (param $dst i32)
+    (local $xe i32) (local $xv v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $xe (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $j
+        (br_if $done (i32.ge_u (local.get $x) (local.get $xe)))
+        (local.set $xv (v128.load32_splat (local.get $x)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $w)) (local.get $xv))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $w)) (local.get $xv))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $w)) (local.get $xv))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $w)) (local.get $xv))))
+        (local.set $w (i32.add (local.get $w) (i32.const 64)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $j)))
+    (v128.store offset=0 (local.get $dst) (local.get $a0))
+    (v128.store offset=16 (local.get $dst) (local.get $a1))
+    (v128.store offset=32 (local.get $dst) (local.get $a2))
+    (v128.store offset=48 (local.get $dst) (local.get $a3)))
+
+  ;; Two consecutive blocks (32 rows) at once: eight independent add chains hide the add latency.
+  (func $block32 (param $w i32) (param $x i32) (param $n i32) (param $dst i32)
+    (local $xe i32) (local $xv v128) (local $w1 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $xe (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $w1 (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 6))))
+    (block $done
+      (loop $j
+        (br_if $done (i32.ge_u (local.get $x) (local.get $xe)))
+        (local.set $xv (v128.load32_splat (local.get $x)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $w)) (local.get $xv))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $w)) (local.get $xv))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $w)) (local.get $xv))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $w)) (local.get $xv))))
+        (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (v128.load offset=0 (local.get $w1)) (local.get $xv))))
+        (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (v128.load offset=16 (local.get $w1)) (local.get $xv))))
+        (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (v128.load offset=32 (local.get $w1)) (local.get $xv))))
+        (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (v128.load offset=48 (local.get $w1)) (local.get $xv))))
+        (local.set $w (i32.add (local.get $w) (i32.const 64)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 64)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $j)))
+    (v128.store offset=0 (local.get $dst) (local.get $a0))
+    (v128.store offset=16 (local.get $dst) (local.get $a1))
+    (v128.store offset=32 (local.get $dst) (local.get $a2))
+    (v128.store offset=48 (local.get $dst) (local.get $a3))
+    (v128.store offset=64 (local.get $dst) (local.get $a4))
+    (v128.store offset=80 (local.get $dst) (local.get $a5))
+    (v128.store offset=96 (local.get $dst) (local.get $a6))
+    (v128.store offset=112 (local.get $dst) (local.get $a7)))
+
+  ;; out (d) = W (d, n) @ x (n), W interleaved by 16 rows (see interleave16 in ./reference.ts); the last
+  ;; block's missing rows are zeros, computed in scratch and not written to out.
+  (func (export "matmul") (param $w i32) (param $x i32) (param $out i32) (param $n i32) (param $d i32)
+    (local $stride i32) (local $i i32)
+    (local.set $stride (i32.shl (local.get $n) (i32.const 6)))
+    (block $pairs_done
+      (loop $pairs
+        (br_if $pairs_done (i32.lt_u (local.get $d) (i32.const 32)))
+        (call $block32 (local.get $w) (local.get $x) (local.get $n) (local.get $out))
+        (local.set $w (i32.add (local.get $w) (i32.shl (local.get $stride) (i32.const 1))))
+        (local.set $out (i32.add (local.get $out) (i32.const 128)))
+        (local.set $d (i32.sub (local.get $d) (i32.const 32)))
+        (br $pairs)))
+    (if (i32.ge_u (local.get $d) (i32.const 16))
+      (then
+        (call $block16 (local.get $w) (local.get $x) (local.get $n) (local.get $out))
+        (local.set $w (i32.add (local.get $w) (local.get $stride)))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (local.set $d (i32.sub (local.get $d) (i32.const 16)))))
+    (if (i32.gt_u (local.get $d) (i32.const 0))
+      (then
+        (call $block16 (local.get $w) (local.get $x) (local.get $n) (i32.const 0))
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_u (local.get $i) (local.get $d)))
+            (f32.store
+              (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+              (f32.load (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $copy))))))
+
+  ;; Attention scores of one head: att[t] = (Σ_i q[i] · k[t, i]) / scale for t = 0 … ⌈nt/4⌉·4 − 1.
+  ;; k holds positions in blocks of 4: block b is [i][4 positions] (hs · 16 bytes). Lane = position; each
+  ;; lane sums over i in index order. Lanes past nt − 1 are written (att has room) and ignored.
+  (func (export "scores") (param $q i32) (param $k i32) (param $att i32) (param $hs i32) (param $nt i32) (param $scale f32)
+    (local $blk i32) (local $sv v128) (local $i i32) (local $qv v128) (local $a0 v128) (local $a1 v128)
+    (local $kp i32)
+    (local.set $blk (i32.shl (local.get $hs) (i32.const 4)))
+    (local.set $sv (f32x4.splat (local.get $scale)))
+    ;; two blocks (8 positions) at a time while more than 4 positions remain
+    (block $pairs_done
+      (loop $pairs
+        (br_if $pairs_done (i32.le_s (local.get $nt) (i32.const 4)))
+        (local.set $a0 (v128.const f32x4 0 0 0 0))
+        (local.set $a1 (v128.const f32x4 0 0 0 0))
+        (local.set $i (i32.const 0))
+        (local.set $kp (local.get $k))
+        (block $i_done
+          (loop $il
+            (br_if $i_done (i32.ge_u (local.get $i) (local.get $hs)))
+            (local.set $qv (v128.load32_splat (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $qv) (v128.load (local.get $kp)))))
+            (local.set $a1 (f32x4.add (local.get $a1)
+              (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $kp) (local.get $blk))))))
+            (local.set $kp (i32.add (local.get $kp) (i32.const 16)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (v128.store offset=0 (local.get $att) (f32x4.div (local.get $a0) (local.get $sv)))
+        (v128.store offset=16 (local.get $att) (f32x4.div (local.get $a1) (local.get $sv)))
+        (local.set $k (i32.add (local.get $k) (i32.shl (local.get $blk) (i32.const 1))))
+        (local.set $att (i32.add (local.get $att) (i32.const 32)))
+        (local.set $nt (i32.sub (local.get $nt) (i32.const 8)))
+        (br $pairs)))
+    (if (i32.gt_s (local.get $nt) (i32.const 0))
+      (then
+        (local.set $a0 (v128.const f32x4 0 0 0 0))
+        (local.set $i (i32.const 0))
+        (block $i_done
+          (loop $il
+            (br_if $i_done (i32.ge_u (local.get $i) (local.get $hs)))
+            (local.set $qv (v128.load32_splat (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $qv) (v128.load (local.get $k)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (v128.store (local.get $att) (f32x4.div (local.get $a0) (local.get $sv))))))
+
+  ;; Attention output of one head: out[i] = Σ_t att[t] · v[t, i] for i < hs, t = 0 … nt − 1 in order,
+  ;; from +0. v rows are `stride` bytes apart. Lane = output element i.
+  (func (export "values") (param $att i32) (param $v i32) (param $out i32) (param $hs i32) (param $nt i32) (param $stride i32)
+    (local $i i32) (local $t i32) (local $av v128) (local $vp i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32)
+    ;; 16 outputs at a time
+    (block $b16_done
+      (loop $b16
+        (br_if $b16_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $hs)))
+        (local.set $a0 (v128.const f32x4 0 0 0 0))
+        (local.set $a1 (v128.const f32x4 0 0 0 0))
+        (local.set $a2 (v128.const f32x4 0 0 0 0))
+        (local.set $a3 (v128.const f32x4 0 0 0 0))
+        (local.set $vp (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $t_done
+          (loop $tl
+            (br_if $t_done (i32.ge_u (local.get $t) (local.get $nt)))
+            (local.set $av (v128.load32_splat (i32.add (local.get $att) (i32.shl (local.get $t) (i32.const 2)))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $av) (v128.load offset=0 (local.get $vp)))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $vp)))))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $av) (v128.load offset=32 (local.get $vp)))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $av) (v128.load offset=48 (local.get $vp)))))
+            (local.set $vp (i32.add (local.get $vp) (local.get $stride)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tl)))
+        (local.set $vp (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))))
+        (v128.store offset=0 (local.get $vp) (local.get $a0))
+        (v128.store offset=16 (local.get $vp) (local.get $a1))
+        (v128.store offset=32 (local.get $vp) (local.get $a2))
+        (v128.store offset=48 (local.get $vp) (local.get $a3))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $b16)))
+    ;; 4 at a time
+    (block $b4_done
+      (loop $b4
+        (br_if $b4_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $hs)))
+        (local.set $a0 (v128.const f32x4 0 0 0 0))
+        (local.set $vp (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $t_done
+          (loop $tl
+            (br_if $t_done (i32.ge_u (local.get $t) (local.get $nt)))
+            (local.set $av (v128.load32_splat (i32.add (local.get $att) (i32.shl (local.get $t) (i32.const 2)))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $av) (v128.load (local.get $vp)))))
+            (local.set $vp (i32.add (local.get $vp) (local.get $stride)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tl)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $a0))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $b4)))
+    ;; the rest one at a time
+    (block $b1_done
+      (loop $b1
+        (br_if $b1_done (i32.ge_u (local.get $i) (local.get $hs)))
+        (local.set $s (f32.const 0))
+        (local.set $vp (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $t_done
+          (loop $tl
+            (br_if $t_done (i32.ge_u (local.get $t) (local.get $nt)))
+            (local.set $s (f32.add (local.get $s)
+              (f32.mul (f32.load (i32.add (local.get $att) (i32.shl (local.get $t) (i32.const 2))))
+                       (f32.load (local.get $vp)))))
+            (local.set $vp (i32.add (local.get $vp) (local.get $stride)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tl)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $b1))))
+
+  ;; x[i] = x[i] / d for i < n (softmax's normalisation): one IEEE division per element.
+  (func (export "divide") (param $x i32) (param $n i32) (param $d f32)
+    (local $dv v128) (local $e i32) (local $e4 i32)
+    (local.set $dv (f32x4.splat (local.get $d)))
+    (local.set $e (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $e4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $v_done
+      (loop $vl
+        (br_if $v_done (i32.ge_u (local.get $x) (local.get $e4)))
+        (v128.store (local.get $x) (f32x4.div (v128.load (local.get $x)) (local.get $dv)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vl)))
+    (block $s_done
+      (loop $sl
+        (br_if $s_done (i32.ge_u (local.get $x) (local.get $e)))
+        (f32.store (local.get $x) (f32.div (f32.load (local.get $x)) (local.get $d)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $sl))))
+)

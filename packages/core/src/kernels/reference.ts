@@ -1,0 +1,57 @@
+/**
+ * The JavaScript reference for every WebAssembly kernel, and the data layouts the kernels read. The JS
+ * path defines the bits (docs/numerics.md): `kernels.wat` must give the same bytes for every input
+ * without NaN (kernels.test.ts checks both on random shapes).
+ *
+ * - `matmul` (fp32-engine.ts): row i summed over j in index order ↔ wasm lane = row, 16 rows interleaved.
+ * - attention scores (attention.ts): position t summed over i in index order ↔ wasm lane = position,
+ *   keys stored in blocks of 4 positions.
+ * - attention values (attention.ts): element i summed over t in order ↔ wasm lane = element i.
+ * - softmax's normalisation `x / sum`: one division per element either way.
+ */
+export { attention } from '../engine/attention.js';
+export { matmul } from '../engine/fp32-engine.js';
+
+/** Rows per interleaved matmul block (4 accumulators × 4 lanes). */
+export const ROWS_PER_BLOCK = 16;
+/** Positions per key block of the attention scores. */
+export const POSITIONS_PER_BLOCK = 4;
+
+/** Floats of a (d, n) matrix interleaved by 16 rows: d rounded up to 16, times n. */
+export function interleavedLength(n: number, d: number): number {
+  return Math.ceil(d / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * n;
+}
+
+/**
+ * Writes W (d, n), row-major at `w[wOff …]`, into `dst[dOff …]` as blocks of 16 rows: block b, column j,
+ * row r of the block at `((b · n + j) · 16 + r)`. Rows past d are zeros (their results are dropped).
+ */
+export function interleave16(
+  dst: Float32Array,
+  dOff: number,
+  w: Float32Array,
+  wOff: number,
+  n: number,
+  d: number,
+): void {
+  const blocks = Math.ceil(d / ROWS_PER_BLOCK);
+  for (let b = 0; b < blocks; b++) {
+    const base = dOff + b * n * ROWS_PER_BLOCK;
+    const rows = Math.min(ROWS_PER_BLOCK, d - b * ROWS_PER_BLOCK);
+    for (let r = 0; r < rows; r++) {
+      const src = wOff + (b * ROWS_PER_BLOCK + r) * n;
+      for (let j = 0; j < n; j++) dst[base + j * ROWS_PER_BLOCK + r] = w[src + j]!;
+    }
+    for (let r = rows; r < ROWS_PER_BLOCK; r++) {
+      for (let j = 0; j < n; j++) dst[base + j * ROWS_PER_BLOCK + r] = 0;
+    }
+  }
+}
+
+/**
+ * Index of key element i of position t in a key region of `hs`-long keys stored in blocks of 4
+ * positions: block ⌊t/4⌋ is `[i][4 positions]`.
+ */
+export function keyIndex(t: number, i: number, hs: number): number {
+  return (t >> 2) * hs * POSITIONS_PER_BLOCK + i * POSITIONS_PER_BLOCK + (t & 3);
+}
