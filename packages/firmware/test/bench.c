@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../src/stage.h"
+#include "../src/board.h"
+
+static void *arena_alloc(void *ctx, size_t bytes) {
+    (void)ctx;
+    return malloc(bytes);
+}
 
 static double now(void) {
     struct timespec t;
@@ -27,17 +32,16 @@ int main(int argc, char **argv) {
     if (!bytes || fread(bytes, 1, (size_t)size, f) != (size_t)size) return 2;
     fclose(f);
     tp_image img;
-    tp_status s = tp_image_open(&img, bytes, (size_t)size, 1);
+    tp_stage st;
+    int streams = 1;
+    tp_status s = tp_board_open(&img, bytes, (size_t)size);
     if (s != TP_OK || !img.has_embedding || !img.has_classifier) {
-        fprintf(stderr, "need a whole-model image (%s)\n", tp_status_name(s));
+        fprintf(stderr, "need a whole-model image this build runs (%s)\n", tp_status_name(s));
         return 1;
     }
-    size_t need = tp_stage_arena_bytes(&img);
-    void *arena = malloc(need);
     float *x = malloc((size_t)img.config.dim * sizeof(float));
     float *logits = malloc((size_t)img.config.vocab_size * sizeof(float));
-    tp_stage st;
-    if (!arena || !x || !logits || tp_stage_init(&st, &img, arena, need) != TP_OK) return 1;
+    if (!x || !logits || tp_board_stages(&img, &st, &streams, arena_alloc, NULL) != TP_OK) return 1;
     int steps = atoi(argv[2]), token = 1;
     double start = 0;
     for (int pos = 0; pos < steps && pos < img.config.seq_len; pos++) {

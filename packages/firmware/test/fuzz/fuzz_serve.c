@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/serve.h"
+#include "../../src/board.h"
 
 #ifndef TP_FUZZ_DATA
 #define TP_FUZZ_DATA "test/fuzz/data"
@@ -46,6 +46,7 @@ static tp_server A, B;
 static tp_link host_a, host_b; /* the host's links: to the first board, from the last */
 static tp_stage stages_a[2], stages_b[2];
 static void *arenas[4];
+static size_t arena_bytes; /* each of arenas[]: the whole image's arena, the largest */
 static float logits[512];
 static int32_t sample_index[512], sample_scratch[512];
 static int pumps;
@@ -62,7 +63,7 @@ static void load(image_file *f, const char *name) {
     f->bytes = malloc(f->size);
     if (fread(f->bytes, 1, f->size, fp) != f->size) abort();
     fclose(fp);
-    if (tp_image_open(&f->img, f->bytes, f->size, 1) != TP_OK || tp_server_fits(&f->img) != TP_OK) abort();
+    if (tp_board_open(&f->img, f->bytes, f->size) != TP_OK) abort();
 }
 
 static void put(void *port, const uint8_t *bytes, size_t n) {
@@ -126,10 +127,25 @@ static void step(void) {
     }
 }
 
+/* tp_board_stages' memory: the arenas allocated once in LLVMFuzzerInitialize, in turn. */
+typedef struct {
+    void **next;
+    int left;
+} arena_pool;
+
+static void *take_arena(void *ctx, size_t bytes) {
+    arena_pool *p = ctx;
+    if (p->left == 0 || bytes > arena_bytes) return NULL;
+    p->left--;
+    return *p->next++;
+}
+
 static void board(tp_server *s, tp_stage *stages, void **arena, image_file *f, uint16_t index, line *up_out,
                   line *down_out, int sampler) {
     memset(s, 0, sizeof *s);
-    for (int k = 0; k < 2; k++) tp_stage_init(&stages[k], &f->img, arena[k], tp_stage_arena_bytes(&f->img));
+    arena_pool pool = {arena, 2};
+    int streams = 2;
+    if (tp_board_stages(&f->img, stages, &streams, take_arena, &pool) != TP_OK || streams != 2) abort();
     s->link.port = up_out, s->link.write = put, s->link.now_ms = now;
     s->down.port = down_out, s->down.write = put, s->down.now_ms = now;
     s->pump = pump;
@@ -147,9 +163,9 @@ static void host_link(tp_link *l, line *out, const tp_image *img, uint16_t index
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     load(&whole, "whole.img"), load(&head, "head.img"), load(&tail, "tail.img");
-    size_t most = tp_stage_arena_bytes(&whole.img);
+    arena_bytes = tp_stage_arena_bytes(&whole.img);
     for (int k = 0; k < 4; k++)
-        if (posix_memalign(&arenas[k], 16, most) != 0) abort();
+        if (posix_memalign(&arenas[k], 16, arena_bytes) != 0) abort();
     if (whole.img.config.vocab_size > 512) abort();
     return 0;
 }
