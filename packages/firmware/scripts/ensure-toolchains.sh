@@ -10,6 +10,7 @@ command -v riscv64-unknown-elf-gcc >/dev/null || need+=(gcc-riscv64-unknown-elf)
 command -v qemu-system-riscv32 >/dev/null || need+=(qemu-system-misc)
 command -v xtensa-lx106-elf-gcc >/dev/null || need+=(gcc-xtensa-lx106)
 command -v clang >/dev/null || need+=(clang) # the libFuzzer targets (scripts/fuzz.sh, ts/fuzz.test.ts): Debian clang brings libclang-rt-dev
+command -v clang-format >/dev/null || need+=(clang-format) # lint:c (scripts/lint-c.sh)
 command -v socat >/dev/null || need+=(socat) # linked PTY pairs for the serial adapter tests (transport-uart)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev) # the virtual ESP32-S3 ROM inflates compressed flash writes
 command -v chromium >/dev/null || need+=(chromium) # the browser example's test in headless Chromium (examples/src/browser/chromium.test.ts)
