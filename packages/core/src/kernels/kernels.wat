@@ -231,4 +231,65 @@
         (f32.store (local.get $x) (f32.div (f32.load (local.get $x)) (local.get $d)))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (br $sl))))
+
+  ;; Quantized matmul (docs/numerics.md §4) of 4 rows: w holds the block's int8 weights as 16-byte chunks
+  ;; (4 columns × 4 rows: columns j, j+1 of rows 0–3, then columns j+2, j+3 of rows 0–3), n4 columns
+  ;; (padded with zeros to a multiple of 4); ws the block's scales [group][4 rows]; x16 the activation
+  ;; ints widened to int16 (n4, zero padded); xs its scales (groups). Lane = row. Per group: the exact
+  ;; int32 dot (any order: integers), then acc = acc + fp32(dot) · (sw · sx) in binary32, groups in order.
+  (func $qblock4 (param $w i32) (param $ws i32) (param $x i32) (param $xs i32) (param $n4 i32)
+                 (param $g i32) (param $dst i32)
+    (local $facc v128) (local $iacc v128) (local $v v128) (local $j i32) (local $end i32)
+    (block $groups_done
+      (loop $groups
+        (br_if $groups_done (i32.ge_u (local.get $j) (local.get $n4)))
+        (local.set $end (i32.add (local.get $j) (local.get $g)))
+        (if (i32.gt_u (local.get $end) (local.get $n4)) (then (local.set $end (local.get $n4))))
+        (local.set $iacc (v128.const i32x4 0 0 0 0))
+        (block $cols_done
+          (loop $cols
+            (br_if $cols_done (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $v (v128.load (local.get $w)))
+            (local.set $iacc (i32x4.add (local.get $iacc)
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v))
+                (v128.load32_splat (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 1)))))))
+            (local.set $iacc (i32x4.add (local.get $iacc)
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v))
+                (v128.load32_splat offset=4 (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 1)))))))
+            (local.set $w (i32.add (local.get $w) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $cols)))
+        (local.set $facc (f32x4.add (local.get $facc)
+          (f32x4.mul (f32x4.convert_i32x4_s (local.get $iacc))
+            (f32x4.mul (v128.load (local.get $ws)) (v128.load32_splat (local.get $xs))))))
+        (local.set $ws (i32.add (local.get $ws) (i32.const 16)))
+        (local.set $xs (i32.add (local.get $xs) (i32.const 4)))
+        (br $groups)))
+    (v128.store (local.get $dst) (local.get $facc)))
+
+  ;; out (d) = quantized W (d, n) @ x: blocks of 4 rows (see $qblock4), block b's weights at
+  ;; w + b · n4 · 4 and scales at ws + b · groups · 16; missing rows of the last block are not written.
+  (func (export "qmatmul") (param $w i32) (param $ws i32) (param $x i32) (param $xs i32) (param $out i32)
+                           (param $n4 i32) (param $g i32) (param $groups i32) (param $d i32)
+    (local $i i32)
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.lt_u (local.get $d) (i32.const 4)))
+        (call $qblock4 (local.get $w) (local.get $ws) (local.get $x) (local.get $xs) (local.get $n4) (local.get $g) (local.get $out))
+        (local.set $w (i32.add (local.get $w) (i32.shl (local.get $n4) (i32.const 2))))
+        (local.set $ws (i32.add (local.get $ws) (i32.shl (local.get $groups) (i32.const 4))))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $d (i32.sub (local.get $d) (i32.const 4)))
+        (br $blocks)))
+    (if (i32.gt_u (local.get $d) (i32.const 0))
+      (then
+        (call $qblock4 (local.get $w) (local.get $ws) (local.get $x) (local.get $xs) (local.get $n4) (local.get $g) (i32.const 0))
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_u (local.get $i) (local.get $d)))
+            (f32.store
+              (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+              (f32.load (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $copy))))))
 )

@@ -8,9 +8,12 @@
  *   keys stored in blocks of 4 positions.
  * - attention values (attention.ts): element i summed over t in order ↔ wasm lane = element i.
  * - softmax's normalisation `x / sum`: one division per element either way.
+ * - `qmatmul` (quant/kernels.ts): per row, exact int32 group dots (any order), then the binary32
+ *   accumulation over groups in order ↔ wasm lane = row, 4 rows per block.
  */
 export { attention } from '../engine/attention.js';
 export { matmul } from '../engine/fp32-engine.js';
+export { qmatmul } from '../quant/kernels.js';
 
 /** Rows per interleaved matmul block (4 accumulators × 4 lanes). */
 export const ROWS_PER_BLOCK = 16;
@@ -54,4 +57,47 @@ export function interleave16(
  */
 export function keyIndex(t: number, i: number, hs: number): number {
   return (t >> 2) * hs * POSITIONS_PER_BLOCK + i * POSITIONS_PER_BLOCK + (t & 3);
+}
+
+/** Columns of a quantized matrix in the wasm layout: cols rounded up to 4 (zeros past cols). */
+export const cols4 = (cols: number) => Math.ceil(cols / 4) * 4;
+
+/** A quantized matrix (rows, cols) as the JS kernels hold it: one int8 per weight, fp32 scales. */
+export interface QuantRows {
+  readonly rows: number;
+  readonly cols: number;
+  readonly groups: number;
+  /** (rows, cols) */
+  readonly q: Int8Array;
+  /** (rows, groups) */
+  readonly s: Float32Array;
+}
+
+/**
+ * Writes a quantized matrix in the layout of the wasm `qmatmul`: blocks of 4 rows; in a block, 16-byte
+ * chunks of 4 columns (columns j, j+1 of rows 0–3 as pairs, then j+2, j+3), `cols4(cols)` columns
+ * (zeros past cols) → `dstQ[qOff …]`, `ceil(rows/4) · cols4 · 4` bytes; scales as `[block][group][4 rows]`
+ * → `dstS[sOff …]`. Rows past `rows` are zeros.
+ */
+export function interleaveQuant(
+  dstQ: Int8Array,
+  qOff: number,
+  dstS: Float32Array,
+  sOff: number,
+  m: QuantRows,
+): void {
+  const { rows, cols, groups, q, s } = m;
+  const n4 = cols4(cols);
+  const blocks = Math.ceil(rows / 4);
+  dstQ.fill(0, qOff, qOff + blocks * n4 * 4);
+  dstS.fill(0, sOff, sOff + blocks * groups * 4);
+  for (let row = 0; row < rows; row++) {
+    const b = row >> 2;
+    const r = row & 3;
+    const base = qOff + b * n4 * 4;
+    for (let j = 0; j < cols; j++) {
+      dstQ[base + (j >> 2) * 16 + ((j & 3) >> 1) * 8 + r * 2 + (j & 1)] = q[row * cols + j]!;
+    }
+    for (let g = 0; g < groups; g++) dstS[sOff + (b * groups + g) * 4 + r] = s[row * groups + g]!;
+  }
 }

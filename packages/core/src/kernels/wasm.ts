@@ -14,6 +14,17 @@ interface Exports {
   scores(q: number, k: number, att: number, hs: number, nt: number, scale: number): void;
   values(att: number, v: number, out: number, hs: number, nt: number, stride: number): void;
   divide(x: number, n: number, d: number): void;
+  qmatmul(
+    w: number,
+    ws: number,
+    x16: number,
+    xs: number,
+    out: number,
+    n4: number,
+    groupSize: number,
+    groups: number,
+    d: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -107,6 +118,7 @@ export class WasmKernels {
   readonly scores: Exports['scores'];
   readonly values: Exports['values'];
   readonly divide: Exports['divide'];
+  readonly qmatmul: Exports['qmatmul'];
 
   constructor(memory: WebAssembly.Memory, e: Exports) {
     this.memory = memory;
@@ -115,6 +127,17 @@ export class WasmKernels {
     this.scores = e.scores;
     this.values = e.values;
     this.divide = e.divide;
+    this.qmatmul = e.qmatmul;
+  }
+
+  /** An Int8Array of `n` bytes at byte offset `ptr`. */
+  int8(ptr: number, n: number): Int8Array {
+    return new Int8Array(this.memory.buffer, ptr, n);
+  }
+
+  /** An Int16Array of `n` values at byte offset `ptr`. */
+  int16(ptr: number, n: number): Int16Array {
+    return new Int16Array(this.memory.buffer, ptr, n);
   }
 
   /** A Float32Array of `n` floats at byte offset `ptr`. */
@@ -134,6 +157,7 @@ export class WasmKernels {
       this.scores(0, 0, 0, 1, 1, 1);
       this.values(0, 0, 0, 1, 1, 4);
       this.divide(0, 4, 1);
+      this.qmatmul(0, 0, 0, 0, 0, 4, 4, 1, 1);
     }
     this.f32.set(saved, 0);
   }

@@ -6,12 +6,23 @@ import type { ModelConfig } from '../checkpoint/types.js';
 import type { LogitsEngine } from '../engine/fp32-engine.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
 import { sliceStageWeights } from '../image/stage.js';
+import type { KernelChoice } from '../kernels/wasm.js';
 import { QuantStage } from './stage.js';
 import type { QuantizedModel, StageWeights } from './types.js';
 
 export interface QuantEngineOptions {
   /** Record the per-layer activation hashes of every forward (see `lastLayerHashes`). */
   layerHashes?: boolean;
+  /**
+   * `'wasm'` (default where WebAssembly SIMD runs): the stages' quantized matmuls and attention in
+   * WebAssembly SIMD, bit-identical to `'js'`, the reference (packages/core/README.md).
+   */
+  kernels?: KernelChoice;
+  /**
+   * Run a few forward passes at creation (default true) so the first tokens do not pay for the JIT
+   * tiering up; the stages' KV caches are cleared afterwards, so results are unchanged.
+   */
+  warmUp?: boolean;
 }
 
 export interface SplitOptions extends QuantEngineOptions {
@@ -117,10 +128,28 @@ export class QuantEngine implements LogitsEngine {
     if (vocab !== config.vocabSize)
       throw invalid(`the classifier slices cover [0, ${vocab}); the vocabulary has ${config.vocabSize}`);
     this.config = config;
-    this.stages = stages.map((s) => new QuantStage(s));
+    this.stages = stages.map((s) => new QuantStage(s, { kernels: options.kernels }));
     this.#recordHashes = options.layerHashes === true;
     this.#x = new Float32Array(config.dim);
     this.#logits = new Float32Array(config.vocabSize);
+    if (options.warmUp !== false) {
+      const c = config;
+      const kv = (c.dim * c.nKvHeads) / c.nHeads;
+      const macs =
+        c.nLayers * (2 * c.dim * c.dim + 2 * kv * c.dim + 3 * c.dim * c.hiddenDim) + c.vocabSize * c.dim;
+      const steps = Math.max(1, Math.min(16, c.seqLen, Math.floor(1e8 / macs)));
+      for (let pos = 0; pos < steps; pos++) this.forward((pos * 7 + 1) % c.vocabSize, pos);
+      for (const s of this.stages) s.reset();
+      this.#x.fill(0);
+      this.#logits.fill(0);
+      this.#hashes = [];
+    }
+  }
+
+  /** The kernels the stages run: `'wasm'`, `'js'`, or `'mixed'` if some stage fell back. */
+  get kernels(): KernelChoice | 'mixed' {
+    const k = new Set(this.stages.map((s) => s.kernels));
+    return k.size === 1 ? this.stages[0]!.kernels : 'mixed';
   }
 
   forward(token: number, pos: number): Float32Array {

@@ -18,5 +18,5 @@ export {
   ropeTable,
   unpackInts,
 } from './quantize.js';
-export { QuantStage, softmaxQ } from './stage.js';
+export { QuantStage, type QuantStageOptions, softmaxQ } from './stage.js';
 export type { QuantizedModel, QuantKind, QuantLayer, QuantTensor, RopeTable, StageWeights } from './types.js';

@@ -8,6 +8,9 @@ import { attention, rope } from '../engine/attention.js';
 import { checkStep, checkToken } from '../engine/checks.js';
 import { rmsnorm } from '../engine/fp32-engine.js';
 import { TinypipeError } from '../errors/tinypipe-error.js';
+import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from '../kernels/attention.js';
+import { cols4, interleaveQuant } from '../kernels/reference.js';
+import { type KernelChoice, KernelMemoryPlan, resolveKernels, type WasmKernels } from '../kernels/wasm.js';
 import { expf32 } from '../numerics/exp.js';
 import { hashActivations } from '../numerics/hash.js';
 import {
@@ -17,24 +20,44 @@ import {
   prepareMatrix,
   type QuantizedVector,
   qmatmul,
-  quantizedVector,
   quantizeVector,
 } from './kernels.js';
 import type { StageWeights } from './types.js';
 
 const f = Math.fround;
 
+/** A prepared matrix and, on the wasm path, where its interleaved copy lives (byte offsets). */
+interface StageMatrix extends PreparedMatrix {
+  wPtr: number;
+  sPtr: number;
+}
+
 interface PreparedLayer {
   rmsAtt: Float32Array;
-  wq: PreparedMatrix;
-  wk: PreparedMatrix;
-  wv: PreparedMatrix;
-  wo: PreparedMatrix;
+  wq: StageMatrix;
+  wk: StageMatrix;
+  wv: StageMatrix;
+  wo: StageMatrix;
   rmsFfn: Float32Array;
-  w1: PreparedMatrix;
-  w2: PreparedMatrix;
-  w3: PreparedMatrix;
+  w1: StageMatrix;
+  w2: StageMatrix;
+  w3: StageMatrix;
 }
+
+/** A quantized activation: ints and scales, plus its ints widened to int16 in wasm memory. */
+interface StageVector extends QuantizedVector {
+  x16: Int16Array | undefined;
+}
+
+export interface QuantStageOptions {
+  /**
+   * `'wasm'` (default where WebAssembly SIMD runs and the group size is a multiple of 4): quantized
+   * matmuls and attention in WebAssembly SIMD, bit-identical to `'js'`, the reference.
+   */
+  kernels?: KernelChoice;
+}
+
+const stageMatrix = (m: PreparedMatrix): StageMatrix => ({ ...m, wPtr: 0, sPtr: 0 });
 
 /** softmax (§6) over x[0..n) in place with the spec's exp. */
 export function softmaxQ(x: Float32Array, n: number): void {
@@ -57,7 +80,11 @@ export class QuantStage {
   readonly vocabRange: readonly [number, number] | undefined;
   readonly #layers: PreparedLayer[];
   readonly #embedding: PreparedMatrix | undefined;
-  readonly #classifier: PreparedMatrix | undefined;
+  readonly #classifier: StageMatrix | undefined;
+  /** The kernels this stage runs (`'js'` when wasm was asked for but cannot run here). */
+  readonly kernels: KernelChoice;
+  readonly #k: WasmKernels | undefined;
+  readonly #kTmp: Float32Array | undefined; // (kv_dim) wasm path: k before it is stored in key blocks
   readonly #rmsFinal: Float32Array | undefined;
   readonly #cos: Float32Array | undefined;
   readonly #sin: Float32Array | undefined;
@@ -68,13 +95,13 @@ export class QuantStage {
   readonly #hb: Float32Array; // (hidden_dim)
   readonly #hb2: Float32Array; // (hidden_dim)
   readonly #att: Float32Array; // (seq_len)
-  readonly #xq: QuantizedVector; // (dim) int8 + scales
-  readonly #hq: QuantizedVector; // (hidden_dim) int8 + scales
+  readonly #xq: StageVector; // (dim) int8 + scales
+  readonly #hq: StageVector; // (hidden_dim) int8 + scales
   readonly #logits: Float32Array; // (v1 - v0)
   readonly #keyCache: Float32Array; // (layers in stage, seq_len, kv_dim)
   readonly #valueCache: Float32Array; // (layers in stage, seq_len, kv_dim)
 
-  constructor(stage: StageWeights) {
+  constructor(stage: StageWeights, options: QuantStageOptions = {}) {
     const c = stage.config;
     this.config = c;
     this.weights = stage;
@@ -90,34 +117,122 @@ export class QuantStage {
       throw new TinypipeError('INVALID_ARGUMENT', 'a stage with layers needs the RoPE table');
     this.#layers = stage.layers.map((l) => ({
       rmsAtt: l.rmsAtt,
-      wq: prepareMatrix(l.wq),
-      wk: prepareMatrix(l.wk),
-      wv: prepareMatrix(l.wv),
-      wo: prepareMatrix(l.wo),
+      wq: stageMatrix(prepareMatrix(l.wq)),
+      wk: stageMatrix(prepareMatrix(l.wk)),
+      wv: stageMatrix(prepareMatrix(l.wv)),
+      wo: stageMatrix(prepareMatrix(l.wo)),
       rmsFfn: l.rmsFfn,
-      w1: prepareMatrix(l.w1),
-      w2: prepareMatrix(l.w2),
-      w3: prepareMatrix(l.w3),
+      w1: stageMatrix(prepareMatrix(l.w1)),
+      w2: stageMatrix(prepareMatrix(l.w2)),
+      w3: stageMatrix(prepareMatrix(l.w3)),
     }));
     this.#embedding = stage.embedding ? prepareMatrix(stage.embedding) : undefined;
-    this.#classifier = stage.classifier ? prepareMatrix(stage.classifier.wcls) : undefined;
+    this.#classifier = stage.classifier ? stageMatrix(prepareMatrix(stage.classifier.wcls)) : undefined;
     this.#rmsFinal = stage.classifier?.rmsFinal;
     this.vocabRange = stage.classifier?.vocabRange;
     this.#cos = stage.rope?.cos;
     this.#sin = stage.rope?.sin;
     const kv = kvDim(c);
     const g = stage.groupSize;
-    this.#xb = new Float32Array(c.dim);
-    this.#xb2 = new Float32Array(c.dim);
-    this.#q = new Float32Array(c.dim);
-    this.#hb = new Float32Array(c.hiddenDim);
-    this.#hb2 = new Float32Array(c.hiddenDim);
-    this.#att = new Float32Array(c.seqLen);
-    this.#xq = quantizedVector(c.dim, g);
-    this.#hq = quantizedVector(c.hiddenDim, g);
-    this.#logits = new Float32Array(this.vocabRange ? this.vocabRange[1] - this.vocabRange[0] : 0);
-    this.#keyCache = new Float32Array(n * c.seqLen * kv);
-    this.#valueCache = new Float32Array(n * c.seqLen * kv);
+    const nLogits = this.vocabRange ? this.vocabRange[1] - this.vocabRange[0] : 0;
+    const wasm =
+      resolveKernels(options.kernels) === 'wasm' && g % 4 === 0 ? this.#planWasm(n, nLogits) : undefined;
+    this.kernels = wasm ? 'wasm' : 'js';
+    this.#k = wasm?.k;
+    const buf = (len: number, at: number | undefined) =>
+      wasm ? wasm.k.view(at!, len) : new Float32Array(len);
+    const vec = (len: number, sAt: number | undefined, xAt: number | undefined): StageVector => ({
+      q: new Int8Array(len),
+      s: buf(Math.ceil(len / g), sAt),
+      x16: wasm ? wasm.k.int16(xAt!, cols4(len)) : undefined,
+    });
+    this.#xb = buf(c.dim, wasm?.xb);
+    this.#xb2 = buf(c.dim, wasm?.xb2);
+    this.#q = buf(c.dim, wasm?.q);
+    this.#hb = buf(c.hiddenDim, wasm?.hb);
+    this.#hb2 = buf(c.hiddenDim, wasm?.hb2);
+    this.#att = buf(wasm ? seqBlocks(c.seqLen) : c.seqLen, wasm?.att);
+    this.#xq = vec(c.dim, wasm?.xs, wasm?.x16);
+    this.#hq = vec(c.hiddenDim, wasm?.hs, wasm?.h16);
+    this.#logits = buf(nLogits, wasm?.logits);
+    this.#kTmp = wasm ? wasm.k.view(wasm.kTmp, kv) : undefined;
+    this.#keyCache = buf(wasm ? keyCacheLength(c, n) : n * c.seqLen * kv, wasm?.keyCache);
+    this.#valueCache = buf(n * c.seqLen * kv, wasm?.valueCache);
+  }
+
+  /**
+   * Sizes one wasm memory for this stage's interleaved weights, KV cache and run state, copies the
+   * weights in, and returns the byte offsets; undefined when wasm cannot run here.
+   */
+  #planWasm(layers: number, nLogits: number) {
+    const c = this.config;
+    const kv = kvDim(c);
+    const g = this.weights.groupSize;
+    const plan = new KernelMemoryPlan();
+    const mats: StageMatrix[] = this.#layers.flatMap((L) => [L.wq, L.wk, L.wv, L.wo, L.w1, L.w2, L.w3]);
+    if (this.#classifier) mats.push(this.#classifier);
+    for (const m of mats) {
+      const blocks = Math.ceil(m.rows / 4);
+      m.wPtr = plan.reserve(blocks * cols4(m.cols)); // bytes / 4
+      m.sPtr = plan.reserve(blocks * m.groups * 4);
+    }
+    const at = {
+      xb: plan.reserve(c.dim),
+      xb2: plan.reserve(c.dim),
+      q: plan.reserve(c.dim),
+      hb: plan.reserve(c.hiddenDim),
+      hb2: plan.reserve(c.hiddenDim),
+      att: plan.reserve(seqBlocks(c.seqLen)),
+      xs: plan.reserve(Math.ceil(c.dim / g)),
+      x16: plan.reserve(cols4(c.dim) / 2),
+      hs: plan.reserve(Math.ceil(c.hiddenDim / g)),
+      h16: plan.reserve(cols4(c.hiddenDim) / 2),
+      logits: plan.reserve(nLogits),
+      kTmp: plan.reserve(kv),
+      keyCache: plan.reserve(keyCacheLength(c, layers)),
+      valueCache: plan.reserve(layers * c.seqLen * kv),
+    };
+    const k = plan.instantiate();
+    if (!k) return undefined;
+    const bytes = k.int8(0, k.memory.buffer.byteLength);
+    for (const m of mats) interleaveQuant(bytes, m.wPtr, k.f32, m.sPtr / 4, m);
+    return { k, ...at };
+  }
+
+  /** Quantizes x (n) into v (§3); on the wasm path also widens the ints into its int16 copy. */
+  #quantize(x: Float32Array, n: number, v: StageVector): void {
+    quantizeVector(x, n, this.weights.groupSize, v);
+    v.x16?.set(v.q);
+  }
+
+  /** out = W @ v (§4) through the stage's kernels. */
+  #qmatmul(out: Float32Array, v: StageVector, m: StageMatrix): void {
+    if (this.#k) {
+      this.#k.qmatmul(
+        m.wPtr,
+        m.sPtr,
+        v.x16!.byteOffset,
+        v.s.byteOffset,
+        out.byteOffset,
+        cols4(m.cols),
+        m.groupSize,
+        m.groups,
+        m.rows,
+      );
+    } else qmatmul(out, v, m);
+  }
+
+  /** Clears the KV cache and run state, as after construction. */
+  reset(): void {
+    for (const a of [this.#xb, this.#xb2, this.#q, this.#hb, this.#hb2, this.#att, this.#logits]) a.fill(0);
+    for (const v of [this.#xq, this.#hq]) {
+      v.q.fill(0);
+      v.s.fill(0);
+      v.x16?.fill(0);
+    }
+    this.#kTmp?.fill(0);
+    this.#keyCache.fill(0);
+    this.#valueCache.fill(0);
   }
 
   get hasEmbedding(): boolean {
@@ -156,8 +271,8 @@ export class QuantStage {
       throw new TinypipeError('INVALID_ARGUMENT', 'this stage holds no classifier');
     const { dim } = this.config;
     rmsnorm(this.#xb, x, this.#rmsFinal, 0, dim);
-    quantizeVector(this.#xb, dim, this.weights.groupSize, this.#xq);
-    qmatmul(this.#logits, this.#xq, this.#classifier);
+    this.#quantize(this.#xb, dim, this.#xq);
+    this.#qmatmul(this.#logits, this.#xq, this.#classifier);
     checkFinite(this.#logits, this.#logits.length, 'the logits');
     return this.#logits;
   }
@@ -165,45 +280,59 @@ export class QuantStage {
   #layer(x: Float32Array, pos: number, li: number): void {
     const { dim, hiddenDim, seqLen } = this.config;
     const L = this.#layers[li]!;
-    const G = this.weights.groupSize;
     const kv = kvDim(this.config);
     const xb = this.#xb;
     const q = this.#q;
     const xq = this.#xq;
-    const loff = li * seqLen * kv; // this layer in the KV cache
-    const k = this.#keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim) row at pos
+    const loff = li * seqLen * kv; // this layer in the value cache (and the key cache of the JS path)
+    // (kv_dim) k at pos: the cache row (JS), or scratch stored into key blocks after RoPE (wasm)
+    const k = this.#kTmp ?? this.#keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv);
     const v = this.#valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
 
     // attention: rmsnorm, quantize once, q/k/v projections
     rmsnorm(xb, x, L.rmsAtt, 0, dim);
-    quantizeVector(xb, dim, G, xq);
-    qmatmul(q, xq, L.wq);
-    qmatmul(k, xq, L.wk);
-    qmatmul(v, xq, L.wv);
+    this.#quantize(xb, dim, xq);
+    this.#qmatmul(q, xq, L.wq);
+    this.#qmatmul(k, xq, L.wk);
+    this.#qmatmul(v, xq, L.wv);
 
     // RoPE from the table (§7), attention in fp32 with the spec's softmax (§6)
     rope(q, k, this.config, this.#cos!, this.#sin!, pos * (headSize(this.config) / 2));
-    attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmaxQ);
+    if (this.#k) {
+      storeKey(this.#keyCache, k, this.config, li, pos);
+      attentionWasm(
+        this.#k,
+        xb,
+        q,
+        this.#keyCache,
+        this.#valueCache,
+        li,
+        pos,
+        this.config,
+        this.#att,
+        expf32,
+      );
+    } else attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmaxQ);
 
     // output projection and residual
-    quantizeVector(xb, dim, G, xq);
-    qmatmul(this.#xb2, xq, L.wo);
+    this.#quantize(xb, dim, xq);
+    this.#qmatmul(this.#xb2, xq, L.wo);
     for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.#xb2[i]!);
 
     // feed-forward: rmsnorm, w1/w3, SwiGLU with the spec's exp, w2, residual
     const hb = this.#hb;
     const hb2 = this.#hb2;
     rmsnorm(xb, x, L.rmsFfn, 0, dim);
-    quantizeVector(xb, dim, G, xq);
-    qmatmul(hb, xq, L.w1);
-    qmatmul(hb2, xq, L.w3);
+    this.#quantize(xb, dim, xq);
+    this.#qmatmul(hb, xq, L.w1);
+    this.#qmatmul(hb2, xq, L.w3);
     for (let i = 0; i < hiddenDim; i++) {
       let val = hb[i]!;
       val = f(val * f(1 / f(1 + expf32(-val))));
       hb[i] = f(val * hb2[i]!);
     }
-    quantizeVector(hb, hiddenDim, G, this.#hq);
-    qmatmul(xb, this.#hq, L.w2);
+    this.#quantize(hb, hiddenDim, this.#hq);
+    this.#qmatmul(xb, this.#hq, L.w2);
     for (let i = 0; i < dim; i++) x[i] = f(x[i]! + xb[i]!);
   }
 }
