@@ -20,14 +20,15 @@
 #define TP_CALIB_COLS 256 /* 8 groups of 32 a row: a row's own overhead as in a dim-sized matmul */
 #define TP_CALIB_GROUP 32
 #define TP_CALIB_MAX_BUDGET_MS 2000
-#define TP_CALIB_FIRST_BYTES 32768 /* first weights measured when the port has no preload (the profiles' preloadBytes) */
+/* first weights measured when the port has no preload (the profiles' preloadBytes) */
+#define TP_CALIB_FIRST_BYTES 32768
 
 typedef struct {
-    uint8_t weights[TP_CALIB_ROWS * TP_CALIB_COLS];                         /* q8: a byte a weight; q4: the first half */
-    uint8_t scales[TP_CALIB_ROWS * (TP_CALIB_COLS / TP_CALIB_GROUP) * 2];   /* (rows, groups) binary16 */
-    int8_t xq[TP_CALIB_COLS];                                               /* (cols) quantized input */
-    float xs[TP_CALIB_COLS / TP_CALIB_GROUP];                               /* (groups) its scales */
-    float out[TP_CALIB_ROWS];                                               /* (rows) */
+    uint8_t weights[TP_CALIB_ROWS * TP_CALIB_COLS];                       /* q8: a byte a weight; q4: the first half */
+    uint8_t scales[TP_CALIB_ROWS * (TP_CALIB_COLS / TP_CALIB_GROUP) * 2]; /* (rows, groups) binary16 */
+    int8_t xq[TP_CALIB_COLS];                                             /* (cols) quantized input */
+    float xs[TP_CALIB_COLS / TP_CALIB_GROUP];                             /* (groups) its scales */
+    float out[TP_CALIB_ROWS];                                             /* (rows) */
 } tp_calib_scratch;
 
 /* What a port tells and offers calibrate; every field is optional (0 / NULL: none). */
@@ -46,11 +47,11 @@ typedef struct {
 
 typedef struct {
     void *port;
-    uint32_t (*now_us)(void *port);          /* a wrapping µs clock (required) */
-    int (*pump)(void *port, int wait_ms);    /* optional: run between measurements (1 ms), so the link stays alive */
-    const tp_calib_hooks *hooks;             /* may be NULL */
-    const tp_image *img;                     /* NULL: no image — the read and first-weights figures stay 0 */
-    tp_matmul_fn matmul;                     /* what a forward uses (the stage's); NULL: tp_qmatmul */
+    uint32_t (*now_us)(void *port);       /* a wrapping µs clock (required) */
+    int (*pump)(void *port, int wait_ms); /* optional: run between measurements (1 ms), so the link stays alive */
+    const tp_calib_hooks *hooks;          /* may be NULL */
+    const tp_image *img;                  /* NULL: no image — the read and first-weights figures stay 0 */
+    tp_matmul_fn matmul;                  /* what a forward uses (the stage's); NULL: tp_qmatmul */
     tp_calib_scratch *scratch;
 } tp_calib_env;
 

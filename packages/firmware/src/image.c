@@ -12,13 +12,37 @@
 
 /* header field offsets (§3) */
 enum {
-    H_MAGIC = 0x00, H_VERSION = 0x04, H_HEADER_SIZE = 0x08, H_CRC = 0x0C, H_FINGERPRINT = 0x10,
-    H_DIM = 0x30, H_SHARED = 0x4C, H_LAYER_FROM = 0x50, H_LAYER_TO = 0x54, H_FLAGS = 0x58,
-    H_VOCAB_FROM = 0x5C, H_VOCAB_TO = 0x60, H_QUANT_BITS = 0x64, H_GROUP = 0x68, H_COUNT = 0x6C,
-    H_TABLE = 0x70, H_SIZE = 0x74, H_BUILD_ID = 0x78, H_RESERVED = 0x80 /* version 1: reserved from H_BUILD_ID */
+    H_MAGIC = 0x00,
+    H_VERSION = 0x04,
+    H_HEADER_SIZE = 0x08,
+    H_CRC = 0x0C,
+    H_FINGERPRINT = 0x10,
+    H_DIM = 0x30,
+    H_SHARED = 0x4C,
+    H_LAYER_FROM = 0x50,
+    H_LAYER_TO = 0x54,
+    H_FLAGS = 0x58,
+    H_VOCAB_FROM = 0x5C,
+    H_VOCAB_TO = 0x60,
+    H_QUANT_BITS = 0x64,
+    H_GROUP = 0x68,
+    H_COUNT = 0x6C,
+    H_TABLE = 0x70,
+    H_SIZE = 0x74,
+    H_BUILD_ID = 0x78,
+    H_RESERVED = 0x80 /* version 1: reserved from H_BUILD_ID */
 };
 /* table entry offsets (§4) */
-enum { E_NAME = 0x00, E_DTYPE = 0x20, E_RANK = 0x22, E_SHAPE = 0x24, E_OFFSET = 0x30, E_BYTES = 0x34, E_CRC = 0x38, E_RESERVED = 0x3C };
+enum {
+    E_NAME = 0x00,
+    E_DTYPE = 0x20,
+    E_RANK = 0x22,
+    E_SHAPE = 0x24,
+    E_OFFSET = 0x30,
+    E_BYTES = 0x34,
+    E_CRC = 0x38,
+    E_RESERVED = 0x3C
+};
 enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4 };
 #define FLAG_EMBEDDING 1u
 #define FLAG_CLASSIFIER 2u
@@ -26,8 +50,8 @@ enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4 };
 #define LAYER_TENSORS 16
 
 static const char *const layer_names[LAYER_TENSORS] = {
-    "rms_att", "wq.data", "wq.scales", "wk.data", "wk.scales", "wv.data", "wv.scales", "wo.data",
-    "wo.scales", "rms_ffn", "w1.data", "w1.scales", "w3.data", "w3.scales", "w2.data", "w2.scales"};
+    "rms_att",   "wq.data", "wq.scales", "wk.data",   "wk.scales", "wv.data",   "wv.scales", "wo.data",
+    "wo.scales", "rms_ffn", "w1.data",   "w1.scales", "w3.data",   "w3.scales", "w2.data",   "w2.scales"};
 
 static uint32_t hdr(const uint8_t *b, int at) { return tp_load_u32(b + at); }
 
@@ -44,12 +68,12 @@ static void expected_tensor(const tp_image *img, int k, char name[32], int *dtyp
     int layers = img->layer_to - img->layer_from;
     uint32_t kv = (uint32_t)(c->dim / c->n_heads * c->n_kv_heads);
     *cols = 0;
-#define MATRIX(prefix, r, cl, scales)                                                                      \
-    do {                                                                                                   \
-        snprintf(name, 32, "%s.%s", prefix, scales ? "scales" : "data");                                  \
-        *dtype = scales ? DT_F16 : qd;                                                                     \
-        *rows = (uint32_t)(r);                                                                             \
-        *cols = scales ? (uint32_t)(((cl) + img->group - 1) / img->group) : (uint32_t)(cl);                \
+#define MATRIX(prefix, r, cl, scales)                                                       \
+    do {                                                                                    \
+        snprintf(name, 32, "%s.%s", prefix, scales ? "scales" : "data");                    \
+        *dtype = scales ? DT_F16 : qd;                                                      \
+        *rows = (uint32_t)(r);                                                              \
+        *cols = scales ? (uint32_t)(((cl) + img->group - 1) / img->group) : (uint32_t)(cl); \
     } while (0)
     int base = 0;
     if (img->has_embedding) {
@@ -80,7 +104,10 @@ static void expected_tensor(const tp_image *img, int k, char name[32], int *dtyp
             }
             snprintf(prefix, sizeof prefix, "layers.%d.%.2s", l, layer_names[t]);
             int scales = t < 9 ? (t % 2 == 0) : (t % 2 == 1); /* wq..wo: data at odd t; w1..w2: at even t */
-            uint32_t r = (t <= 2 || t == 7 || t == 8) ? (uint32_t)c->dim : t <= 6 ? kv : t <= 13 ? (uint32_t)c->hidden_dim : (uint32_t)c->dim;
+            uint32_t r = (t <= 2 || t == 7 || t == 8) ? (uint32_t)c->dim
+                         : t <= 6                     ? kv
+                         : t <= 13                    ? (uint32_t)c->hidden_dim
+                                                      : (uint32_t)c->dim;
             uint32_t cl = t >= 14 ? (uint32_t)c->hidden_dim : (uint32_t)c->dim;
             MATRIX(prefix, r, cl, scales);
             return;
@@ -108,7 +135,9 @@ static uint64_t dtype_bytes(int dtype, uint64_t n) {
     }
 }
 
-static int shared_alias(const tp_image *img) { return img->config.shared_classifier && img->has_embedding && img->has_classifier; }
+static int shared_alias(const tp_image *img) {
+    return img->config.shared_classifier && img->has_embedding && img->has_classifier;
+}
 
 tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_tensors) {
     memset(img, 0, sizeof *img);
@@ -184,14 +213,17 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
         int dtype;
         uint32_t rows, cols;
         expected_tensor(img, k, name, &dtype, &rows, &cols);
-        if (memcmp(e + E_NAME, name, 32) != 0) { img->failed_tensor = k; return TP_E_BAD_TABLE; }
+        if (memcmp(e + E_NAME, name, 32) != 0) {
+            img->failed_tensor = k;
+            return TP_E_BAD_TABLE;
+        }
         uint32_t rank = tp_load_u16(e + E_RANK);
         uint32_t s0 = hdr(e, E_SHAPE), s1 = hdr(e, E_SHAPE + 4), s2 = hdr(e, E_SHAPE + 8);
         uint32_t off = hdr(e, E_OFFSET), len = hdr(e, E_BYTES);
         uint64_t n = cols ? (uint64_t)rows * cols : rows;
         if (tp_load_u16(e + E_DTYPE) != dtype || rank != (cols ? 2u : 1u) || s0 != rows || s1 != cols || s2 != 0 ||
-            (uint64_t)len != dtype_bytes(dtype, n) || off % 16 != 0 || off < prev_end || (uint64_t)off + len > image_size ||
-            hdr(e, E_RESERVED) != 0) {
+            (uint64_t)len != dtype_bytes(dtype, n) || off % 16 != 0 || off < prev_end ||
+            (uint64_t)off + len > image_size || hdr(e, E_RESERVED) != 0) {
             img->failed_tensor = k;
             return TP_E_BAD_TABLE;
         }
@@ -215,7 +247,10 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
         for (k = 0; k < expected; k++) {
             const uint8_t *e = entry(img, k);
             uint32_t off = hdr(e, E_OFFSET), len = hdr(e, E_BYTES);
-            if (tp_crc32c(b + off, len, 0) != hdr(e, E_CRC)) { img->failed_tensor = k; return TP_E_TENSOR_CRC; }
+            if (tp_crc32c(b + off, len, 0) != hdr(e, E_CRC)) {
+                img->failed_tensor = k;
+                return TP_E_TENSOR_CRC;
+            }
         }
         for (k = 0; k < expected; k++) {
             const uint8_t *e = entry(img, k);
@@ -265,7 +300,9 @@ const float *tp_image_layer_norm(const tp_image *img, int l, int ffn) {
     return (const float *)tp_image_tensor(img, img->t_layers + (l - img->layer_from) * LAYER_TENSORS + (ffn ? 9 : 0));
 }
 
-const float *tp_image_rope(const tp_image *img, int sin) { return (const float *)tp_image_tensor(img, img->t_rope + (sin ? 1 : 0)); }
+const float *tp_image_rope(const tp_image *img, int sin) {
+    return (const float *)tp_image_tensor(img, img->t_rope + (sin ? 1 : 0));
+}
 
 const float *tp_image_rms_final(const tp_image *img) { return (const float *)tp_image_tensor(img, img->t_rms_final); }
 

@@ -11,8 +11,8 @@
 #include "tp_status.h"
 
 #define TP_IMAGE_MAGIC 0x4D495054u /* "TPIM" */
-#define TP_IMAGE_VERSION 2u     /* the newest version read: version 2 adds build_id at 0x78 */
-#define TP_IMAGE_VERSION_MIN 1u /* version 1 (no build id; 0x78.. reserved) is read too */
+#define TP_IMAGE_VERSION 2u        /* the newest version read: version 2 adds build_id at 0x78 */
+#define TP_IMAGE_VERSION_MIN 1u    /* version 1 (no build id; 0x78.. reserved) is read too */
 #define TP_IMAGE_BUILD_ID_BYTES 8u
 #define TP_IMAGE_HEADER_BYTES 256u
 #define TP_IMAGE_ENTRY_BYTES 64u
@@ -22,13 +22,13 @@ typedef struct {
 } tp_config;
 
 typedef struct {
-    const uint8_t *base;       /* the image bytes */
+    const uint8_t *base; /* the image bytes */
     size_t size;
     uint8_t fingerprint[32];
-    uint32_t version;          /* TP_IMAGE_VERSION_MIN..TP_IMAGE_VERSION */
+    uint32_t version;                          /* TP_IMAGE_VERSION_MIN..TP_IMAGE_VERSION */
     uint8_t build_id[TP_IMAGE_BUILD_ID_BYTES]; /* the build that stamped it; all zero: none (and version 1) */
     tp_config config;
-    int layer_from, layer_to;  /* [from, to) */
+    int layer_from, layer_to; /* [from, to) */
     int has_embedding;
     int has_classifier, vocab_from, vocab_to;
     tp_quant quant;

@@ -14,8 +14,8 @@ typedef enum { TP_Q4 = 4, TP_Q8 = 8 } tp_quant;
 
 /* A quantized matrix (rows, cols) straight from the image: int data and binary16 scales. */
 typedef struct {
-    const uint8_t *data;    /* q8: rows*cols int8; q4: rows*cols/2 bytes, low nibble first */
-    const uint8_t *scales;  /* (rows, ceil(cols/group)) binary16, little-endian */
+    const uint8_t *data;   /* q8: rows*cols int8; q4: rows*cols/2 bytes, low nibble first */
+    const uint8_t *scales; /* (rows, ceil(cols/group)) binary16, little-endian */
     int rows, cols, group;
     tp_quant quant;
 } tp_qmat;

@@ -69,8 +69,10 @@ static int next_board_lost(tp_server *s, const uint8_t *msg) {
     uint16_t stream = (uint16_t)(msg[1] | msg[2] << 8), me = board_index(s);
     int refused = s->down.refused[0] != 0;
     if (refused) snprintf(text, sizeof text, "board %u: %s", me, s->down.refused);
-    else snprintf(text, sizeof text, "board %u: the next board in the chain does not answer (check its cable and power)", me);
-    tp_status code = !refused                                          ? TP_E_NEXT_SILENT
+    else
+        snprintf(text, sizeof text, "board %u: the next board in the chain does not answer (check its cable and power)",
+                 me);
+    tp_status code = !refused                                         ? TP_E_NEXT_SILENT
                      : s->down.refused_status == TP_HELLO_WRONG_BUILD ? TP_E_NEXT_WRONG_BUILD
                                                                       : TP_E_NEXT_REFUSED;
     return send_on(s, &s->link, s->out, tp_msg_error(s->out, stream, code, text));
@@ -113,21 +115,24 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     s->forwards++;
     if (s->now_us) s->compute_us += (uint32_t)(s->now_us(s->link.port) - s->started_us);
     if (st == TP_E_NONFINITE)
-        return send_error(s, stream, st, "an activation or logit became NaN or infinite (docs/numerics.md 3a): "
-                                         "the input or the weights are out of range; end this stream");
+        return send_error(s, stream, st,
+                          "an activation or logit became NaN or infinite (docs/numerics.md 3a): "
+                          "the input or the weights are out of range; end this stream");
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
     if ((s->flags[stream] & TP_START_HASHES) &&
         send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->work.fwd.hashes,
                                   (size_t)(img->layer_to - img->layer_from))))
         return 1;
     if (!img->has_classifier)
-        return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->work.fwd.x, (size_t)img->config.dim));
+        return send_msg(
+            s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->work.fwd.x, (size_t)img->config.dim));
     if (s->flags[stream] & TP_START_SAMPLE) { /* one TOKEN back instead of the logits */
-        int sampled = -1; /* a prompt position: no token, the RNG is left alone, as in llama2.c */
+        int sampled = -1;                     /* a prompt position: no token, the RNG is left alone, as in llama2.c */
         if (pos >= s->sample_from[stream] &&
             tp_sample(&s->samplers[stream], s->logits, img->config.vocab_size, &sampled) != TP_OK)
-            return send_error(s, stream, TP_E_NONFINITE,
-                              "logits / temperature is infinite: the temperature is too small for these logits (0 is greedy)");
+            return send_error(
+                s, stream, TP_E_NONFINITE,
+                "logits / temperature is infinite: the temperature is too small for these logits (0 is greedy)");
         return send_msg(s, tp_msg_token(s->out, stream, pos, sampled < 0 ? 0xffffffffu : (uint32_t)sampled));
     }
     size_t rows = (size_t)(img->vocab_to - img->vocab_from);
@@ -161,11 +166,17 @@ static int send_stats(tp_server *s, size_t n) {
 /* Measures this board (src/calibrate.h) and answers on the link the request came in on. */
 static int calibrate(tp_server *s, uint16_t budget_ms) {
     if (!s->now_us)
-        return send_on(s, &s->link, s->out,
-                       tp_msg_error(s->out, 0xffff, TP_E_UNSUPPORTED, "this port has no microsecond clock: it cannot calibrate"));
+        return send_on(
+            s, &s->link, s->out,
+            tp_msg_error(s->out, 0xffff, TP_E_UNSUPPORTED, "this port has no microsecond clock: it cannot calibrate"));
     tp_calibration r;
-    tp_calib_env env = {s->link.port, s->now_us, s->pump, &s->calib, s->stages ? s->stages[0].img : NULL,
-                        s->stages ? s->stages[0].matmul : NULL, &s->work.calib};
+    tp_calib_env env = {s->link.port,
+                        s->now_us,
+                        s->pump,
+                        &s->calib,
+                        s->stages ? s->stages[0].img : NULL,
+                        s->stages ? s->stages[0].matmul : NULL,
+                        &s->work.calib};
     if (tp_calibrate(&r, &env, budget_ms, board_index(s))) return 1;
     return send_on(s, &s->link, s->out, tp_msg_calibration(s->out, &r));
 }
@@ -176,10 +187,11 @@ static int handle(tp_server *s, size_t n) {
         (s->in[0] == TP_MSG_HASHES || s->in[0] == TP_MSG_ERROR || (s->in[0] == TP_MSG_STATS && n == TP_STATS_BYTES)))
         return send_on(s, results(s), s->in, n); /* an earlier board's, on its way to the host */
     if (tp_msg_parse(s->in, n, &m) != TP_OK) return send_error(s, 0xffff, TP_E_ARG, "malformed or unexpected message");
-    if (m.kind == TP_MSG_STATS) return send_stats(s, n); /* a refused image has counters too */
+    if (m.kind == TP_MSG_STATS) return send_stats(s, n);              /* a refused image has counters too */
     if (m.kind == TP_MSG_CALIBRATE) return calibrate(s, m.budget_ms); /* and kernels to measure */
     if (!s->stages) return send_error(s, m.stream, s->boot_status, "this board's image was refused at boot");
-    if (m.stream >= s->streams) return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
+    if (m.stream >= s->streams)
+        return send_error(s, m.stream, TP_E_ARG, "no such stream: more than this board has room for");
     switch (m.kind) {
     case TP_MSG_START: {
         const tp_image *img = s->stages[m.stream].img;
@@ -187,7 +199,8 @@ static int handle(tp_server *s, size_t n) {
         if ((m.flags & TP_START_SAMPLE) && (img->has_classifier || !s->chain)) {
             if (!img->has_classifier || img->vocab_from != 0 || img->vocab_to != img->config.vocab_size ||
                 !s->sample_index || !s->sample_scratch)
-                return send_error(s, m.stream, TP_E_UNSUPPORTED, "this board cannot sample: it needs the whole classifier");
+                return send_error(s, m.stream, TP_E_UNSUPPORTED,
+                                  "this board cannot sample: it needs the whole classifier");
             if (!tp_sampler_params_ok(m.temperature, m.topp))
                 return send_error(s, m.stream, TP_E_ARG, "START: temperature must be finite and >= 0, topp in [0, 1]");
             tp_sampler_init(&s->samplers[m.stream], m.temperature, m.topp, m.seed, s->sample_index, s->sample_scratch);
@@ -196,9 +209,7 @@ static int handle(tp_server *s, size_t n) {
         s->flags[m.stream] = m.flags;
         return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
     }
-    case TP_MSG_END:
-        s->flags[m.stream] = 0;
-        return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
+    case TP_MSG_END: s->flags[m.stream] = 0; return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
 
     case TP_MSG_TOKEN: {
         if (s->now_us) s->started_us = s->now_us(s->link.port);
@@ -215,8 +226,7 @@ static int handle(tp_server *s, size_t n) {
         for (size_t i = 0; i < m.n; i++) s->work.fwd.x[i] = tp_msg_f32(m.x, i);
         if (s->pace) s->pace(s->link.port, 1);
         return run(s, m.stream, m.pos);
-    default:
-        return send_error(s, m.stream, TP_E_ARG, "a board does not take this message");
+    default: return send_error(s, m.stream, TP_E_ARG, "a board does not take this message");
     }
 }
 

@@ -28,12 +28,12 @@
 #include "stage.h"
 
 /* The largest image this service runs (docs/image-format.md §6a); tp_server_fits checks them at boot. */
-#define TP_SERVE_MAX_DIM 1024          /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
-#define TP_SERVE_MAX_HIDDEN 8192       /* 8 × the largest dim: beyond every llama2.c-family FFN */
-#define TP_SERVE_MAX_STAGE_LAYERS 256  /* layers on one board: work.fwd.hashes */
-#define TP_SERVE_MAX_LAYERS 65535      /* layer indices are u16 in the HELLO */
-#define TP_SERVE_MAX_SEQ 65536         /* positions are u16 on the wire */
-#define TP_SERVE_MAX_VOCAB_ROWS 65536  /* classifier rows on one board, and the vocab a sampling board sorts */
+#define TP_SERVE_MAX_DIM 1024         /* an ACTIVATION must fit one payload: 5 + 4 × dim ≤ TP_MAX_PAYLOAD */
+#define TP_SERVE_MAX_HIDDEN 8192      /* 8 × the largest dim: beyond every llama2.c-family FFN */
+#define TP_SERVE_MAX_STAGE_LAYERS 256 /* layers on one board: work.fwd.hashes */
+#define TP_SERVE_MAX_LAYERS 65535     /* layer indices are u16 in the HELLO */
+#define TP_SERVE_MAX_SEQ 65536        /* positions are u16 on the wire */
+#define TP_SERVE_MAX_VOCAB_ROWS 65536 /* classifier rows on one board, and the vocab a sampling board sorts */
 #define TP_SERVE_MAX_STREAMS 16
 
 enum { TP_CHAIN_NONE = 0, TP_CHAIN_NEXT = 1, TP_CHAIN_HOST = 2 };
@@ -47,7 +47,7 @@ typedef struct {
                           image was refused: every message gets ERROR(boot_status) */
     int streams;
     tp_status boot_status;
-    float *logits;     /* (vocab_to - vocab_from) scratch when the image holds classifier rows */
+    float *logits;                        /* (vocab_to - vocab_from) scratch when the image holds classifier rows */
     int (*pump)(void *port, int wait_ms); /* nonzero: stop serving */
     /* optional: called with 1 before and 0 after each message's compute — a simulated board paces itself
        to a real board's speed here (tinypipe-board --stage-us, --preload-us); the ESP-IDF app starts its

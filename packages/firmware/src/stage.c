@@ -40,7 +40,8 @@ static arena_layout layout_of(const tp_image *img) {
     const tp_config *c = &img->config;
     const uint64_t widest = (uint64_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
     const uint64_t groups = (widest + (uint64_t)img->group - 1) / (uint64_t)img->group;
-    const uint64_t cache = mul_sat(mul_sat(mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len), (uint64_t)kv_dim(c)), 4);
+    const uint64_t cache =
+        mul_sat(mul_sat(mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len), (uint64_t)kv_dim(c)), 4);
     arena_layout a;
     a.xb = 0;
     a.hb = add_sat(a.xb, align16(3 * 4 * (uint64_t)c->dim));

@@ -35,14 +35,14 @@ typedef struct {
     /* the matmul to use (tp_stage_init sets the build's kernel; the ESP-IDF port splits rows over both cores) */
     tp_matmul_fn matmul;
     /* run state, shapes in comments (all inside the arena) */
-    float *xb;        /* (dim) */
-    float *xb2;       /* (dim) */
-    float *q;         /* (dim) */
-    float *hb;        /* (hidden_dim) */
-    float *hb2;       /* (hidden_dim) */
-    float *att;       /* (seq_len) */
-    int8_t *xq;       /* (max(dim, hidden_dim)) quantized activations */
-    float *xs;        /* (ceil(max(dim, hidden_dim) / group)) their scales */
+    float *xb;          /* (dim) */
+    float *xb2;         /* (dim) */
+    float *q;           /* (dim) */
+    float *hb;          /* (hidden_dim) */
+    float *hb2;         /* (hidden_dim) */
+    float *att;         /* (seq_len) */
+    int8_t *xq;         /* (max(dim, hidden_dim)) quantized activations */
+    float *xs;          /* (ceil(max(dim, hidden_dim) / group)) their scales */
     float *key_cache;   /* (layers in stage, seq_len, kv_dim) */
     float *value_cache; /* (layers in stage, seq_len, kv_dim) */
 } tp_stage;

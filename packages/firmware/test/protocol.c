@@ -73,17 +73,17 @@ static void fuzz(unsigned long n, uint32_t seed) {
     for (unsigned long i = 0; i < n; i++) {
         uint16_t len = (uint16_t)(4 + next() % 600);
         if (next() % 64 == 0) len = (uint16_t)(4 + next() % (TP_MAX_PAYLOAD - 4));
-        payload[0] = (uint8_t)i, payload[1] = (uint8_t)(i >> 8), payload[2] = (uint8_t)(i >> 16), payload[3] = (uint8_t)(i >> 24);
+        payload[0] = (uint8_t)i, payload[1] = (uint8_t)(i >> 8), payload[2] = (uint8_t)(i >> 16),
+        payload[3] = (uint8_t)(i >> 24);
         for (size_t k = 4; k < len; k++) payload[k] = (uint8_t)((i * 131u + k * 7u) & 0xff);
-        tp_frame f = {TP_PROTOCOL_VERSION, (uint8_t)(1 + next() % 7), (uint16_t)next(), (uint16_t)i, 0, 0, len, payload};
+        tp_frame f = {
+            TP_PROTOCOL_VERSION, (uint8_t)(1 + next() % 7), (uint16_t)next(), (uint16_t)i, 0, 0, len, payload};
         size_t w = tp_frame_encode(&f, wire);
         switch (i % 2 ? next() % 5 : 5) {
         case 0: /* bit flips */
             for (int k = 0, m = 1 + (int)(next() % 4); k < m; k++) wire[next() % w] ^= (uint8_t)(1u << (next() % 8));
             break;
-        case 1: /* cut short */
-            w = 1 + next() % (w - 1);
-            break;
+        case 1: /* cut short */ w = 1 + next() % (w - 1); break;
         case 2: /* random garbage instead */
             for (size_t k = 0; k < w; k++) wire[k] = (uint8_t)next();
             break;
@@ -99,8 +99,7 @@ static void fuzz(unsigned long n, uint32_t seed) {
                 w -= k;
             }
             break;
-        default:
-            break;
+        default: break;
         }
         for (size_t at = 0; at < w;) { /* random chunking */
             size_t c = 1 + next() % 300;
@@ -121,7 +120,7 @@ static uint32_t scripted_now(void *port) {
     (void)port;
     return clock_ms;
 }
-static tp_receiver seen;                            /* decodes what the link writes */
+static tp_receiver seen; /* decodes what the link writes */
 static void scripted_write(void *port, const uint8_t *b, size_t n) {
     (void)port;
     tp_receiver_push(&seen, b, n);
@@ -209,17 +208,17 @@ int main(void) {
             unsigned long long v[9];
             for (int i = 0; i < 9; i++) v[i] = strtoull(strtok(NULL, " \n"), NULL, 10);
             tp_board_stats st = {(uint16_t)v[0], (uint32_t)v[1], (uint64_t)v[2], (uint32_t)v[3], (uint32_t)v[4],
-                                 (uint32_t)v[5],   (uint32_t)v[6], (uint32_t)v[7], (uint32_t)v[8]};
+                                 (uint32_t)v[5], (uint32_t)v[6], (uint32_t)v[7], (uint32_t)v[8]};
             puthex(out, tp_msg_stats(out, &st));
         } else if (!strcmp(cmd, "calibration")) {
             unsigned long v[23];
             for (int i = 0; i < 23; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);
             const char *port = strtok(NULL, "\n");
-            tp_calibration c = {(uint16_t)v[0],  (uint16_t)v[1],  (uint8_t)v[2],   (uint8_t)v[3],   (uint8_t)v[4],
-                                (uint16_t)v[5],  (uint32_t)v[6],  (uint32_t)v[7],  (uint32_t)v[8],  (uint32_t)v[9],
-                                (uint32_t)v[10], (uint16_t)v[11], (uint16_t)v[12], (uint32_t)v[13], (uint32_t)v[14],
-                                (uint32_t)v[15], (uint32_t)v[16], (uint32_t)v[17], (uint16_t)v[18], (uint32_t)v[19],
-                                (uint16_t)v[20], (uint32_t)v[21], (uint32_t)v[22], ""};
+            tp_calibration c = {
+                (uint16_t)v[0],  (uint16_t)v[1],  (uint8_t)v[2],   (uint8_t)v[3],   (uint8_t)v[4],   (uint16_t)v[5],
+                (uint32_t)v[6],  (uint32_t)v[7],  (uint32_t)v[8],  (uint32_t)v[9],  (uint32_t)v[10], (uint16_t)v[11],
+                (uint16_t)v[12], (uint32_t)v[13], (uint32_t)v[14], (uint32_t)v[15], (uint32_t)v[16], (uint32_t)v[17],
+                (uint16_t)v[18], (uint32_t)v[19], (uint16_t)v[20], (uint32_t)v[21], (uint32_t)v[22], ""};
             if (port && strcmp(port, "-")) snprintf(c.port, sizeof c.port, "%s", port);
             puthex(out, tp_msg_calibration(out, &c));
         } else if (!strcmp(cmd, "hello-layout")) {

@@ -95,9 +95,9 @@ static void open_image(const uint8_t *path, uint32_t len) {
     ready = 1;
     size_t rest;
     const uint8_t *first = tp_image_first_weights(&image, &rest);
-    int32_t info[9] = {image.config.dim, image.layer_from, image.layer_to, image.has_embedding,
-                       image.has_classifier, image.vocab_from, image.vocab_to,
-                       (int32_t)(first - image.base), (int32_t)rest};
+    int32_t info[9] = {image.config.dim,     image.layer_from, image.layer_to, image.has_embedding,
+                       image.has_classifier, image.vocab_from, image.vocab_to, (int32_t)(first - image.base),
+                       (int32_t)rest};
     answer(0, info, sizeof info, NULL, 0);
 }
 
@@ -117,40 +117,51 @@ int main(int argc, char **argv) {
         if (read_all(payload, len) != 0) return 0;
         const int dim = ready ? image.config.dim : 0;
         switch (head[0]) {
-        case 'O':
-            open_image(payload, len);
-            break;
+        case 'O': open_image(payload, len); break;
         case 'E': {
             uint32_t token;
-            if (!ready || len != 4) { fail(TP_E_ARG, "E needs an open image and a u32 token"); break; }
+            if (!ready || len != 4) {
+                fail(TP_E_ARG, "E needs an open image and a u32 token");
+                break;
+            }
             memcpy(&token, payload, 4);
             tp_status s = tp_stage_embed(&stage, (int)token, x);
-            if (s != TP_OK) fail(s, s == TP_E_NONFINITE ? "the embedding row is not finite" : "token out of range or no embedding on this stage");
+            if (s != TP_OK)
+                fail(s, s == TP_E_NONFINITE ? "the embedding row is not finite"
+                                            : "token out of range or no embedding on this stage");
             else answer(0, x, (size_t)dim * 4, NULL, 0);
             break;
         }
         case 'F': {
             uint32_t pos;
-            if (!ready || len != 4 + (uint32_t)dim * 4) { fail(TP_E_ARG, "F needs u32 pos and f32[dim]"); break; }
+            if (!ready || len != 4 + (uint32_t)dim * 4) {
+                fail(TP_E_ARG, "F needs u32 pos and f32[dim]");
+                break;
+            }
             memcpy(&pos, payload, 4);
             memcpy(x, payload + 4, (size_t)dim * 4);
             tp_status s = tp_stage_forward(&stage, x, (int)pos, hashes);
-            if (s != TP_OK) fail(s, s == TP_E_NONFINITE ? "NaN or infinity in the activations (docs/numerics.md 3a)" : "position out of range");
+            if (s != TP_OK)
+                fail(s, s == TP_E_NONFINITE ? "NaN or infinity in the activations (docs/numerics.md 3a)"
+                                            : "position out of range");
             else answer(0, x, (size_t)dim * 4, hashes, (size_t)(image.layer_to - image.layer_from) * 4);
             break;
         }
         case 'C': {
-            if (!ready || len != (uint32_t)dim * 4) { fail(TP_E_ARG, "C needs f32[dim]"); break; }
+            if (!ready || len != (uint32_t)dim * 4) {
+                fail(TP_E_ARG, "C needs f32[dim]");
+                break;
+            }
             memcpy(x, payload, (size_t)dim * 4);
             tp_status s = tp_stage_classify(&stage, x, out);
-            if (s != TP_OK) fail(s, s == TP_E_NONFINITE ? "NaN or infinity in the activations or logits (docs/numerics.md 3a)" : "this stage holds no classifier");
+            if (s != TP_OK)
+                fail(s, s == TP_E_NONFINITE ? "NaN or infinity in the activations or logits (docs/numerics.md 3a)"
+                                            : "this stage holds no classifier");
             else answer(0, out, (size_t)(image.vocab_to - image.vocab_from) * 4, NULL, 0);
             break;
         }
-        case 'Q':
-            return 0;
-        default:
-            fail(TP_E_ARG, "unknown command");
+        case 'Q': return 0;
+        default: fail(TP_E_ARG, "unknown command");
         }
     }
 }

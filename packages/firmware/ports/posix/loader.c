@@ -83,8 +83,7 @@ void tp_loader_reply(tp_loader *L, uint8_t op, uint32_t value, const uint8_t *da
     if (n) memcpy(p + 8, data, n);
     if (L->mode == MODE_ROM) /* status (1: failed), error, 2 reserved */
         p[8 + n] = error ? 1 : 0, p[9 + n] = error, p[10 + n] = 0, p[11 + n] = 0;
-    else /* the stub: a big-endian u16 code, the error in its first byte */
-        p[8 + n] = error, p[9 + n] = 0;
+    else /* the stub: a big-endian u16 code, the error in its first byte */ p[8 + n] = error, p[9 + n] = 0;
     tp_loader_send_frame(L, p, 8 + n + status);
 }
 

@@ -13,15 +13,31 @@
 
 /* command ops (serial-protocol.rst "Commands"); 0xD0.. are the stub's only */
 enum {
-    OP_FLASH_BEGIN = 0x02, OP_FLASH_DATA = 0x03, OP_FLASH_END = 0x04, OP_MEM_BEGIN = 0x05, OP_MEM_END = 0x06,
-    OP_MEM_DATA = 0x07, OP_SYNC = 0x08, OP_WRITE_REG = 0x09, OP_READ_REG = 0x0a, OP_SPI_SET_PARAMS = 0x0b,
-    OP_SPI_ATTACH = 0x0d, OP_CHANGE_BAUDRATE = 0x0f, OP_FLASH_DEFL_BEGIN = 0x10, OP_FLASH_DEFL_DATA = 0x11,
-    OP_FLASH_DEFL_END = 0x12, OP_SPI_FLASH_MD5 = 0x13, OP_GET_SECURITY_INFO = 0x14, OP_ERASE_FLASH = 0xd0,
-    OP_ERASE_REGION = 0xd1, OP_READ_FLASH = 0xd2, OP_RUN_USER_CODE = 0xd3
+    OP_FLASH_BEGIN = 0x02,
+    OP_FLASH_DATA = 0x03,
+    OP_FLASH_END = 0x04,
+    OP_MEM_BEGIN = 0x05,
+    OP_MEM_END = 0x06,
+    OP_MEM_DATA = 0x07,
+    OP_SYNC = 0x08,
+    OP_WRITE_REG = 0x09,
+    OP_READ_REG = 0x0a,
+    OP_SPI_SET_PARAMS = 0x0b,
+    OP_SPI_ATTACH = 0x0d,
+    OP_CHANGE_BAUDRATE = 0x0f,
+    OP_FLASH_DEFL_BEGIN = 0x10,
+    OP_FLASH_DEFL_DATA = 0x11,
+    OP_FLASH_DEFL_END = 0x12,
+    OP_SPI_FLASH_MD5 = 0x13,
+    OP_GET_SECURITY_INFO = 0x14,
+    OP_ERASE_FLASH = 0xd0,
+    OP_ERASE_REGION = 0xd1,
+    OP_READ_FLASH = 0xd2,
+    OP_RUN_USER_CODE = 0xd3
 };
 
-#define SECTOR 4096u          /* flash erase unit */
-#define BLOCK_HEADER 16u      /* a _DATA command's length, sequence, 0, 0 */
+#define SECTOR 4096u     /* flash erase unit */
+#define BLOCK_HEADER 16u /* a _DATA command's length, sequence, 0, 0 */
 
 typedef enum { MODE_ROM, MODE_STUB } tp_loader_mode;
 typedef enum { RESET_NONE, RESET_BOOT, RESET_DOWNLOAD } tp_reset; /* what the chip does after this command */
@@ -31,10 +47,10 @@ typedef enum { WR_OK, WR_NOT_BEGUN, WR_RANGE, WR_INFLATE, WR_TOO_MUCH, WR_NOT_DO
 
 typedef struct {
     int active, compressed;
-    int erase_at_begin;       /* the ROM erases the whole region at BEGIN; the stub as data reaches a sector */
-    uint32_t offset, size;    /* the region the BEGIN announced (the ROM: erase size; the stub: exact bytes) */
-    uint32_t written;         /* bytes written from offset */
-    uint32_t erased_to;       /* the stub: flash below this address (in the region) is erased */
+    int erase_at_begin;    /* the ROM erases the whole region at BEGIN; the stub as data reaches a sector */
+    uint32_t offset, size; /* the region the BEGIN announced (the ROM: erase size; the stub: exact bytes) */
+    uint32_t written;      /* bytes written from offset */
+    uint32_t erased_to;    /* the stub: flash below this address (in the region) is erased */
     z_stream z;
 } tp_flash_write;
 
@@ -45,13 +61,13 @@ typedef struct {
     const tp_rom_options *opt;
     tp_loader_mode mode;
     tp_reset reset;
-    tp_reset reset_later;     /* a watchdog armed: this reset happens at reset_at (µs, tp_loader_now_us) */
+    tp_reset reset_later; /* a watchdog armed: this reset happens at reset_at (µs, tp_loader_now_us) */
     long long reset_at;
-    int attached;             /* the ROM saw SPI_ATTACH */
-    uint32_t chip_size;       /* SPI_SET_PARAMS' total size: the ROM's flash functions refuse beyond it */
-    long blocks_seen;         /* flash data blocks, for the faults */
+    int attached;       /* the ROM saw SPI_ATTACH */
+    uint32_t chip_size; /* SPI_SET_PARAMS' total size: the ROM's flash functions refuse beyond it */
+    long blocks_seen;   /* flash data blocks, for the faults */
     tp_flash_write write;
-    struct {                  /* the current MEM_BEGIN, and where code was uploaded */
+    struct { /* the current MEM_BEGIN, and where code was uploaded */
         int active;
         uint32_t offset, remaining;
         uint32_t text_from, text_to;

@@ -50,12 +50,12 @@ static tp_image image;
 static tp_stage stages[TP_SERVE_MAX_STREAMS];
 static int streams = 4;
 static tp_server server;
-static int master = -1;   /* the board's USB port: the ROM's, then the host's link */
-static int in_fd = -1;    /* chain, all but the first board: the UART from the previous board */
-static int up_fd = -1;    /* where the board's link in is after boot: master, or in_fd */
-static int down_fd = -1;  /* chain: the UART to the next board, or (last board) to the host */
-static int in_pty;        /* --in-pty */
-static int chain_mode;    /* TP_CHAIN_* */
+static int master = -1;  /* the board's USB port: the ROM's, then the host's link */
+static int in_fd = -1;   /* chain, all but the first board: the UART from the previous board */
+static int up_fd = -1;   /* where the board's link in is after boot: master, or in_fd */
+static int down_fd = -1; /* chain: the UART to the next board, or (last board) to the host */
+static int in_pty;       /* --in-pty */
+static int chain_mode;   /* TP_CHAIN_* */
 static const char *next_path;
 static long stage_us, preload_us, line_baud; /* emulation of a real board's speed (0: as fast as the host) */
 
@@ -81,9 +81,7 @@ static void port_write(void *port, const uint8_t *bytes, size_t n) {
 }
 
 /* --line-baud: when the frame just written leaves the pin (the link times its retransmission from there). */
-static uint32_t port_departs(void *port) {
-    return tp_uart_departs_ms(port == &down_fd);
-}
+static uint32_t port_departs(void *port) { return tp_uart_departs_ms(port == &down_fd); }
 
 static uint32_t port_now(void *port) {
     (void)port;
@@ -161,8 +159,10 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
     up_fd = in_fd >= 0 ? in_fd : master;
-    server.link.port = &up_fd, server.link.write = port_write, server.link.now_ms = port_now, server.link.log = port_log;
-    server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now, server.down.log = port_log;
+    server.link.port = &up_fd, server.link.write = port_write, server.link.now_ms = port_now,
+    server.link.log = port_log;
+    server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now,
+    server.down.log = port_log;
     if (line_baud > 0) server.link.departs_ms = server.down.departs_ms = port_departs;
     server.link.baud = server.down.baud = line_baud > 0 ? (uint32_t)line_baud : 0;
     server.pump = pump;
@@ -253,7 +253,8 @@ int serve_pty(int argc, char **argv) {
         else if (!strcmp(a, "--flash-size")) flash_size = strtoul(v, NULL, 0);
         else if (!strcmp(a, "--chip-id")) rom.chip_id = (uint32_t)strtoul(v, NULL, 0);
         else if (!strcmp(a, "--mac")) {
-            if (parse_mac(v, rom.mac) != 0) return fprintf(stderr, "tinypipe-board: USAGE: --mac aa:bb:cc:dd:ee:ff\n"), 2;
+            if (parse_mac(v, rom.mac) != 0)
+                return fprintf(stderr, "tinypipe-board: USAGE: --mac aa:bb:cc:dd:ee:ff\n"), 2;
         } else if (!strcmp(a, "--drop-after")) rom.drop_after = strtol(v, NULL, 10);
         else if (!strcmp(a, "--corrupt-block")) rom.corrupt_block = strtol(v, NULL, 10);
         else if (!strcmp(a, "--erase-us-per-mb")) rom.erase_us_per_mb = strtol(v, NULL, 10);
@@ -263,8 +264,7 @@ int serve_pty(int argc, char **argv) {
             streams = (int)strtol(v, NULL, 10);
             if (streams < 1 || streams > TP_SERVE_MAX_STREAMS)
                 return fprintf(stderr, "tinypipe-board: USAGE: --streams must be 1..%d\n", TP_SERVE_MAX_STREAMS), 2;
-        }
-        else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
+        } else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
         else if (!strcmp(a, "--drop")) drop = strtod(v, NULL);
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
@@ -275,7 +275,10 @@ int serve_pty(int argc, char **argv) {
         i++;
     }
     if (next_path && chain_mode == TP_CHAIN_HOST)
-        return fprintf(stderr, "tinypipe-board: USAGE: --next (a board in the middle) or --out-pty (the last board), not both\n"), 2;
+        return fprintf(
+                   stderr,
+                   "tinypipe-board: USAGE: --next (a board in the middle) or --out-pty (the last board), not both\n"),
+               2;
     if (!path == !flash_path) return fprintf(stderr, "tinypipe-board: USAGE: give --image PATH or --flash FILE\n"), 2;
     tp_uart_faults(ber, drop, seed);
 
@@ -287,7 +290,8 @@ int serve_pty(int argc, char **argv) {
         const uint8_t *bytes = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the "flash" */
         close(fd);
         if (bytes == MAP_FAILED) return fprintf(stderr, "tinypipe-board: IMAGE: cannot map %s\n", path), 1;
-        if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+        if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0)
+            return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
         return serve_image(bytes, (size_t)sb.st_size, board);
     }
 
@@ -299,8 +303,11 @@ int serve_pty(int argc, char **argv) {
     if (fd < 0 || fstat(fd, &sb) != 0) return fprintf(stderr, "tinypipe-board: FLASH: cannot open %s\n", flash_path), 1;
     /* a chip's flash never changes size: a file of another size is another chip's (or not a flash) */
     if (sb.st_size != 0 && (unsigned long)sb.st_size != flash_size)
-        return fprintf(stderr, "tinypipe-board: FLASH: %s is %lld bytes but --flash-size is %lu: give --flash-size %lld, or remove the file for a new (erased) flash\n",
-                       flash_path, (long long)sb.st_size, flash_size, (long long)sb.st_size), close(fd), 1;
+        return fprintf(
+                   stderr,
+                   "tinypipe-board: FLASH: %s is %lld bytes but --flash-size is %lu: give --flash-size %lld, or remove the file for a new (erased) flash\n",
+                   flash_path, (long long)sb.st_size, flash_size, (long long)sb.st_size),
+               close(fd), 1;
     size_t had = (size_t)sb.st_size; /* bytes already there: all, or none (a new file) */
     if (had == 0 && ftruncate(fd, (off_t)flash_size) != 0)
         return fprintf(stderr, "tinypipe-board: FLASH: cannot size %s\n", flash_path), 1;
@@ -308,7 +315,8 @@ int serve_pty(int argc, char **argv) {
     close(fd);
     if (flash == MAP_FAILED) return fprintf(stderr, "tinypipe-board: FLASH: cannot map %s\n", flash_path), 1;
     memset(flash + had, 0xff, flash_size - had); /* new flash comes erased */
-    if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0) return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
+    if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0)
+        return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     rom.idle_fd = in_fd;
     if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");

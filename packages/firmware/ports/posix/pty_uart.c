@@ -53,12 +53,12 @@ long long tp_uart_now_us(void) {
  * as it does on the chip. A full ring blocks the writer, as uart_write_bytes does. */
 #define TX_RING 8192
 typedef struct {
-    int *fd;                 /* the UART's PTY (the variable: a chain's next port is reopened) */
-    uint8_t bytes[TX_RING];  /* queued frames, back to back */
+    int *fd;                /* the UART's PTY (the variable: a chain's next port is reopened) */
+    uint8_t bytes[TX_RING]; /* queued frames, back to back */
     size_t used, count;
-    size_t len[64];          /* each queued frame's length and release time */
+    size_t len[64]; /* each queued frame's length and release time */
     long long due[64];
-    long long line_free;     /* when the line has shifted out everything queued */
+    long long line_free; /* when the line has shifted out everything queued */
 } tx_line;
 static tx_line tx_lines[2];
 
@@ -120,9 +120,7 @@ void tp_uart_send(int line, int *fd, const uint8_t *bytes, size_t n, long baud) 
     tx_flush(q, now);
 }
 
-uint32_t tp_uart_departs_ms(int line) {
-    return (uint32_t)(tx_lines[line].line_free / 1000);
-}
+uint32_t tp_uart_departs_ms(int line) { return (uint32_t)(tx_lines[line].line_free / 1000); }
 
 int tp_uart_open_pty(int *fd, const char *label) {
     int master = *fd = posix_openpt(O_RDWR | O_NOCTTY);

@@ -40,9 +40,7 @@
 #define JEDEC_WINBOND 0xef
 #define JEDEC_TYPE 0x40
 
-static struct {
-    uint32_t addr, value;
-} store[128];
+static struct { uint32_t addr, value; } store[128];
 static size_t stored;
 
 void tp_regs_reset(void) { stored = 0; }

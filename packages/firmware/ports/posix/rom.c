@@ -27,7 +27,10 @@ enum {
 #define ROM_RAM_BLOCK 0x1800u  /* esptool's ESP_RAM_BLOCK */
 
 /* The S3's internal RAM a RAM download may target (esptool's MEMORY_MAP for the ESP32-S3) */
-static const struct { uint32_t from, to; int code; } ram[] = {
+static const struct {
+    uint32_t from, to;
+    int code;
+} ram[] = {
     {0x40370000u, 0x403e0000u, 1}, /* IRAM: the stub's code */
     {0x3fc88000u, 0x3fd00000u, 0}, /* DRAM: its data */
 };
@@ -76,7 +79,8 @@ static void mem_end(tp_loader *L, const uint8_t *d, size_t size) {
     ok(L, OP_MEM_END);
     if (stay) return;
     if (entry < L->mem.text_from || entry >= L->mem.text_to) {
-        fprintf(stderr, "tinypipe-board: rom: MEM_END jumps to 0x%08x, outside uploaded code: the chip would crash\n", entry);
+        fprintf(stderr, "tinypipe-board: rom: MEM_END jumps to 0x%08x, outside uploaded code: the chip would crash\n",
+                entry);
         return;
     }
     struct timespec pause = {0, 1000000}; /* the stub starts after the ROM's reply has left */
@@ -96,9 +100,9 @@ static uint8_t write_error(tp_write_result r) {
 /* FLASH_BEGIN / FLASH_DEFL_BEGIN: erase size, blocks, block size, offset, encrypted. The ROM erases before it
  * answers (esptool waits up to 40 s/MB for it). */
 static void begin(tp_loader *L, uint8_t op, const uint8_t *d, size_t size) {
-    if (size != 20) return fail(L, op, E_BAD_FORMAT); /* the S3 ROM takes the 5th word */
+    if (size != 20) return fail(L, op, E_BAD_FORMAT);                  /* the S3 ROM takes the 5th word */
     if (!L->attached && tp_le32(d) != 0) return fail(L, op, E_FAILED); /* size 0 (esptool's run) erases nothing */
-    if (tp_le32(d + 16) != 0) return fail(L, op, E_BAD_PARAM); /* no flash encryption on this chip */
+    if (tp_le32(d + 16) != 0) return fail(L, op, E_BAD_PARAM);         /* no flash encryption on this chip */
     tp_write_result r = tp_flash_begin(L, tp_le32(d + 12), tp_le32(d), op == OP_FLASH_DEFL_BEGIN, 1);
     if (r != WR_OK) return fail(L, op, r == WR_RANGE ? E_BAD_PARAM : E_FAILED);
     ok(L, op);
@@ -174,9 +178,12 @@ void tp_rom_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, uin
     case OP_MEM_BEGIN: return mem_begin(L, d, size);
     case OP_MEM_DATA: return mem_data(L, d, size, checksum);
     case OP_MEM_END: return mem_end(L, d, size);
-    case OP_FLASH_BEGIN: case OP_FLASH_DEFL_BEGIN: return begin(L, op, d, size);
-    case OP_FLASH_DATA: case OP_FLASH_DEFL_DATA: return data(L, op, d, size, checksum);
-    case OP_FLASH_END: case OP_FLASH_DEFL_END: return end(L, op, size);
+    case OP_FLASH_BEGIN:
+    case OP_FLASH_DEFL_BEGIN: return begin(L, op, d, size);
+    case OP_FLASH_DATA:
+    case OP_FLASH_DEFL_DATA: return data(L, op, d, size, checksum);
+    case OP_FLASH_END:
+    case OP_FLASH_DEFL_END: return end(L, op, size);
     case OP_SPI_FLASH_MD5: return md5(L, d, size);
     default: return fail(L, op, E_BAD_FORMAT); /* unknown to the ROM, the stub-only commands included */
     }

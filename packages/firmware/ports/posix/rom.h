@@ -11,14 +11,14 @@
 #include <stdint.h>
 
 typedef struct {
-    uint32_t chip_id;      /* GET_SECURITY_INFO chip id: 9 = ESP32-S3 (2 = ESP32-S2, for wrong-chip tests) */
+    uint32_t chip_id; /* GET_SECURITY_INFO chip id: 9 = ESP32-S3 (2 = ESP32-S2, for wrong-chip tests) */
     uint8_t mac[6];
-    long drop_after;       /* fault: vanish (exit) after this many flash data blocks (-1: never) */
-    long corrupt_block;    /* fault: flip one bit of this flash data block when writing it (-1: never) */
-    int idle_fd;           /* another UART (a chain's link in), read and discarded until boot as the chip's
+    long drop_after;      /* fault: vanish (exit) after this many flash data blocks (-1: never) */
+    long corrupt_block;   /* fault: flip one bit of this flash data block when writing it (-1: never) */
+    int idle_fd;          /* another UART (a chain's link in), read and discarded until boot as the chip's
                               FIFO does in the ROM; -1: none */
-    long erase_us_per_mb;  /* erase time per MiB (the chip's is seconds; scaled down so tests stay fast) */
-    long md5_us_per_mb;    /* SPI_FLASH_MD5 time per MiB read (default 0: at once) */
+    long erase_us_per_mb; /* erase time per MiB (the chip's is seconds; scaled down so tests stay fast) */
+    long md5_us_per_mb;   /* SPI_FLASH_MD5 time per MiB read (default 0: at once) */
 } tp_rom_options;
 
 /* Serves download mode on fd until the chip resets into its firmware (returns 0: boot from flash) or the

@@ -11,8 +11,14 @@
 
 /* the stub's response codes (esptool util.py's table; esp-flasher-stub's RESPONSE_*) */
 enum {
-    E_BAD_DATA_LEN = 0xc0, E_BAD_CHECKSUM = 0xc1, E_FAILED_SPI = 0xc4, E_NOT_IN_FLASH_MODE = 0xc6,
-    E_INFLATE = 0xc7, E_NOT_ENOUGH_DATA = 0xc8, E_TOO_MUCH_DATA = 0xc9, E_NOT_IMPLEMENTED = 0xff
+    E_BAD_DATA_LEN = 0xc0,
+    E_BAD_CHECKSUM = 0xc1,
+    E_FAILED_SPI = 0xc4,
+    E_NOT_IN_FLASH_MODE = 0xc6,
+    E_INFLATE = 0xc7,
+    E_NOT_ENOUGH_DATA = 0xc8,
+    E_TOO_MUCH_DATA = 0xc9,
+    E_NOT_IMPLEMENTED = 0xff
 };
 
 #define STUB_FLASH_BLOCK 0x4000u /* esptool's FLASH_WRITE_SIZE for the stub */
@@ -130,16 +136,21 @@ void tp_stub_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, ui
     case OP_CHANGE_BAUDRATE: /* new baud, old baud */
         if (size != 8) return fail(L, op, E_BAD_DATA_LEN);
         return ok(L, op);
-    case OP_MEM_BEGIN: case OP_MEM_END: /* accepted; the board runs no further uploaded code */
+    case OP_MEM_BEGIN:
+    case OP_MEM_END: /* accepted; the board runs no further uploaded code */
         if (size != (op == OP_MEM_BEGIN ? 16u : 8u)) return fail(L, op, E_BAD_DATA_LEN);
         return ok(L, op);
     case OP_MEM_DATA:
         if (size < BLOCK_HEADER || tp_le32(d) != size - BLOCK_HEADER) return fail(L, op, E_TOO_MUCH_DATA);
-        if (tp_loader_checksum(d + BLOCK_HEADER, size - BLOCK_HEADER) != (checksum & 0xff)) return fail(L, op, E_BAD_CHECKSUM);
+        if (tp_loader_checksum(d + BLOCK_HEADER, size - BLOCK_HEADER) != (checksum & 0xff))
+            return fail(L, op, E_BAD_CHECKSUM);
         return ok(L, op);
-    case OP_FLASH_BEGIN: case OP_FLASH_DEFL_BEGIN: return begin(L, op, d, size);
-    case OP_FLASH_DATA: case OP_FLASH_DEFL_DATA: return data(L, op, d, size, checksum);
-    case OP_FLASH_END: case OP_FLASH_DEFL_END: return end(L, op, d, size);
+    case OP_FLASH_BEGIN:
+    case OP_FLASH_DEFL_BEGIN: return begin(L, op, d, size);
+    case OP_FLASH_DATA:
+    case OP_FLASH_DEFL_DATA: return data(L, op, d, size, checksum);
+    case OP_FLASH_END:
+    case OP_FLASH_DEFL_END: return end(L, op, d, size);
     case OP_SPI_FLASH_MD5: return md5(L, d, size);
     case OP_ERASE_FLASH:
         if (size != 0) return fail(L, op, E_BAD_DATA_LEN);
@@ -147,9 +158,7 @@ void tp_stub_command(tp_loader *L, uint8_t op, const uint8_t *d, size_t size, ui
         return ok(L, op);
     case OP_ERASE_REGION: return erase_region(L, d, size);
     case OP_READ_FLASH: return read_flash(L, d, size);
-    case OP_RUN_USER_CODE: /* leaves the stub without a reply */
-        L->reset = RESET_BOOT;
-        return;
+    case OP_RUN_USER_CODE: /* leaves the stub without a reply */ L->reset = RESET_BOOT; return;
     default: return fail(L, op, E_NOT_IMPLEMENTED);
     }
 }

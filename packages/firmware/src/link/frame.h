@@ -48,7 +48,13 @@ typedef struct {
 
 /* Why a block was dropped (the same reasons, in the same order of checks, as the TS decoder). */
 typedef enum {
-    TP_DROP_COBS, TP_DROP_SHORT, TP_DROP_LENGTH, TP_DROP_CRC, TP_DROP_VERSION, TP_DROP_TYPE, TP_DROP_OVERSIZE,
+    TP_DROP_COBS,
+    TP_DROP_SHORT,
+    TP_DROP_LENGTH,
+    TP_DROP_CRC,
+    TP_DROP_VERSION,
+    TP_DROP_TYPE,
+    TP_DROP_OVERSIZE,
     TP_DROP_REASONS
 } tp_drop_reason;
 

@@ -83,8 +83,8 @@ int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_B
     uint16_t h0 = get16(host + H(LAYER_FROM)), h1 = get16(host + H(LAYER_TO));
     uint16_t b0 = get16(board + H(LAYER_FROM)), b1 = get16(board + H(LAYER_TO));
     if ((h0 != 0xffff && h0 != b0) || (h1 != 0xffff && h1 != b1)) {
-        snprintf(why, why_size, "WRONG_MODEL: the host expects layers [%u, %u), this board holds [%u, %u)", h0, h1,
-                 b0, b1);
+        snprintf(why, why_size, "WRONG_MODEL: the host expects layers [%u, %u), this board holds [%u, %u)", h0, h1, b0,
+                 b1);
         return TP_HELLO_WRONG_MODEL;
     }
     uint32_t hv0 = get32(host + H(VOCAB_FROM)), hv1 = get32(host + H(VOCAB_TO));
@@ -208,7 +208,8 @@ static void on_hello_ack(tp_link *l, const tp_frame *f) {
     char why[160];
     int status = TP_HELLO_PROTOCOL_MISMATCH;
     if (f->length == 1 + TP_HELLO_V1_BYTES) /* a protocol-1 board: refused, whatever it answered */
-        snprintf(why, sizeof why, "PROTOCOL_MISMATCH: the next board speaks protocol %u (a %u-byte HELLO), this board %d",
+        snprintf(why, sizeof why,
+                 "PROTOCOL_MISMATCH: the next board speaks protocol %u (a %u-byte HELLO), this board %d",
                  f->payload[1 + TP_HELLO_OFF_PROTOCOL], (unsigned)TP_HELLO_V1_BYTES, TP_HELLO_PROTOCOL);
     else status = tp_hello_check(l->hello, TP_HELLO_BYTES, f->payload + 1, why, sizeof why);
     if (f->payload[0] != TP_HELLO_OK && status == TP_HELLO_OK)

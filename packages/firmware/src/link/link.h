@@ -61,7 +61,7 @@ typedef struct {
     uint16_t session;              /* this boot's nonce */
     int open;                      /* answering: a host was accepted; opening: the peer accepted us */
     uint16_t peer_session;
-    int opening;                   /* this end opens the link (tp_link_init_opening) */
+    int opening;                          /* this end opens the link (tp_link_init_opening) */
     uint32_t heard_at, said_at, hello_at; /* ms: last valid frame from the peer, last frame sent, last HELLO */
     uint8_t peer_hello[TP_HELLO_BYTES];   /* opening: the accepted peer's HELLO */
     char refused[160];                    /* opening: why the peer was refused, "" when it was not */

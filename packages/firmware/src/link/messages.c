@@ -38,16 +38,14 @@ tp_status tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
         if (n < 5 || (n - 5) % 4) return TP_E_MALFORMED;
         m->pos = get16(p + 3), m->x = p + 5, m->n = (n - 5) / 4;
         return TP_OK;
-    case TP_MSG_END:
-        return n == 3 ? TP_OK : TP_E_MALFORMED;
+    case TP_MSG_END: return n == 3 ? TP_OK : TP_E_MALFORMED;
     case TP_MSG_STATS: /* the request; answers (TP_STATS_BYTES) only pass through a board */
         return n == 3 && m->stream == 0xffff ? TP_OK : TP_E_MALFORMED;
     case TP_MSG_CALIBRATE: /* the request; a board never receives an answer */
         if (n != TP_CALIBRATE_REQUEST_BYTES || m->stream != 0xffff) return TP_E_MALFORMED;
         m->budget_ms = get16(p + 3);
         return TP_OK;
-    default:
-        return TP_E_MALFORMED;
+    default: return TP_E_MALFORMED;
     }
 }
 
@@ -101,7 +99,8 @@ size_t tp_msg_calibration(uint8_t *out, const tp_calibration *c) {
     put16(out + 1, 0xffff), put16(out + 3, c->budget_ms), put16(out + 5, c->board);
     out[7] = c->kernel, out[8] = c->cores, out[9] = c->flags;
     put16(out + 10, c->cpu_mhz), put32(out + 12, c->line_baud);
-    put32(out + 16, c->image_bytes), put32(out + 20, c->read_bytes), put32(out + 24, c->read_us), put32(out + 28, c->read_sum);
+    put32(out + 16, c->image_bytes), put32(out + 20, c->read_bytes), put32(out + 24, c->read_us),
+        put32(out + 28, c->read_sum);
     put16(out + 32, c->rows), put16(out + 34, c->cols);
     put32(out + 36, c->q4_reps), put32(out + 40, c->q4_us), put32(out + 44, c->q8_reps), put32(out + 48, c->q8_us);
     put32(out + 52, c->first_bytes), put16(out + 56, c->cold_reps), put32(out + 58, c->cold_us);

@@ -24,7 +24,14 @@
 #include "../tp_status.h"
 
 enum {
-    TP_MSG_START = 1, TP_MSG_TOKEN, TP_MSG_ACTIVATION, TP_MSG_LOGITS, TP_MSG_HASHES, TP_MSG_END, TP_MSG_ERROR, TP_MSG_STATS,
+    TP_MSG_START = 1,
+    TP_MSG_TOKEN,
+    TP_MSG_ACTIVATION,
+    TP_MSG_LOGITS,
+    TP_MSG_HASHES,
+    TP_MSG_END,
+    TP_MSG_ERROR,
+    TP_MSG_STATS,
     TP_MSG_CALIBRATE
 };
 #define TP_STATS_BYTES 41
@@ -54,8 +61,8 @@ typedef struct {
 /* A board's counters since boot, as STATS carries them: its links summed (in a chain, both of them). */
 typedef struct {
     uint16_t board;
-    uint32_t forwards;    /* TOKEN and ACTIVATION messages computed */
-    uint64_t compute_us;  /* their compute, summed (0 when the port has no microsecond clock) */
+    uint32_t forwards;   /* TOKEN and ACTIVATION messages computed */
+    uint64_t compute_us; /* their compute, summed (0 when the port has no microsecond clock) */
     uint32_t frames_out, frames_in, bytes_out, bytes_in;
     uint32_t retransmits; /* DATA frames this board sent again */
     uint32_t dropped;     /* frames it threw away on receipt (CRC, COBS, length, version) */
@@ -64,16 +71,16 @@ typedef struct {
 /* A board's self-benchmark, as the CALIBRATE answer carries it (wire order; src/calibrate.h measures it).
  * Times are µs summed over `reps`; a figure the board could not measure is 0. */
 typedef struct {
-    uint16_t budget_ms;   /* per measurement, as the board applied it (0: a probe, nothing measured) */
+    uint16_t budget_ms; /* per measurement, as the board applied it (0: a probe, nothing measured) */
     uint16_t board;
-    uint8_t kernel;       /* the compiled matmul (kernels.h): TP_KERNEL_ANSI or TP_KERNEL_OPT */
-    uint8_t cores;        /* cores one matmul runs on */
-    uint8_t flags;        /* TP_CALIB_* */
-    uint16_t cpu_mhz;     /* 0: unknown (a host) */
-    uint32_t line_baud;   /* the board's line rate, 0: none (a pseudo-terminal) */
+    uint8_t kernel;     /* the compiled matmul (kernels.h): TP_KERNEL_ANSI or TP_KERNEL_OPT */
+    uint8_t cores;      /* cores one matmul runs on */
+    uint8_t flags;      /* TP_CALIB_* */
+    uint16_t cpu_mhz;   /* 0: unknown (a host) */
+    uint32_t line_baud; /* the board's line rate, 0: none (a pseudo-terminal) */
     /* sequential read of the image it serves, front to back, every byte once (until the budget) */
     uint32_t image_bytes, read_bytes, read_us;
-    uint32_t read_sum;    /* sum mod 2^32 of the little-endian u32 words read (the tail zero-padded) */
+    uint32_t read_sum; /* sum mod 2^32 of the little-endian u32 words read (the tail zero-padded) */
     /* the matmul on a rows × cols matrix, group 32, q4 then q8: reps × rows × cols MACs in us */
     uint16_t rows, cols;
     uint32_t q4_reps, q4_us, q8_reps, q8_us;
@@ -103,7 +110,7 @@ size_t tp_msg_floats(uint8_t *out, uint8_t kind, uint16_t stream, uint16_t pos, 
                      size_t n); /* ACTIVATION (vocab_from unused) or LOGITS */
 size_t tp_msg_hashes(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t layer_from, const uint32_t *h, size_t n);
 size_t tp_msg_error(uint8_t *out, uint16_t stream, uint16_t code, const char *text);
-size_t tp_msg_stats(uint8_t *out, const tp_board_stats *st); /* the answer: TP_STATS_BYTES */
+size_t tp_msg_stats(uint8_t *out, const tp_board_stats *st);      /* the answer: TP_STATS_BYTES */
 size_t tp_msg_calibration(uint8_t *out, const tp_calibration *c); /* the answer: TP_CALIBRATION_BYTES + name */
 
 #endif

@@ -24,7 +24,8 @@ static void roundtrip(const tp_frame *f) {
     tp_frame g;
     tp_drop_reason why;
     if (!tp_frame_decode_block(wire + 1, n - 2, again, &g, &why)) abort();
-    if (g.type != f->type || g.seq != f->seq || g.length != f->length || memcmp(g.payload, f->payload, f->length)) abort();
+    if (g.type != f->type || g.seq != f->seq || g.length != f->length || memcmp(g.payload, f->payload, f->length))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

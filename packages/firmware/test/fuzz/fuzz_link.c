@@ -56,9 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else if (op == 1) {
             if (size - at < 10) break;
             const uint8_t *h = data + at;
-            tp_frame f = {(uint8_t)(h[0] & 0x80 ? 2 : TP_PROTOCOL_VERSION), (uint8_t)(1 + (h[0] & 0x7f) % 7), (uint16_t)(h[1] | h[2] << 8),
-                          (uint16_t)(h[3] | h[4] << 8), (uint16_t)(h[5] | h[6] << 8), (uint16_t)(h[7] | h[8] << 8),
-                          h[9], NULL};
+            tp_frame f = {(uint8_t)(h[0] & 0x80 ? 2 : TP_PROTOCOL_VERSION),
+                          (uint8_t)(1 + (h[0] & 0x7f) % 7),
+                          (uint16_t)(h[1] | h[2] << 8),
+                          (uint16_t)(h[3] | h[4] << 8),
+                          (uint16_t)(h[5] | h[6] << 8),
+                          (uint16_t)(h[7] | h[8] << 8),
+                          h[9],
+                          NULL};
             at += 10;
             if (f.length > size - at) f.length = (uint16_t)(size - at);
             f.payload = data + at;

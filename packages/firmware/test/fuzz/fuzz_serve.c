@@ -187,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         board(&A, stages_a, arenas, &whole, 0, &a_to_host, NULL, 1);
     }
     host_link(&host_a, &host_to_a, chain ? &head.img : &whole.img, 0);
-    for (int k = 0; k < 40 && !(host_a.open && (!chain || silent || host_b.open)); k++) clock_ms += 30, step(); /* handshakes */
+    for (int k = 0; k < 40 && !(host_a.open && (!chain || silent || host_b.open)); k++)
+        clock_ms += 30, step(); /* handshakes */
     size_t at = 1;
     while (at < size) {
         uint8_t op = data[at++] % 6;

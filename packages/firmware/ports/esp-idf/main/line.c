@@ -40,18 +40,17 @@ int line_open(line_t *l, uart_port_t uart) {
     return xQueueAddToSet(l->events, lines) == pdPASS ? 0 : 1;
 }
 
-void line_write(void *port, const uint8_t *bytes, size_t n) {
-    uart_write_bytes(((line_t *)port)->uart, bytes, n);
-}
+void line_write(void *port, const uint8_t *bytes, size_t n) { uart_write_bytes(((line_t *)port)->uart, bytes, n); }
 
 void lines_wait(int wait_ms) {
-    if (!lines) return; /* no line opened */
+    if (!lines) return;                                                                       /* no line opened */
     TickType_t ticks = (TickType_t)((wait_ms + portTICK_PERIOD_MS - 1) / portTICK_PERIOD_MS); /* rounded up */
     QueueSetMemberHandle_t ready = xQueueSelectFromSet(lines, ticks);
     uart_event_t ev;
     if (!ready || xQueueReceive(ready, &ev, 0) != pdTRUE) return;
     /* the data itself is read from the ring by line_read; an overflow lost bytes, which the link's ARQ resends */
-    if (ev.type == UART_FIFO_OVF || ev.type == UART_BUFFER_FULL) ESP_LOGW(TAG, "a line's receive overflowed (%d)", (int)ev.type);
+    if (ev.type == UART_FIFO_OVF || ev.type == UART_BUFFER_FULL)
+        ESP_LOGW(TAG, "a line's receive overflowed (%d)", (int)ev.type);
 }
 
 size_t line_read(line_t *l, uint8_t *buf, size_t cap) {

@@ -48,8 +48,8 @@ static const char *TAG = "tinypipe";
 static tp_image image;
 static tp_stage stages[CONFIG_TINYPIPE_STREAMS]; /* one per stream in flight, each with its KV cache */
 static int streams;
-static float *logits;                            /* (vocab_to - vocab_from), in PSRAM */
-static int32_t *sample_index, *sample_scratch;   /* (vocab) each, in PSRAM: sampling on this board */
+static float *logits;                          /* (vocab_to - vocab_from), in PSRAM */
+static int32_t *sample_index, *sample_scratch; /* (vocab) each, in PSRAM: sampling on this board */
 
 /* ---- the lines ---- */
 static tp_server server;
@@ -103,7 +103,8 @@ static tp_status boot(void) {
     if (!part) return TP_E_TRUNCATED;
     const void *mapped;
     esp_partition_mmap_handle_t handle;
-    if (esp_partition_mmap(part, 0, part->size, ESP_PARTITION_MMAP_DATA, &mapped, &handle) != ESP_OK) return TP_E_TRUNCATED;
+    if (esp_partition_mmap(part, 0, part->size, ESP_PARTITION_MMAP_DATA, &mapped, &handle) != ESP_OK)
+        return TP_E_TRUNCATED;
     const uint8_t *bytes = mapped;
     /* the image may be shorter than its partition: verify exactly its image_size bytes */
     tp_status s = tp_board_open(&image, bytes, tp_board_image_bytes(bytes, part->size));
@@ -123,8 +124,10 @@ static tp_status boot(void) {
     if (s != TP_OK) return s;
     size_t rest;
     const uint8_t *first = tp_image_first_weights(&image, &rest);
-    preload_set(first, (uint32_t)(rest < CONFIG_TINYPIPE_PRELOAD_KB * 1024u ? rest : CONFIG_TINYPIPE_PRELOAD_KB * 1024u));
-    if (streams < CONFIG_TINYPIPE_STREAMS) ESP_LOGW(TAG, "PSRAM holds %d of %d streams", streams, CONFIG_TINYPIPE_STREAMS);
+    preload_set(first,
+                (uint32_t)(rest < CONFIG_TINYPIPE_PRELOAD_KB * 1024u ? rest : CONFIG_TINYPIPE_PRELOAD_KB * 1024u));
+    if (streams < CONFIG_TINYPIPE_STREAMS)
+        ESP_LOGW(TAG, "PSRAM holds %d of %d streams", streams, CONFIG_TINYPIPE_STREAMS);
 #if CONFIG_TINYPIPE_DUAL_CORE
     if (cores_start() == 0)
         for (int k = 0; k < streams; k++) stages[k].matmul = cores_matmul;
@@ -151,7 +154,8 @@ void app_main(void) {
     server.calib.cpu_mhz = CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ;
     server.calib.line_baud = CONFIG_TINYPIPE_UART_BAUD;
     server.calib.cores = booted == TP_OK && stages[0].matmul == cores_matmul ? 2 : 1;
-    server.calib.name = "esp-idf v" STR(ESP_IDF_VERSION_MAJOR) "." STR(ESP_IDF_VERSION_MINOR) "." STR(ESP_IDF_VERSION_PATCH) " esp32s3";
+    server.calib.name =
+        "esp-idf v" STR(ESP_IDF_VERSION_MAJOR) "." STR(ESP_IDF_VERSION_MINOR) "." STR(ESP_IDF_VERSION_PATCH) " esp32s3";
     server.sample_index = sample_index, server.sample_scratch = sample_scratch;
     uint16_t session = (uint16_t)esp_random();
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */

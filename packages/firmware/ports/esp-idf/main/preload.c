@@ -16,8 +16,7 @@ void preload_pace(void *port, int starting) {
     (void)port;
     if (starting) {
         if (!preloading) return;
-        while (!Cache_DCache_Preload_Done()) {
-        }
+        while (!Cache_DCache_Preload_Done()) {}
         Cache_End_DCache_Preload(preload_autoload);
         preloading = 0;
     } else if (preload_bytes > 0) {
@@ -29,8 +28,7 @@ void preload_pace(void *port, int starting) {
 void preload_now(void *port, const uint8_t *at, size_t bytes) {
     preload_pace(port, 1);
     uint32_t autoload = Cache_Start_DCache_Preload((uint32_t)(uintptr_t)at, (uint32_t)bytes, 0);
-    while (!Cache_DCache_Preload_Done()) {
-    }
+    while (!Cache_DCache_Preload_Done()) {}
     Cache_End_DCache_Preload(autoload);
 }
 

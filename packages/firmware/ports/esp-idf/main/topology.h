@@ -22,10 +22,14 @@
 /* The console (boot log, ESP_LOG, printf) on a protocol UART would put text between the frames and take
  * their bandwidth: sdkconfig.defaults moves it to USB-Serial/JTAG, the DevKitC-1's other USB port. */
 #if defined(CONFIG_ESP_CONSOLE_UART) && CONFIG_ESP_CONSOLE_UART_NUM == UP_UART
+/* clang-format off */
 #error "the console is on this board's upstream protocol UART: menuconfig → Channel for console output → USB Serial/JTAG Controller (sdkconfig.defaults sets it; delete a stale sdkconfig)"
+/* clang-format on */
 #endif
 #if CHAINED && defined(CONFIG_ESP_CONSOLE_UART) && CONFIG_ESP_CONSOLE_UART_NUM == DOWN_UART
+/* clang-format off */
 #error "the console is on this board's downstream protocol UART: menuconfig → Channel for console output → USB Serial/JTAG Controller"
+/* clang-format on */
 #endif
 #if CHAINED && UP_UART == DOWN_UART
 #error "TINYPIPE_UP_UART and TINYPIPE_DOWN_UART must be two different UARTs"

@@ -55,8 +55,7 @@ void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat
             int32_t dot;
             if (w->quant == TP_Q8)
                 dot = dot_q8((const int8_t *)w->data + (size_t)i * (size_t)w->cols + (size_t)start, xq + start, len);
-            else
-                dot = dot_q4(w->data + ((size_t)i * (size_t)w->cols + (size_t)start) / 2, xq + start, len);
+            else dot = dot_q4(w->data + ((size_t)i * (size_t)w->cols + (size_t)start) / 2, xq + start, len);
             acc = tp_accumulate_group(acc, dot, tp_fp16_to_fp32(tp_load_u16(scales + 2 * g)), xs[g]);
         }
         out[i - r0] = acc;

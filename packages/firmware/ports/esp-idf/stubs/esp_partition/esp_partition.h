@@ -1,9 +1,9 @@
 /* Stub of ESP-IDF's esp_partition.h (component esp_partition): find the model partition and map it. */
 #pragma once
-#include <stddef.h>
-#include <stdint.h>
 #include "esp_err.h"
 #include "esp_idf_version.h"
+#include <stddef.h>
+#include <stdint.h>
 typedef enum { ESP_PARTITION_TYPE_APP = 0x00, ESP_PARTITION_TYPE_DATA = 0x01 } esp_partition_type_t;
 typedef int esp_partition_subtype_t;
 #if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(6, 2, 0)
@@ -25,6 +25,8 @@ typedef struct {
     int encrypted;
     int readonly;
 } esp_partition_t;
-const esp_partition_t *esp_partition_find_first(esp_partition_type_t type, esp_partition_subtype_t subtype, const char *label);
-esp_err_t esp_partition_mmap(const esp_partition_t *partition, size_t offset, size_t size, esp_partition_mmap_flag_t memory,
-                             const void **out_ptr, esp_partition_mmap_handle_t *out_handle);
+const esp_partition_t *esp_partition_find_first(esp_partition_type_t type, esp_partition_subtype_t subtype,
+                                                const char *label);
+esp_err_t esp_partition_mmap(const esp_partition_t *partition, size_t offset, size_t size,
+                             esp_partition_mmap_flag_t memory, const void **out_ptr,
+                             esp_partition_mmap_handle_t *out_handle);

@@ -1,7 +1,7 @@
 /* Stub of ESP-IDF's freertos/task.h: the task the second core runs (stack depth in bytes in IDF). */
 #pragma once
-#include <stdint.h>
 #include "FreeRTOS.h"
+#include <stdint.h>
 typedef struct tskTaskControlBlock *TaskHandle_t;
 typedef void (*TaskFunction_t)(void *);
 BaseType_t xTaskCreatePinnedToCore(TaskFunction_t pxTaskCode, const char *const pcName, const uint32_t usStackDepth,

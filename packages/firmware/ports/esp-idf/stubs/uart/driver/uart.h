@@ -1,13 +1,13 @@
 /* Stub of ESP-IDF's driver/uart.h with hal/uart_types.h: the declarations line.c uses, in the shape of the
  * version esp_idf_version.h stands for. The component that provides it differs by version (README). */
 #pragma once
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include "esp_err.h"
 #include "esp_idf_version.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/queue.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(5, 2, 0)
 /* from 5.2 an enum: UART_NUM_n is no longer a macro, so #if cannot compare with it */
