@@ -18,6 +18,8 @@ interface Manifest {
   private?: boolean;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 interface LockEntry {
@@ -84,22 +86,40 @@ export interface ConsumerProject {
   remove(): void;
 }
 
-/** Packs every published package (after the build) and installs the tarballs into a new project. */
-export function createConsumerProject(): ConsumerProject {
+/**
+ * Packs every published package (after the build) and installs the tarballs into a new project; with
+ * `only`, the project depends on those packages alone (and whatever @tinypipe packages they need).
+ */
+export function createConsumerProject(only?: readonly string[]): ConsumerProject {
   const root = mkdtempSync(join(tmpdir(), 'tinypipe-consumer-'));
   try {
-    return setUp(root);
+    return setUp(root, only);
   } catch (e) {
     rmSync(root, { recursive: true, force: true });
     throw e;
   }
 }
 
-function setUp(root: string): ConsumerProject {
+/** `names` and the @tinypipe packages they depend on, by name → folder. */
+function withOurDependencies(all: Map<string, string>, names: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (name: string): void => {
+    const folder = all.get(name);
+    if (!folder) throw new Error(`${name} is not a published workspace package`);
+    if (out.has(name)) return;
+    out.set(name, folder);
+    const pkg = JSON.parse(readFileSync(join(repoRoot, folder, 'package.json'), 'utf8')) as Manifest;
+    for (const d of Object.keys(pkg.dependencies ?? {})) if (all.has(d)) visit(d);
+  };
+  for (const n of names) visit(n);
+  return out;
+}
+
+function setUp(root: string, only: readonly string[] | undefined): ConsumerProject {
   const dir = join(root, 'app');
   const packs = join(dir, 'packs');
   mkdirSync(packs, { recursive: true });
-  const packages = publishedPackages();
+  const packages = only ? withOurDependencies(publishedPackages(), only) : publishedPackages();
   const packed = JSON.parse(
     execFileSync(
       'npm',
@@ -114,13 +134,15 @@ function setUp(root: string): ConsumerProject {
     const manifest = JSON.parse(
       readFileSync(join(repoRoot, packages.get(p.name)!, 'package.json'), 'utf8'),
     ) as Manifest;
-    dependencies[p.name] = `file:packs/${p.filename}`;
+    if (!only || only.includes(p.name)) dependencies[p.name] = `file:packs/${p.filename}`;
     lockPackages[`node_modules/${p.name}`] = {
       version: p.version,
       resolved: `file:packs/${p.filename}`,
       integrity: p.integrity,
       license: 'MIT',
       ...(manifest.dependencies ? { dependencies: manifest.dependencies } : {}),
+      ...(manifest.peerDependencies ? { peerDependencies: manifest.peerDependencies } : {}),
+      ...(manifest.peerDependenciesMeta ? { peerDependenciesMeta: manifest.peerDependenciesMeta } : {}),
       // npm ci links bins from the lockfile's record, not from the unpacked package.json
       ...(manifest.bin ? { bin: manifest.bin } : {}),
     };
@@ -148,7 +170,7 @@ function setUp(root: string): ConsumerProject {
       2,
     )}\n`,
   );
-  cpSync(fileURLToPath(new URL('../fixture/', import.meta.url)), dir, { recursive: true });
+  if (!only) cpSync(fileURLToPath(new URL('../fixture/', import.meta.url)), dir, { recursive: true });
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,

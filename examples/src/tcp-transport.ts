@@ -6,7 +6,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Pipeline, TinypipeError, type Transport } from '@tinypipe/core';
+import { Pipeline } from '@tinypipe/core';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { startBoards, tellStory } from './boards.js';

@@ -13,7 +13,6 @@ import {
   quantize,
   readCheckpoint,
   readTokenizer,
-  TinypipeError,
 } from '@tinypipe/core';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
 import {
@@ -24,6 +23,7 @@ import {
   planModel,
   renderPlanSvg,
 } from '@tinypipe/partitioner';
+import { TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openWebSerialPort, type WebSerialPortLike } from '@tinypipe/transport-uart/web';
 

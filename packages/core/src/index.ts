@@ -1,19 +1,16 @@
 /**
  * `@tinypipe/core` — llama2.c checkpoints and tokenizer, the llama2.c sampler, the fp32 reference engine
- * and streaming generation. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
+ * and streaming generation. The wire protocol and the error family are in `@tinypipe/protocol`. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
  */
 export * from './calibrate/index.js';
 export * from './checkpoint/index.js';
-export * from './crc32c/index.js';
 export * from './engine/index.js';
-export * from './errors/index.js';
+export { CORE_ERROR_CODES, type CoreErrorCodes } from './errors/codes.js';
 export * from './eval/index.js';
 export * from './generate/index.js';
 export * from './image/index.js';
-export * from './link/index.js';
 export * from './numerics/index.js';
 export * from './pipeline/index.js';
-export * from './protocol/index.js';
 export * from './quant/index.js';
 export * from './sampler/index.js';
 export * from './synth/index.js';

@@ -3,7 +3,7 @@
  * Speaks the board's temporary command loop on stdio (ports/posix/board.c).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { firmwareErrorCode, TinypipeError } from '@tinypipe/core';
+import { firmwareErrorCode, TinypipeError } from '@tinypipe/protocol';
 import { buildPosixBoard } from './build.js';
 
 export interface BoardInfo {

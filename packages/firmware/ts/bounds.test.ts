@@ -10,11 +10,7 @@ import { join } from 'node:path';
 import {
   buildImage,
   checkBoardLimits,
-  crc32c,
-  decodeMessage,
-  encodeMessage,
   expectedTensors,
-  type Message,
   type ModelConfig,
   Pipeline,
   pipelinePlan,
@@ -27,8 +23,8 @@ import {
   Sampler,
   splitSelections,
   synthesize,
-  TinypipeError,
 } from '@tinypipe/core';
+import { crc32c, decodeMessage, encodeMessage, type Message, TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import fc from 'fast-check';

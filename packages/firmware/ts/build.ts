@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { checkToolchain, firmwareCacheDir, type Toolchain } from './toolchain.js';
 
 /** The package folder: C sources in `src/`, ports in `ports/`, `CMakeLists.txt`. */

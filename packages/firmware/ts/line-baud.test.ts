@@ -4,8 +4,15 @@
  * never livelocks the board.
  */
 import { readFileSync } from 'node:fs';
-import { encodeHello, encodeMessage, HELLO_PROTOCOL } from '@tinypipe/core';
-import { encodeFrame, type Frame, FrameDecoder, FrameType } from '@tinypipe/transport-uart';
+import {
+  encodeFrame,
+  encodeHello,
+  encodeMessage,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  HELLO_PROTOCOL,
+} from '@tinypipe/protocol';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tmp } from './helpers.test-helper.js';

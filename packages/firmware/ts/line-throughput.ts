@@ -5,15 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  buildImage,
-  decodeMessage,
-  encodeMessage,
-  type Message,
-  quantize,
-  splitSelections,
-  synthesize,
-} from '@tinypipe/core';
+import { buildImage, quantize, splitSelections, synthesize } from '@tinypipe/core';
+import { decodeMessage, encodeMessage, type Message } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { spawnPtyBoard } from './pty-board.js';

@@ -21,8 +21,8 @@ import {
   Sampler,
   splitSelections,
   stampBuildId,
-  TinypipeError,
 } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   generateText,
-  type Link,
   Pipeline,
   pipelinePlan,
   QuantEngine,
@@ -20,6 +19,7 @@ import {
   splitSelections,
   synthesize,
 } from '@tinypipe/core';
+import type { Link } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';

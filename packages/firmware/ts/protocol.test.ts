@@ -9,18 +9,23 @@ import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   calibrateBoard,
-  decodeHello,
-  decodeMessage,
-  encodeHello,
-  encodeMessage,
   hashActivations,
-  type Message,
   QuantEngine,
   quantize,
   readCheckpoint,
   splitSelections,
 } from '@tinypipe/core';
-import { encodeFrame, FrameDecoder, FrameType, ReliableLink } from '@tinypipe/transport-uart';
+import {
+  decodeHello,
+  decodeMessage,
+  encodeFrame,
+  encodeHello,
+  encodeMessage,
+  FrameDecoder,
+  FrameType,
+  type Message,
+} from '@tinypipe/protocol';
+import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPosixBoard } from './build.js';
@@ -444,8 +449,7 @@ describe('TS host ↔ C board over a real PTY', () => {
       payload: new Uint8Array(0),
     });
     // the same frame re-stamped as version 2 with a valid CRC
-    const { crc32c } = await import('@tinypipe/core');
-    const { cobsDecode, cobsEncode } = await import('@tinypipe/transport-uart');
+    const { cobsDecode, cobsEncode, crc32c } = await import('@tinypipe/protocol');
     const body = cobsDecode(v2.subarray(1, -1));
     body[0] = 2;
     new DataView(body.buffer, body.byteOffset).setUint32(

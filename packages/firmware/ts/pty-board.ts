@@ -3,7 +3,7 @@
  * spawn it, read the PTY path it prints, and open that path like a USB serial device.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { buildPosixBoard } from './build.js';
 
 export interface PtyBoardOptions {

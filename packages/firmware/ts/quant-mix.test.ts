@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage, fingerprintHex, quantize, readCheckpoint, splitSelections } from '@tinypipe/core';
-import { errorCodeOf } from '@tinypipe/core/testing';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';

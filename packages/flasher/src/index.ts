@@ -7,6 +7,7 @@
 
 export { flashSizeFromId, readFlashId } from './chip/flash-id.js';
 export type { Registers } from './chip/registers.js';
+export { FLASHER_ERROR_CODES, type FlasherErrorCodes } from './errors/codes.js';
 export { type Chunk, chunksOf, DEFAULT_CHUNK_BYTES, SECTOR_BYTES } from './flash/chunks.js';
 export {
   type BoardImage,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCheckpoint, readTokenizer, TinypipeError } from '@tinypipe/core';
+import { readCheckpoint, readTokenizer } from '@tinypipe/core';
 import { parseSha256Sums } from '@tinypipe/core/node';
+import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   BUNDLED_MODELS,

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TinypipeError } from '@tinypipe/core';
+// FILE_NOT_FOUND, FILE_READ_FAILED and HASH_MISMATCH are @tinypipe/core's codes (registered by its table)
+import type { CoreErrorCodes } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 
 /**
  * The bundled files and their SHA-256 (the same as `data/SHA256SUMS`; a test keeps them equal). The
@@ -58,8 +60,9 @@ export async function readBundledModel(name: BundledModel): Promise<Uint8Array> 
     buf = await readFile(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
+    const tinypipeCode: keyof CoreErrorCodes = code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_READ_FAILED';
     throw new TinypipeError(
-      code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_READ_FAILED',
+      tinypipeCode,
       `${path}: cannot read the bundled ${name} (${code ?? String(cause)}); reinstall @tinypipe/models`,
       { cause, details: { path } },
     );

@@ -23,6 +23,7 @@ export {
   type StageSelection,
   workMicros,
 } from './cost/cost.js';
+export { PARTITIONER_ERROR_CODES, type PartitionerErrorCodes } from './errors/codes.js';
 export {
   boardPartitions,
   FIRST_PARTITION_OFFSET,

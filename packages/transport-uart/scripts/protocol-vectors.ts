@@ -8,17 +8,21 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  cobsEncode,
   crc32c,
+  decodeBlock,
+  encodeFrame,
   encodeHello,
   encodeMessage,
+  type Frame,
+  FrameType,
+  frameBytes,
   HELLO_BYTES,
   HELLO_OFFSETS,
   HELLO_PROTOCOL,
   type HelloInfo,
   type Message,
-} from '@tinypipe/core';
-import { cobsEncode } from '../src/cobs/cobs.js';
-import { decodeBlock, encodeFrame, type Frame, FrameType, frameBytes } from '../src/frame/frame.js';
+} from '@tinypipe/protocol';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (n: number, f: (i: number) => number) => Uint8Array.from({ length: n }, (_, i) => f(i));

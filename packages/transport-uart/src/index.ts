@@ -1,29 +1,10 @@
 /**
- * `@tinypipe/transport-uart` — the `@tinypipe` wire protocol (docs/protocol.md): frames (COBS + CRC-32C) as
- * web streams and `ReliableLink`, the reliable `Link` over any `Transport`. Serial adapters live in the
+ * `@tinypipe/transport-uart` — `ReliableLink`, the reliable `Link` of the `@tinypipe` wire protocol
+ * (docs/protocol.md) over any `Transport`; frames, COBS and CRC-32C are in `@tinypipe/protocol`. Serial adapters live in the
  * `./node` (serialport) and `./web` (Web Serial) entries; test doubles in `./testing`.
  */
-export { cobsDecode, cobsEncode, cobsMaxEncodedLength } from './cobs/cobs.js';
-export {
-  createFrameDecoder,
-  createFrameEncoder,
-  type DecoderStats,
-  FrameDecoder,
-  newDecoderStats,
-} from './codec/streams.js';
-export {
-  CRC_BYTES,
-  type DropReason,
-  decodeBlock,
-  encodeFrame,
-  type Frame,
-  FrameType,
-  frameBytes,
-  HEADER_BYTES,
-  MAX_ENCODED,
-  MAX_PAYLOAD,
-  PROTOCOL_VERSION,
-} from './frame/frame.js';
+
+export { TRANSPORT_UART_ERROR_CODES, type TransportUartErrorCodes } from './errors/codes.js';
 export {
   type AcceptOptions,
   type ConnectOptions,

@@ -1,6 +1,7 @@
-import { fingerprintHex, TinypipeError } from '@tinypipe/core';
+import { fingerprintHex } from '@tinypipe/core';
 import { EspLoader } from '@tinypipe/flasher';
 import { describeHolding } from '@tinypipe/partitioner';
+import { TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';

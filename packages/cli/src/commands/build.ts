@@ -1,8 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
-import { quantize, TinypipeError } from '@tinypipe/core';
+import { quantize } from '@tinypipe/core';
 import { resolveInside } from '@tinypipe/core/node';
 import { writeBuild } from '@tinypipe/flasher/node';
 import { buildPlan, describeHolding, type Plan, parsePlan } from '@tinypipe/partitioner';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { readJsonFile } from '../io/json.js';

@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
-import {
-  type BoardCalibration,
-  calibrateBoard,
-  MAX_CALIBRATE_BUDGET_MS,
-  TinypipeError,
-} from '@tinypipe/core';
+import { type BoardCalibration, calibrateBoard, MAX_CALIBRATE_BUDGET_MS } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
 import { type BoardProfile, measuredProfile } from '@tinypipe/partitioner';
+import { TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';

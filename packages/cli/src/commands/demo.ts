@@ -1,5 +1,6 @@
-import { fingerprintHex, TinypipeError, TraceRecorder } from '@tinypipe/core';
+import { fingerprintHex, TraceRecorder } from '@tinypipe/core';
 import { buildPosixBoard, type PtyBoard } from '@tinypipe/firmware';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { enumFlag, floatFlag, intFlag, uintFlag } from '../io/options.js';

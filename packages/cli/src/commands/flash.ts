@@ -1,6 +1,5 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TinypipeError, type Transport } from '@tinypipe/core';
 import { type BoardResult, EspLoader, type FlashEvent, type FlashTarget, flashPlan } from '@tinypipe/flasher';
 import {
   type BuiltBoard,
@@ -10,6 +9,7 @@ import {
   readIdfBuild,
   rememberMac,
 } from '@tinypipe/flasher/node';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 import { listSerialPorts, openSerialPort } from '@tinypipe/transport-uart/node';
 import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';

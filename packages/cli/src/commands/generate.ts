@@ -8,10 +8,10 @@ import {
   QuantEngine,
   quantize,
   Sampler,
-  TinypipeError,
   validateSamplerOptions,
   validateSteps,
 } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { loadModel, loadTokenizer } from '../io/models.js';

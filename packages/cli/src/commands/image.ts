@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { fingerprintHex, TinypipeError, verifyImage } from '@tinypipe/core';
+import { fingerprintHex, verifyImage } from '@tinypipe/core';
 import { readVerifiedFile } from '@tinypipe/core/node';
 import { describeHolding } from '@tinypipe/partitioner';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 

@@ -1,4 +1,4 @@
-import { type ErrorCode, TinypipeError } from '@tinypipe/core';
+import { type ErrorCode, TinypipeError } from '@tinypipe/protocol';
 
 /**
  * Exit statuses, in one place (the README's table):

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCapture } from './capture.test-helper.js';
 import { loadModel, loadTokenizer } from './models.js';

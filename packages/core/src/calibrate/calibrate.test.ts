@@ -1,9 +1,8 @@
+import type { Calibration, Message } from '@tinypipe/protocol';
+import { TinypipeError, wireMicros } from '@tinypipe/protocol';
+import { EXAMPLE_CALIBRATION } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
-import { TinypipeError } from '../errors/index.js';
 import { fakeBoard } from '../link/fake-board.test-helper.js';
-import type { Calibration, Message } from '../protocol/messages.js';
-import { wireMicros } from '../protocol/wire-size.js';
-import { EXAMPLE_CALIBRATION } from '../testing/index.js';
 import { calibrateBoard, deriveCalibration } from './calibrate.js';
 
 const measured: Calibration = { ...EXAMPLE_CALIBRATION, budgetMs: 100 };

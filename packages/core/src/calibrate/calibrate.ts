@@ -4,11 +4,17 @@
  * and the host times the message round trip with probes. The result turns the partitioner's datasheet
  * figures into measured ones (`measuredProfile` in @tinypipe/partitioner).
  */
+
+import type { Link } from '@tinypipe/protocol';
+import {
+  type Calibration,
+  decodeMessage,
+  encodeMessage,
+  KERNEL_NAMES,
+  TinypipeError,
+  wireMicros,
+} from '@tinypipe/protocol';
 import * as v from 'valibot';
-import { TinypipeError } from '../errors/index.js';
-import type { Link } from '../link/types.js';
-import { type Calibration, decodeMessage, encodeMessage, KERNEL_NAMES } from '../protocol/messages.js';
-import { wireMicros } from '../protocol/wire-size.js';
 
 /** The board caps each measurement's budget here (firmware TP_CALIB_MAX_BUDGET_MS). */
 export const MAX_CALIBRATE_BUDGET_MS = 2000;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../errors/code-of.test-helper.js';
-import type { TinypipeError } from '../errors/tinypipe-error.js';
 import { synthesize } from '../synth/synthesize.js';
 import { checkpointLayout } from './layout.js';
 import { readCheckpoint } from './read.js';

@@ -2,7 +2,7 @@
  * `readCheckpoint`: llama2.c checkpoint bytes → `Checkpoint`, validating everything before any use.
  * Formats: ./layout.ts.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import {
   CHECKPOINT_MAGIC,
   type CheckpointLayout,

@@ -1,7 +1,7 @@
 /**
  * `writeCheckpoint`: a `Checkpoint` → llama2.c file bytes (v0, v1 or v2). Formats: ./layout.ts.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import { CHECKPOINT_MAGIC, checkpointLayout, type TensorName } from './layout.js';
 import { type Checkpoint, type CheckpointVersion, headSize, type ModelConfig } from './types.js';
 

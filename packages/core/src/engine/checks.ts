@@ -1,6 +1,7 @@
 /** Argument checks shared by every engine (fp32, quantized stage): same codes, same messages. */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 
 /** @throws TinypipeError TOKEN_OUT_OF_RANGE */
 export function checkToken(token: number, c: ModelConfig): void {

@@ -8,7 +8,7 @@
  * on rare inputs, which the goldens' 1e-5 tolerance on logits absorbs.
  */
 
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import {
   type Checkpoint,
   headSize,

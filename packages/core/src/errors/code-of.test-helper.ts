@@ -1,5 +1,5 @@
 /** Test helper: the TinypipeError code a call throws, or 'NO ERROR'; anything else is rethrown. */
-import { TinypipeError } from './tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 
 export function codeOf(f: () => unknown): string {
   try {

@@ -2,8 +2,9 @@
  * `evaluate`: how far a candidate engine (e.g. the quantized one) is from a reference (the fp32 one) on
  * the same text — top-1 agreement, mean KL divergence and the perplexity of each.
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import type { LogitsEngine } from '../engine/fp32-engine.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { argmax } from '../sampler/sampler.js';
 
 export interface EvaluateOptions {

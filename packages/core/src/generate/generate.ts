@@ -3,8 +3,9 @@
  * BOS first (not yielded), the prompt tokens forced, then sampled tokens; stops when BOS is produced or
  * after `steps` positions (capped at seq_len).
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import type { LogitsEngine } from '../engine/fp32-engine.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import type { Sampler } from '../sampler/sampler.js';
 import { BOS, PieceDecoder, type Tokenizer } from '../tokenizer/tokenizer.js';
 

@@ -1,6 +1,5 @@
+import { crc32c, TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../crc32c/crc32c.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { imageBuildId, stampBuildId, unstampBuildId } from './build-id.js';
 import { readImage, verifyImage } from './read.js';
 import { buildImage } from './serialize.js';

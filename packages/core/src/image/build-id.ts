@@ -3,7 +3,7 @@
  * it again — what `tinypipe build` does to every board's image and what anyone re-checking a build id
  * does first (the id is computed over the images as built with a zero id).
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import { HEADER, IMAGE_BUILD_ID_BYTES, IMAGE_HEADER_BYTES } from './format.js';
 import { checkMagic, checkVersion, computeHeaderCrc, decodeHeader, tableEnd } from './header.js';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha256';
+import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint, ModelConfig, ModelWeights } from '../checkpoint/types.js';
 import { tensorSizes } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { FINGERPRINT_BYTES, fingerprintHex, modelFingerprint, quantFingerprint } from './fingerprint.js';
 
 const MODEL = new URL('../../../../models/stories260K.bin', import.meta.url);

@@ -12,10 +12,10 @@
  * Values are hashed as raw IEEE binary32 bit patterns (so -0 and 0 differ, as they do on disk).
  */
 import { sha256 } from '@noble/hashes/sha256';
+import { TinypipeError } from '@tinypipe/protocol';
 import { V0_WEIGHT_ORDER } from '../checkpoint/layout.js';
 import type { Checkpoint } from '../checkpoint/types.js';
 import { tensorSizes } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 
 /** First int32 of the canonical serialization: the ASCII bytes "tpfp" read little-endian. */
 export const FINGERPRINT_MAGIC = 0x70667074;

@@ -2,9 +2,10 @@
  * Weight-image layout constants and the tensor list a header implies (docs/image-format.md).
  * Everything the C firmware needs to parse an image is in this file and that document.
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import { headSize, kvDim } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import type { QuantKind } from '../quant/types.js';
 
 /** First 4 bytes of an image: ASCII "TPIM", read as a little-endian u32. */

@@ -1,9 +1,9 @@
 /**
  * Encoding, decoding and validation of the fixed 256-byte image header (docs/image-format.md §3).
  */
+
+import { crc32c, TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import { crc32c } from '../crc32c/crc32c.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { FINGERPRINT_BYTES } from './fingerprint.js';
 import {
   classifierAliasesEmbedding,

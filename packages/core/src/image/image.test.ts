@@ -1,8 +1,7 @@
 import { sha256 } from '@noble/hashes/sha256';
+import { crc32c, type ErrorCode, TinypipeError } from '@tinypipe/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../crc32c/crc32c.js';
-import { type ErrorCode, TinypipeError } from '../errors/tinypipe-error.js';
 import type { QuantTensor, StageWeights } from '../quant/types.js';
 import { planImage } from './format.js';
 import { checkImageMatches } from './match.js';

@@ -4,8 +4,7 @@
  * Order (docs/image-format.md §6): length, magic, version, header fields and ranges, table length,
  * header CRC, table, total size, each tensor's CRC, padding.
  */
-import { crc32c } from '../crc32c/crc32c.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { crc32c, TinypipeError } from '@tinypipe/protocol';
 import { IMAGE_HEADER_BYTES } from './format.js';
 import { checkMagic, checkVersion, computeHeaderCrc, decodeHeader, tableEnd } from './header.js';
 import { decodeTable } from './table.js';

@@ -1,6 +1,6 @@
+import { firmwareErrorCode } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../errors/code-of.test-helper.js';
-import { firmwareErrorCode } from '../protocol/status.js';
 import { quantize } from '../quant/quantize.js';
 import { synthesize } from '../synth/synthesize.js';
 import { checkBoardLimits, FIRMWARE_LIMITS } from './limits.js';

@@ -3,7 +3,7 @@
  * (docs/image-format.md §6a). The same numbers as TP_SERVE_MAX_* in packages/firmware/src/serve.h, checked
  * by the firmware at boot (TP_E_LIMITS) and here before a plan or a host trusts an image.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { ImageHeader } from './types.js';
 
 export interface BoardLimits {

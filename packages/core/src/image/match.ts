@@ -1,7 +1,7 @@
 /**
  * Checking that an image is the one a plan or a peer expects (model identity and stage position).
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import { fingerprintHex } from './fingerprint.js';
 import type { ImageExpectation, ImageHeader } from './types.js';
 

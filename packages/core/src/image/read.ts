@@ -2,7 +2,7 @@
  * Reading a weight image: full validation, then zero-copy views of its tensors.
  */
 import { sha256 } from '@noble/hashes/sha256';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { QuantLayer, QuantTensor, StageWeights } from '../quant/types.js';
 import { type CheckSink, inspectImage } from './inspect.js';
 import { quantRows } from './stage.js';

@@ -1,8 +1,7 @@
 /**
  * Writing a stage's weights as one weight image (docs/image-format.md).
  */
-import { crc32c } from '../crc32c/crc32c.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { crc32c, TinypipeError } from '@tinypipe/protocol';
 import type { QuantizedModel, QuantTensor, StageWeights } from '../quant/types.js';
 import { FINGERPRINT_BYTES } from './fingerprint.js';
 import {

@@ -2,8 +2,8 @@
  * Cutting a stage out of a whole quantized model (zero-copy), and the checks shared by the builder.
  */
 
+import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import type { QuantizedModel, QuantTensor, StageWeights } from '../quant/types.js';
 import type { StageLayout } from './format.js';
 import type { StageSelection } from './types.js';

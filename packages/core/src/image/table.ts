@@ -1,7 +1,7 @@
 /**
  * The tensor table: fixed 64-byte entries right after the header (docs/image-format.md §4).
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import {
   DTYPE_CODE,
   dtypeFromCode,

@@ -1,5 +1,5 @@
+import type { ErrorCode } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import type { ErrorCode } from '../errors/tinypipe-error.js';
 import type { QuantKind, StageWeights } from '../quant/types.js';
 import type { TensorDType } from './format.js';
 

@@ -1,8 +1,7 @@
 /** A board in memory, for tests of host-side code over a `Link` (test helper, not part of the package). */
-import type { HelloInfo } from '../protocol/hello.js';
-import { decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
+import type { HelloInfo, Link, LinkStats } from '@tinypipe/protocol';
+import { decodeMessage, encodeMessage, type Message } from '@tinypipe/protocol';
 import { TINY_CONFIG } from '../testing/index.js';
-import type { Link, LinkStats } from './types.js';
 
 const stats: LinkStats = {
   framesSent: 0,

@@ -4,7 +4,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 
 const outside = (what: string, name: string, dir: string, todo: string) =>
   new TinypipeError('PATH_OUTSIDE', `${what} ${JSON.stringify(name)} leaves ${dir}: ${todo}`, {

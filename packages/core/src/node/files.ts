@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TinypipeError } from '@tinypipe/protocol';
 import { readCheckpoint } from '../checkpoint/read.js';
 import type { Checkpoint } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 
 /** Parses a `sha256sum` listing: `<64 hex>  <name>` per line (`*name` binary marker accepted). */
 export function parseSha256Sums(text: string): Map<string, string> {

@@ -1,6 +1,7 @@
 /** What `Pipeline.connect` (and a reconnect) verifies before anything is sent: the links against the plan. */
-import { TinypipeError } from '../errors/tinypipe-error.js';
-import type { Link } from '../link/types.js';
+
+import type { Link } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { PipelinePlan } from './plan.js';
 
 const hex = (b: Uint8Array | undefined) =>

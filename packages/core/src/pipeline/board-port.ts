@@ -2,10 +2,16 @@
  * `BoardPort`: one board's end of a link the host holds, with a reader routing answers to whoever waits
  * for that stream and position (docs/protocol.md §5.2): its waiters, late answers, malformed messages.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
-import type { Link } from '../link/types.js';
-import { type BoardCounters, decodeMessage, encodeMessage, type Message } from '../protocol/messages.js';
-import { firmwareErrorCode } from '../protocol/status.js';
+
+import type { Link } from '@tinypipe/protocol';
+import {
+  type BoardCounters,
+  decodeMessage,
+  encodeMessage,
+  firmwareErrorCode,
+  type Message,
+  TinypipeError,
+} from '@tinypipe/protocol';
 import type { PipelineRequestEvent } from './plan.js';
 import { badReply, checkFinite, LogitsAssembly } from './replies.js';
 

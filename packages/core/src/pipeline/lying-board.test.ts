@@ -5,9 +5,9 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { encodeMessage, type Message } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { fakeBoard } from '../link/fake-board.test-helper.js';
-import { encodeMessage, type Message } from '../protocol/messages.js';
 import { TINY_CONFIG } from '../testing/index.js';
 import { Pipeline } from './pipeline.js';
 

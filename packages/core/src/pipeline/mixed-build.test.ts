@@ -3,8 +3,9 @@
  * a build id must report the same one, and the caller's when it gives one — MIXED_BUILD naming each board
  * and its build, before anything is sent.
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { fakeBoard } from '../link/fake-board.test-helper.js';
 import { TINY_CONFIG } from '../testing/index.js';
 import { Pipeline, type PipelinePlan } from './pipeline.js';

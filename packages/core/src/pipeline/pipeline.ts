@@ -16,15 +16,16 @@
  * in flight re-prefill (their positions so far, replayed) and go on — the tokens are the ones an
  * undisturbed run gives. Without it, the generation fails with the link's error.
  */
+
+import type { Link } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import {
   type AsyncLogitsEngine,
   type GeneratedToken,
   type GenerateOptions,
   preparePrompt,
 } from '../generate/generate.js';
-import type { Link } from '../link/types.js';
 import { validateSamplerOptions } from '../sampler/sampler.js';
 import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
 import { checkLinks } from './board-check.js';

@@ -1,7 +1,7 @@
 /** What the host's pipeline is told: the plan of the split (which board holds what) and its options. */
+
+import type { Link, TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import type { TinypipeError } from '../errors/tinypipe-error.js';
-import type { Link } from '../link/types.js';
 import type { QuantizedModel } from '../quant/types.js';
 
 export interface PipelineStage {

@@ -3,8 +3,9 @@
  * board. A lie fails the stream it concerns with a coded error (BAD_REPLY, NONFINITE) and leaves nothing
  * half-written: logits are handed over only once every row of the vocab arrived exactly once.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
-import type { Message } from '../protocol/messages.js';
+
+import type { Message } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 
 type Logits = Extract<Message, { kind: 'logits' }>;
 

@@ -4,8 +4,9 @@
  * again, and the streams in flight re-prefill (their positions so far, replayed) and go on — the tokens are
  * the ones an undisturbed run gives.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
-import type { Link } from '../link/types.js';
+
+import type { Link } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 import { checkBoard } from './board-check.js';
 import type { BoardPort } from './board-port.js';
 import type { PipelineOptions, PipelinePlan } from './plan.js';

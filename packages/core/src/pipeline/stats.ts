@@ -2,8 +2,9 @@
  * What the pipeline counts: per host link (`HostLinkStats`, the host's own account), per board (its STATS
  * answer, `BoardStats`), and the tokens per second of all `generate()` calls.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
-import type { BoardCounters } from '../protocol/messages.js';
+
+import type { BoardCounters } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { BoardPort } from './board-port.js';
 import type { PipelinePlan, Topology } from './plan.js';
 

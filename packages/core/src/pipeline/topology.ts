@@ -3,7 +3,7 @@
  * sends a TOKEN to the first board and relays each ACTIVATION to the next. `chain`: the host holds two
  * links, to the first board (START, TOKEN, END go in) and from the last (TOKEN / LOGITS come out).
  */
-import type { Message } from '../protocol/messages.js';
+import type { Message } from '@tinypipe/protocol';
 import type { Answer, BoardPort } from './board-port.js';
 import type { Topology } from './plan.js';
 import { badReply } from './replies.js';

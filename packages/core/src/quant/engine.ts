@@ -2,9 +2,9 @@
  * `QuantEngine`: stages composed into a whole model on the host — the same computation a pipeline of
  * boards performs, so a split run can be checked against the unsplit one bit for bit.
  */
+import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { LogitsEngine } from '../engine/fp32-engine.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { sliceStageWeights } from '../image/stage.js';
 import type { KernelChoice } from '../kernels/wasm.js';
 import { QuantStage } from './stage.js';

@@ -2,7 +2,7 @@
  * The quantized kernels of docs/numerics.md §3–§6, in binary32 (Math.fround after every operation).
  * The firmware's `kernels/ansi` are the same functions in C.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import { fp16ToFp32 } from '../numerics/fp16.js';
 import { roundHalfAway } from '../numerics/round.js';
 import { unpackInts } from './quantize.js';

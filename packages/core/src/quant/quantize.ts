@@ -3,8 +3,9 @@
  * consecutive values of a row (the last group of a row may be short), scales stored as binary16.
  * This runs on the host only; the firmware reads the result.
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import { type Checkpoint, headSize, kvDim } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { modelFingerprint, quantFingerprint } from '../image/fingerprint.js';
 import { MAX_GROUP_SIZE } from '../image/format.js';
 import { fp16ToFp32, fp32ToFp16 } from '../numerics/fp16.js';

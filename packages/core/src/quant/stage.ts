@@ -3,11 +3,11 @@
  * KV cache, optionally the embedding and a (slice of the) classifier. Follows docs/numerics.md exactly;
  * the firmware's stage runner is the same recipe in C.
  */
+import { TinypipeError } from '@tinypipe/protocol';
 import { headSize, kvDim, type ModelConfig } from '../checkpoint/types.js';
 import { attention, rope } from '../engine/attention.js';
 import { checkStep, checkToken } from '../engine/checks.js';
 import { rmsnorm } from '../engine/fp32-engine.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from '../kernels/attention.js';
 import { cols4, interleaveQuant } from '../kernels/reference.js';
 import { type KernelChoice, KernelMemoryPlan, resolveKernels, type WasmKernels } from '../kernels/wasm.js';

@@ -3,7 +3,7 @@
  * binary32 arithmetic emulated with Math.fround.
  */
 
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 import { expf32 } from '../numerics/exp.js';
 import { Xorshift64Star } from './rng.js';
 

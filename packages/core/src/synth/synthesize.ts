@@ -2,8 +2,9 @@
  * Deterministic synthetic checkpoints with the exact shapes of the published llama2.c models, for
  * speed and capacity work without the real weights (which are not bundled).
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import { type Checkpoint, kvDim, type ModelConfig, type ModelWeights } from '../checkpoint/types.js';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 
 /** The published llama2.c "tinyllamas" shapes (llama2.c README; BRIEF section 3). */
 export const MODEL_SHAPES = {

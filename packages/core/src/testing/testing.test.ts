@@ -1,7 +1,8 @@
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { Fp32Engine } from '../engine/fp32-engine.js';
 import { QuantEngine } from '../quant/engine.js';
-import { errorCodeOf, TINY_CONFIG, tinyCheckpoint, tinyQuantizedModel } from './index.js';
+import { TINY_CONFIG, tinyCheckpoint, tinyQuantizedModel } from './index.js';
 
 describe('@tinypipe/core/testing', () => {
   it('tiny models are deterministic and runnable', () => {

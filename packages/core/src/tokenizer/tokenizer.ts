@@ -4,7 +4,7 @@
  * tokenizer.bin: int32 max_token_length, then per token: fp32 score, int32 byte length, the bytes.
  * The file does not store the token count: the model's vocab_size says how many entries to read.
  */
-import { TinypipeError } from '../errors/tinypipe-error.js';
+import { TinypipeError } from '@tinypipe/protocol';
 
 /** Token ids fixed by the Llama 2 vocabulary. */
 export const BOS = 1;

@@ -10,8 +10,9 @@
  * the boards one after another inside the round, the rest split evenly over the hops), and never
  * overlapping the board's previous span. Hop spans are what lies between. `args.placed` marks them.
  */
+
+import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
-import { TinypipeError } from '../errors/tinypipe-error.js';
 import type { PipelineRequestEvent } from '../pipeline/pipeline.js';
 
 /** The subset of the trace-event format this module writes. */

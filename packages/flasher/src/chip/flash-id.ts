@@ -5,7 +5,7 @@
  * is what makes the chip send 0x9F at all), USR2 = 8-bit command 0x9F, clear W0, start, wait for the
  * start bit to clear (10 reads), read W0, restore USR and USR2.
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { type Registers, SPI_CMD_USR, SPI_USR_COMMAND, SPI_USR_MISO, SPI1 } from './registers.js';
 
 const RDID = 0x9f;

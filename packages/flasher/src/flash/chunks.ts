@@ -6,7 +6,7 @@
  * multiples of the chunk size in flash addresses — never inside a sector, where one chunk's erase would
  * wipe its neighbour's finished bytes.
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 
 /** The flash's erase unit (SPI_SET_PARAMS' sector size). */
 export const SECTOR_BYTES = 0x1000;

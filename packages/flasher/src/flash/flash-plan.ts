@@ -13,7 +13,7 @@
 
 import { md5 } from '@noble/hashes/legacy';
 import { bytesToHex } from '@noble/hashes/utils';
-import { TinypipeError, type Transport } from '@tinypipe/core';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 import { EspLoader, type LoaderOptions } from '../loader/loader.js';
 import { canReset, type ResetWiring, resetIntoBootloader } from '../loader/reset.js';
 import type { LoaderKind } from '../protocol/status.js';

@@ -4,7 +4,7 @@
  * line fails the pending command at once. Reading the answers' status is here too (its width is the
  * loader's, `kind`); what the commands mean is `EspLoader`'s (`./loader.ts`).
  */
-import { TinypipeError, type Transport } from '@tinypipe/core';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 import { decodePacket, encodeCommand, opName, type Packet } from '../protocol/commands.js';
 import { describeError, type LoaderKind, readStatus, STATUS_BYTES } from '../protocol/status.js';
 import { SYNC_TIMEOUT_MS } from '../protocol/timing.js';

@@ -2,7 +2,7 @@
  * EspLoader played against docs/vectors/esp-rom.json scenarios: each test's loader must send exactly the
  * scenario's commands (byte for byte) and read its answers in the form of the loader that sent them.
  */
-import { TinypipeError, type Transport } from '@tinypipe/core';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { Op } from '../protocol/commands.js';
 import { type Scripted, type Step, scenario, scripted, vectors } from '../testing/vectors.test-helper.js';

@@ -16,7 +16,7 @@
  * `../protocol/layouts.ts`, the register procedures in `../chip/`, the packet layer (framing, one command at a
  * time, timeouts, the line lost) in `./link.ts`.
  */
-import { TinypipeError, type Transport } from '@tinypipe/core';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 import { zlibSync } from 'fflate';
 import { flashSizeFromId, readFlashId } from '../chip/flash-id.js';
 import {

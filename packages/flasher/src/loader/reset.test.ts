@@ -1,4 +1,4 @@
-import { createTransportPair } from '@tinypipe/core';
+import { createTransportPair } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { canReset, resetIntoBootloader } from './reset.js';
 

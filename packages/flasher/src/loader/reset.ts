@@ -9,7 +9,7 @@
  * Transports without modem lines (a PTY, TCP) skip this: the board must already be in download mode.
  * `hardReset` is how esptool leaves the loader afterwards (its default `--after hard-reset`).
  */
-import type { Transport } from '@tinypipe/core';
+import type { Transport } from '@tinypipe/protocol';
 
 /** How a board's reset and boot lines are wired to the host; 'none': no modem lines (PTY, TCP, virtual boards). */
 export type ResetWiring = 'bridge' | 'usb-jtag-serial' | 'none';

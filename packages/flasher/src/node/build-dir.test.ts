@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorCodeOf } from '@tinypipe/core/testing';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBuild, writeBuild } from './build-dir.js';
 

@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { TinypipeError } from '@tinypipe/core';
 import { resolveInside } from '@tinypipe/core/node';
+import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 import type { BoardImage } from '../flash/flash-plan.js';
 import { checkRegions } from './regions.js';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import type { FlashRegion } from '../flash/flash-plan.js';
 
 const FACTORY_END = 0x1f0000; // the app must end before the model partition

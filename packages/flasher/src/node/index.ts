@@ -1,4 +1,6 @@
 /** Node-only helpers: read a `tinypipe build` folder, an ESP-IDF build, a flasher stub file. (Ports come from `@tinypipe/transport-uart/node`.) */
+
+export { FLASHER_ERROR_CODES, type FlasherErrorCodes } from '../errors/codes.js';
 export {
   type BoardFolder,
   type BuiltBoard,

@@ -3,7 +3,7 @@
  * an MD5 entry, 0xFF after) and, for every other region, inside the partition it names (or the one its
  * offset falls in). Regions never overlap and never pass the end of the flash.
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 
 export const PARTITION_TABLE_OFFSET = 0x8000;
 export const PARTITION_TABLE_BYTES = 0xc00;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { parseStub, type StubImage } from '../stub/stub.js';
 
 export const ESPTOOL_JS = 'esptool-js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseStub } from './stub.js';
 

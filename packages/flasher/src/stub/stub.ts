@@ -4,7 +4,7 @@
  * base64 `data` at `data_start`, optional `bss_start`; other keys (plugins) are ignored. We never ship
  * one: the user points to a file or has esptool-js installed (`@tinypipe/flasher/node` `loadStub`).
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 
 const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));

@@ -4,7 +4,7 @@
  * command the flasher sends against the scenario's next `send` and answers with that step's packets.
  */
 import { readFileSync } from 'node:fs';
-import type { Transport } from '@tinypipe/core';
+import type { Transport } from '@tinypipe/protocol';
 import { SlipDecoder, slipEncode } from '../slip/slip.js';
 
 export interface Step {

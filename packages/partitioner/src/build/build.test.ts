@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { buildImage, quantize, readImage, stampBuildId, unstampBuildId, verifyImage } from '@tinypipe/core';
-import { errorCodeOf, tinyCheckpoint } from '@tinypipe/core/testing';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
+import { tinyCheckpoint } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { planModel } from '../plan/plan.js';
 import { builtinProfile } from '../profiles/profiles.js';

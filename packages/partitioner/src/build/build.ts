@@ -6,14 +6,8 @@
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
-import {
-  buildImage,
-  fingerprintHex,
-  type QuantizedModel,
-  stampBuildId,
-  TinypipeError,
-  unstampBuildId,
-} from '@tinypipe/core';
+import { buildImage, fingerprintHex, type QuantizedModel, stampBuildId, unstampBuildId } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
 import type { Plan } from '../plan/schema.js';
 

@@ -12,7 +12,8 @@
  * them — a board still streams every byte, so its busy time per token (the throughput bound) is unchanged.
  * Times are integer microseconds, so sums are exact and plans reproducible.
  */
-import { type ModelConfig, planImage, type QuantKind, wireMicros } from '@tinypipe/core';
+import { type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
+import { wireMicros } from '@tinypipe/protocol';
 import { type BoardProfile, type KernelKind, macsPerCycle } from '../profiles/profiles.js';
 
 export interface ModelSpec {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errorCodeOf } from '@tinypipe/core/testing';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import {
   boardPartitions,

@@ -13,7 +13,7 @@
  * Written here from that layout (ESP-IDF's gen_esp32part.py documents it); the MD5 is @noble/hashes'.
  */
 import { md5 } from '@noble/hashes/legacy';
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 
 export const PARTITION_TABLE_OFFSET = 0x8000;
 export const PARTITION_TABLE_BYTES = 0xc00;

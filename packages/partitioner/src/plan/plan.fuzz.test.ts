@@ -4,7 +4,8 @@
  * documents with one value replaced or one key deleted anywhere in the tree. Replay a failure with the
  * seed fast-check prints: `FC_SEED=<seed> npx vitest run src/plan`.
  */
-import { MODEL_SHAPES, TinypipeError } from '@tinypipe/core';
+import { MODEL_SHAPES } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // through the package's entry: where each reader lives inside the package may move

@@ -1,5 +1,5 @@
 import { MODEL_SHAPES, type ModelShape } from '@tinypipe/core';
-import { errorCodeOf } from '@tinypipe/core/testing';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { builtinProfile, parseProfile } from '../profiles/profiles.js';
 import { describeHolding, formatPlan, formatRange } from './format.js';

@@ -3,7 +3,7 @@
  * turn into per-board images and partition tables. Infeasible requests get one error saying what does
  * not fit where, by how much, and the smallest change that would fit.
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { partitionBytes } from '../cost/cost.js';
 import { figuresOf, macsPerCycle } from '../profiles/profiles.js';
 import { type Solution, solve } from '../solver/solve.js';

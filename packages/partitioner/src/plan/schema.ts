@@ -2,7 +2,7 @@
  * The plan file: its versioned JSON schema (what `tinypipe plan` writes and `tinypipe build` reads) and
  * its validation.
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 import { BoardProfileSchema } from '../profiles/profiles.js';
 import { parseWith } from '../validation/issues.js';

@@ -1,5 +1,5 @@
 import { deriveCalibration, MODEL_SHAPES } from '@tinypipe/core';
-import { EXAMPLE_CALIBRATION } from '@tinypipe/core/testing';
+import { EXAMPLE_CALIBRATION } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { layerWork, workMicros } from '../cost/cost.js';
 import { formatPlan } from '../plan/format.js';

@@ -3,7 +3,7 @@
  * is a parameter with its source, so a user with measurements overrides it (a `custom` profile in JSON,
  * validated here) — or has `tinypipe calibrate` measure it on the board (a profile with `measured`).
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 import { parseWith } from '../validation/issues.js';
 

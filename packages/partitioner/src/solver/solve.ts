@@ -16,7 +16,8 @@
  *               the busiest board's period: a board preloads only while it waits)
  *   throughput  k streams in flight: the slowest board's period, max(compute, its outgoing link)
  */
-import { splitSelections, TinypipeError } from '@tinypipe/core';
+import { splitSelections } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import {
   type CostOptions,
   classifierWork,

@@ -29,4 +29,5 @@ export function bruteForceSolve(p: Problem): Solution | undefined {
   return best;
 }
 
+export { PARTITIONER_ERROR_CODES, type PartitionerErrorCodes } from '../errors/codes.js';
 export { allText, findAll, parseXml, type XmlElement } from './xml.js';

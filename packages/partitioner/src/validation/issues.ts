@@ -2,7 +2,7 @@
  * valibot issues → one readable TinypipeError: every bad field with its path (`boards[1].flashBytes`)
  * and what was expected, so a user fixes a JSON file in one pass.
  */
-import { type ErrorCode, TinypipeError } from '@tinypipe/core';
+import { type ErrorCode, TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 
 export function issuesError(

@@ -4,8 +4,7 @@
  * loss detection by later acknowledgements; and the receive window: in-order delivery, duplicates
  * re-acknowledged and never delivered twice.
  */
-import { TinypipeError } from '@tinypipe/core';
-import { type Frame, MAX_ENCODED } from '../frame/frame.js';
+import { type Frame, MAX_ENCODED, TinypipeError } from '@tinypipe/protocol';
 import { type Acks, ackFrame, acksOf, dataFrame, diff, MOD } from './frames.js';
 import type { Line } from './line.js';
 

@@ -2,8 +2,7 @@
  * The one place the link builds its frames (docs/protocol.md §4): DATA, ACK, PING and PONG carry the
  * receive window's `ack`/`sack`; HELLO and HELLO_ACK carry none (seq, ack and sack 0).
  */
-import { encodeHello, HELLO_BYTES, type HelloInfo } from '@tinypipe/core';
-import { type Frame, FrameType } from '../frame/frame.js';
+import { encodeHello, type Frame, FrameType, HELLO_BYTES, type HelloInfo } from '@tinypipe/protocol';
 
 /** Sequence numbers live on the u16 circle. */
 export const MOD = 0x10000;

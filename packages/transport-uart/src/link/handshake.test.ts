@@ -1,20 +1,23 @@
 import {
+  cobsEncode,
   crc32c,
   createTransportPair,
   decodeHello,
+  encodeFrame,
   encodeHello,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  frameBytes,
   HELLO_BYTES,
   HELLO_PROTOCOL,
   HELLO_V1_BYTES,
   type HelloInfo,
   type TinypipeError,
   type Transport,
-} from '@tinypipe/core';
-import { errorCodeOf } from '@tinypipe/core/testing';
+} from '@tinypipe/protocol';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cobsEncode } from '../cobs/cobs.js';
-import { FrameDecoder } from '../codec/streams.js';
-import { encodeFrame, type Frame, FrameType, frameBytes } from '../frame/frame.js';
 import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';
 import { VirtualClock } from '../testing/virtual-clock.js';

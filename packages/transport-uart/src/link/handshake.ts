@@ -5,17 +5,20 @@
  */
 import {
   checkHello,
+  type DropReason,
   decodeHello,
+  type Frame,
+  FrameType,
   HELLO_BYTES,
   HELLO_PROTOCOL,
   HELLO_V1_BYTES,
   type HelloInfo,
   HelloStatus,
   helloStatusOf,
+  MAX_PAYLOAD,
   PROTOCOL_VERSION,
   TinypipeError,
-} from '@tinypipe/core';
-import { type DropReason, type Frame, FrameType, MAX_PAYLOAD } from '../frame/frame.js';
+} from '@tinypipe/protocol';
 import { helloAckFrame, helloFrame } from './frames.js';
 import type { Line } from './line.js';
 

@@ -2,7 +2,7 @@
  * Keeping the link alive (docs/protocol.md §4.2): PING after silence, PONG to every PING, TIMEOUT when
  * nothing arrives for too long; and the baud switch right after the handshake (§4.3).
  */
-import { TinypipeError } from '@tinypipe/core';
+import { TinypipeError } from '@tinypipe/protocol';
 import { type Acks, pingFrame, pongFrame } from './frames.js';
 import type { Line } from './line.js';
 

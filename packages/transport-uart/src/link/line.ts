@@ -2,8 +2,7 @@
  * The sending half of the byte transport: encodes frames, writes them, and estimates when each one's
  * last byte leaves the line (§4.0); it also keeps when this end last sent and last received.
  */
-import { TinypipeError, type Transport } from '@tinypipe/core';
-import { encodeFrame, type Frame } from '../frame/frame.js';
+import { encodeFrame, type Frame, TinypipeError, type Transport } from '@tinypipe/protocol';
 import type { LinkClock } from './clock.js';
 
 export class Line {

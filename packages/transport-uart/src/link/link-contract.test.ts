@@ -1,5 +1,5 @@
-import { createTransportPair } from '@tinypipe/core';
-import { linkContract } from '@tinypipe/core/testing';
+import { createTransportPair } from '@tinypipe/protocol';
+import { linkContract } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { boardHello } from '../testing/board-hello.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';

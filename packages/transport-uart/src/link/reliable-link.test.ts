@@ -1,7 +1,13 @@
-import { createTransportPair, TinypipeError, type Transport } from '@tinypipe/core';
+import {
+  createTransportPair,
+  encodeFrame,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  TinypipeError,
+  type Transport,
+} from '@tinypipe/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { FrameDecoder } from '../codec/streams.js';
-import { encodeFrame, type Frame, FrameType } from '../frame/frame.js';
 import { createFaultyLinePair } from '../testing/faulty-line.js';
 import { VirtualClock } from '../testing/virtual-clock.js';
 import { ReliableLink } from './reliable-link.js';

@@ -11,9 +11,18 @@
  * This class composes the parts: arq.ts (send and receive windows), handshake.ts (§4.1), heartbeat.ts
  * (§4.2, §4.3), frames.ts (every frame it sends) and line.ts (the writing end of the transport).
  */
-import { type HelloInfo, type Link, type LinkStats, TinypipeError, type Transport } from '@tinypipe/core';
-import { FrameDecoder, newDecoderStats } from '../codec/streams.js';
-import { type Frame, FrameType, MAX_PAYLOAD } from '../frame/frame.js';
+import {
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  type HelloInfo,
+  type Link,
+  type LinkStats,
+  MAX_PAYLOAD,
+  newDecoderStats,
+  TinypipeError,
+  type Transport,
+} from '@tinypipe/protocol';
 import { Arq } from './arq.js';
 import { type LinkClock, systemClock } from './clock.js';
 import { MOD } from './frames.js';

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import { loadSerialPort } from './load.js';
 
 export interface SerialPortInfo {
   path: string;
@@ -92,6 +92,7 @@ export function listFromSysfs(sysClassTty = '/sys/class/tty', dev = '/dev'): Ser
 
 export async function listSerialPorts(): Promise<SerialPortInfo[]> {
   if (process.platform === 'linux') return listFromSysfs();
+  const { SerialPort } = await loadSerialPort();
   const ports = await SerialPort.list();
   return ports.map((p) => ({
     path: p.path,

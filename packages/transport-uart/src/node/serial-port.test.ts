@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Transport } from '@tinypipe/core';
-import { errorCodeOf, linkContract, transportContract } from '@tinypipe/core/testing';
+import type { Transport } from '@tinypipe/protocol';
+import { errorCodeOf, linkContract, transportContract } from '@tinypipe/protocol/testing';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';
 import { boardHello } from '../testing/board-hello.js';

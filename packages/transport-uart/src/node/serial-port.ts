@@ -28,8 +28,9 @@
  * uses after EAGAIN; `serialport` still opens, configures, locks and closes the port.
  */
 import { existsSync, readSync, writeSync } from 'node:fs';
-import { TinypipeError, type Transport } from '@tinypipe/core';
-import { SerialPort } from 'serialport';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
+import type { SerialPort } from 'serialport';
+import { loadSerialPort } from './load.js';
 
 export interface OpenSerialPortOptions {
   /** Line rate. Default 115200 (the ESP32-S3 ROM's and most bridges' power-on rate). */
@@ -144,6 +145,7 @@ export async function openSerialPort(
   const baudRate = options.baudRate ?? 115200;
   if (!Number.isInteger(baudRate) || baudRate <= 0)
     throw new TinypipeError('INVALID_ARGUMENT', `baud rate ${baudRate} is not a positive integer`);
+  const { SerialPort } = await loadSerialPort();
   const port = new SerialPort({ path, baudRate, autoOpen: false, lock: true });
   await new Promise<void>((resolve, reject) =>
     port.open((e) => (e ? reject(openError(path, e)) : resolve())),

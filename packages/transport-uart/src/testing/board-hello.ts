@@ -1,4 +1,4 @@
-import { HELLO_PROTOCOL, type HelloInfo } from '@tinypipe/core';
+import { HELLO_PROTOCOL, type HelloInfo } from '@tinypipe/protocol';
 
 /**
  * A board's HELLO for tests and simulated boards: one stream, layers [0, 1), no classifier rows, the

@@ -3,7 +3,7 @@
  * part of `SerialPort` that `openWebSerialPort` uses — to test browser code in Node. `unplug()` makes a
  * port behave like a lost device (its readable errors, then both streams are null).
  */
-import { createTransportPair, type Transport } from '@tinypipe/core';
+import { createTransportPair, type Transport } from '@tinypipe/protocol';
 import type { WebSerialPortLike } from '../web/web-serial.js';
 
 export interface FakeWebSerialPort extends WebSerialPortLike {

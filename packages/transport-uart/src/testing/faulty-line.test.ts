@@ -1,7 +1,6 @@
-import { transportContract } from '@tinypipe/core/testing';
+import { encodeFrame, type Frame, FrameDecoder, FrameType } from '@tinypipe/protocol';
+import { transportContract } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder } from '../codec/streams.js';
-import { encodeFrame, type Frame, FrameType } from '../frame/frame.js';
 import { createFaultyLinePair } from './faulty-line.js';
 
 transportContract(

@@ -5,7 +5,7 @@
  * ends use the same rate — otherwise they arrive as noise, as on a real UART — and with `pace` they take
  * 10 bits per byte of line time, so throughput figures mean what they would on a wire.
  */
-import { type Transport, transportFromStreams } from '@tinypipe/core';
+import { type Transport, transportFromStreams } from '@tinypipe/protocol';
 
 export interface LineFaults {
   /** Probability that each bit is flipped. */

@@ -1,4 +1,4 @@
-import { linkContract, transportContract } from '@tinypipe/core/testing';
+import { linkContract, transportContract } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { ReliableLink } from '../link/reliable-link.js';
 import { boardHello } from '../testing/board-hello.js';

@@ -5,7 +5,7 @@
  * `port.readable` null → PORT_DISCONNECTED; there is no in-place rate change, so `setBaudRate` closes and
  * reopens the port at the new rate.
  */
-import { TinypipeError, type Transport } from '@tinypipe/core';
+import { TinypipeError, type Transport } from '@tinypipe/protocol';
 
 /** The part of the Web Serial `SerialPort` this adapter uses (so tests can pass a fake). */
 export interface WebSerialPortLike {

@@ -1,8 +1,8 @@
 /** Step 2 of the demo: start the simulated boards on PTYs and flash them in parallel. */
 import { join } from 'node:path';
-import { TinypipeError } from '@tinypipe/core';
 import { type PtyBoard, type PtyBoardOptions, spawnPtyBoard, spawnPtyChain } from '@tinypipe/firmware';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
+import { TinypipeError } from '@tinypipe/protocol';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import type { CliContext } from '../../io/context.js';
 import type { Progress } from '../../io/progress.js';

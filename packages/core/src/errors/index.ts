@@ -1,1 +1,0 @@
-export { type ErrorCode, TinypipeError, type TinypipeErrorOptions } from './tinypipe-error.js';

@@ -1,0 +1,1 @@
+export { cobsDecode, cobsEncode, cobsMaxEncodedLength } from './cobs.js';

@@ -1,0 +1,1 @@
+export { FIRMWARE_STATUS, type FirmwareStatus, firmwareErrorCode } from './status.js';
