@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { transportContract } from '../testing/transport-contract.js';
-import { createTransportPair } from './memory-transport.js';
+import { createTransportPair } from '../link/memory-transport.js';
+import { transportContract } from './transport-contract.js';
 
 transportContract('in-memory pair', () => createTransportPair(), { describe, it, expect });
