@@ -58,6 +58,10 @@ describe('WebAssembly SIMD kernels', () => {
     expect(new Fp32Engine(synthesize('260K', 1)).kernels).toBe('wasm');
   });
 
+  it('stay under 4 KB, so `new WebAssembly.Module` compiles them synchronously even where Chrome limited that', () => {
+    expect(kernelBytes().length).toBeLessThan(4096);
+  });
+
   it('matmul: every row equals the JS matmul bit for bit (200 random shapes, d and n straddling 16 and 4)', () => {
     const r = rng(19);
     const edges = [1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65];

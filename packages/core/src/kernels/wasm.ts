@@ -94,13 +94,22 @@ export class KernelMemoryPlan {
     return this.#bytes;
   }
 
-  /** The instance, or null when unsupported or the plan exceeds 4 GiB of wasm32 memory. */
+  /**
+   * The instance, or null when unsupported, when the plan exceeds 4 GiB of wasm32 memory, or when the
+   * runtime cannot allocate it (the engines then run the JS path).
+   */
   instantiate(): WasmKernels | null {
     const module = kernelModule();
     const pages = Math.ceil(this.#bytes / PAGE);
     if (!module || pages > 65536) return null;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    let memory: WebAssembly.Memory;
+    let instance: WebAssembly.Instance;
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      instance = new WebAssembly.Instance(module, { env: { memory } });
+    } catch {
+      return null; // the runtime refused the memory (a browser tab's limit): the JS path has no such copy
+    }
     const k = new WasmKernels(memory, instance.exports as unknown as Exports);
     if (!warmedUp) {
       k.warmUp();
