@@ -1,7 +1,7 @@
 /**
- * The error codes @tinypipe/core owns (checkpoints, tokenizer, generation arguments, files, quantization,
+ * The error codes `@tinypipe/core` owns (checkpoints, tokenizer, generation arguments, files, quantization,
  * images), with what each means. Registering them in `TinypipeErrorCodes` makes them type-check wherever
- * @tinypipe/core is installed; docs/errors.md lists every package's codes.
+ * `@tinypipe/core` is installed; docs/errors.md lists every package's codes.
  */
 export const CORE_ERROR_CODES = {
   // checkpoint files (llama2.c formats)

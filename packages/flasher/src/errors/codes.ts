@@ -1,5 +1,5 @@
 /**
- * The error codes @tinypipe/flasher owns, with what each means. Registering them in `TinypipeErrorCodes`
+ * The error codes `@tinypipe/flasher` owns, with what each means. Registering them in `TinypipeErrorCodes`
  * makes them type-check wherever this package is installed; docs/errors.md lists every package's codes.
  */
 export const FLASHER_ERROR_CODES = {

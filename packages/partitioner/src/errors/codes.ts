@@ -1,5 +1,5 @@
 /**
- * The error codes @tinypipe/partitioner owns, with what each means. Registering them in `TinypipeErrorCodes`
+ * The error codes `@tinypipe/partitioner` owns, with what each means. Registering them in `TinypipeErrorCodes`
  * makes them type-check wherever this package is installed; docs/errors.md lists every package's codes.
  */
 export const PARTITIONER_ERROR_CODES = {

@@ -1,5 +1,5 @@
 /**
- * The error codes @tinypipe/protocol owns, with what each means: codes any @tinypipe package may throw
+ * The error codes `@tinypipe/protocol` owns, with what each means: codes any `@tinypipe` package may throw
  * (arguments, aborts, timeouts, this machine), those of the wire (frames, links, HELLO, §5 messages), and
  * those a board reports in an ERROR message (the firmware status table, status/status.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The one error family of @tinypipe. Every failure a user can act on is a `TinypipeError` with a
+ * The one error family of `@tinypipe`. Every failure a user can act on is a `TinypipeError` with a
  * stable `code` (safe to switch on), a message that says what happened and what to do, and the
  * underlying `cause` when there is one.
  *
@@ -13,7 +13,7 @@ const marker = Symbol.for('tinypipe.error');
 
 /**
  * Every error code, as the keys of one interface: this package's own (`PROTOCOL_ERROR_CODES`, in
- * errors/codes.ts), and those of each @tinypipe package that registers its own by augmenting it, e.g.
+ * errors/codes.ts), and those of each `@tinypipe` package that registers its own by augmenting it, e.g.
  *
  *     declare module '@tinypipe/protocol' {
  *       interface TinypipeErrorCodes extends PartitionerErrorCodes {}

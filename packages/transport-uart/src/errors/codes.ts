@@ -1,5 +1,5 @@
 /**
- * The error codes @tinypipe/transport-uart owns (opening a serial device), with what each means.
+ * The error codes `@tinypipe/transport-uart` owns (opening a serial device), with what each means.
  * Registering them in `TinypipeErrorCodes` makes them type-check wherever this package is installed;
  * docs/errors.md lists every package's codes.
  */
