@@ -1,7 +1,7 @@
 /*
  * CRC-32C, byte at a time with a 256-entry table built on first use (1 KiB of RAM; the flash-resident
- * image is checked once at boot, so the simple loop is fast enough). Same function as packages/core
- * src/crc32c (which uses slicing-by-8): the shared vectors in packages/core/src/crc32c/vectors.json are
+ * image is checked once at boot, so the simple loop is fast enough). Same function as packages/protocol
+ * src/crc32c (which uses slicing-by-8): the shared vectors in packages/protocol/src/crc32c/vectors.json are
  * checked against both.
  */
 #include "crc32c.h"

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* CRC of bytes[0..n), continuing from `prev` (0 for a fresh CRC), like @tinypipe/core crc32c(). */
+/* CRC of bytes[0..n), continuing from `prev` (0 for a fresh CRC), like @tinypipe/protocol crc32c(). */
 uint32_t tp_crc32c(const uint8_t *bytes, size_t n, uint32_t prev);
 
 #endif

@@ -1,4 +1,4 @@
-/* The @tinypipe/core error code of each firmware status (tp_status.h). */
+/* The @tinypipe/protocol error code of each firmware status (tp_status.h). */
 #include "tp_status.h"
 
 const char *tp_status_name(tp_status s) {

@@ -1,4 +1,4 @@
-/* Status codes of the firmware. Each maps to a @tinypipe/core TinypipeError code (tp_status_name). */
+/* Status codes of the firmware. Each maps to a @tinypipe/protocol TinypipeError code (tp_status_name; the TS table is FIRMWARE_STATUS in packages/protocol/src/status). */
 #ifndef TP_STATUS_H
 #define TP_STATUS_H
 
@@ -27,7 +27,7 @@ typedef enum {
     TP_E_MALFORMED = 21         /* bytes that do not parse: a COBS block, a message (MESSAGE_MALFORMED) */
 } tp_status;
 
-/* The @tinypipe/core error code for a status, e.g. "IMAGE_TENSOR_CRC". */
+/* The @tinypipe/protocol error code for a status, e.g. "IMAGE_TENSOR_CRC". */
 const char *tp_status_name(tp_status s);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * tp-vectors: answers numerics questions line by line so the TS tests can check the C numerics against
- * the shared vectors (packages/core/src/numerics/vectors.json, packages/core/src/crc32c/vectors.json).
+ * the shared vectors (packages/core/src/numerics/vectors.json, packages/protocol/src/crc32c/vectors.json).
  *   exp HEX            -> HEX            (tp_expf of a binary32 bit pattern)
  *   f16 N              -> HEX            (binary16 N widened)
  *   crc HEXBYTES|-     -> HEX            (CRC-32C; "-" for no bytes)

@@ -1,6 +1,6 @@
 /*
  * COBS (Consistent Overhead Byte Stuffing, Cheshire & Baker 1999) as docs/protocol.md §2 specifies it:
- * the canonical form, identical byte for byte to packages/transport-uart/src/cobs.
+ * the canonical form, identical byte for byte to packages/protocol/src/cobs.
  */
 #ifndef TP_COBS_H
 #define TP_COBS_H

@@ -1,6 +1,6 @@
 /*
  * The pipeline's messages (docs/protocol.md §5), the payload of one DATA frame; the same layout as
- * packages/core/src/protocol/messages.ts (byte examples: docs/vectors/protocol.json "messages").
+ * packages/protocol/src/messages (byte examples: docs/vectors/protocol.json "messages").
  *
  *   kind  fields after the u8 kind (little-endian)
  *   1     START       u16 stream, u8 flags, f32 temperature, f32 topp, u64 seed, u16 sample_from
