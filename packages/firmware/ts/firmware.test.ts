@@ -10,6 +10,7 @@ import { type BuiltPrograms, buildPosixBoard } from './build.js';
 import { expectSame, runBoards, runTs, tmp } from './helpers.test-helper.js';
 
 const core = (p: string) => fileURLToPath(new URL(`../../core/${p}`, import.meta.url));
+const protocol = (p: string) => fileURLToPath(new URL(`../../protocol/${p}`, import.meta.url));
 const checkpoint260K = readCheckpoint(
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../../models/stories260K.bin', import.meta.url)))),
 );
@@ -32,9 +33,9 @@ function compositions(n: number): number[][] {
 }
 
 describe('C numerics match the shared vectors', () => {
-  it('exp, fp16, activation quantization (packages/core/src/numerics/vectors.json) and CRC-32C', () => {
+  it('exp, fp16, activation quantization (packages/core/src/numerics/vectors.json) and CRC-32C (packages/protocol/src/crc32c/vectors.json)', () => {
     const v = JSON.parse(readFileSync(core('src/numerics/vectors.json'), 'utf8'));
-    const crc = JSON.parse(readFileSync(core('src/crc32c/vectors.json'), 'utf8'));
+    const crc = JSON.parse(readFileSync(protocol('src/crc32c/vectors.json'), 'utf8'));
     const lines: string[] = [];
     const expected: string[] = [];
     for (const { x, y } of v.exp) {
