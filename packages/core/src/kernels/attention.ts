@@ -54,7 +54,9 @@ export function expAndSum(x: Float32Array, n: number, exp: (v: number) => number
 /**
  * `attention(out, q, …)` for layer `l` at `pos` with the wasm kernels. `out`, `q`, `att`
  * (seqBlocks(seq_len)), `keyCache` (blocked, see storeKey) and `valueCache` ((layers, seq_len, kv_dim))
- * are views into the kernels' memory; the key at `pos` must already be stored.
+ * are views into the kernels' memory; the key at `pos` must already be stored. `exp`: a binary32 exp
+ * for the softmax in JS (the fp32 engine's libm), or `'spec'` for the whole softmax in wasm with §5's
+ * expf32 (the quantized engine).
  */
 export function attentionWasm(
   kern: WasmKernels,
@@ -66,7 +68,7 @@ export function attentionWasm(
   pos: number,
   c: ModelConfig,
   att: Float32Array,
-  exp: (v: number) => number,
+  exp: ((v: number) => number) | 'spec',
 ): void {
   const hs = c.dim / c.nHeads;
   const kv = (c.dim * c.nKvHeads) / c.nHeads;
@@ -80,7 +82,8 @@ export function attentionWasm(
   for (let h = 0; h < c.nHeads; h++) {
     const kvh = Math.floor(h / kvMul);
     kern.scores(q.byteOffset + h * hs * 4, kBase + kvh * region, attPtr, hs, n, scale);
-    kern.divide(attPtr, n, expAndSum(att, n, exp));
+    if (exp === 'spec') kern.softmaxSpec(attPtr, n);
+    else kern.divide(attPtr, n, expAndSum(att, n, exp));
     kern.values(attPtr, vBase + kvh * hs * 4, out.byteOffset + h * hs * 4, hs, n, kv * 4);
   }
 }

@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/read.js';
 import type { ModelConfig } from '../checkpoint/types.js';
 import { Fp32Engine, softmax } from '../engine/fp32-engine.js';
+import { EXP_OVERFLOW, EXP_UNDERFLOW, expf32 } from '../numerics/exp.js';
 import { QuantEngine } from '../quant/engine.js';
 import { prepareMatrix, qmatmul, quantizedVector, quantizeVector } from '../quant/kernels.js';
 import { quantize, quantizeMatrix } from '../quant/quantize.js';
+import { softmaxQ } from '../quant/stage.js';
 import { synthesize } from '../synth/synthesize.js';
 import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from './attention.js';
 import { attention, cols4, interleave16, interleavedLength, interleaveQuant, matmul } from './reference.js';
@@ -250,6 +252,46 @@ describe('quantized kernels: wasm qmatmul equals the JS qmatmul', () => {
         const a = Float32Array.from(js.forward(t, pos));
         expect(bits(wasm.forward(t, pos)).equals(bits(a)), `G ${groupSize} pos ${pos}`).toBe(true);
       }
+    }
+  });
+});
+
+describe('the spec exp, softmax and SwiGLU in wasm (docs/numerics.md §5–§6)', () => {
+  it('expf32: the bits of numerics/exp.ts on a sweep of [−110, 95], the boundaries and the specials', () => {
+    const k = instance(new KernelMemoryPlan());
+    const f = Math.fround;
+    const next = (x: number, d: number) => {
+      const b = new Float32Array([x]);
+      const u = new Int32Array(b.buffer);
+      u[0]! += d * (x >= 0 ? 1 : -1);
+      return b[0]!;
+    };
+    const xs = [0, -0, 1, -1, Infinity, -Infinity, 1e-45, -1e-45, 88.5, -87.5, -100.5, 127.5 * Math.LN2];
+    for (const b of [EXP_OVERFLOW, EXP_UNDERFLOW]) xs.push(b, next(b, 1), next(b, -1));
+    for (let x = -110; x < 95; x += 0.00731) xs.push(f(x));
+    const out = new Float32Array(2);
+    for (const x of xs) {
+      out[0] = expf32(x);
+      out[1] = k.expf32(x);
+      expect(new Uint32Array(out.buffer)[1], `expf32(${x})`).toBe(new Uint32Array(out.buffer)[0]);
+    }
+    expect(Number.isNaN(k.expf32(Number.NaN))).toBe(true);
+  });
+
+  it('softmax: the bytes of softmaxQ on random vectors of 1–70 values, some spanning 200 in range', () => {
+    const r = rng(11);
+    const plan = new KernelMemoryPlan();
+    const at = plan.reserve(72);
+    const k = instance(plan);
+    for (let c = 0; c < 300; c++) {
+      const n = r.int(1, 70);
+      const spread = c % 3 === 0 ? 200 : 8;
+      const x = Float32Array.from({ length: n }, () => Math.fround((r.value() * spread) / 64));
+      const v = k.view(at, n);
+      v.set(x);
+      softmaxQ(x, n);
+      k.softmaxSpec(at, n);
+      expect(bits(v).equals(bits(x)), `n ${n}`).toBe(true);
     }
   });
 });

@@ -214,7 +214,7 @@
         (br $b1))))
 
   ;; x[i] = x[i] / d for i < n (softmax's normalisation): one IEEE division per element.
-  (func (export "divide") (param $x i32) (param $n i32) (param $d f32)
+  (func $divide (export "divide") (param $x i32) (param $n i32) (param $d f32)
     (local $dv v128) (local $e i32) (local $e4 i32)
     (local.set $dv (f32x4.splat (local.get $d)))
     (local.set $e (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
@@ -292,4 +292,74 @@
               (f32.load (i32.shl (local.get $i) (i32.const 2))))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $copy))))))
+
+  ;; expf32 of docs/numerics.md §5, operation for operation (src/numerics/exp.ts is the reference):
+  ;; binary32 + − ×, round half away from zero by truncating fl(t ± 0.5), 2^k from exponent bits.
+  (func $expf32 (export "expf32") (param $x f32) (result f32)
+    (local $t f32) (local $k i32) (local $kf f32) (local $r f32) (local $p f32)
+    (if (f32.ne (local.get $x) (local.get $x)) (then (return (local.get $x))))
+    (if (f32.gt (local.get $x) (f32.reinterpret_i32 (i32.const 0x42b17218))) (then (return (f32.const inf))))
+    (if (f32.lt (local.get $x) (f32.reinterpret_i32 (i32.const 0xc2cff1b5))) (then (return (f32.const 0))))
+    (local.set $t (f32.mul (local.get $x) (f32.reinterpret_i32 (i32.const 0x3fb8aa3b))))
+    (local.set $k (i32.trunc_f32_s (f32.add (local.get $t)
+      (select (f32.const -0.5) (f32.const 0.5) (f32.lt (local.get $t) (f32.const 0))))))
+    (local.set $kf (f32.convert_i32_s (local.get $k)))
+    (local.set $r (f32.sub
+      (f32.sub (local.get $x) (f32.mul (local.get $kf) (f32.reinterpret_i32 (i32.const 0x3f317200))))
+      (f32.mul (local.get $kf) (f32.reinterpret_i32 (i32.const 0x35bfbe8e)))))
+    (local.set $p (f32.reinterpret_i32 (i32.const 0x3ab60b61)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.reinterpret_i32 (i32.const 0x3c088889))))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.reinterpret_i32 (i32.const 0x3d2aaaab))))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.reinterpret_i32 (i32.const 0x3e2aaaab))))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 0.5)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 1)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 1)))
+    (if (i32.gt_s (local.get $k) (i32.const 127))
+      (then (return (f32.mul (f32.mul (local.get $p) (f32.reinterpret_i32 (i32.const 0x7f000000)))
+        (f32.reinterpret_i32 (i32.shl (local.get $k) (i32.const 23)))))))
+    (if (i32.lt_s (local.get $k) (i32.const -126))
+      (then (return (f32.mul
+        (f32.mul (local.get $p) (f32.reinterpret_i32 (i32.shl (i32.add (local.get $k) (i32.const 253)) (i32.const 23))))
+        (f32.reinterpret_i32 (i32.const 0x00800000))))))
+    (f32.mul (local.get $p) (f32.reinterpret_i32 (i32.shl (i32.add (local.get $k) (i32.const 127)) (i32.const 23)))))
+
+  ;; softmax of docs/numerics.md §6 over x[0 … n) in place with $expf32: max by `>` from x[0] (as the
+  ;; reference's loop), e_i = expf32(x_i − max), their sum in index order, then x_i = e_i / sum.
+  (func (export "softmax_spec") (param $x i32) (param $n i32)
+    (local $max f32) (local $sum f32) (local $e f32) (local $p i32) (local $end i32) (local $v f32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $max (f32.load (local.get $x)))
+    (local.set $p (i32.add (local.get $x) (i32.const 4)))
+    (block $m_done
+      (loop $m
+        (br_if $m_done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $v (f32.load (local.get $p)))
+        (if (f32.gt (local.get $v) (local.get $max)) (then (local.set $max (local.get $v))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $m)))
+    (local.set $p (local.get $x))
+    (block $e_done
+      (loop $el
+        (br_if $e_done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $e (call $expf32 (f32.sub (f32.load (local.get $p)) (local.get $max))))
+        (f32.store (local.get $p) (local.get $e))
+        (local.set $sum (f32.add (local.get $sum) (local.get $e)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $el)))
+    (call $divide (local.get $x) (local.get $n) (local.get $sum)))
+
+  ;; SwiGLU of docs/numerics.md §6 with $expf32: h_i = (v_i · (1 / (1 + expf32(−v_i)))) · u_i, into h (= v).
+  (func (export "swiglu_spec") (param $v i32) (param $u i32) (param $n i32)
+    (local $end i32) (local $a f32)
+    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $v) (local.get $end)))
+        (local.set $a (f32.load (local.get $v)))
+        (local.set $a (f32.mul (local.get $a)
+          (f32.div (f32.const 1) (f32.add (f32.const 1) (call $expf32 (f32.neg (local.get $a)))))))
+        (f32.store (local.get $v) (f32.mul (local.get $a) (f32.load (local.get $u))))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (local.set $u (i32.add (local.get $u) (i32.const 4)))
+        (br $l))))
 )

@@ -14,6 +14,9 @@ interface Exports {
   scores(q: number, k: number, att: number, hs: number, nt: number, scale: number): void;
   values(att: number, v: number, out: number, hs: number, nt: number, stride: number): void;
   divide(x: number, n: number, d: number): void;
+  expf32(x: number): number;
+  softmax_spec(x: number, n: number): void;
+  swiglu_spec(v: number, u: number, n: number): void;
   qmatmul(
     w: number,
     ws: number,
@@ -128,6 +131,12 @@ export class WasmKernels {
   readonly values: Exports['values'];
   readonly divide: Exports['divide'];
   readonly qmatmul: Exports['qmatmul'];
+  /** docs/numerics.md §5's exp (the reference: numerics/exp.ts `expf32`). */
+  readonly expf32: Exports['expf32'];
+  /** docs/numerics.md §6's softmax in place (the reference: quant/stage.ts `softmaxQ`). */
+  readonly softmaxSpec: Exports['softmax_spec'];
+  /** docs/numerics.md §6's SwiGLU into v (the reference: the loop in quant/stage.ts). */
+  readonly swigluSpec: Exports['swiglu_spec'];
 
   constructor(memory: WebAssembly.Memory, e: Exports) {
     this.memory = memory;
@@ -137,6 +146,9 @@ export class WasmKernels {
     this.values = e.values;
     this.divide = e.divide;
     this.qmatmul = e.qmatmul;
+    this.expf32 = e.expf32;
+    this.softmaxSpec = e.softmax_spec;
+    this.swigluSpec = e.swiglu_spec;
   }
 
   /** An Int8Array of `n` bytes at byte offset `ptr`. */
@@ -167,6 +179,8 @@ export class WasmKernels {
       this.values(0, 0, 0, 1, 1, 4);
       this.divide(0, 4, 1);
       this.qmatmul(0, 0, 0, 0, 0, 4, 4, 1, 1);
+      this.softmaxSpec(0, 4);
+      this.swigluSpec(0, 16, 4);
     }
     this.f32.set(saved, 0);
   }

@@ -310,7 +310,7 @@ export class QuantStage {
         pos,
         this.config,
         this.#att,
-        expf32,
+        'spec',
       );
     } else attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmaxQ);
 
@@ -326,10 +326,13 @@ export class QuantStage {
     this.#quantize(xb, dim, xq);
     this.#qmatmul(hb, xq, L.w1);
     this.#qmatmul(hb2, xq, L.w3);
-    for (let i = 0; i < hiddenDim; i++) {
-      let val = hb[i]!;
-      val = f(val * f(1 / f(1 + expf32(-val))));
-      hb[i] = f(val * hb2[i]!);
+    if (this.#k) this.#k.swigluSpec(hb.byteOffset, hb2.byteOffset, hiddenDim);
+    else {
+      for (let i = 0; i < hiddenDim; i++) {
+        let val = hb[i]!;
+        val = f(val * f(1 / f(1 + expf32(-val))));
+        hb[i] = f(val * hb2[i]!);
+      }
     }
     this.#quantize(hb, hiddenDim, this.#hq);
     this.#qmatmul(xb, this.#hq, L.w2);
