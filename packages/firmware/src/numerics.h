@@ -7,12 +7,25 @@
 #define TP_NUMERICS_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* e^x in binary32 (docs/numerics.md §5). */
 float tp_expf(float x);
 
 /* binary16 bits -> the equal binary32 value. */
 float tp_fp16_to_fp32(uint16_t h);
+
+/* The same value, inline for the kernels' per-group scales: a normal half (every scale the quantizer
+ * writes but 0) is widened with integer operations — sign to bit 31, exponent and mantissa shifted up by 13
+ * and the exponent rebiased by 127 − 15 = 112 — and only zero, subnormals, ±Inf and NaN take the call. */
+static inline float tp_fp16_widen(uint16_t h) {
+    uint32_t e5 = h & 0x7C00u;
+    if (e5 == 0 || e5 == 0x7C00u) return tp_fp16_to_fp32(h);
+    uint32_t b = ((uint32_t)(h & 0x8000u) << 16) | ((((uint32_t)h & 0x7FFFu) << 13) + 0x38000000u);
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
 
 /* round half away from zero as trunc(fl(t +- 0.5)) (docs/numerics.md §3). */
 int32_t tp_round_half_away(float t);

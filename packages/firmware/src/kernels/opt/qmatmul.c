@@ -1,63 +1,129 @@
 /*
- * Optimized quantized matmul (portable C): the group dot is a plain int8 × int8 → int32 loop that gcc -O3
- * vectorizes, with a constant trip count for the default group of 32; int4 rows are first unpacked to int8
- * per group (branch-free sign extension). Integer dots are exact, so any order gives the same int32; the
- * binary32 step is the shared tp_accumulate_group, with each group's fp16 scale widened once. On the
- * ESP32-S3 the integer group dot is where esp-nn / PIE int8 SIMD plugs in.
+ * Optimized quantized matmul (portable C99, no intrinsics): bit-exact with kernels/ansi because the integer
+ * group dots are exact in any order and width, and the binary32 step is the shared tp_accumulate_group in
+ * group order (docs/numerics.md §4, "Kernels").
+ *
+ * The activation vector is shared by every row, so it is prepared once per call, in chunks of at most
+ * TP_OPT_CHUNK columns (whole groups): widened to int16 and, for q4, permuted within each group so that
+ * the group's even columns come first and its odd columns after (x[0], x[2], …, x[1], x[3], …) — the
+ * order in which a row's packed nibbles unpack without a shuffle (all low nibbles, then all high ones).
+ * A group dot is then Σ int16 · int16 into an int32: |w| ≤ 8 and |x| ≤ 128, so each product is at most
+ * 1,024 in magnitude and the int32 sum of ≤ 1,024 of them cannot overflow. gcc -O3 recognises the loop
+ * as a dot product of 16-bit lanes and uses the SSE2 multiply-add (pmaddwd: two int16 products summed
+ * into one int32 lane) on x86-64 without any -march flag. Each group's fp16 scale is widened inline.
+ *
+ * Rows are swept once per chunk; a row's partial sum waits in out[] between chunks (a binary32 store and
+ * load: the same value), so the accumulation stays one left-to-right pass over the groups. The chunk
+ * buffer is 1 KiB of stack, small enough for the ESP32-S3 tasks (ports/esp-idf README, "Stack"). On the
+ * S3 the int16 group dot is where 16-bit SIMD / PIE multiply-accumulate plugs in later.
  */
 #include "../../kernels.h"
 #include "../../numerics.h"
 
-static int32_t dot_q8(const int8_t *w, const int8_t *x, int n) {
-    int32_t s = 0; /* a plain loop: exact, and gcc -O3 vectorizes it (int8 x int8 -> int32 lanes) */
-    if (n == 32) { /* the default group: a constant trip count unrolls completely */
-        for (int j = 0; j < 32; j++) s += w[j] * x[j];
+#if defined(__SSE2__) && !defined(TP_PORTABLE_KERNELS)
+#define TP_SSE2 1
+#include <emmintrin.h>
+#endif
+
+#ifndef TP_OPT_CHUNK
+#define TP_OPT_CHUNK 512 /* int16 activations per chunk: 1 KiB of stack */
+#endif
+
+/* q8: Σ w[j] · x[j] over n columns; the int16 operands make it a 16-bit multiply-add loop. */
+static int32_t dot_q8(const int8_t *w, const int16_t *x, int n) {
+    int32_t s = 0;
+    if (n == 32) { /* the default group: a constant trip count, unrolled completely */
+        for (int j = 0; j < 32; j++) s += (int16_t)w[j] * x[j];
         return s;
     }
-    for (int j = 0; j < n; j++) s += w[j] * x[j];
+    for (int j = 0; j < n; j++) s += (int16_t)w[j] * x[j];
     return s;
 }
 
-/* n values starting at an even element index (rows and groups of q4 images start even): unpack the
- * nibbles to int8 first (branch-free sign extension), then the int8 dot — both loops vectorize. */
-static int32_t dot_q4(const uint8_t *w, const int8_t *x, int n) {
-    if (n == 32) { /* the default group, with constant trip counts */
-        int8_t u[32];
-        for (int k = 0; k < 16; k++) {
-            u[2 * k] = (int8_t)(((w[k] & 0xF) ^ 8) - 8);
-            u[2 * k + 1] = (int8_t)(((w[k] >> 4) ^ 8) - 8);
-        }
-        int32_t s = 0;
-        for (int j = 0; j < 32; j++) s += u[j] * x[j];
+/* q4: a group of n (even) columns packed in n/2 bytes, element 2k in the low nibble of byte k and 2k + 1
+ * in its high nibble; x holds the group's even columns, then its odd ones (see above). Sign extension of
+ * a nibble v is (v ^ 8) − 8, branch-free. */
+static int32_t dot_q4(const uint8_t *w, const int16_t *x, int n) {
+    int32_t s = 0;
+    if (n == 32) { /* the default group */
+#ifdef TP_SSE2
+        /* 16 bytes into the high byte of 16 int16 lanes (bytes 0–7, then 8–15): an arithmetic shift right
+         * by 12 sign-extends the high nibble, shifting left by 4 first the low one. The lanes then hold the
+         * low nibbles of bytes 0–15 (columns 0, 2, …, 30) and the high ones (columns 1, 3, …, 31): the
+         * order of x. pmaddwd sums lane pairs of exact int16 products into int32 lanes. */
+        const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)w), z = _mm_setzero_si128();
+        const __m128i b0 = _mm_unpacklo_epi8(z, b), b1 = _mm_unpackhi_epi8(z, b);
+        const __m128i *xv = (const __m128i *)(const void *)x;
+        __m128i acc = _mm_madd_epi16(_mm_srai_epi16(_mm_slli_epi16(b0, 4), 12), _mm_loadu_si128(xv));
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_srai_epi16(_mm_slli_epi16(b1, 4), 12), _mm_loadu_si128(xv + 1)));
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_srai_epi16(b0, 12), _mm_loadu_si128(xv + 2)));
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_srai_epi16(b1, 12), _mm_loadu_si128(xv + 3)));
+        acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4E));
+        acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xB1));
+        return _mm_cvtsi128_si32(acc);
+#else
+        for (int k = 0; k < 16; k++) s += (int16_t)(((w[k] & 0xF) ^ 8) - 8) * x[k];
+        for (int k = 0; k < 16; k++) s += (int16_t)(((w[k] >> 4) ^ 8) - 8) * x[16 + k];
         return s;
+#endif
     }
-    int8_t unpacked[1024]; /* group sizes are at most 1024 (docs/image-format.md) */
-    for (int k = 0; k < n / 2; k++) {
-        int b = w[k];
-        unpacked[2 * k] = (int8_t)(((b & 0xF) ^ 8) - 8);
-        unpacked[2 * k + 1] = (int8_t)(((b >> 4) ^ 8) - 8);
-    }
-    if (n & 1) unpacked[n - 1] = (int8_t)(((w[n / 2] & 0xF) ^ 8) - 8);
-    return dot_q8(unpacked, x, n);
+    const int h = n / 2; /* the low nibbles against the even columns, then the high ones */
+    for (int k = 0; k < h; k++) s += (int16_t)(((w[k] & 0xF) ^ 8) - 8) * x[k];
+    for (int k = 0; k < h; k++) s += (int16_t)(((w[k] >> 4) ^ 8) - 8) * x[h + k];
+    return s;
+}
+
+/* A group's binary16 scale, read little-endian and widened without a call. */
+static inline float scale_at(const uint8_t *scales, int g) {
+    return tp_fp16_widen((uint16_t)(scales[2 * g] | (scales[2 * g + 1] << 8)));
 }
 
 void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat *w, int r0, int r1) {
-    if (w->quant == TP_Q4 && (w->group & 1)) { /* groups would start mid-byte: take the reference path */
+    const int group = w->group, cols = w->cols;
+    /* q4 groups or rows that start mid-byte, and groups wider than a chunk: the reference path */
+    if (group > TP_OPT_CHUNK || (w->quant == TP_Q4 && ((group & 1) || (cols & 1)))) {
         tp_qmatmul_ansi(out, xq, xs, w, r0, r1);
         return;
     }
-    const int groups = (w->cols + w->group - 1) / w->group;
-    for (int i = r0; i < r1; i++) {
-        const uint8_t *scales = w->scales + 2 * (size_t)i * (size_t)groups;
-        float acc = 0.0f;
-        for (int g = 0, start = 0; g < groups; g++, start += w->group) {
-            int len = start + w->group < w->cols ? w->group : w->cols - start;
-            int32_t dot;
-            if (w->quant == TP_Q8)
-                dot = dot_q8((const int8_t *)w->data + (size_t)i * (size_t)w->cols + (size_t)start, xq + start, len);
-            else dot = dot_q4(w->data + ((size_t)i * (size_t)w->cols + (size_t)start) / 2, xq + start, len);
-            acc = tp_accumulate_group(acc, dot, tp_fp16_to_fp32(tp_load_u16(scales + 2 * g)), xs[g]);
+    const int groups = (cols + group - 1) / group;
+    const int per = TP_OPT_CHUNK / group; /* groups per chunk */
+    int16_t x16[TP_OPT_CHUNK];
+    for (int g0 = 0; g0 < groups; g0 += per) {
+        const int g1 = g0 + per < groups ? g0 + per : groups;
+        const int c0 = g0 * group, c1 = g1 * group < cols ? g1 * group : cols;
+        if (w->quant == TP_Q8) {
+            for (int j = c0; j < c1; j++) x16[j - c0] = xq[j];
+        } else {
+            for (int start = c0; start < c1; start += group) {
+                const int len = start + group < c1 ? group : c1 - start, h = len / 2;
+                int16_t *d = x16 + (start - c0);
+                for (int k = 0; k < h; k++) {
+                    d[k] = xq[start + 2 * k];
+                    d[h + k] = xq[start + 2 * k + 1];
+                }
+            }
         }
-        out[i - r0] = acc;
+        for (int i = r0; i < r1; i++) {
+            const size_t row = (size_t)i * (size_t)cols;
+            const uint8_t *scales = w->scales + 2 * (size_t)i * (size_t)groups;
+            float acc = g0 == 0 ? 0.0f : out[i - r0];
+            int start = g0 * group;
+            if (w->quant == TP_Q8) {
+                const int8_t *data = (const int8_t *)w->data + row;
+                for (int g = g0; g < g1; g++, start += group) {
+                    const int len = start + group < cols ? group : cols - start;
+                    acc = tp_accumulate_group(acc, dot_q8(data + start, x16 + (start - c0), len), scale_at(scales, g),
+                                              xs[g]);
+                }
+            } else {
+                const uint8_t *data = w->data + row / 2; /* cols is even: every row starts on a byte */
+                for (int g = g0; g < g1; g++, start += group) {
+                    const int len = start + group < cols ? group : cols - start;
+                    acc = tp_accumulate_group(acc, dot_q4(data + start / 2, x16 + (start - c0), len),
+                                              scale_at(scales, g), xs[g]);
+                }
+            }
+            out[i - r0] = acc;
+        }
     }
 }
