@@ -86,10 +86,15 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       enumFlag('--objective', ['latency', 'throughput']),
       'throughput',
     )
-    .option('--streams <k>', 'sequences in flight (KV caches per board)', uintFlag('--streams'), 1)
+    .option(
+      '--streams <k>',
+      'at most this many sequences in flight (KV caches per board): the plan takes the count that fits with the highest predicted tok/s, the fewest among equals',
+      uintFlag('--streams'),
+      1,
+    )
     .option(
       '--seq-len <n>',
-      'context length to provision (KV cache); default the model’s',
+      'context length to provision (KV cache) and to predict at (attention and KV reads at seq_len / 2); default the model’s',
       uintFlag('--seq-len'),
     )
     .option(

@@ -2,7 +2,15 @@ import { MODEL_SHAPES } from '@tinypipe/core';
 import { describe, expect, it } from 'vitest';
 import { type BoardProfile, BUILTIN_PROFILES } from '../profiles/profiles.js';
 import { evaluateSplit } from '../solver/solve.js';
-import { layerWork, preloadMicros, workMicros } from './cost.js';
+import {
+  classifierMessages,
+  classifierWork,
+  kvBytesPerToken,
+  layerWork,
+  type ModelSpec,
+  preloadMicros,
+  workMicros,
+} from './cost.js';
 
 const n16r8 = BUILTIN_PROFILES['esp32s3-n16r8']!;
 /** The same module if its firmware had the PIE SIMD kernel (5.8 MAC/cycle): flash-bound. A what-if. */
@@ -10,6 +18,7 @@ const simd: BoardProfile = { ...n16r8, kernel: 'optimized' };
 const model = { config: MODEL_SHAPES['260K'], kind: 'q8' as const, groupSize: 32 };
 const layer = layerWork(model, 1, false);
 const flashUs = (bytes: number) => (bytes / (n16r8.flashMBps * 1e6)) * 1e6;
+const psramUs = (bytes: number) => (bytes / (n16r8.psramMBps! * 1e6)) * 1e6;
 const computeUs = (macs: number, macsPerCycle: number) =>
   (macs / (macsPerCycle * n16r8.clockMhz * 1e6)) * 1e6;
 
@@ -19,13 +28,13 @@ describe('the kernel a prediction assumes', () => {
     expect(workMicros(layer, n16r8)).toBe(workMicros(layer, n16r8, { kernel: 'ansi' }));
     // 0.08 MAC/cycle at 240 MHz: one layer of stories260K (q8) is compute-bound, its time the compute
     expect(workMicros(layer, n16r8)).toBe(Math.ceil(computeUs(layer.macs, 0.08)));
-    expect(workMicros(layer, n16r8)).toBeGreaterThan(flashUs(layer.bytes));
+    expect(workMicros(layer, n16r8)).toBeGreaterThan(flashUs(layer.bytes) + psramUs(layer.kvBytes));
   });
 
   it('the SIMD figure applies when a profile says its firmware has that kernel, or a plan asks for it', () => {
     expect(workMicros(layer, simd)).toBe(workMicros(layer, n16r8, { kernel: 'optimized' }));
-    // 5.8 MAC/cycle: the same layer is flash-bound
-    expect(workMicros(layer, simd)).toBe(Math.ceil(flashUs(layer.bytes)));
+    // 5.8 MAC/cycle: the same layer is memory-bound: its weights from flash, then its KV cache from PSRAM
+    expect(workMicros(layer, simd)).toBe(Math.ceil(flashUs(layer.bytes) + psramUs(layer.kvBytes)));
   });
 
   it('a profile with a figure per weight kind uses the one of the weights', () => {
@@ -52,7 +61,7 @@ describe('preloadMicros', () => {
 
   it('is 0 without a preload, and 0 when the cores, not the flash, are the limit (the S3’s plain C kernels)', () => {
     expect(preloadMicros(layer, { ...simd, preloadBytes: 0 })).toBe(0);
-    expect(workMicros(layer, n16r8)).toBeGreaterThan(flashUs(layer.bytes));
+    expect(workMicros(layer, n16r8)).toBeGreaterThan(flashUs(layer.bytes) + psramUs(layer.kvBytes));
     expect(preloadMicros(layer, n16r8)).toBe(0);
   });
 });
@@ -90,5 +99,65 @@ describe('what a preload changes in a prediction', () => {
     expect(plain(2, 2, 32768, [3, 2]).stages.every((s) => s.preloadUs === 0)).toBe(true);
     expect(plain(2, 2, 32768, [3, 2]).tokensPerSecond).toBe(plain(2, 2, 0, [3, 2]).tokensPerSecond);
     expect(plain(1, 1, 32768, [5]).tokensPerSecond).toBe(plain(1, 1, 0, [5]).tokensPerSecond);
+  });
+});
+
+describe('KV-cache traffic on the memory bus', () => {
+  const m15 = { config: MODEL_SHAPES['15M'], kind: 'q4' as const, groupSize: 32 };
+  const m42 = { config: MODEL_SHAPES['42M'], kind: 'q4' as const, groupSize: 32 };
+  /** Flash bytes per token of the whole model on one board: layers, one embedding row, the classifier. */
+  const weightBytes = (m: ModelSpec) =>
+    layerWork(m, m.config.nLayers, true).bytes + classifierWork(m, [0, m.config.vocabSize]).bytes;
+
+  it('is 2 × kv_dim × 4 bytes × (context / 2 reads + 1 write) per layer: stories15M by hand', () => {
+    // 15M: dim 288, 6 heads = 6 kv heads → kv_dim 288; seq_len 256 → average position 128
+    expect(MODEL_SHAPES['15M']).toMatchObject({ dim: 288, nHeads: 6, nKvHeads: 6, nLayers: 6, seqLen: 256 });
+    expect(kvBytesPerToken(m15, 6)).toBe(6 * 2 * 288 * 4 * (128 + 1)); // 1,783,296 B
+    expect(layerWork(m15, 3, false).kvBytes).toBe(3 * 2 * 288 * 4 * 129);
+    // 260K: dim 64, 8 heads, 4 kv heads → kv_dim 32; seq_len 512 → 256 reads + 1 write
+    expect(layer.kvBytes).toBe(2 * 32 * 4 * 257);
+    expect(layerWork(m15, 0, false).kvBytes).toBe(0);
+    expect(classifierWork(m15, [0, 32000])).not.toHaveProperty('kvBytes');
+  });
+
+  it('adds what the issue measured to the bytes per token: +21 % for stories15M, +71 % for stories42M', () => {
+    const r15 = kvBytesPerToken(m15, 6) / weightBytes(m15);
+    const r42 = kvBytesPerToken(m42, 8) / weightBytes(m42);
+    expect(r15).toBeGreaterThan(0.205);
+    expect(r15).toBeLessThan(0.215);
+    expect(r42).toBeGreaterThan(0.705);
+    expect(r42).toBeLessThan(0.72);
+  });
+
+  it('grows with the context, and with it the time of a memory-bound stage', () => {
+    const at = (seqLen: number) => ({ ...m15, config: { ...m15.config, seqLen } });
+    const short = layerWork(at(128), 6, false);
+    const long = layerWork(at(1024), 6, false);
+    expect(long.kvBytes - short.kvBytes).toBe(6 * 2 * 288 * 4 * ((1024 - 128) / 2));
+    expect(workMicros(long, simd)).toBeGreaterThan(workMicros(short, simd));
+    // the SIMD what-if is memory-bound: the time is the flash bytes at 26 MB/s plus the KV bytes at 68 MB/s
+    expect(n16r8.flashMBps).toBe(26);
+    expect(n16r8.psramMBps).toBe(68);
+    expect(workMicros(long, simd)).toBe(Math.ceil(long.bytes / 26 + long.kvBytes / 68));
+  });
+
+  it('costs the KV bytes at the flash rate on a profile that gives no PSRAM rate', () => {
+    const { psramMBps: _, ...noRate } = simd;
+    const w = layerWork(m15, 6, false);
+    expect(workMicros(w, noRate)).toBe(Math.ceil((w.bytes + w.kvBytes) / 26));
+    expect(workMicros(w, noRate)).toBeGreaterThan(workMicros(w, simd));
+  });
+});
+
+describe('classifierMessages: the classifier hop, decided in one place', () => {
+  it('one TOKEN when the board holds the whole classifier and samples', () => {
+    expect(classifierMessages(32000, false)).toEqual([9]);
+  });
+
+  it('a split slice sends its fp32 logits in messages of 128 rows', () => {
+    const m = classifierMessages(16000, true);
+    expect(m).toHaveLength(125);
+    expect(m.every((p) => p === 9 + 4 * 128)).toBe(true);
+    expect(classifierMessages(130, true)).toEqual([9 + 4 * 128, 9 + 4 * 2]);
   });
 });

@@ -3,10 +3,14 @@
  * token. Every input is explicit — board profile figures, model shape, kernel, streams — so the
  * prediction can be calibrated against the simulator (issue 9) and real boards.
  *
- * Per token, a stage streams its weights from flash (the token-embedding table: one row) and does its
- * multiply-accumulates; the cache MMU prefetches while the cores compute, so a stage's time is
- * max(flash, compute) — the stated overlap assumption. Attention is counted at the average position
- * (seq_len / 2). A hop costs its frame bytes at 10 bits per byte plus a fixed per-message latency.
+ * Per token, a stage streams its weights from flash (the token-embedding table: one row), reads and
+ * writes its KV cache in PSRAM, and does its multiply-accumulates. On the ESP32-S3 the PSRAM shares the
+ * bus (and the cache) with the memory-mapped flash, so the memory time is the flash bytes at `flashMBps`
+ * plus the KV bytes at `psramMBps` (one after the other on the bus); the cache MMU prefetches while the
+ * cores compute, so a stage's time is max(memory, compute) — the stated overlap assumption. Attention
+ * (its MACs and its KV reads) is counted at the average position of the context, seq_len / 2: each layer
+ * reads that many K and V rows (fp32, as the firmware's src/stage.c stores them) and writes one of each.
+ * A hop costs its frame bytes at 10 bits per byte plus a fixed per-message latency.
  * While a board waits for its next input it preloads the first `preloadBytes` of its weights into the data
  * cache (`preloadMicros`), so that part of a forward's flash time overlaps the hops instead of adding to
  * them — a board still streams every byte, so its busy time per token (the throughput bound) is unchanged.
@@ -63,6 +67,18 @@ function kvDim(c: ModelConfig): number {
   return (c.dim * c.nKvHeads) / c.nHeads;
 }
 
+/** Bytes per KV-cache element: fp32, as the firmware stores them (src/stage.c: key_cache, value_cache). */
+export const KV_BYTES_PER_ELEMENT = 4;
+
+/**
+ * KV-cache bytes `layers` layers move per token at context `context` (default the model's seq_len):
+ * reads of every previous position's K and V row at the average position (context / 2), plus the one K
+ * and one V row the token writes — per layer 2 × kv_dim × 4 × (context / 2 + 1).
+ */
+export function kvBytesPerToken(model: ModelSpec, layers: number, context = model.config.seqLen): number {
+  return layers * 2 * kvDim(model.config) * KV_BYTES_PER_ELEMENT * (context / 2 + 1);
+}
+
 export function footprint(
   model: ModelSpec,
   stage: StageSelection,
@@ -80,7 +96,7 @@ export function footprint(
     vocabRange: stage.vocab,
   }).imageSize;
   const layers = stage.layers[1] - stage.layers[0];
-  const kv = layers * 2 * c.seqLen * kvDim(c) * 4 * streams;
+  const kv = layers * 2 * c.seqLen * kvDim(c) * KV_BYTES_PER_ELEMENT * streams;
   const run =
     (3 * c.dim + 2 * c.hiddenDim + c.seqLen + (stage.vocab ? stage.vocab[1] - stage.vocab[0] : 0)) * 4;
   const psramNeeded = kv + run;
@@ -113,14 +129,27 @@ export function footprint(
   };
 }
 
-/** Flash bytes read and MACs done per token by a stage's layers (plus one embedding row). */
+/**
+ * What a stage does per token: flash bytes it streams, KV-cache bytes it moves in PSRAM (0: none) and
+ * multiply-accumulates.
+ */
+export interface Work {
+  bytes: number;
+  kvBytes?: number;
+  macs: number;
+}
+
+/**
+ * Flash bytes read, KV-cache bytes moved and MACs done per token by a stage's layers (plus one
+ * embedding row), at the average position of the model's context (seq_len / 2).
+ */
 export function layerWork(
   model: ModelSpec,
   layers: number,
   embedding: boolean,
-): { bytes: number; macs: number } {
+): { bytes: number; kvBytes: number; macs: number } {
   const c = model.config;
-  if (layers === 0 && !embedding) return { bytes: 0, macs: 0 };
+  if (layers === 0 && !embedding) return { bytes: 0, kvBytes: 0, macs: 0 };
   const plan = planImage({
     config: c,
     kind: model.kind,
@@ -141,7 +170,7 @@ export function layerWork(
   const headSize = c.dim / c.nHeads;
   const perLayer =
     c.dim * c.dim * 2 + 2 * c.dim * kd + 3 * c.dim * c.hiddenDim + 2 * c.nHeads * headSize * (c.seqLen / 2);
-  return { bytes, macs: layers * perLayer };
+  return { bytes, kvBytes: kvBytesPerToken(model, layers), macs: layers * perLayer };
 }
 
 /** Flash bytes and MACs per token of classifier rows [v0, v1). */
@@ -158,18 +187,24 @@ export function classifierWork(
 
 const flashMicros = (bytes: number, profile: BoardProfile) => (bytes / (profile.flashMBps * 1e6)) * 1e6;
 
+/** The PSRAM rate through the shared bus: the profile's `psramMBps`, or its flash rate when it has none. */
+export function psramMBps(profile: BoardProfile): number {
+  return profile.psramMBps ?? profile.flashMBps;
+}
+
+/** Microseconds the shared bus spends on `work`: its flash bytes, then its KV bytes. */
+function memoryMicros(work: Work, profile: BoardProfile): number {
+  return flashMicros(work.bytes, profile) + ((work.kvBytes ?? 0) / (psramMBps(profile) * 1e6)) * 1e6;
+}
+
 function computeMicros(macs: number, profile: BoardProfile, options: CostOptions): number {
   const rate = macsPerCycle(profile, options.quant ?? 'q4', options.kernel) * profile.clockMhz * 1e6;
   return (macs / rate) * 1e6;
 }
 
-/** Microseconds for `work` on `profile`: max(flash, compute). */
-export function workMicros(
-  work: { bytes: number; macs: number },
-  profile: BoardProfile,
-  options: CostOptions = {},
-): number {
-  return Math.ceil(Math.max(flashMicros(work.bytes, profile), computeMicros(work.macs, profile, options)));
+/** Microseconds for `work` on `profile`: max(memory (flash + KV cache on the shared bus), compute). */
+export function workMicros(work: Work, profile: BoardProfile, options: CostOptions = {}): number {
+  return Math.ceil(Math.max(memoryMicros(work, profile), computeMicros(work.macs, profile, options)));
 }
 
 /**
@@ -177,11 +212,7 @@ export function workMicros(
  * it waits for its input (`profile.preloadBytes`): flash time it no longer spends after the input came.
  * Never more than the flash time beyond the compute (the cores still do every multiply-accumulate).
  */
-export function preloadMicros(
-  first: { bytes: number; macs: number },
-  profile: BoardProfile,
-  options: CostOptions = {},
-): number {
+export function preloadMicros(first: Work, profile: BoardProfile, options: CostOptions = {}): number {
   const slack = workMicros(first, profile, options) - Math.ceil(computeMicros(first.macs, profile, options));
   const ahead = Math.floor(flashMicros(Math.min(profile.preloadBytes, first.bytes), profile));
   return Math.max(0, Math.min(ahead, slack));
@@ -190,4 +221,28 @@ export function preloadMicros(
 /** Microseconds to send one message of `payload` bytes on a hop: frame bytes × 10 bits ÷ baud + overhead. */
 export function hopMicros(payload: number, profile: BoardProfile, baud = profile.uartBaud): number {
   return Math.ceil(wireMicros(payload, baud) + profile.perMessageMs * 1000);
+}
+
+/** Boards send LOGITS in slices of this many rows (packages/firmware/src/serve.c, docs/protocol.md §5). */
+export const LOGITS_ROWS_PER_MESSAGE = 128;
+
+/**
+ * The payload bytes of each message a board holding `rows` classifier rows sends per token: one TOKEN
+ * when it holds the whole classifier (`split` false: it samples), else its logits (fp32) in messages of
+ * {@link LOGITS_ROWS_PER_MESSAGE} rows for the host to sample over every slice. The one place the
+ * classifier hop's size is decided: a split classifier that sends less than its logits changes it here.
+ */
+export function classifierMessages(rows: number, split: boolean): number[] {
+  if (!split) return [9];
+  const out: number[] = [];
+  for (let at = 0; at < rows; at += LOGITS_ROWS_PER_MESSAGE)
+    out.push(9 + 4 * Math.min(LOGITS_ROWS_PER_MESSAGE, rows - at));
+  return out;
+}
+
+/** Microseconds a board holding `rows` classifier rows spends sending its classifier's output per token. */
+export function classifierHopMicros(rows: number, split: boolean, profile: BoardProfile): number {
+  let us = 0;
+  for (const payload of classifierMessages(rows, split)) us += hopMicros(payload, profile);
+  return us;
 }

@@ -81,8 +81,32 @@ export function formatPlan(plan: Plan): string {
     line(head),
     ...rows.map(line),
     `predicted (cost model, not measured): ${p.tokensPerSecond.toFixed(2)} tok/s, latency ${p.latencyMs.toFixed(1)} ms/token, slowest board ${p.bottleneckMs.toFixed(1)} ms`,
+    ...(p.context !== undefined
+      ? [
+          `at context ${p.context}: attention and KV-cache reads at the average position ${p.context / 2}, the KV-cache bytes on the memory bus with the flash`,
+        ]
+      : []),
+    ...streamsLine(plan),
     ...figures,
   ].join('\n');
+}
+
+/** Why the plan has its stream count, when more were asked: "3 streams fit, 2 are fastest". */
+function streamsLine(plan: Plan): string[] {
+  const choice = plan.predicted.streamChoice;
+  if (!choice || choice.asked <= 1) return [];
+  const k = plan.streams;
+  const fit = choice.fit < choice.asked ? `${choice.fit} of ${choice.asked} fit` : `${choice.fit} fit`;
+  const by = choice.tokensPerSecond
+    .map((t, i) => `${i + 1}: ${t === null ? 'does not fit' : `${t.toFixed(2)} tok/s`}`)
+    .join(', ');
+  const fastest = choice.tokensPerSecond[k - 1];
+  const more = choice.tokensPerSecond.slice(k).filter((t): t is number => t !== null);
+  const why =
+    k === choice.fit
+      ? `all ${k} are used`
+      : `${k} ${k === 1 ? 'is' : 'are'} fastest (${more.some((t) => t === fastest) ? 'more add nothing' : 'more are slower'})`;
+  return [`streams: ${fit}, ${why} — predicted by streams: ${by}`];
 }
 
 /** Where a board's figures come from and which kernel it was projected with, in one line. */

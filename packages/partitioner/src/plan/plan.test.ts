@@ -1,10 +1,12 @@
 import { MODEL_SHAPES, type ModelShape } from '@tinypipe/core';
 import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
+import { layerWork } from '../cost/cost.js';
 import { builtinProfile, parseProfile } from '../profiles/profiles.js';
+import { solve } from '../solver/solve.js';
 import { describeHolding, formatPlan, formatRange } from './format.js';
 import { planModel } from './plan.js';
-import type { PlanRequest } from './request.js';
+import { type PlanRequest, problem } from './request.js';
 import { parsePlan } from './schema.js';
 
 const model = (shape: ModelShape, kind: 'q4' | 'q8', seqLen?: number): PlanRequest['model'] => ({
@@ -201,5 +203,92 @@ describe('ranges for people: inclusive, never reading as overlapping', () => {
     expect(formatPlan(plan)).toContain(`  ${a!.layers[0]}–${a!.layers[1] - 1}  `);
     expect(formatPlan(plan)).toContain(`  ${b!.layers[0]}–${b!.layers[1] - 1}  `);
     expect(formatPlan(plan)).toMatch(/inclusive/);
+  });
+});
+
+describe('planModel: the stream count', () => {
+  const req = (streams: number, kernel?: 'optimized'): PlanRequest => ({
+    model: model('15M', 'q4'),
+    boards: boards(2),
+    objective: 'throughput',
+    streams,
+    ...(kernel ? { kernel } : {}),
+  });
+  /** Predicted tok/s with exactly k streams, straight from the solver (no choice made). */
+  const exactly = (r: PlanRequest, k: number) => solve(problem({ ...r, streams: k }))?.tokensPerSecond;
+
+  it('more streams fit but are slower (their KV caches push layers onto the busier board): fewer are planned', () => {
+    // the issue's case: 15M on 2× N16R8 with the PIE what-if, where the classifier board is the bottleneck
+    const r = req(4, 'optimized');
+    const plan = planModel(r);
+    expect(plan.predicted.streamChoice?.fit).toBe(4); // all four fit in PSRAM…
+    expect(plan.streams).toBe(2); // …but two are the fastest
+    expect(exactly(r, 3)!).toBeLessThan(exactly(r, 2)!);
+    expect(exactly(r, 4)!).toBeLessThan(exactly(r, 2)!);
+    expect(plan.predicted.tokensPerSecond).toBeCloseTo(exactly(r, 2)!, 3);
+    // each board provisions the KV caches of 2 streams (per stream and layer 2 × 256 × 288 × 4 B), not 4
+    for (const b of plan.boards) {
+      const perStream = (b.layers[1] - b.layers[0]) * 2 * 256 * 288 * 4;
+      expect(b.psramBytes).toBeGreaterThanOrEqual(2 * perStream);
+      expect(b.psramBytes).toBeLessThan(3 * perStream + 1_000_000);
+    }
+    expect(formatPlan(plan)).toMatch(/streams: 4 fit, 2 are fastest \(more are slower\)/);
+  });
+
+  it('never offers more streams than the throughput-optimal count, and the fewest among equals', () => {
+    for (const kernel of [undefined, 'optimized'] as const)
+      for (let asked = 1; asked <= 4; asked++) {
+        const r = req(asked, kernel);
+        const plan = planModel(r);
+        const by = Array.from({ length: asked }, (_, i) => exactly(r, i + 1) ?? 0);
+        const best = Math.max(...by);
+        expect(plan.streams).toBe(by.indexOf(best) + 1);
+        expect(plan.predicted.streamChoice?.tokensPerSecond).toEqual(
+          by.map((t) => Math.round(t * 1000) / 1000),
+        );
+      }
+    // plain C kernels: 3 streams beat 2, a fourth adds nothing (both boards are busy all the time)
+    const plain = planModel(req(4));
+    expect(plain.streams).toBe(3);
+    expect(exactly(req(4), 4)).toBe(exactly(req(4), 3));
+    expect(formatPlan(plain)).toMatch(/streams: 4 fit, 3 are fastest \(more add nothing\)/);
+  });
+
+  it('asked for more than fit: the best of those that fit, and says how many fit', () => {
+    const plan = planModel({ model: model('42M', 'q4', 256), boards: boards(2), streams: 8 });
+    const choice = plan.predicted.streamChoice!;
+    expect(choice.fit).toBeLessThan(8);
+    expect(choice.tokensPerSecond).toHaveLength(choice.fit + 1);
+    expect(choice.tokensPerSecond.at(-1)).toBeNull();
+    expect(plan.streams).toBeLessThanOrEqual(choice.fit);
+    expect(formatPlan(plan)).toContain(`${choice.fit} of 8 fit`);
+    expect(() => planModel({ ...req(1), streams: 0 })).toThrow(/streams must be ≥ 1/);
+  });
+
+  it('states the context of the prediction; the KV term is in a stage’s time (checked by hand)', () => {
+    const plan = planModel(req(2, 'optimized'));
+    expect(plan.predicted.context).toBe(256);
+    expect(formatPlan(plan)).toMatch(
+      /at context 256: attention and KV-cache reads at the average position 128/,
+    );
+    // board 0 holds the 6 layers and the embedding; memory-bound at 5.8 MAC/cycle: flash at 26 MB/s, then
+    // the KV cache at 68 MB/s: 6 layers × 2 × 288 × 4 B × (128 reads + 1 write) = 1,783,296 B
+    const b0 = plan.boards[0]!;
+    expect(b0).toMatchObject({ layers: [0, 6], embedding: true, vocab: null });
+    const flash = layerWork(model('15M', 'q4'), 6, true).bytes;
+    const handUs = Math.ceil(flash / 26 + 1_783_296 / 68);
+    expect(b0.predicted.layersMs).toBe(Math.round(handUs) / 1000);
+    expect(handUs - Math.ceil(flash / 26)).toBeGreaterThan(26_000); // the KV term: 26 ms a token
+  });
+
+  it('plans written before the KV term and the stream choice still read, and print without those lines', () => {
+    const plan = planModel(req(3, 'optimized'));
+    const old = JSON.parse(JSON.stringify(plan));
+    delete old.predicted.context;
+    delete old.predicted.streamChoice;
+    const read = parsePlan(old, 'old.json');
+    expect(read.predicted.streamChoice).toBeUndefined();
+    expect(formatPlan(read)).not.toMatch(/at context|streams: /);
+    expect(formatPlan(parsePlan(JSON.parse(JSON.stringify(plan))))).toMatch(/at context 256/);
   });
 });

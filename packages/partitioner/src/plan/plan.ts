@@ -20,7 +20,19 @@ const LABELS = {
   mixed: 'cost-model prediction from measured and datasheet figures (not a measurement)',
 } as const;
 
-function toPlan(req: PlanRequest, s: Solution): Plan {
+/** How the stream count was chosen (see {@link planModel}). */
+export interface StreamChoice {
+  /** The most streams asked for (`--streams`). */
+  asked: number;
+  /** The most of them that fit the boards' PSRAM. */
+  fit: number;
+  /** Predicted tok/s with 1, 2, … streams up to `asked` or the first that does not fit (null), rounded as in the plan. */
+  tokensPerSecond: (number | null)[];
+}
+
+const tokS = (x: number) => Math.round(x * 1000) / 1000;
+
+function toPlan(req: PlanRequest, s: Solution, streams: number, choice: StreamChoice): Plan {
   const c = req.model.config;
   const kinds = new Set(req.boards.map(figuresOf));
   const figures = kinds.size > 1 ? 'mixed' : [...kinds][0]!;
@@ -35,7 +47,7 @@ function toPlan(req: PlanRequest, s: Solution): Plan {
       config: { ...c },
     },
     objective: req.objective ?? 'throughput',
-    streams: req.streams ?? 1,
+    streams,
     kernel: req.kernel ?? 'profile',
     boards: s.stages.map((st, i) => ({
       index: i,
@@ -63,19 +75,40 @@ function toPlan(req: PlanRequest, s: Solution): Plan {
       figures,
       latencyMs: ms(s.latencyUs),
       bottleneckMs: ms(s.bottleneckUs),
-      tokensPerSecond: Math.round(s.tokensPerSecond * 1000) / 1000,
+      tokensPerSecond: tokS(s.tokensPerSecond),
+      context: c.seqLen,
+      streamChoice: choice,
     },
   };
 }
 
-/** Plans `req`; PLAN_INFEASIBLE (what does not fit, and the smallest fix) when nothing fits. */
+/**
+ * Plans `req` with at most `req.streams` streams: of the counts that fit, the one with the highest
+ * predicted throughput (the fewest among equals) — more streams need more PSRAM, which can push layers
+ * onto a slower board, so more is not always faster. PLAN_INFEASIBLE (what does not fit, and the smallest
+ * fix) when not even one stream fits.
+ */
 export function planModel(req: PlanRequest): Plan {
-  const s = solve(problem(req));
-  if (s) return toPlan(req, s);
-  const f = fixes(req);
+  const asked = req.streams ?? 1;
+  if (!Number.isInteger(asked) || asked < 1)
+    throw new TinypipeError('INVALID_ARGUMENT', `streams must be ≥ 1, got ${asked}`);
+  const tokensPerSecond: (number | null)[] = [];
+  let best: { s: Solution; k: number } | undefined;
+  let fit = 0;
+  for (let k = 1; k <= asked; k++) {
+    // a stream more needs more PSRAM on every board: once k does not fit, no larger count does
+    const s = solve(problem({ ...req, streams: k }));
+    tokensPerSecond.push(s ? tokS(s.tokensPerSecond) : null);
+    if (!s) break;
+    fit = k;
+    if (!best || s.tokensPerSecond > best.s.tokensPerSecond) best = { s, k };
+  }
+  if (best) return toPlan({ ...req, streams: best.k }, best.s, best.k, { asked, fit, tokensPerSecond });
+  const one = { ...req, streams: 1 };
+  const f = fixes(one);
   throw new TinypipeError(
     'PLAN_INFEASIBLE',
-    `${req.model.name} does not fit: ${explain(req)}. ${
+    `${req.model.name} does not fit: ${explain(one)}. ${
       f.length
         ? `Smallest fix: ${f[0]}${f.length > 1 ? ` (also works: ${f.slice(1).join('; ')})` : ''}.`
         : 'No single change makes it fit.'

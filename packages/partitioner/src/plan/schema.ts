@@ -74,6 +74,20 @@ export const PlanSchema = v.object({
     latencyMs: v.number(),
     bottleneckMs: v.number(),
     tokensPerSecond: v.number(),
+    // the context the prediction assumes: attention and KV-cache reads at its average position, context / 2
+    // (plans of earlier versions have none: they counted no KV-cache traffic)
+    context: v.optional(uint),
+    // how the stream count was chosen: at most `asked`, `fit` of them fit, and the predicted tok/s with
+    // 1, 2, … streams up to `asked` or the first count that does not fit (null); `streams` is the
+    // fastest of them, the fewest among equals
+    // (plans of earlier versions have none)
+    streamChoice: v.optional(
+      v.object({
+        asked: v.pipe(uint, v.minValue(1)),
+        fit: v.pipe(uint, v.minValue(1)),
+        tokensPerSecond: v.array(v.nullable(v.number())),
+      }),
+    ),
   }),
 });
 

@@ -72,6 +72,11 @@ export interface BoardProfile {
   modelOffset: number;
   /** Sustained flash → CPU rate through the cache MMU, MB/s (10^6 B/s). */
   flashMBps: number;
+  /**
+   * Sustained PSRAM ↔ CPU rate for the KV cache, MB/s, on the bus it shares with the flash (the cost
+   * model adds the two). Optional: without it the KV bytes cost the flash rate.
+   */
+  psramMBps?: number | undefined;
   /** Multiply-accumulates per cycle of each kind of matmul kernel ({@link KernelKind}). */
   macsPerCycle: { ansi: KernelRate; optimized: KernelRate };
   /**
@@ -132,6 +137,7 @@ export const BoardProfileSchema = v.object({
   mmapWindowBytes: bytes,
   modelOffset: bytes,
   flashMBps: positive,
+  psramMBps: v.optional(rate),
   macsPerCycle: v.object({ ansi: kernelRate, optimized: kernelRate }),
   kernel: v.optional(v.picklist(['ansi', 'optimized'], 'must be "ansi" or "optimized"'), 'ansi'),
   uartBaud: positive,
@@ -154,6 +160,8 @@ const S3_SOURCES = {
   kernel:
     'ansi: the ESP32-S3 firmware compiles the portable C kernels (src/kernels.h; no PIE SIMD kernel yet) — plan with --kernel optimized to project one',
   uartBaud: 'BRIEF §9: 2 Mbaud 8N1 between boards',
+  psramMBps:
+    'estimate: the KV cache (PSRAM) shares the bus and the cache with the mapped flash, so its bytes add to the flash time; PSRAM in a bus mode is taken to stream like flash in that mode (BRIEF §8 midpoints: quad 26, octal 68 MB/s). Not measured on a board; override with yours.',
   preloadBytes:
     'half of the 64 KiB data cache the ESP-IDF app configures (ESP32-S3: 32 or 64 KiB; ROM Cache_Start_DCache_Preload takes at most the cache size); the other half keeps the forward’s own traffic (PSRAM KV cache). Not measured on a board.',
   memory: 'module datasheets: N8R2 = 8 MiB flash + 2 MiB quad PSRAM, N8R8/N16R8/N32R8 octal PSRAM',
@@ -173,6 +181,7 @@ function s3(name: string, flashMiB: number, psramMiB: number, flashMode: 'quad' 
     mmapWindowBytes: 32 * MiB,
     modelOffset: 0x1f0000,
     flashMBps: flashMode === 'octal' ? 68 : 26,
+    psramMBps: psramMiB >= 8 ? 68 : 26,
     macsPerCycle: { ansi: 0.08, optimized: 5.8 },
     kernel: 'ansi',
     uartBaud: 2_000_000,
@@ -211,6 +220,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, BoardProfile>> = Object.f
       flashMBps: 'estimate, as the S3 quad figure (no measurement)',
       macsPerCycle: 'estimate: no int8 esp-dsp figure for the P4 in the BRIEF; override with a measurement',
       kernel: 'ansi: the portable C kernels (no P4 SIMD kernel in the firmware)',
+      psramMBps: 'none given: the KV cache bytes are costed at the flash rate (hex PSRAM is likely faster)',
       preloadBytes: 'none assumed: the P4 port does not preload (no figure for its L2 cache)',
       memory: 'ESP32-P4 boards with 16 MiB flash and 32 MiB PSRAM',
     },

@@ -20,6 +20,7 @@ import { splitSelections } from '@tinypipe/core';
 import { TinypipeError } from '@tinypipe/protocol';
 import {
   type CostOptions,
+  classifierHopMicros,
   classifierWork,
   type Footprint,
   footprint,
@@ -70,9 +71,6 @@ export interface Solution {
   tokensPerSecond: number;
 }
 
-/** Boards send LOGITS in slices of this many rows (packages/firmware/src/serve.c, docs/protocol.md §5). */
-const LOGITS_ROWS_PER_MESSAGE = 128;
-
 /** Everything about board i holding n layers, given the split's shape (memoised per problem). */
 class Estimator {
   readonly #memo = new Map<string, StageEstimate>();
@@ -110,15 +108,8 @@ class Estimator {
     const preloadUs = preloadMicros(n > 0 || !classifier ? this.#firstLayer : classifier, profile, options);
     let linkOutUs = 0;
     if (i < B - 1) linkOutUs += hopMicros(5 + 4 * c.dim, profile);
-    if (vocab && slices === 1)
-      linkOutUs += hopMicros(9, profile); // samples on the board: one TOKEN back
-    else if (vocab) {
-      // a slice of the classifier sends its logits to the host, which samples over all slices
-      const rows = vocab[1] - vocab[0];
-      const perMessage = LOGITS_ROWS_PER_MESSAGE;
-      for (let at = 0; at < rows; at += perMessage)
-        linkOutUs += hopMicros(9 + 4 * Math.min(perMessage, rows - at), profile);
-    }
+    // the classifier's output: one TOKEN when the board samples, a split slice's logits otherwise
+    if (vocab) linkOutUs += classifierHopMicros(vocab[1] - vocab[0], slices > 1, profile);
     const est: StageEstimate = {
       selection,
       footprint: fp,
