@@ -17,13 +17,16 @@ import {
   type ModelWeights,
 } from '../checkpoint/types.js';
 import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from '../kernels/attention.js';
-import { interleave16, interleavedLength } from '../kernels/reference.js';
+import { interleave16, interleavedLength } from '../kernels/layout.js';
+import { attention, matmul, rope, softmax } from '../kernels/reference.js';
 import { type KernelChoice, KernelMemoryPlan, resolveKernels, type WasmKernels } from '../kernels/wasm.js';
-import { attention, rope } from './attention.js';
 import { checkStep, checkToken } from './checks.js';
 
 const f = Math.fround;
 const EPS = f(1e-5);
+
+// the JS reference kernels live beside the wasm ones (src/kernels/); exported here as before
+export { matmul, softmax };
 
 /** Anything that turns (token, position) into logits: the fp32 engine, the quantized one, a pipeline. */
 export interface LogitsEngine {
@@ -46,62 +49,6 @@ export function rmsnorm(
   ss = f(ss + EPS);
   ss = f(1 / f(Math.sqrt(ss)));
   for (let j = 0; j < size; j++) o[j] = f(weight[wOff + j]! * f(ss * x[j]!));
-}
-
-/**
- * run.c `matmul`: W (d, n) @ x (n) → out (d), each row's dot product summed in index order.
- * Four rows advance together: their sums are independent, so each keeps run.c's order exactly while the
- * CPU overlaps four add chains (2.2× faster in V8 than one row at a time, bit-identical).
- */
-export function matmul(
-  out: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  wOff: number,
-  n: number,
-  d: number,
-): void {
-  let i = 0;
-  for (; i + 4 <= d; i += 4) {
-    let v0 = 0;
-    let v1 = 0;
-    let v2 = 0;
-    let v3 = 0;
-    const k0 = wOff + i * n;
-    const k1 = k0 + n;
-    const k2 = k1 + n;
-    const k3 = k2 + n;
-    for (let j = 0; j < n; j++) {
-      const xj = x[j]!;
-      v0 = f(v0 + f(w[k0 + j]! * xj));
-      v1 = f(v1 + f(w[k1 + j]! * xj));
-      v2 = f(v2 + f(w[k2 + j]! * xj));
-      v3 = f(v3 + f(w[k3 + j]! * xj));
-    }
-    out[i] = v0;
-    out[i + 1] = v1;
-    out[i + 2] = v2;
-    out[i + 3] = v3;
-  }
-  for (; i < d; i++) {
-    let val = 0;
-    const k = wOff + i * n;
-    for (let j = 0; j < n; j++) val = f(val + f(w[k + j]! * x[j]!));
-    out[i] = val;
-  }
-}
-
-/** run.c `softmax` over x[0..size) in place (libm exp; see the module note). */
-export function softmax(x: Float32Array, size: number): void {
-  let max = x[0]!;
-  for (let i = 1; i < size; i++) if (x[i]! > max) max = x[i]!;
-  let sum = 0;
-  for (let i = 0; i < size; i++) {
-    const e = f(Math.exp(f(x[i]! - max)));
-    x[i] = e;
-    sum = f(sum + e);
-  }
-  for (let i = 0; i < size; i++) x[i] = f(x[i]! / sum);
 }
 
 /** binary32 libm exp, as run.c's expf (see the module note). */

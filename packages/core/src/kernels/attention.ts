@@ -1,10 +1,10 @@
 /**
  * Multi-head attention through the wasm kernels: the same sums in the same order as `attention`
- * (engine/attention.ts), so the same bits. Keys are stored in blocks of 4 positions (lane = position for
+ * (reference.ts), so the same bits. Keys are stored in blocks of 4 positions (lane = position for
  * the scores), values row-major (lane = output element).
  */
 import type { ModelConfig } from '../checkpoint/types.js';
-import { keyIndex } from './reference.js';
+import { keyIndex } from './layout.js';
 import type { WasmKernels } from './wasm.js';
 
 const f = Math.fround;

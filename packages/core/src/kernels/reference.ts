@@ -1,103 +1,145 @@
 /**
- * The JavaScript reference for every WebAssembly kernel, and the data layouts the kernels read. The JS
- * path defines the bits (docs/numerics.md): `kernels.wat` must give the same bytes for every input
- * without NaN (kernels.test.ts checks both on random shapes).
+ * The JavaScript reference kernels: the JS path defines the bits (docs/numerics.md), and `kernels.wat`
+ * must give the same bytes for every input without NaN (kernels.test.ts compares them on random shapes).
  *
- * - `matmul` (fp32-engine.ts): row i summed over j in index order ↔ wasm lane = row, 16 rows interleaved.
- * - attention scores (attention.ts): position t summed over i in index order ↔ wasm lane = position,
- *   keys stored in blocks of 4 positions.
- * - attention values (attention.ts): element i summed over t in order ↔ wasm lane = element i.
- * - softmax's normalisation `x / sum`: one division per element either way.
+ * - `matmul`: row i summed over j in index order ↔ wasm lane = row, 16 rows interleaved (layout.ts).
+ * - `attention` scores: position t summed over i in index order ↔ wasm lane = position, keys stored in
+ *   blocks of 4 positions; values: element i summed over t in order ↔ wasm lane = element i.
+ * - `softmax` (libm exp, the fp32 engine's): max, exp and sum stay in JS; the division `x / sum` is one
+ *   IEEE division per element either way. The quantized engine's softmax (`softmaxQ`, quant/stage.ts)
+ *   and SwiGLU run whole in wasm with §5's expf32 (numerics/exp.ts is that reference).
  * - `qmatmul` (quant/kernels.ts): per row, exact int32 group dots (any order), then the binary32
  *   accumulation over groups in order ↔ wasm lane = row, 4 rows per block.
+ *
+ * `matmul` and `softmax` follow llama2.c's run.c; `rope` and `attention` are shared by the fp32 engine
+ * (run.c order) and the quantized stage (docs/numerics.md §6–§7): the same binary32 operations in the same
+ * order; only the softmax (libm exp vs the spec's exp) and where the rotation table comes from differ.
  */
-export { attention } from '../engine/attention.js';
-export { matmul } from '../engine/fp32-engine.js';
-export { qmatmul } from '../quant/kernels.js';
+import type { ModelConfig } from '../checkpoint/types.js';
 
-/** Rows per interleaved matmul block (4 accumulators × 4 lanes). */
-export const ROWS_PER_BLOCK = 16;
-/** Positions per key block of the attention scores. */
-export const POSITIONS_PER_BLOCK = 4;
-
-/** Floats of a (d, n) matrix interleaved by 16 rows: d rounded up to 16, times n. */
-export function interleavedLength(n: number, d: number): number {
-  return Math.ceil(d / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * n;
-}
+const f = Math.fround;
 
 /**
- * Writes W (d, n), row-major at `w[wOff …]`, into `dst[dOff …]` as blocks of 16 rows: block b, column j,
- * row r of the block at `((b · n + j) · 16 + r)`. Rows past d are zeros (their results are dropped).
+ * run.c `matmul`: W (d, n) @ x (n) → out (d), each row's dot product summed in index order.
+ * Four rows advance together: their sums are independent, so each keeps run.c's order exactly while the
+ * CPU overlaps four add chains (2.2× faster in V8 than one row at a time, bit-identical).
  */
-export function interleave16(
-  dst: Float32Array,
-  dOff: number,
+export function matmul(
+  out: Float32Array,
+  x: Float32Array,
   w: Float32Array,
   wOff: number,
   n: number,
   d: number,
 ): void {
-  const blocks = Math.ceil(d / ROWS_PER_BLOCK);
-  for (let b = 0; b < blocks; b++) {
-    const base = dOff + b * n * ROWS_PER_BLOCK;
-    const rows = Math.min(ROWS_PER_BLOCK, d - b * ROWS_PER_BLOCK);
-    for (let r = 0; r < rows; r++) {
-      const src = wOff + (b * ROWS_PER_BLOCK + r) * n;
-      for (let j = 0; j < n; j++) dst[base + j * ROWS_PER_BLOCK + r] = w[src + j]!;
+  let i = 0;
+  for (; i + 4 <= d; i += 4) {
+    let v0 = 0;
+    let v1 = 0;
+    let v2 = 0;
+    let v3 = 0;
+    const k0 = wOff + i * n;
+    const k1 = k0 + n;
+    const k2 = k1 + n;
+    const k3 = k2 + n;
+    for (let j = 0; j < n; j++) {
+      const xj = x[j]!;
+      v0 = f(v0 + f(w[k0 + j]! * xj));
+      v1 = f(v1 + f(w[k1 + j]! * xj));
+      v2 = f(v2 + f(w[k2 + j]! * xj));
+      v3 = f(v3 + f(w[k3 + j]! * xj));
     }
-    for (let r = rows; r < ROWS_PER_BLOCK; r++) {
-      for (let j = 0; j < n; j++) dst[base + j * ROWS_PER_BLOCK + r] = 0;
+    out[i] = v0;
+    out[i + 1] = v1;
+    out[i + 2] = v2;
+    out[i + 3] = v3;
+  }
+  for (; i < d; i++) {
+    let val = 0;
+    const k = wOff + i * n;
+    for (let j = 0; j < n; j++) val = f(val + f(w[k + j]! * x[j]!));
+    out[i] = val;
+  }
+}
+
+/** run.c `softmax` over x[0..size) in place (libm exp; see the module note). */
+export function softmax(x: Float32Array, size: number): void {
+  let max = x[0]!;
+  for (let i = 1; i < size; i++) if (x[i]! > max) max = x[i]!;
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    const e = f(Math.exp(f(x[i]! - max)));
+    x[i] = e;
+    sum = f(sum + e);
+  }
+  for (let i = 0; i < size; i++) x[i] = f(x[i]! / sum);
+}
+
+/**
+ * Rotates the pairs (i, i+1) of q (dim) and, for i < kv_dim, of k by the angle table entry
+ * `cos/sin[off + (i mod head_size)/2]`.
+ */
+export function rope(
+  q: Float32Array,
+  k: Float32Array,
+  c: ModelConfig,
+  cos: Float32Array,
+  sin: Float32Array,
+  off: number,
+): void {
+  const hs = c.dim / c.nHeads;
+  const kv = (c.dim * c.nKvHeads) / c.nHeads;
+  for (let i = 0; i < c.dim; i += 2) {
+    const fcr = cos[off + (i % hs) / 2]!;
+    const fci = sin[off + (i % hs) / 2]!;
+    const q0 = q[i]!;
+    const q1 = q[i + 1]!;
+    q[i] = f(f(q0 * fcr) - f(q1 * fci));
+    q[i + 1] = f(f(q0 * fci) + f(q1 * fcr));
+    if (i < kv) {
+      const k0 = k[i]!;
+      const k1 = k[i + 1]!;
+      k[i] = f(f(k0 * fcr) - f(k1 * fci));
+      k[i + 1] = f(f(k0 * fci) + f(k1 * fcr));
     }
   }
 }
 
 /**
- * Index of key element i of position t in a key region of `hs`-long keys stored in blocks of 4
- * positions: block ⌊t/4⌋ is `[i][4 positions]`.
+ * Multi-head attention of q (dim) over cached positions 0..pos of one layer → out (dim).
+ * keyCache/valueCache hold that layer at `loff`: (seq_len, kv_dim). `att` (seq_len) is scratch.
+ * Scores: dot in index order, divided by fl(sqrt(head_size)); softmax; values accumulated over t in order.
  */
-export function keyIndex(t: number, i: number, hs: number): number {
-  return (t >> 2) * hs * POSITIONS_PER_BLOCK + i * POSITIONS_PER_BLOCK + (t & 3);
-}
-
-/** Columns of a quantized matrix in the wasm layout: cols rounded up to 4 (zeros past cols). */
-export const cols4 = (cols: number) => Math.ceil(cols / 4) * 4;
-
-/** A quantized matrix (rows, cols) as the JS kernels hold it: one int8 per weight, fp32 scales. */
-export interface QuantRows {
-  readonly rows: number;
-  readonly cols: number;
-  readonly groups: number;
-  /** (rows, cols) */
-  readonly q: Int8Array;
-  /** (rows, groups) */
-  readonly s: Float32Array;
-}
-
-/**
- * Writes a quantized matrix in the layout of the wasm `qmatmul`: blocks of 4 rows; in a block, 16-byte
- * chunks of 4 columns (columns j, j+1 of rows 0–3 as pairs, then j+2, j+3), `cols4(cols)` columns
- * (zeros past cols) → `dstQ[qOff …]`, `ceil(rows/4) · cols4 · 4` bytes; scales as `[block][group][4 rows]`
- * → `dstS[sOff …]`. Rows past `rows` are zeros.
- */
-export function interleaveQuant(
-  dstQ: Int8Array,
-  qOff: number,
-  dstS: Float32Array,
-  sOff: number,
-  m: QuantRows,
+export function attention(
+  out: Float32Array,
+  q: Float32Array,
+  keyCache: Float32Array,
+  valueCache: Float32Array,
+  loff: number,
+  pos: number,
+  c: ModelConfig,
+  att: Float32Array,
+  softmax: (x: Float32Array, n: number) => void,
 ): void {
-  const { rows, cols, groups, q, s } = m;
-  const n4 = cols4(cols);
-  const blocks = Math.ceil(rows / 4);
-  dstQ.fill(0, qOff, qOff + blocks * n4 * 4);
-  dstS.fill(0, sOff, sOff + blocks * groups * 4);
-  for (let row = 0; row < rows; row++) {
-    const b = row >> 2;
-    const r = row & 3;
-    const base = qOff + b * n4 * 4;
-    for (let j = 0; j < cols; j++) {
-      dstQ[base + (j >> 2) * 16 + ((j & 3) >> 1) * 8 + r * 2 + (j & 1)] = q[row * cols + j]!;
+  const hs = c.dim / c.nHeads;
+  const kv = (c.dim * c.nKvHeads) / c.nHeads;
+  const kvMul = c.nHeads / c.nKvHeads;
+  const scale = f(Math.sqrt(hs));
+  for (let h = 0; h < c.nHeads; h++) {
+    const qOff = h * hs;
+    const kvOff = loff + Math.floor(h / kvMul) * hs;
+    for (let t = 0; t <= pos; t++) {
+      const kOff = kvOff + t * kv;
+      let score = 0;
+      for (let i = 0; i < hs; i++) score = f(score + f(q[qOff + i]! * keyCache[kOff + i]!));
+      att[t] = f(score / scale);
     }
-    for (let g = 0; g < groups; g++) dstS[sOff + (b * groups + g) * 4 + r] = s[row * groups + g]!;
+    softmax(att, pos + 1);
+    out.fill(0, qOff, qOff + hs);
+    for (let t = 0; t <= pos; t++) {
+      const vOff = kvOff + t * kv;
+      const a = att[t]!;
+      for (let i = 0; i < hs; i++) out[qOff + i] = f(out[qOff + i]! + f(a * valueCache[vOff + i]!));
+    }
   }
 }

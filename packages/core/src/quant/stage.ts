@@ -5,11 +5,11 @@
  */
 import { TinypipeError } from '@tinypipe/protocol';
 import { headSize, kvDim, type ModelConfig } from '../checkpoint/types.js';
-import { attention, rope } from '../engine/attention.js';
 import { checkStep, checkToken } from '../engine/checks.js';
 import { rmsnorm } from '../engine/fp32-engine.js';
 import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from '../kernels/attention.js';
-import { cols4, interleaveQuant } from '../kernels/reference.js';
+import { cols4, interleaveQuant } from '../kernels/layout.js';
+import { attention, rope } from '../kernels/reference.js';
 import { type KernelChoice, KernelMemoryPlan, resolveKernels, type WasmKernels } from '../kernels/wasm.js';
 import { expf32 } from '../numerics/exp.js';
 import { hashActivations } from '../numerics/hash.js';
