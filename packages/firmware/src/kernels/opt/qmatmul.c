@@ -29,45 +29,85 @@
 #define TP_OPT_CHUNK 512 /* int16 activations per chunk: 1 KiB of stack */
 #endif
 
+#ifdef TP_SSE2
+/* x86-64 (SSE2 is part of the base ISA, no -march flag): a 32-column group's products summed pairwise
+ * (pmaddwd) into four int32 lanes, not yet added up. */
+
+/* q4: the 16 bytes go into the high byte of 16 int16 lanes (bytes 0–7, then 8–15); an arithmetic shift
+ * right by 12 sign-extends the high nibble, a shift left by 4 first the low one. The lanes then hold the
+ * low nibbles of bytes 0–15 (columns 0, 2, …, 30), then the high ones (columns 1, 3, …, 31): the order of
+ * the permuted x. */
+static inline __m128i lanes_q4(const uint8_t *w, const int16_t *x) {
+    const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)w), z = _mm_setzero_si128();
+    const __m128i b0 = _mm_unpacklo_epi8(z, b), b1 = _mm_unpackhi_epi8(z, b);
+    const __m128i *xv = (const __m128i *)(const void *)x;
+    __m128i s = _mm_madd_epi16(_mm_srai_epi16(_mm_slli_epi16(b0, 4), 12), _mm_loadu_si128(xv));
+    s = _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(_mm_slli_epi16(b1, 4), 12), _mm_loadu_si128(xv + 1)));
+    s = _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(b0, 12), _mm_loadu_si128(xv + 2)));
+    return _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(b1, 12), _mm_loadu_si128(xv + 3)));
+}
+
+/* q8: each int8 into the high byte of an int16 lane, then shifted down arithmetically (sign-extended). */
+static inline __m128i lanes_q8(const int8_t *w, const int16_t *x) {
+    const __m128i *wv = (const __m128i *)(const void *)w, *xv = (const __m128i *)(const void *)x;
+    const __m128i b0 = _mm_loadu_si128(wv), b1 = _mm_loadu_si128(wv + 1), z = _mm_setzero_si128();
+    __m128i s = _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(z, b0), 8), _mm_loadu_si128(xv));
+    s = _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(z, b0), 8), _mm_loadu_si128(xv + 1)));
+    s = _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(z, b1), 8), _mm_loadu_si128(xv + 2)));
+    return _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(z, b1), 8), _mm_loadu_si128(xv + 3)));
+}
+
+/* The four lanes of a, b, c, d added up: (Σa, Σb, Σc, Σd). */
+static inline __m128i reduce4(__m128i a, __m128i b, __m128i c, __m128i d) {
+    const __m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+    const __m128i cd = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+    return _mm_add_epi32(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd));
+}
+
+/* Four groups' binary32 step, in the spec's order: per lane fl(sw · sx), then fl(fp32(dot) · that) —
+ * packed SSE multiplies round each lane exactly as mulss does, and cvtdq2ps is exact below 2^24 — then
+ * the four terms added to acc one at a time, in group order. Scales that are not normal binary16 (0,
+ * subnormal, Inf, NaN) take the scalar step. */
+static inline float accumulate4(float acc, __m128i dots, const uint8_t *scales, const float *xs) {
+    const __m128i h = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)scales), _mm_setzero_si128());
+    const __m128i e5 = _mm_and_si128(h, _mm_set1_epi32(0x7C00));
+    const __m128i odd =
+        _mm_or_si128(_mm_cmpeq_epi32(e5, _mm_setzero_si128()), _mm_cmpeq_epi32(e5, _mm_set1_epi32(0x7C00)));
+    float t[4];
+    if (_mm_movemask_epi8(odd) == 0) {
+        const __m128i bits = _mm_or_si128(
+            _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16),
+            _mm_add_epi32(_mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x7FFF)), 13), _mm_set1_epi32(0x38000000)));
+        const __m128 scale = _mm_mul_ps(_mm_castsi128_ps(bits), _mm_loadu_ps(xs));
+        _mm_storeu_ps(t, _mm_mul_ps(_mm_cvtepi32_ps(dots), scale));
+    } else {
+        int32_t d[4];
+        _mm_storeu_si128((__m128i *)(void *)d, dots);
+        for (int k = 0; k < 4; k++) {
+            float scale = tp_fp16_to_fp32((uint16_t)(scales[2 * k] | (scales[2 * k + 1] << 8))) * xs[k];
+            t[k] = (float)d[k] * scale;
+        }
+    }
+    acc = acc + t[0];
+    acc = acc + t[1];
+    acc = acc + t[2];
+    return acc + t[3];
+}
+#endif
+
 /* q8: Σ w[j] · x[j] over n columns; the int16 operands make it a 16-bit multiply-add loop. */
 static int32_t dot_q8(const int8_t *w, const int16_t *x, int n) {
     int32_t s = 0;
-    if (n == 32) { /* the default group: a constant trip count, unrolled completely */
-        for (int j = 0; j < 32; j++) s += (int16_t)w[j] * x[j];
-        return s;
-    }
     for (int j = 0; j < n; j++) s += (int16_t)w[j] * x[j];
     return s;
 }
 
 /* q4: a group of n (even) columns packed in n/2 bytes, element 2k in the low nibble of byte k and 2k + 1
- * in its high nibble; x holds the group's even columns, then its odd ones (see above). Sign extension of
- * a nibble v is (v ^ 8) − 8, branch-free. */
+ * in its high nibble; x holds the group's even columns, then its odd ones (see above): the low nibbles
+ * against the even columns, then the high ones. Sign extension of a nibble v is (v ^ 8) − 8. */
 static int32_t dot_q4(const uint8_t *w, const int16_t *x, int n) {
     int32_t s = 0;
-    if (n == 32) { /* the default group */
-#ifdef TP_SSE2
-        /* 16 bytes into the high byte of 16 int16 lanes (bytes 0–7, then 8–15): an arithmetic shift right
-         * by 12 sign-extends the high nibble, shifting left by 4 first the low one. The lanes then hold the
-         * low nibbles of bytes 0–15 (columns 0, 2, …, 30) and the high ones (columns 1, 3, …, 31): the
-         * order of x. pmaddwd sums lane pairs of exact int16 products into int32 lanes. */
-        const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)w), z = _mm_setzero_si128();
-        const __m128i b0 = _mm_unpacklo_epi8(z, b), b1 = _mm_unpackhi_epi8(z, b);
-        const __m128i *xv = (const __m128i *)(const void *)x;
-        __m128i acc = _mm_madd_epi16(_mm_srai_epi16(_mm_slli_epi16(b0, 4), 12), _mm_loadu_si128(xv));
-        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_srai_epi16(_mm_slli_epi16(b1, 4), 12), _mm_loadu_si128(xv + 1)));
-        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_srai_epi16(b0, 12), _mm_loadu_si128(xv + 2)));
-        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_srai_epi16(b1, 12), _mm_loadu_si128(xv + 3)));
-        acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4E));
-        acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xB1));
-        return _mm_cvtsi128_si32(acc);
-#else
-        for (int k = 0; k < 16; k++) s += (int16_t)(((w[k] & 0xF) ^ 8) - 8) * x[k];
-        for (int k = 0; k < 16; k++) s += (int16_t)(((w[k] >> 4) ^ 8) - 8) * x[16 + k];
-        return s;
-#endif
-    }
-    const int h = n / 2; /* the low nibbles against the even columns, then the high ones */
+    const int h = n / 2;
     for (int k = 0; k < h; k++) s += (int16_t)(((w[k] & 0xF) ^ 8) - 8) * x[k];
     for (int k = 0; k < h; k++) s += (int16_t)(((w[k] >> 4) ^ 8) - 8) * x[h + k];
     return s;
@@ -107,17 +147,42 @@ void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat
             const size_t row = (size_t)i * (size_t)cols;
             const uint8_t *scales = w->scales + 2 * (size_t)i * (size_t)groups;
             float acc = g0 == 0 ? 0.0f : out[i - r0];
-            int start = g0 * group;
+            int g = g0;
+#ifdef TP_SSE2
+            if (group == 32) { /* the default group: four whole groups at a time */
+                const int16_t *x = x16 - c0;
+                if (w->quant == TP_Q8) {
+                    const int8_t *data = (const int8_t *)w->data + row;
+                    for (; g + 4 <= g1 && (g + 4) * 32 <= cols; g += 4) {
+                        const int c = 32 * g;
+                        const __m128i dots =
+                            reduce4(lanes_q8(data + c, x + c), lanes_q8(data + c + 32, x + c + 32),
+                                    lanes_q8(data + c + 64, x + c + 64), lanes_q8(data + c + 96, x + c + 96));
+                        acc = accumulate4(acc, dots, scales + 2 * g, xs + g);
+                    }
+                } else {
+                    const uint8_t *data = w->data + row / 2;
+                    for (; g + 4 <= g1 && (g + 4) * 32 <= cols; g += 4) {
+                        const int c = 32 * g;
+                        const __m128i dots =
+                            reduce4(lanes_q4(data + c / 2, x + c), lanes_q4(data + c / 2 + 16, x + c + 32),
+                                    lanes_q4(data + c / 2 + 32, x + c + 64), lanes_q4(data + c / 2 + 48, x + c + 96));
+                        acc = accumulate4(acc, dots, scales + 2 * g, xs + g);
+                    }
+                }
+            }
+#endif
+            int start = g * group;
             if (w->quant == TP_Q8) {
                 const int8_t *data = (const int8_t *)w->data + row;
-                for (int g = g0; g < g1; g++, start += group) {
+                for (; g < g1; g++, start += group) {
                     const int len = start + group < cols ? group : cols - start;
                     acc = tp_accumulate_group(acc, dot_q8(data + start, x16 + (start - c0), len), scale_at(scales, g),
                                               xs[g]);
                 }
             } else {
                 const uint8_t *data = w->data + row / 2; /* cols is even: every row starts on a byte */
-                for (int g = g0; g < g1; g++, start += group) {
+                for (; g < g1; g++, start += group) {
                     const int len = start + group < cols ? group : cols - start;
                     acc = tp_accumulate_group(acc, dot_q4(data + start / 2, x16 + (start - c0), len),
                                               scale_at(scales, g), xs[g]);
