@@ -63,15 +63,16 @@ describe('createFaultyLinePair', () => {
     const writer = line.a.writable.getWriter();
     const reader = line.b.readable.getReader();
     const start = performance.now();
-    for (let i = 0; i < 10; i++) void writer.write(new Uint8Array(1152).fill(i));
+    for (let i = 0; i < 40; i++) void writer.write(new Uint8Array(1152).fill(i));
     await new Promise((r) => setImmediate(r)); // the writes reach the line
-    while (performance.now() - start < 100); // the thread is busy: the line keeps shifting bits out
+    while (performance.now() - start < 1000); // the thread is busy: the line keeps shifting bits out
     let got = 0;
-    while (got < 10 * 1152) got += (await reader.read()).value!.length;
-    // 10 × 1152 bytes × 10 bits ÷ 921,600 baud = 125 ms after the writes; a schedule restarted when the
-    // line got to each chunk began only after the busy 100 ms: 225 ms
-    expect(performance.now() - start).toBeGreaterThanOrEqual(124);
-    // 75 ms of slack for a loaded machine's scheduling, still short of the old schedule's 225
-    expect(performance.now() - start).toBeLessThan(200);
+    while (got < 40 * 1152) got += (await reader.read()).value!.length;
+    const elapsed = performance.now() - start;
+    // 40 × 1152 bytes × 10 bits ÷ 921,600 baud = 500 ms of line time, over before the busy second ends:
+    // everything is there when the thread is free. A schedule restarted when the line got to each chunk
+    // began only after the busy second: ≥ 1,500 ms. 400 ms of slack for a loaded machine's scheduling.
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(elapsed).toBeLessThan(1400);
   });
 });
