@@ -103,3 +103,33 @@ describe('parseXml (the test helper the pictures are checked with)', () => {
     expect(parseXml('<a x="&lt;1&gt;">t<b/>u</a>').attrs.x).toBe('<1>');
   });
 });
+
+describe('renderPlanSvg: the memory bar', () => {
+  it('is the weights from flash plus the KV cache on the same bus: a memory-bound board’s whole time', () => {
+    // the PIE what-if: board 0 (six layers + embedding) is memory-bound, so its memory time is its time
+    const plan = planModel({
+      model: {
+        name: 's',
+        source: 'synth:15M',
+        config: { ...MODEL_SHAPES['15M'] },
+        kind: 'q4',
+        groupSize: 32,
+      },
+      boards: [builtinProfile('esp32s3-n16r8'), builtinProfile('esp32s3-n16r8')],
+      objective: 'throughput',
+      streams: 2,
+      kernel: 'optimized',
+    });
+    const board0 = (p: Plan) =>
+      findAll(parseXml(renderPlanSvg(p)), (e) => e.name === 'g' && e.attrs['data-board'] === '0')[0]!;
+    const g = board0(plan);
+    expect(plan.boards[0]!.predicted.classifierMs).toBe(0);
+    expect(width(g, 'streaming-ms')).toBeCloseTo(width(g, 'layers-ms'), 0);
+    expect(allText(g)).toMatch(/of which memory \(flash \+ KV cache\)/);
+    // a plan from before the KV term (no context) drew its flash bytes only: 1,783,296 KV bytes at 68 MB/s less
+    const old = structuredClone(plan);
+    delete old.predicted.context;
+    const kvWidth = (PLAN_SVG_BAR_WIDTH * (1_783_296 / 68e3)) / plan.boards[1]!.predicted.periodMs;
+    expect(width(g, 'streaming-ms') - width(board0(old), 'streaming-ms')).toBeCloseTo(kvWidth, 1);
+  });
+});

@@ -1,10 +1,10 @@
 /**
  * A plan as a picture: one row group per board — the layers it holds (and the embedding, its classifier
  * rows), flash and PSRAM used against what the board offers, and its predicted time per token (compute,
- * the flash streaming inside it, the outgoing link). A self-contained SVG string (no fonts, scripts or
+ * the memory traffic inside it — weights from flash, KV cache in PSRAM on the same bus —, the outgoing link). A self-contained SVG string (no fonts, scripts or
  * links to fetch), the same bytes for the same plan, so a generated picture can be committed and diffed.
  */
-import { classifierWork, layerWork } from '../cost/cost.js';
+import { classifierWork, layerWork, psramMBps } from '../cost/cost.js';
 import { describeHolding } from '../plan/format.js';
 import type { Plan } from '../plan/schema.js';
 
@@ -56,12 +56,17 @@ function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${n(x)}" y="${n(y)}"${attrs ? ` ${attrs}` : ''}>${escapeXml(s)}</text>`;
 }
 
-/** Per board: the ms it spends streaming its weights from flash per token (part of its compute time). */
+/**
+ * Per board: the ms its memory traffic takes per token — its weights from flash, and its KV cache in PSRAM
+ * on the same bus (plans that state a context; earlier plans counted no KV traffic) — inside its time.
+ */
 function streamingMs(plan: Plan, b: Plan['boards'][number]): number {
   const model = { config: plan.model.config, kind: plan.model.kind, groupSize: plan.model.groupSize };
-  let bytes = layerWork(model, b.layers[1] - b.layers[0], b.embedding).bytes;
+  const work = layerWork(model, b.layers[1] - b.layers[0], b.embedding);
+  let bytes = work.bytes;
   if (b.vocab) bytes += classifierWork(model, b.vocab).bytes;
-  return bytes / (b.profile.flashMBps * 1e3);
+  const kv = plan.predicted.context === undefined ? 0 : work.kvBytes;
+  return bytes / (b.profile.flashMBps * 1e3) + kv / (psramMBps(b.profile) * 1e3);
 }
 
 /** One bar of a row: its track (the 100 % width), the filled part, and a name for tests and tools. */
@@ -168,13 +173,13 @@ export function renderPlanSvg(plan: Plan): string {
       rect(BAR_X, y(4), PLAN_SVG_BAR_WIDTH, BAR_H, COLORS.empty),
       `<rect class="bar" data-kind="layers-ms" x="${BAR_X}" y="${n(y(4))}" width="${n((PLAN_SVG_BAR_WIDTH * b.predicted.layersMs) / scaleMs)}" height="${BAR_H}" fill="${COLORS.layersMs}"><title>layers ${escapeXml(msText(b.predicted.layersMs))}</title></rect>`,
       `<rect class="bar" data-kind="classifier-ms" x="${n(BAR_X + (PLAN_SVG_BAR_WIDTH * b.predicted.layersMs) / scaleMs)}" y="${n(y(4))}" width="${n((PLAN_SVG_BAR_WIDTH * b.predicted.classifierMs) / scaleMs)}" height="${BAR_H}" fill="${COLORS.classifierMs}"><title>classifier ${escapeXml(msText(b.predicted.classifierMs))}</title></rect>`,
-      label(5, `of which flash streaming ${msText(streamMs)}`),
+      label(5, `of which memory (flash + KV cache) ${msText(streamMs)}`),
       bar(
         y(5),
         streamMs / scaleMs,
         COLORS.streaming,
         'streaming-ms',
-        'reading the weights from flash (overlaps the compute)',
+        'reading the weights from flash and the KV cache from PSRAM, on one bus (overlaps the compute)',
       ),
       label(6, `link out ${msText(b.predicted.linkOutMs)}`),
       bar(
@@ -192,7 +197,7 @@ export function renderPlanSvg(plan: Plan): string {
   const legend: [string, string][] = [
     [COLORS.layersMs, 'layers'],
     [COLORS.classifierMs, 'classifier'],
-    [COLORS.streaming, 'flash streaming'],
+    [COLORS.streaming, 'memory (flash + KV cache)'],
     [COLORS.link, 'outgoing link'],
     [COLORS.embedding, 'embedding'],
   ];
