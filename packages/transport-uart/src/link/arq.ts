@@ -38,6 +38,8 @@ interface Outgoing {
   /** Its place in the order of transmissions (every send and resend takes the next): §4.0 loss detection. */
   order: number;
   retries: number;
+  /** Its timer fired late once already and was given another RTO (this end had not been running). */
+  graced: boolean;
   timer: unknown | undefined;
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -126,6 +128,7 @@ export class Arq {
         sentAt: 0,
         armedRto: 0,
         order: 0,
+        graced: false,
         retries: 0,
         timer: undefined,
       };
@@ -142,11 +145,26 @@ export class Arq {
     entry.writtenAt = clock.now();
     entry.sentAt = this.#line.write(dataFrame(this.#session, entry.seq, this.acks(), entry.payload));
     entry.armedRto = this.#rto;
-    entry.timer = clock.setTimeout(
-      // one more turn of the event loop before deciding: an ACK the OS already holds is read first
-      () => (entry.timer = clock.setTimeout(() => this.#timeout(entry), 0)),
-      entry.sentAt - entry.writtenAt + this.#rto,
-    );
+    entry.graced = false;
+    this.#arm(entry, entry.sentAt - entry.writtenAt + this.#rto);
+  }
+
+  /**
+   * The frame's timer, due in `ms`. When it fires more than half an RTO late, this end was not running
+   * (a busy thread, a descheduled process — and with it, in one process, the peer and the line): the
+   * answers due meanwhile have not come in yet, so it waits one more RTO from now, once per
+   * transmission, before resending. Otherwise it waits one turn of the event loop, so an ACK the OS
+   * already holds is read first (§4.0).
+   */
+  #arm(entry: Outgoing, ms: number): void {
+    const clock = this.#line.clock;
+    const due = clock.now() + ms;
+    entry.timer = clock.setTimeout(() => {
+      if (!entry.graced && clock.now() - due > this.#rto / 2) {
+        entry.graced = true;
+        this.#arm(entry, this.#rto);
+      } else entry.timer = clock.setTimeout(() => this.#timeout(entry), 0);
+    }, ms);
   }
 
   #timeout(entry: Outgoing): void {
@@ -187,7 +205,8 @@ export class Arq {
       this.#line.clock.clearTimeout(entry.timer);
       this.#inFlight.delete(entry.seq);
       latest = Math.max(latest, entry.order);
-      if (entry.retries === 0) this.#sampleRtt(entry); // Karn: only frames sent once
+      // Karn: only frames sent once; and not one whose timer found this end stalled (the stall is not the RTT)
+      if (entry.retries === 0 && !entry.graced) this.#sampleRtt(entry);
       entry.resolve();
     }
     for (const entry of [...this.#inFlight.values()])

@@ -200,6 +200,28 @@ describe('ReliableLink', () => {
       await link.close();
     });
 
+    it('a timer that fires long after it was due (this end was not running) waits an RTO more before resending', async () => {
+      const [ta, tb] = createTransportPair();
+      const sent: [number, number][] = [];
+      const { clock, link, ack } = scripted(ta, tb, (f, at) => {
+        if (f.type === FrameType.DATA) sent.push([f.seq, at]);
+      });
+      const delivered = link.send(Uint8Array.of(7));
+      await settle();
+      clock.stall(300); // the thread is busy for 300 ms: the timer (due at 50) fires at 300
+      await advance(clock, 5); // the peer, just as late, answers 5 ms later
+      await ack(0);
+      await advance(clock, 100);
+      await delivered;
+      // the old timer resent seq 0 at 301, before the answer; a loss after the stall is still resent
+      expect(sent).toEqual([[0, 0]]);
+      expect(link.stats().retransmits).toBe(0);
+      void link.send(Uint8Array.of(8)).catch(() => {});
+      await advance(clock, 200);
+      expect(sent.filter(([seq]) => seq === 1).length).toBeGreaterThan(1);
+      await link.close();
+    });
+
     it('a transport faster than its nominal rate (a PTY): RTT is measured from the write, not clamped at 0', async () => {
       const [ta, tb] = createTransportPair();
       const rated: Transport = { ...ta, close: () => ta.close(), baudRate: 921_600 };
