@@ -163,6 +163,28 @@ static void link_loss(void) {
     printf(" retransmits=%lu", (unsigned long)l.retransmits);
 }
 
+/* The board does not poll for 300 ms after sending DATA 0 (a long compute): the overdue timer gives the
+ * answer another RTO, which comes at 305 ms. Then DATA 1 is sent and never acknowledged: resent after its RTO. */
+static void link_stall(void) {
+    static tp_link l;
+    uint8_t board[TP_HELLO_BYTES], host[TP_HELLO_BYTES], fp[32] = {0}, msg[1] = {0};
+    tp_hello_board(board, 0, fp, 0, 1, 0, 0, 1, 0);
+    tp_hello_expect(host, 0xFFFF, fp, 0xFFFF, 0xFFFF);
+    clock_ms = 0;
+    tp_receiver_init(&seen, on_seen, NULL);
+    l.port = NULL, l.write = scripted_write, l.now_ms = scripted_now, l.log = NULL;
+    tp_link_init(&l, board, 0x1234);
+    feed(&l, TP_FRAME_HELLO, 0, 0, host, TP_HELLO_BYTES);
+    printf("open=%d sent:", l.open);
+    tp_link_send(&l, msg, 1);
+    clock_ms = 300;
+    advance(&l, 5);
+    feed(&l, TP_FRAME_ACK, 1, 0, NULL, 0);
+    msg[0] = 1, tp_link_send(&l, msg, 1);
+    advance(&l, 200);
+    printf(" retransmits=%lu", (unsigned long)l.retransmits);
+}
+
 int main(void) {
     while (fgets(line, sizeof line, stdin)) {
         char *cmd = strtok(line, " \n");
@@ -249,6 +271,8 @@ int main(void) {
             }
         } else if (!strcmp(cmd, "link-loss")) {
             link_loss();
+        } else if (!strcmp(cmd, "link-stall")) {
+            link_stall();
         } else if (!strcmp(cmd, "fuzz")) {
             unsigned long n = strtoul(strtok(NULL, " \n"), NULL, 10);
             fuzz(n, (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 10));

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildImage,
-  calibrateBoard,
   hashActivations,
   QuantEngine,
   quantize,
   readCheckpoint,
   splitSelections,
 } from '@tinypipe/core';
+import { calibrateBoard } from '@tinypipe/pipeline';
 import {
   decodeHello,
   decodeMessage,
@@ -94,6 +94,12 @@ describe('C wire protocol: docs/vectors/protocol.json', () => {
     // 16 ms. Without the rule 0 and 1 wait for the RTO (200 ms); resending them again on the repeated ACK
     // would be spurious. The TS link's twin is in transport-uart's reliable-link.test.ts.
     expect(harness(protocol, ['link-loss'])).toEqual(['open=1 sent: 0@0 1@0 2@0 0@5 1@5 retransmits=2']);
+  });
+
+  it('a timer found long overdue (the board was not polling) gives the answer another RTO; no RTT sample from it', () => {
+    // DATA 0 at 0 ms, then no poll until 300 ms: the answer comes at 305 and nothing was resent. DATA 1 at
+    // 305, never answered: resent after the initial RTO (50 ms; the stalled frame gave no sample), then 100.
+    expect(harness(protocol, ['link-stall'])).toEqual(['open=1 sent: 0@0 1@305 1@355 1@455 retransmits=2']);
   });
 
   it('writes every frame byte for byte, and reads it back', () => {

@@ -188,7 +188,8 @@ static void acknowledge(tp_link *l, uint16_t ack, uint16_t sack) {
         uint16_t seq = l->tx[i].seq, before = diff(ack, seq), k = (uint16_t)(diff(seq, ack) - 1);
         int acked = (before >= 1 && before <= TP_WINDOW) || (k < 16 && (sack & (1u << k)));
         if (!acked) continue;
-        if (l->tx[i].retries == 0) sample_rtt(l, i, now); /* Karn: only frames sent once */
+        /* Karn: only frames sent once; not one found overdue (the stall is not the round trip) */
+        if (l->tx[i].retries == 0 && !l->tx[i].graced) sample_rtt(l, i, now);
         if (!any || (int32_t)(l->tx[i].order - latest) > 0) latest = l->tx[i].order, any = 1;
         l->tx[i].used = 0;
     }
@@ -319,6 +320,7 @@ static void transmit(tp_link *l, int slot) {
     emit(l, TP_FRAME_DATA, l->tx[slot].seq, l->tx[slot].payload, l->tx[slot].length);
     l->tx[slot].sent_at = l->departs_ms ? l->departs_ms(l->port) : l->tx[slot].written_at;
     l->tx[slot].armed_rto = l->rto;
+    l->tx[slot].graced = 0;
     l->tx[slot].deadline = l->tx[slot].sent_at + (uint32_t)l->rto;
 }
 
@@ -349,6 +351,13 @@ void tp_link_poll(tp_link *l) {
     if (!l->open) return;
     for (int i = 0; i < TP_WINDOW; i++) {
         if (!l->tx[i].used || (int32_t)(now - l->tx[i].deadline) < 0) continue;
+        /* overdue by more than half an RTO: this board was not polling (a long compute, a descheduled
+           process) and the answers due meanwhile are unread; one more RTO before resending (§4.0) */
+        if (!l->tx[i].graced && (int32_t)(now - l->tx[i].deadline) > (int32_t)(l->rto / 2)) {
+            l->tx[i].graced = 1;
+            l->tx[i].deadline = now + (uint32_t)l->rto;
+            continue;
+        }
         if (l->tx[i].retries >= TP_MAX_RETRIES) {
             l->links_down++;
             l->open = 0; /* LINK_DOWN: wait for a host's HELLO again */

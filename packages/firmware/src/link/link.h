@@ -74,6 +74,7 @@ typedef struct {
         uint8_t retries;
         uint32_t written_at, sent_at, deadline; /* ms: handed to the port, departed, times out */
         float armed_rto;                        /* the RTO its timer was armed with */
+        int graced;                             /* its timer was found long overdue once: given another RTO */
         uint32_t order;                         /* its place among all transmissions (loss detection) */
         uint8_t payload[TP_MAX_PAYLOAD];
     } tx[TP_WINDOW];
