@@ -1,6 +1,7 @@
 /**
- * What a user installs for one job: only the wire protocol, or the UART link for a browser. Each is a
- * project of its own, installed from the packed tarballs like consumer.test.ts's.
+ * What a user installs for one job: only the wire protocol, the UART link for a browser, or the host
+ * runtime with its in-memory board for tests. Each is a project of its own, installed from the packed
+ * tarballs like consumer.test.ts's.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,5 +93,63 @@ describe('a project that installs @tinypipe/transport-uart for the browser (no s
     const result = JSON.parse(out) as Record<string, string>;
     expect(result).toMatchObject({ root: 'function', web: 'function', code: 'ENVIRONMENT' });
     expect(result.message).toContain('npm i serialport');
+  });
+});
+
+describe('a project that installs @tinypipe/pipeline (with core, the partitioner and the bundled models)', () => {
+  let project: ConsumerProject;
+  beforeAll(() => {
+    project = createConsumerProject([
+      '@tinypipe/pipeline',
+      '@tinypipe/core',
+      '@tinypipe/partitioner',
+      '@tinypipe/models',
+    ]);
+  });
+  afterAll(() => project?.remove());
+
+  it('installs no native addon (serialport is an optional peer of transport-uart)', () => {
+    expect(existsSync(join(project.dir, 'node_modules/@tinypipe/pipeline/package.json'))).toBe(true);
+    expect(nativeAddons(join(project.dir, 'node_modules'))).toEqual([]);
+  });
+
+  it("runs a plan on in-memory boards from ./testing (Pipeline.fromPlan): the host's story, token for token", () => {
+    const out = project.run('node', [
+      '--input-type=module',
+      '-e',
+      `import { generateText, QuantEngine, quantize, readCheckpoint, readTokenizer, Sampler } from '@tinypipe/core';
+       import { readBundledModel } from '@tinypipe/models';
+       import { builtinProfile, planModel } from '@tinypipe/partitioner';
+       import { Pipeline } from '@tinypipe/pipeline';
+       import { memoryBoard } from '@tinypipe/pipeline/testing';
+       const qm = quantize(readCheckpoint(await readBundledModel('stories260K.bin')), { weights: 'q8' });
+       const tokenizer = readTokenizer(await readBundledModel('tok512.bin'), 512);
+       const plan = planModel({
+         model: { name: 'stories260K', source: 'stories260K.bin', config: qm.config, kind: 'q8', groupSize: 32 },
+         boards: [builtinProfile('esp32s3-n16r8'), builtinProfile('esp32s3-n16r8')],
+         objective: 'throughput',
+         splitClassifier: false,
+       });
+       const boards = plan.boards.map((b) =>
+         memoryBoard(qm, { layers: b.layers, embedding: b.embedding, classifier: b.vocab ?? false }, { board: b.index }));
+       const pipeline = Pipeline.fromPlan(plan, boards.map((b) => b.connect()), { fingerprint: qm.fingerprint });
+       const sampler = () => new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 7 });
+       const tokens = [];
+       for await (const t of pipeline.generate({ tokenizer, sampler: sampler(), prompt: 'Once upon a time', steps: 32 }))
+         tokens.push(t.token);
+       await pipeline.close();
+       const host = await generateText({ engine: QuantEngine.fromModel(qm), tokenizer, sampler: sampler(), prompt: 'Once upon a time', steps: 32 });
+       process.stdout.write(JSON.stringify({ layers: plan.boards.map((b) => b.layers), forwards: boards.map((b) => b.forwards), tokens, host: host.tokens }));`,
+    ]);
+    const result = JSON.parse(out) as {
+      layers: number[][];
+      forwards: number[];
+      tokens: number[];
+      host: number[];
+    };
+    expect(result.layers).toHaveLength(2);
+    expect(result.forwards.every((n) => n > 0)).toBe(true);
+    expect(result.tokens.length).toBeGreaterThan(0);
+    expect(result.tokens).toEqual(result.host);
   });
 });

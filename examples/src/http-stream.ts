@@ -5,21 +5,19 @@
  */
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { Pipeline } from '@tinypipe/core';
-import { ReliableLink } from '@tinypipe/transport-uart';
+import { connectBoards } from '@tinypipe/pipeline';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { startBoards } from './boards.js';
 
 export async function storyServer(
   listenPort = 8080,
 ): Promise<{ server: Server; port: number; stop(): Promise<void> }> {
-  const sim = await startBoards([2, 3]);
-  const links = await Promise.all(
-    sim.boards.map(async (b) =>
-      ReliableLink.connect(await openSerialPort(b.path), { expect: { fingerprint: sim.plan.fingerprint } }),
-    ),
-  );
-  const pipeline = Pipeline.connect(links, sim.plan);
+  const sim = await startBoards(2);
+  const pipeline = await connectBoards({
+    plan: sim.plan,
+    manifests: sim.manifests,
+    open: (board) => openSerialPort(sim.boards[board]!.path),
+  });
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/story') {

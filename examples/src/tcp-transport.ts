@@ -6,9 +6,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Pipeline } from '@tinypipe/core';
+import { connectBoards } from '@tinypipe/pipeline';
 import { TinypipeError, type Transport } from '@tinypipe/protocol';
-import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { startBoards, tellStory } from './boards.js';
 
@@ -84,15 +83,19 @@ export async function overTcp(
   steps = 60,
   write: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<number[]> {
-  const sim = await startBoards([5]);
+  const sim = await startBoards(1);
   const { server, port } = await bridge(sim.boards[0]!.path);
   try {
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const link = await ReliableLink.connect(tcpTransport(socket), {
-      expect: { fingerprint: sim.plan.fingerprint },
+    // the board's transport is a TCP socket here: connectBoards opens it, shakes hands over it, connects
+    const pipeline = await connectBoards({
+      plan: sim.plan,
+      manifests: sim.manifests,
+      open: async () => {
+        const socket = connect(port, '127.0.0.1');
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        return tcpTransport(socket);
+      },
     });
-    const pipeline = Pipeline.connect([link], sim.plan);
     try {
       return await tellStory(pipeline, sim.tokenizer, { temperature: 0, topp: 1, seed: 1 }, steps, write);
     } finally {

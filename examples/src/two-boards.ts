@@ -1,12 +1,11 @@
 /**
- * Two boards from a script: connect to each over its serial port, check it holds the plan's layers,
- * and stream a story through both — the last board samples, the host only relays activations — then
+ * Two boards from a script: connect to each over its serial port (`connectBoards`: the handshake checks
+ * each holds its image of the plan's build), and stream a story through both — the last board samples, the host only relays activations — then
  * print each board's own account of the work (compute per position, bytes on its link).
  *   npm run two-boards -w @tinypipe/examples
  */
 import { fileURLToPath } from 'node:url';
-import { Pipeline } from '@tinypipe/core';
-import { ReliableLink } from '@tinypipe/transport-uart';
+import { connectBoards } from '@tinypipe/pipeline';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { startBoards, tellStory } from './boards.js';
 
@@ -14,16 +13,13 @@ export async function twoBoards(
   steps = 120,
   write: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<number[]> {
-  const sim = await startBoards([2, 3]);
+  const sim = await startBoards(2);
   try {
-    const links = await Promise.all(
-      sim.boards.map(async (b, i) =>
-        ReliableLink.connect(await openSerialPort(b.path), {
-          expect: { fingerprint: sim.plan.fingerprint, layers: sim.plan.stages[i]!.layers },
-        }),
-      ),
-    );
-    const pipeline = Pipeline.connect(links, sim.plan);
+    const pipeline = await connectBoards({
+      plan: sim.plan,
+      manifests: sim.manifests,
+      open: (board) => openSerialPort(sim.boards[board]!.path),
+    });
     try {
       const sampling = { temperature: 0.8, topp: 0.9, seed: 42 };
       const tokens = await tellStory(pipeline, sim.tokenizer, sampling, steps, write);

@@ -3,19 +3,13 @@
  * in Node against simulated boards): plan a llama2.c checkpoint over N boards, build each board's image,
  * flash them over Web Serial (optional: boards that already hold the plan's images keep them), connect,
  * and stream a story that the last board samples. Everything here comes from browser entries —
- * @tinypipe/core, /partitioner, /flasher and @tinypipe/transport-uart/web — none of which imports Node
- * built-ins (the test bundles this for the browser to prove it).
+ * @tinypipe/core, /partitioner, /flasher, /pipeline and @tinypipe/transport-uart/web — none of which
+ * imports Node built-ins (the test bundles this for the browser to prove it).
  */
-import {
-  fingerprintHex,
-  Pipeline,
-  type PipelineOptions,
-  quantize,
-  readCheckpoint,
-  readTokenizer,
-} from '@tinypipe/core';
+import { fingerprintHex, quantize, readCheckpoint, readTokenizer } from '@tinypipe/core';
 import { boardImage, flashPlan } from '@tinypipe/flasher';
 import {
+  type BoardManifest,
   buildPlan,
   builtinProfile,
   describeHolding,
@@ -23,8 +17,8 @@ import {
   planModel,
   renderPlanSvg,
 } from '@tinypipe/partitioner';
+import { connectBoards, type PipelineOptions } from '@tinypipe/pipeline';
 import { TinypipeError } from '@tinypipe/protocol';
-import { ReliableLink } from '@tinypipe/transport-uart';
 import { openWebSerialPort, type WebSerialPortLike } from '@tinypipe/transport-uart/web';
 
 export interface PageOptions {
@@ -94,8 +88,11 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
   o.onPlan?.(plan, renderPlanSvg(plan));
   for (const b of plan.boards) status(`board ${b.index}: ${describeHolding(b, c.vocabSize)}`);
 
+  // flashed now: the boards must hold this build (its manifests say which); else any images of this plan
+  let manifests: BoardManifest[] | undefined;
   if (o.flash) {
     const builds = buildPlan(plan, qm);
+    manifests = builds.map((b) => b.manifest);
     const images = builds.map(boardImage);
     // per board: bytes of the regions done, and of the one being written
     const totals = images.map((im) => im.regions.reduce((a, r) => a + r.bytes.length, 0));
@@ -121,28 +118,12 @@ export async function runPage(o: PageOptions): Promise<PageResult> {
       throw failed.error ?? new TinypipeError('FLASH_FAILED', `board ${failed.board} failed to flash`);
   }
 
-  const links = await allOrClose(
-    ports.map(async (port, i) =>
-      ReliableLink.connect(await openWebSerialPort(port, { baudRate: plan.boards[i]!.profile.uartBaud }), {
-        expect: { fingerprint: qm.fingerprint, layers: plan.boards[i]!.layers as [number, number] },
-      }),
-    ),
-  );
-  let pipeline: Pipeline;
-  try {
-    pipeline = Pipeline.connect(
-      links,
-      {
-        config: c,
-        fingerprint: qm.fingerprint,
-        stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
-      },
-      o.onRequest ? { onRequest: o.onRequest } : {},
-    );
-  } catch (e) {
-    await Promise.all(links.map((l) => l.close().catch(() => {})));
-    throw e;
-  }
+  const pipeline = await connectBoards({
+    plan,
+    ...(manifests ? { manifests } : { fingerprint: qm.fingerprint }),
+    open: (board) => openWebSerialPort(ports[board]!, { baudRate: plan.boards[board]!.profile.uartBaud }),
+    ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+  });
   status(`connected: ${ports.length} board(s) hold model ${fingerprintHex(qm.fingerprint).slice(0, 12)}…`);
   const tokens: number[] = [];
   let text = '';

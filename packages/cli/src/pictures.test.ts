@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseChromeTrace, TRACE_BOARDS_PID, TRACE_STREAMS_PID } from '@tinypipe/core';
 import { allText, findAll, parseXml } from '@tinypipe/partitioner/testing';
+import { parseChromeTrace, TRACE_BOARDS_PID, TRACE_STREAMS_PID } from '@tinypipe/pipeline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCapture } from './io/capture.test-helper.js';
 

@@ -1,8 +1,9 @@
 /**
- * `@tinypipe/core` — llama2.c checkpoints and tokenizer, the llama2.c sampler, the fp32 reference engine
- * and streaming generation. The wire protocol and the error family are in `@tinypipe/protocol`. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
+ * `@tinypipe/core` — the model: llama2.c checkpoints and tokenizer, the llama2.c sampler, the fp32
+ * reference engine and streaming generation, quantization and the weight-image format. The wire protocol
+ * and the error family are in `@tinypipe/protocol`; the host runtime that drives boards (`Pipeline`) in
+ * `@tinypipe/pipeline`. Runs in Node and in browsers; file-system helpers live in `@tinypipe/core/node`.
  */
-export * from './calibrate/index.js';
 export * from './checkpoint/index.js';
 export * from './engine/index.js';
 export { CORE_ERROR_CODES, type CoreErrorCodes } from './errors/codes.js';
@@ -10,9 +11,7 @@ export * from './eval/index.js';
 export * from './generate/index.js';
 export * from './image/index.js';
 export * from './numerics/index.js';
-export * from './pipeline/index.js';
 export * from './quant/index.js';
 export * from './sampler/index.js';
 export * from './synth/index.js';
 export * from './tokenizer/index.js';
-export * from './trace/index.js';

@@ -12,8 +12,6 @@ import {
   checkBoardLimits,
   expectedTensors,
   type ModelConfig,
-  Pipeline,
-  pipelinePlan,
   QuantEngine,
   QuantStage,
   quantize,
@@ -24,6 +22,7 @@ import {
   splitSelections,
   synthesize,
 } from '@tinypipe/core';
+import { Pipeline, pipelinePlan } from '@tinypipe/pipeline';
 import { crc32c, decodeMessage, encodeMessage, type Message, TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';

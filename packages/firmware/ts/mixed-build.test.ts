@@ -11,8 +11,6 @@ import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   generateText,
-  Pipeline,
-  pipelinePlan,
   QuantEngine,
   quantize,
   readCheckpoint,
@@ -22,6 +20,7 @@ import {
   splitSelections,
   stampBuildId,
 } from '@tinypipe/core';
+import { Pipeline, pipelinePlan } from '@tinypipe/pipeline';
 import { TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';

@@ -1,6 +1,6 @@
 /**
  * The pipeline end to end on simulated boards: each board a `tinypipe-board --pty` process holding its
- * image of a split, reached over a real PTY (Node serialport + ReliableLink), driven by core's Pipeline
+ * image of a split, reached over a real PTY (Node serialport + ReliableLink), driven by @tinypipe/pipeline's Pipeline
  * with the llama2.c sampler on the host. The tokens must equal the unsplit host run exactly.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,6 @@ import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   generateText,
-  Pipeline,
-  pipelinePlan,
   QuantEngine,
   quantize,
   readCheckpoint,
@@ -19,6 +17,7 @@ import {
   splitSelections,
   synthesize,
 } from '@tinypipe/core';
+import { Pipeline, pipelinePlan } from '@tinypipe/pipeline';
 import type { Link } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';

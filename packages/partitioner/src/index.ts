@@ -40,6 +40,7 @@ export { describeHolding, figuresLine, formatPlan, formatRange } from './plan/fo
 export { planModel } from './plan/plan.js';
 export type { PlanRequest } from './plan/request.js';
 export { PLAN_FORMAT, PLAN_VERSION, type Plan, PlanSchema, parsePlan } from './plan/schema.js';
+export { type BoardCalibration, deriveCalibration } from './profiles/calibration.js';
 export { type MeasuredProfileOptions, measuredProfile } from './profiles/measured.js';
 export {
   type BoardProfile,

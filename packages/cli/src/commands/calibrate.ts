@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { type BoardCalibration, calibrateBoard, MAX_CALIBRATE_BUDGET_MS } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
-import { type BoardProfile, measuredProfile } from '@tinypipe/partitioner';
+import { type BoardCalibration, type BoardProfile, measuredProfile } from '@tinypipe/partitioner';
+import { calibrateBoard, MAX_CALIBRATE_BUDGET_MS } from '@tinypipe/pipeline';
 import { TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';

@@ -1,5 +1,6 @@
-import { fingerprintHex, TraceRecorder } from '@tinypipe/core';
+import { fingerprintHex } from '@tinypipe/core';
 import { buildPosixBoard, type PtyBoard } from '@tinypipe/firmware';
+import { TraceRecorder } from '@tinypipe/pipeline';
 import { TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';

@@ -1,5 +1,10 @@
-import { chromeTrace, type PipelineRequestEvent, TRACE_BOARDS_PID, TRACE_STREAMS_PID } from '@tinypipe/core';
 import { findAll, parseXml } from '@tinypipe/partitioner/testing';
+import {
+  chromeTrace,
+  type PipelineRequestEvent,
+  TRACE_BOARDS_PID,
+  TRACE_STREAMS_PID,
+} from '@tinypipe/pipeline';
 import { describe, expect, it } from 'vitest';
 import { renderTraceSvg } from './trace-svg.js';
 

@@ -3,8 +3,9 @@
  * per board with its compute, a row per stream with each position's hops and compute, colours by stream —
  * for a README or an issue, where Perfetto is not at hand. A self-contained SVG string.
  */
-import { type ChromeTrace, TRACE_BOARDS_PID, TRACE_STREAMS_PID } from '@tinypipe/core';
+
 import { escapeXml } from '@tinypipe/partitioner';
+import { type ChromeTrace, TRACE_BOARDS_PID, TRACE_STREAMS_PID } from '@tinypipe/pipeline';
 
 type Span = Extract<ChromeTrace['traceEvents'][number], { ph: 'X' }>;
 

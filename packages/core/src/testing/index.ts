@@ -1,7 +1,7 @@
 /**
- * Test helpers for code built on @tinypipe/core: small deterministic models (no files needed) and an
- * in-memory board (`memoryBoard`: the TS stage behind a `Link`, with faults to inject). The contract
- * suites, `errorCodeOf` and `EXAMPLE_CALIBRATION` are in `@tinypipe/protocol/testing`.
+ * Test helpers for code built on @tinypipe/core: small deterministic models (no files needed). The
+ * in-memory board (`memoryBoard`) is in `@tinypipe/pipeline/testing`; the contract suites, `errorCodeOf`
+ * and `EXAMPLE_CALIBRATION` in `@tinypipe/protocol/testing`.
  */
 import type { Checkpoint, ModelConfig } from '../checkpoint/types.js';
 import { quantize } from '../quant/quantize.js';
@@ -34,4 +34,3 @@ export function tinyQuantizedModel(
   return quantize(tinyCheckpoint(seed, config), { weights, groupSize: 32 });
 }
 export { CORE_ERROR_CODES, type CoreErrorCodes } from '../errors/codes.js';
-export { type MemoryBoard, type MemoryBoardOptions, memoryBoard } from './memory-board.js';

@@ -1,10 +1,11 @@
-import { deriveCalibration, MODEL_SHAPES } from '@tinypipe/core';
+import { MODEL_SHAPES } from '@tinypipe/core';
 import { EXAMPLE_CALIBRATION } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { layerWork, workMicros } from '../cost/cost.js';
 import { formatPlan } from '../plan/format.js';
 import { planModel } from '../plan/plan.js';
 import { parsePlan } from '../plan/schema.js';
+import { deriveCalibration } from './calibration.js';
 import { measuredProfile } from './measured.js';
 import { builtinProfile, parseProfile } from './profiles.js';
 

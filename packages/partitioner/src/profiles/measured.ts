@@ -1,10 +1,10 @@
 /**
  * A measured profile: a built-in (or custom) profile whose performance figures are replaced by what a board
- * measured of itself (`calibrateBoard` in @tinypipe/core, `tinypipe calibrate`). Flash MB/s, the kernel's
+ * measured of itself (`calibrateBoard` in @tinypipe/pipeline, `tinypipe calibrate`). Flash MB/s, the kernel's
  * MAC/cycle, the cost of a message and what the cache preload saves come from the board; memory sizes, the
  * mmap window and the line rate between boards stay the base profile's.
  */
-import type { BoardCalibration } from '@tinypipe/core';
+import type { BoardCalibration } from './calibration.js';
 import { type BoardProfile, type KernelKind, type MeasuredFigures, parseProfile } from './profiles.js';
 
 export interface MeasuredProfileOptions {

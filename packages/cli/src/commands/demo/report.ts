@@ -1,8 +1,8 @@
 /** Step 5 of the demo: the trace file, the summary (`--json`) and the report on stderr. */
 import { resolve } from 'node:path';
-import type { BoardStats, Pipeline, TraceRecorder } from '@tinypipe/core';
 import { writeFileAtomic } from '@tinypipe/core/node';
 import { describeHolding, figuresLine } from '@tinypipe/partitioner';
+import type { BoardStats, Pipeline, TraceRecorder } from '@tinypipe/pipeline';
 import type { CliContext } from '../../io/context.js';
 import { renderTraceSvg } from '../../pictures/trace-svg.js';
 import type { DemoRun } from './flags.js';

@@ -1,5 +1,6 @@
 /** Step 4 of the demo: generate the stories through the pipeline, and again on the host, unsplit. */
-import { generateText, type Pipeline, QuantEngine, Sampler } from '@tinypipe/core';
+import { generateText, QuantEngine, Sampler } from '@tinypipe/core';
+import type { Pipeline } from '@tinypipe/pipeline';
 import type { CliContext } from '../../io/context.js';
 import type { DemoRun } from './flags.js';
 import type { DemoModel } from './prepare.js';

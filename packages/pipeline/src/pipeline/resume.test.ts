@@ -2,24 +2,13 @@
  * Resume, reconnect and timeouts against in-memory boards (`memoryBoard`: the TS stage behind a Link) —
  * the scenarios packages/firmware/ts/pipeline.test.ts runs against the C boards, beside the code.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { generateText, QuantEngine, Sampler, splitSelections } from '@tinypipe/core';
 import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../checkpoint/read.js';
-import { generateText } from '../generate/generate.js';
-import { QuantEngine, splitSelections } from '../quant/engine.js';
-import { quantize } from '../quant/quantize.js';
-import { Sampler } from '../sampler/sampler.js';
 import { type MemoryBoard, type MemoryBoardOptions, memoryBoard } from '../testing/memory-board.js';
-import { readTokenizer } from '../tokenizer/tokenizer.js';
+import { qm, tokenizer } from '../testing/stories.test-helper.js';
 import { Pipeline, type PipelineOptions, pipelinePlan } from './pipeline.js';
 
-const repo = (p: string) => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));
-const qm = quantize(readCheckpoint(new Uint8Array(readFileSync(repo('models/stories260K.bin')))), {
-  weights: 'q8',
-});
-const tokenizer = readTokenizer(new Uint8Array(readFileSync(repo('models/tok512.bin'))), 512);
 const split = [2, 3];
 const selections = splitSelections(qm.config, split, 1);
 const prompt = 'Once upon a time';

@@ -1,4 +1,10 @@
 export {
+  type BuildIdentity,
+  MIN_REQUEST_TIMEOUT_MS,
+  planRequestTimeouts,
+  REQUEST_TIMEOUT_FACTOR,
+} from './from-plan.js';
+export {
   type BoardStats,
   type HostLinkStats,
   Pipeline,

@@ -1,6 +1,6 @@
+import { TINY_CONFIG } from '@tinypipe/core/testing';
 import { describe, expect, it } from 'vitest';
-import { fakeBoard } from '../link/fake-board.test-helper.js';
-import { TINY_CONFIG } from '../testing/index.js';
+import { fakeBoard } from '../testing/fake-board.test-helper.js';
 import { Pipeline } from './pipeline.js';
 
 const fingerprint = new Uint8Array(32).fill(3);

@@ -1,8 +1,7 @@
 /** What the host's pipeline is told: the plan of the split (which board holds what) and its options. */
 
+import type { ModelConfig, QuantizedModel } from '@tinypipe/core';
 import type { Link, TinypipeError } from '@tinypipe/protocol';
-import type { ModelConfig } from '../checkpoint/types.js';
-import type { QuantizedModel } from '../quant/types.js';
 
 export interface PipelineStage {
   layers: readonly [number, number];
@@ -58,10 +57,12 @@ export interface PipelineOptions {
   /** How long a stream keeps trying to resume (ms; default 15,000) before it fails with the last error. */
   resumeWithinMs?: number;
   /**
-   * How long one request waits for its whole answer (ms; default 10,000 — over ten times a position of
-   * stories110M on one ESP32-S3, with a few streams queued) before its stream fails with TIMEOUT.
+   * How long one request waits for its whole answer (ms) before its stream fails with TIMEOUT: one figure
+   * for every link, or one per link (in `links` order; in a chain the second link's is the one a request
+   * waits on). Default 10,000 — over ten times a position of stories110M on one ESP32-S3, with a few
+   * streams queued; `Pipeline.fromPlan` derives it from the plan's prediction (`planRequestTimeouts`).
    */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | readonly number[];
   /** Told when a stream re-prefills after a fault (for logs and progress). */
   onResume?: (event: { stream: number; pos: number; error: TinypipeError }) => void;
   /** Told of every answered request, with the host's clock at both ends (e.g. a `TraceRecorder`). */

@@ -5,10 +5,10 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { TINY_CONFIG } from '@tinypipe/core/testing';
 import { encodeMessage, type Message } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
-import { fakeBoard } from '../link/fake-board.test-helper.js';
-import { TINY_CONFIG } from '../testing/index.js';
+import { fakeBoard } from '../testing/fake-board.test-helper.js';
 import { Pipeline } from './pipeline.js';
 
 const V = TINY_CONFIG.vocabSize;

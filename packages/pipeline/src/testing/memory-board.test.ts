@@ -1,8 +1,9 @@
+import { QuantEngine, splitSelections } from '@tinypipe/core';
+import { tinyQuantizedModel } from '@tinypipe/core/testing';
 import { decodeMessage, encodeMessage, type Message } from '@tinypipe/protocol';
 import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
-import { QuantEngine, splitSelections } from '../quant/engine.js';
-import { memoryBoard, tinyQuantizedModel } from './index.js';
+import { memoryBoard } from './memory-board.js';
 
 const qm = tinyQuantizedModel('q8');
 

@@ -17,19 +17,22 @@
  * undisturbed run gives. Without it, the generation fails with the link's error.
  */
 
-import type { Link } from '@tinypipe/protocol';
-import { TinypipeError } from '@tinypipe/protocol';
-import type { ModelConfig } from '../checkpoint/types.js';
 import {
   type AsyncLogitsEngine,
+  BOS,
   type GeneratedToken,
   type GenerateOptions,
+  type ModelConfig,
+  PieceDecoder,
   preparePrompt,
-} from '../generate/generate.js';
-import { validateSamplerOptions } from '../sampler/sampler.js';
-import { BOS, PieceDecoder } from '../tokenizer/tokenizer.js';
+  validateSamplerOptions,
+} from '@tinypipe/core';
+import type { Plan } from '@tinypipe/partitioner';
+import type { Link } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 import { checkLinks } from './board-check.js';
 import { BoardPort } from './board-port.js';
+import { type BuildIdentity, pipelinePlanOf, planRequestTimeouts } from './from-plan.js';
 import type { PipelineOptions, PipelinePlan, Topology } from './plan.js';
 import { badReply } from './replies.js';
 import { Reconnector, type ResumableStream, runResuming } from './resume.js';
@@ -71,11 +74,12 @@ export class Pipeline {
     this.streams = streams;
     this.#pool = new StreamPool(streams);
     this.#reconnector = options.reconnect ? new Reconnector(ports, plan, options.reconnect) : undefined;
-    for (const p of ports) {
+    const timeouts = options.requestTimeoutMs;
+    for (const [i, p] of ports.entries()) {
       p.onRequest = options.onRequest;
       p.vocab = plan.config.vocabSize;
       p.dim = plan.config.dim;
-      p.timeoutMs = options.requestTimeoutMs ?? p.timeoutMs;
+      p.timeoutMs = (typeof timeouts === 'number' ? timeouts : timeouts?.[i]) ?? p.timeoutMs;
     }
     if (this.topology === 'chain') wireChain(ports);
   }
@@ -97,6 +101,22 @@ export class Pipeline {
       streams,
       options,
     );
+  }
+
+  /**
+   * `connect` with the partitioner's plan (what `tinypipe plan` writes): the stages are its boards, and
+   * `fingerprint` (and `build`, when the boards were flashed from a build: its manifests' `build`) say
+   * which model and images they must hold. Unless `requestTimeoutMs` is given, each link's request
+   * timeout comes from the plan's predicted time per position (`planRequestTimeouts`: at least 2 s, 20 ×
+   * the prediction × the streams that can queue). To open the links too, see `connectBoards`.
+   */
+  static fromPlan(plan: Plan, links: readonly Link[], options: PipelineOptions & BuildIdentity): Pipeline {
+    const { fingerprint, build, ...rest } = options;
+    const streams = Math.min(...links.map((l) => l.peer?.streams ?? 1));
+    return Pipeline.connect(links, pipelinePlanOf(plan, { fingerprint, build }), {
+      ...rest,
+      requestTimeoutMs: rest.requestTimeoutMs ?? planRequestTimeouts(plan, rest.topology ?? 'star', streams),
+    });
   }
 
   #run(stream: number, token: number, pos: number): Promise<PositionAnswer> {

@@ -1,19 +1,14 @@
 /**
  * Calibrating a board over its link (docs/protocol.md §5.1): the board measures itself — sequential flash
  * reads through its mmap, its compiled matmul on q4 and q8 weights, its first weights cold and preloaded —
- * and the host times the message round trip with probes. The result turns the partitioner's datasheet
- * figures into measured ones (`measuredProfile` in @tinypipe/partitioner).
+ * and the host times the message round trip with probes. The result (`BoardCalibration`, derived by the
+ * partitioner's `deriveCalibration`) turns the partitioner's datasheet figures into measured ones
+ * (`measuredProfile` in @tinypipe/partitioner).
  */
 
+import { type BoardCalibration, deriveCalibration } from '@tinypipe/partitioner';
 import type { Link } from '@tinypipe/protocol';
-import {
-  type Calibration,
-  decodeMessage,
-  encodeMessage,
-  KERNEL_NAMES,
-  TinypipeError,
-  wireMicros,
-} from '@tinypipe/protocol';
+import { type Calibration, decodeMessage, encodeMessage, TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 
 /** The board caps each measurement's budget here (firmware TP_CALIB_MAX_BUDGET_MS). */
@@ -37,34 +32,6 @@ export type CalibrateProgress =
   | { phase: 'round-trip'; done: number; of: number }
   /** The board measures itself: up to `upToMs` with nothing on the link but heartbeats. */
   | { phase: 'measuring'; upToMs: number };
-
-/** What `calibrateBoard` found: the board's answer and the figures derived from it. */
-export interface BoardCalibration {
-  /** The board's CALIBRATE answer, as it came. */
-  answer: Calibration;
-  /** The matmul kernel the firmware compiled (`ansi` or `opt`, firmware src/kernels.h). */
-  kernel: string;
-  /** Sequential read of its image through the mmap, MB/s (10^6 B/s); undefined without an image. */
-  flashMBps: number | undefined;
-  /** The compiled matmul's multiply-accumulates per second, q4 and q8 weights, group 32. */
-  macsPerSecond: { q4: number; q8: number };
-  /** The first weights a forward reads: µs per read, cold and right after the port's preload. */
-  firstWeights:
-    | { bytes: number; coldUs: number; preloadedUs: number; preloadUs: number; reps: number }
-    | undefined;
-  /** Probes timed from send to answer on this link. */
-  roundTrip: {
-    samples: number;
-    medianMs: number;
-    minMs: number;
-    /** The board's line rate (0: none, a pseudo-terminal: nothing is subtracted). */
-    lineBaud: number;
-    /** Both frames' time on the line at lineBaud. */
-    wireMs: number;
-    /** What one message costs beyond its bytes on the line: (median − wire) / 2. */
-    perMessageMs: number;
-  };
-}
 
 const u = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(max));
 const u16 = u(0xffff);
@@ -115,46 +82,6 @@ export const CalibrationAnswerSchema = v.pipe(
     'a measured answer from a board with an image, without a read figure',
   ),
 );
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** The figures `answer` gives, with the round trip timed by the host (`rtts`, ms). */
-export function deriveCalibration(answer: Calibration, rtts: readonly number[]): BoardCalibration {
-  const macs = answer.rows * answer.cols;
-  const rate = (reps: number, us: number) => (us > 0 ? (reps * macs) / (us / 1e6) : 0);
-  const probe = 72 + new TextEncoder().encode(answer.port).length;
-  const wireMs =
-    answer.lineBaud > 0 ? (wireMicros(5, answer.lineBaud) + wireMicros(probe, answer.lineBaud)) / 1000 : 0;
-  const medianMs = rtts.length ? median(rtts) : 0;
-  return {
-    answer,
-    kernel: KERNEL_NAMES[answer.kernel] ?? `kernel ${answer.kernel}`,
-    flashMBps: answer.readUs > 0 ? answer.readBytes / answer.readUs : undefined,
-    macsPerSecond: { q4: rate(answer.q4Reps, answer.q4Us), q8: rate(answer.q8Reps, answer.q8Us) },
-    firstWeights:
-      answer.coldReps > 0 && answer.preloadedReps > 0
-        ? {
-            bytes: answer.firstBytes,
-            coldUs: answer.coldUs / answer.coldReps,
-            preloadedUs: answer.preloadedUs / answer.preloadedReps,
-            preloadUs: answer.preloadUs / answer.preloadedReps,
-            reps: answer.coldReps + answer.preloadedReps,
-          }
-        : undefined,
-    roundTrip: {
-      samples: rtts.length,
-      medianMs,
-      minMs: rtts.length ? Math.min(...rtts) : 0,
-      lineBaud: answer.lineBaud,
-      wireMs,
-      perMessageMs: Math.max(0, (medianMs - wireMs) / 2),
-    },
-  };
-}
 
 /**
  * Calibrates the board at the other end of `link` (a handshaken host link): times `roundTrips` probes, then

@@ -7,6 +7,9 @@
  * reconnect and timeouts) without the C boards. Star topology: each board answers on the link the request
  * came in on.
  */
+
+import type { QuantizedModel, StageSelection, StageWeights } from '@tinypipe/core';
+import { QuantStage, Sampler, sliceStage as sliceStageWeights } from '@tinypipe/core';
 import {
   decodeMessage,
   encodeMessage,
@@ -17,11 +20,6 @@ import {
   type Message,
   TinypipeError,
 } from '@tinypipe/protocol';
-import { sliceStageWeights } from '../image/stage.js';
-import type { StageSelection } from '../image/types.js';
-import { QuantStage } from '../quant/stage.js';
-import type { QuantizedModel, StageWeights } from '../quant/types.js';
-import { Sampler } from '../sampler/sampler.js';
 
 /** Firmware statuses the board answers ERROR with (packages/firmware/src/tp_status.h). */
 const TP_E_ARG = 12;
@@ -75,7 +73,8 @@ interface StreamState {
   sampleFrom: number;
 }
 
-const zeroStats = (): LinkStats => ({
+/** A link's counters before anything crossed it (memory links count what they carry from here). */
+export const zeroLinkStats = (): LinkStats => ({
   framesSent: 0,
   framesReceived: 0,
   bytesSent: 0,
@@ -91,7 +90,7 @@ const zeroStats = (): LinkStats => ({
 class MemoryLink implements Link {
   readonly specificationVersion = 1 as const;
   readonly messages: ReadableStream<Uint8Array>;
-  readonly #stats = zeroStats();
+  readonly #stats = zeroLinkStats();
   #out!: ReadableStreamDefaultController<Uint8Array>;
   #failure: TinypipeError | undefined;
   #closed = false;

@@ -1,19 +1,9 @@
 /** A board in memory, for tests of host-side code over a `Link` (test helper, not part of the package). */
-import type { HelloInfo, Link, LinkStats } from '@tinypipe/protocol';
-import { decodeMessage, encodeMessage, type Message } from '@tinypipe/protocol';
-import { TINY_CONFIG } from '../testing/index.js';
 
-const stats: LinkStats = {
-  framesSent: 0,
-  framesReceived: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  retransmits: 0,
-  crcFailures: 0,
-  resyncs: 0,
-  duplicates: 0,
-  rttMs: 0,
-};
+import { TINY_CONFIG } from '@tinypipe/core/testing';
+import type { HelloInfo, Link } from '@tinypipe/protocol';
+import { decodeMessage, encodeMessage, type Message } from '@tinypipe/protocol';
+import { zeroLinkStats } from './memory-board.js';
 
 /**
  * A board holding the whole TINY_CONFIG model (`peer` overrides its HELLO): `answer` maps each message it
@@ -25,6 +15,7 @@ export function fakeBoard(
   answer: (m: Message) => (Message | Uint8Array)[],
 ): Link & { push(m: Message): void } {
   let out!: ReadableStreamDefaultController<Uint8Array>;
+  const stats = zeroLinkStats();
   return {
     push: (m) => queueMicrotask(() => out.enqueue(encodeMessage(m))),
     specificationVersion: 1,

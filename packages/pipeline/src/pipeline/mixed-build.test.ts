@@ -4,10 +4,10 @@
  * and its build, before anything is sent.
  */
 
+import { TINY_CONFIG } from '@tinypipe/core/testing';
 import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
-import { fakeBoard } from '../link/fake-board.test-helper.js';
-import { TINY_CONFIG } from '../testing/index.js';
+import { fakeBoard } from '../testing/fake-board.test-helper.js';
 import { Pipeline, type PipelinePlan } from './pipeline.js';
 
 const L = TINY_CONFIG.nLayers;

@@ -1,0 +1,1 @@
+export { type BoardUart, type ConnectBoardsOptions, connectBoards } from './connect-boards.js';

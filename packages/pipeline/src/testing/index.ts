@@ -1,0 +1,7 @@
+/**
+ * Test helpers for code built on @tinypipe/pipeline: `memoryBoard`, a board in memory (the TS stage of a
+ * split behind a `Link`, answering like the C board) with faults to inject — a reset, a stall, a dropped
+ * link. Small models to put on it are in `@tinypipe/core/testing`; the Link and Transport contract suites
+ * in `@tinypipe/protocol/testing`.
+ */
+export { type MemoryBoard, type MemoryBoardOptions, memoryBoard } from './memory-board.js';
