@@ -57,6 +57,12 @@ static inline __m128i lanes_q8(const int8_t *w, const int16_t *x) {
     return _mm_add_epi32(s, _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(z, b1), 8), _mm_loadu_si128(xv + 3)));
 }
 
+/* The four lanes of a added up. */
+static inline int32_t sum4(__m128i a) {
+    a = _mm_add_epi32(a, _mm_shuffle_epi32(a, 0x4E));
+    return _mm_cvtsi128_si32(_mm_add_epi32(a, _mm_shuffle_epi32(a, 0xB1)));
+}
+
 /* The four lanes of a, b, c, d added up: (Σa, Σb, Σc, Σd). */
 static inline __m128i reduce4(__m128i a, __m128i b, __m128i c, __m128i d) {
     const __m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
@@ -160,6 +166,9 @@ void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat
                                     lanes_q8(data + c + 64, x + c + 64), lanes_q8(data + c + 96, x + c + 96));
                         acc = accumulate4(acc, dots, scales + 2 * g, xs + g);
                     }
+                    for (; g < g1 && (g + 1) * 32 <= cols; g++) /* whole groups left over */
+                        acc = tp_accumulate_group(acc, sum4(lanes_q8(data + 32 * g, x + 32 * g)), scale_at(scales, g),
+                                                  xs[g]);
                 } else {
                     const uint8_t *data = w->data + row / 2;
                     for (; g + 4 <= g1 && (g + 4) * 32 <= cols; g += 4) {
@@ -169,6 +178,9 @@ void tp_qmatmul_opt(float *out, const int8_t *xq, const float *xs, const tp_qmat
                                     lanes_q4(data + c / 2 + 32, x + c + 64), lanes_q4(data + c / 2 + 48, x + c + 96));
                         acc = accumulate4(acc, dots, scales + 2 * g, xs + g);
                     }
+                    for (; g < g1 && (g + 1) * 32 <= cols; g++)
+                        acc = tp_accumulate_group(acc, sum4(lanes_q4(data + 16 * g, x + 32 * g)), scale_at(scales, g),
+                                                  xs[g]);
                 }
             }
 #endif
