@@ -8,6 +8,7 @@ export * from './checkpoint/index.js';
 export * from './engine/index.js';
 export { CORE_ERROR_CODES, type CoreErrorCodes } from './errors/codes.js';
 export * from './eval/index.js';
+export * from './fingerprint/index.js';
 export * from './generate/index.js';
 export * from './image/index.js';
 export * from './numerics/index.js';

@@ -6,7 +6,7 @@
 import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import { headSize, kvDim } from '../checkpoint/types.js';
-import type { QuantKind } from '../quant/types.js';
+import { MAX_GROUP_SIZE, type QuantKind } from '../quant/types.js';
 
 /** First 4 bytes of an image: ASCII "TPIM", read as a little-endian u32. */
 export const IMAGE_MAGIC = 0x4d495054;
@@ -193,11 +193,8 @@ export function expectedTensors(s: StageLayout): TensorSpec[] {
   return out;
 }
 
-/**
- * Largest quantization group: groups run along a row (the last one may be short, e.g. stories260K's
- * hidden_dim 172 = 5 × 32 + 12), so any size up to this works for any shape.
- */
-export const MAX_GROUP_SIZE = 1024;
+/** Largest quantization group (defined with the quantization, `quant/types.ts`). */
+export { MAX_GROUP_SIZE };
 
 /** Round `n` up to a multiple of `align` (a power of two). */
 export function alignUp(n: number, align: number): number {

@@ -4,7 +4,7 @@
 
 import { crc32c, TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
-import { FINGERPRINT_BYTES } from './fingerprint.js';
+import { FINGERPRINT_BYTES } from '../fingerprint/fingerprint.js';
 import {
   classifierAliasesEmbedding,
   FLAG_CLASSIFIER,

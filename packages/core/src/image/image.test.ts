@@ -2,12 +2,12 @@ import { sha256 } from '@noble/hashes/sha256';
 import { crc32c, type ErrorCode, TinypipeError } from '@tinypipe/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sliceStageWeights } from '../quant/slice.js';
 import type { QuantTensor, StageWeights } from '../quant/types.js';
 import { planImage } from './format.js';
 import { checkImageMatches } from './match.js';
 import { readImage, verifyImage } from './read.js';
 import { buildImage, serializeStage } from './serialize.js';
-import { sliceStageWeights } from './stage.js';
 import { type TestModelShape, TINY, testModel } from './test-model.js';
 import type { StageSelection } from './types.js';
 

@@ -1,14 +1,5 @@
 export { imageBuildId, stampBuildId, unstampBuildId } from './build-id.js';
 export {
-  FINGERPRINT_BYTES,
-  FINGERPRINT_MAGIC,
-  FINGERPRINT_VERSION,
-  fingerprintHex,
-  modelFingerprint,
-  QUANT_FINGERPRINT_MAGIC,
-  quantFingerprint,
-} from './fingerprint.js';
-export {
   DTYPE_CODE,
   dtypeBytes,
   ESP32S3_MMU_PAGE_BYTES,
@@ -30,7 +21,6 @@ export { type BoardLimits, checkBoardLimits, FIRMWARE_LIMITS } from './limits.js
 export { checkImageMatches } from './match.js';
 export { readImage, verifyImage } from './read.js';
 export { buildImage, serializeStage } from './serialize.js';
-export { sliceStageWeights as sliceStage } from './stage.js';
 export type {
   ImageCheck,
   ImageContents,
@@ -39,5 +29,4 @@ export type {
   ImageOptions,
   ImageReport,
   ImageTensorEntry,
-  StageSelection,
 } from './types.js';

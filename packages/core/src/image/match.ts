@@ -2,7 +2,7 @@
  * Checking that an image is the one a plan or a peer expects (model identity and stage position).
  */
 import { TinypipeError } from '@tinypipe/protocol';
-import { fingerprintHex } from './fingerprint.js';
+import { fingerprintHex } from '../fingerprint/fingerprint.js';
 import type { ImageExpectation, ImageHeader } from './types.js';
 
 const range = (r: readonly [number, number] | undefined) => (r ? `[${r[0]}, ${r[1]})` : 'none');

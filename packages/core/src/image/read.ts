@@ -3,9 +3,9 @@
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { TinypipeError } from '@tinypipe/protocol';
+import { quantRows } from '../quant/slice.js';
 import type { QuantLayer, QuantTensor, StageWeights } from '../quant/types.js';
 import { type CheckSink, inspectImage } from './inspect.js';
-import { quantRows } from './stage.js';
 import type { ImageCheck, ImageContents, ImageHeader, ImageReport, ImageTensorEntry } from './types.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

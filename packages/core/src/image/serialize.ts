@@ -2,8 +2,9 @@
  * Writing a stage's weights as one weight image (docs/image-format.md).
  */
 import { crc32c, TinypipeError } from '@tinypipe/protocol';
+import { FINGERPRINT_BYTES } from '../fingerprint/fingerprint.js';
+import { quantRows, sliceStageWeights } from '../quant/slice.js';
 import type { QuantizedModel, QuantTensor, StageWeights } from '../quant/types.js';
-import { FINGERPRINT_BYTES } from './fingerprint.js';
 import {
   classifierAliasesEmbedding,
   HEADER,
@@ -15,7 +16,7 @@ import {
   type TensorSpec,
 } from './format.js';
 import { computeHeaderCrc, encodeHeader } from './header.js';
-import { quantRows, sliceStageWeights, stageLayout } from './stage.js';
+import { stageLayout } from './stage.js';
 import { encodeEntry } from './table.js';
 import type { ImageOptions, StageSelection } from './types.js';
 

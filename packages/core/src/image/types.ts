@@ -53,18 +53,7 @@ export interface ImageContents {
   readonly sha256: Uint8Array;
 }
 
-/** Which part of a model a stage image holds, for `buildImage` and `sliceStageWeights`. */
-export interface StageSelection {
-  /** Model layers `[from, to)`; may be empty (`from == to`). */
-  readonly layers: readonly [from: number, to: number];
-  /** True when this stage turns tokens into the residual stream (the first stage). */
-  readonly embedding: boolean;
-  /**
-   * False: no classifier. True: the final norm and the whole classifier. `[v0, v1)`: the final norm
-   * and classifier rows v0..v1-1 (a vocab slice, for splitting a large classifier across boards).
-   */
-  readonly classifier: boolean | readonly [v0: number, v1: number];
-}
+export type { StageSelection } from '../quant/types.js';
 
 /** One line of a `verifyImage` report. */
 export interface ImageCheck {

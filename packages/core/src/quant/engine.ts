@@ -5,8 +5,8 @@
 import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { LogitsEngine } from '../engine/fp32-engine.js';
-import { sliceStageWeights } from '../image/stage.js';
 import type { KernelChoice } from '../kernels/wasm.js';
+import { sliceStageWeights } from './slice.js';
 import { QuantStage } from './stage.js';
 import type { QuantizedModel, StageWeights } from './types.js';
 

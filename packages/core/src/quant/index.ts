@@ -18,5 +18,15 @@ export {
   ropeTable,
   unpackInts,
 } from './quantize.js';
+export { sliceStageWeights as sliceStage } from './slice.js';
 export { QuantStage, type QuantStageOptions, softmaxQ } from './stage.js';
-export type { QuantizedModel, QuantKind, QuantLayer, QuantTensor, RopeTable, StageWeights } from './types.js';
+export {
+  MAX_GROUP_SIZE,
+  type QuantizedModel,
+  type QuantKind,
+  type QuantLayer,
+  type QuantTensor,
+  type RopeTable,
+  type StageSelection,
+  type StageWeights,
+} from './types.js';

@@ -6,11 +6,11 @@
 
 import { TinypipeError } from '@tinypipe/protocol';
 import { type Checkpoint, headSize, kvDim } from '../checkpoint/types.js';
-import { modelFingerprint, quantFingerprint } from '../image/fingerprint.js';
-import { MAX_GROUP_SIZE } from '../image/format.js';
+import { modelFingerprint, quantFingerprint } from '../fingerprint/fingerprint.js';
 import { fp16ToFp32, fp32ToFp16 } from '../numerics/fp16.js';
 import { roundHalfAway } from '../numerics/round.js';
 import type { QuantizedModel, QuantKind, QuantLayer, QuantTensor, RopeTable } from './types.js';
+import { MAX_GROUP_SIZE } from './types.js';
 
 const f = Math.fround;
 

@@ -97,3 +97,22 @@ export interface StageWeights {
   /** Present whenever `layers` is non-empty. */
   readonly rope?: RopeTable;
 }
+
+/**
+ * Largest quantization group: groups run along a row (the last one may be short, e.g. stories260K's
+ * hidden_dim 172 = 5 × 32 + 12), so any size up to this works for any shape.
+ */
+export const MAX_GROUP_SIZE = 1024;
+
+/** Which part of a model a stage holds, for `sliceStageWeights`, the quantized engine and `buildImage`. */
+export interface StageSelection {
+  /** Model layers `[from, to)`; may be empty (`from == to`). */
+  readonly layers: readonly [from: number, to: number];
+  /** True when this stage turns tokens into the residual stream (the first stage). */
+  readonly embedding: boolean;
+  /**
+   * False: no classifier. True: the final norm and the whole classifier. `[v0, v1)`: the final norm
+   * and classifier rows v0..v1-1 (a vocab slice, for splitting a large classifier across boards).
+   */
+  readonly classifier: boolean | readonly [v0: number, v1: number];
+}
