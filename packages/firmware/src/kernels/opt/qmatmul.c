@@ -1,21 +1,30 @@
 /*
- * Optimized quantized matmul (portable C99, no intrinsics): bit-exact with kernels/ansi because the integer
- * group dots are exact in any order and width, and the binary32 step is the shared tp_accumulate_group in
- * group order (docs/numerics.md §4, "Kernels").
+ * Optimized quantized matmul: bit-exact with kernels/ansi because the integer group dots are exact in any
+ * order and width, and the binary32 steps are §4's in group order (docs/numerics.md §4, §4a).
  *
  * The activation vector is shared by every row, so it is prepared once per call, in chunks of at most
  * TP_OPT_CHUNK columns (whole groups): widened to int16 and, for q4, permuted within each group so that
  * the group's even columns come first and its odd columns after (x[0], x[2], …, x[1], x[3], …) — the
  * order in which a row's packed nibbles unpack without a shuffle (all low nibbles, then all high ones).
- * A group dot is then Σ int16 · int16 into an int32: |w| ≤ 8 and |x| ≤ 128, so each product is at most
- * 1,024 in magnitude and the int32 sum of ≤ 1,024 of them cannot overflow. gcc -O3 recognises the loop
- * as a dot product of 16-bit lanes and uses the SSE2 multiply-add (pmaddwd: two int16 products summed
- * into one int32 lane) on x86-64 without any -march flag. Each group's fp16 scale is widened inline.
+ *
+ * Why int16 is exact (docs/numerics.md §4a): weights are in [−8, 7] (q4; −8 only in a crafted image) or
+ * [−128, 127] (q8), activations in [−127, 127] (§3 clamps). A group dot here is Σ int16 · int16 into an
+ * int32: each product is at most 128 · 128 = 16,384 in magnitude, so a multiply-add that sums two of them
+ * into an int32 lane (SSE2 pmaddwd) is exact, and so is the int32 sum of at most 1,024 of them (< 2^31).
+ * A pure int16 accumulator would also be exact for up to 32 q4 products: every partial sum, in any order,
+ * is a sum of at most 32 terms of magnitude ≤ 8 · 127 = 1,016, so ≤ 32,512 ≤ 32,767 — the bound the S3's
+ * 16-bit SIMD can use later; it needs the ±127 clamp (32 · 8 · 128 = 32,768 would not fit), and it does
+ * not hold for q8 (three products can exceed 32,767).
+ *
+ * On x86-64 (SSE2 is in the base ISA: no -march flag) the default group of 32 takes intrinsics: four
+ * groups at a time, their int32 lanes reduced together, the four scales widened and multiplied as packed
+ * binary32 lanes (each lane rounds exactly as the scalar multiply), then the four terms added to the row's
+ * sum one at a time, in group order. Elsewhere (the ESP32-S3, rv32; or with TP_PORTABLE_KERNELS) the same
+ * arithmetic is portable C99, one group at a time, each fp16 scale widened inline (tp_fp16_widen).
  *
  * Rows are swept once per chunk; a row's partial sum waits in out[] between chunks (a binary32 store and
  * load: the same value), so the accumulation stays one left-to-right pass over the groups. The chunk
- * buffer is 1 KiB of stack, small enough for the ESP32-S3 tasks (ports/esp-idf README, "Stack"). On the
- * S3 the int16 group dot is where 16-bit SIMD / PIE multiply-accumulate plugs in later.
+ * buffer is 1 KiB of stack, small enough for the ESP32-S3 tasks (ports/esp-idf README, "Stack").
  */
 #include "../../kernels.h"
 #include "../../numerics.h"
