@@ -8,10 +8,15 @@
  *   trace-demo.svg         the same kind of run drawn as a timeline (demo --trace *.svg)
  *   browser-app.png        the browser example in headless Chromium (examples/src/browser/chromium.test.ts),
  *                          where playwright-core and Chromium are installed
+ *   package-map.svg        which package depends on which, from each packages/NAME/package.json (package-map.mjs;
+ *                          consumer/src/package-map.test.ts fails when it is out of date)
  * The plan and eval pictures are the same bytes on every run; the traces hold this machine's timings.
  */
+
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { packageMapSvg } from './package-map.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const bin = fileURLToPath(new URL('../../packages/cli/bin/tinypipe.js', import.meta.url));
@@ -20,6 +25,11 @@ const run = (...args) => {
   execFileSync(process.execPath, [bin, ...args], { cwd: here, stdio: ['ignore', 'ignore', 'inherit'] });
 };
 
+console.log('package-map.svg: from packages/*/package.json');
+writeFileSync(
+  new URL('package-map.svg', import.meta.url),
+  packageMapSvg(fileURLToPath(new URL('../../', import.meta.url))),
+);
 run(
   'plan',
   '--model',

@@ -21,6 +21,7 @@ export {
   type ModelSpec,
   partitionBytes,
   type StageSelection,
+  type Work,
   workMicros,
 } from './cost/cost.js';
 export { PARTITIONER_ERROR_CODES, type PartitionerErrorCodes } from './errors/codes.js';
