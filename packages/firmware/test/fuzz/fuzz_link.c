@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: one end of the reliable link and its HELLO (src/link/link.c, frame.c). The input's first
+ * libFuzzer target: one end of the reliable link and its HELLO (src/link/link.c, hello.c, frame.c). The input's first
  * byte picks the end (bit 0: the opening end of a chain's link, else a board answering a host); the rest is
  * operations, each a tag byte and its operand:
  *   0  n, n bytes      raw line bytes into tp_link_rx
