@@ -138,20 +138,27 @@ static void advance(tp_link *l, uint32_t ms) {
     for (uint32_t t = 0; t < ms; t++) clock_ms++, tp_link_poll(l);
 }
 
+/* Opens a board's end of the link on the scripted line at 0 ms: the host's HELLO (any board, any layers) is
+ * accepted. Prints "open=1 sent:"; the DATA frames the board writes follow. */
+static void open_scripted(tp_link *l) {
+    uint8_t board[TP_HELLO_BYTES], host[TP_HELLO_BYTES], fp[32] = {0};
+    tp_hello_board(board, 0, fp, 0, 1, 0, 0, 1, 0);
+    tp_hello_expect(host, 0xFFFF, fp, 0xFFFF, 0xFFFF);
+    clock_ms = 0;
+    tp_receiver_init(&seen, on_seen, NULL);
+    l->port = NULL, l->write = scripted_write, l->now_ms = scripted_now, l->log = NULL;
+    tp_link_init(l, board, 0x1234);
+    feed(l, TP_FRAME_HELLO, 0, 0, host, TP_HELLO_BYTES);
+    printf("open=%d sent:", l->open);
+}
+
 /* A board sends DATA 0, 1, 2; the host's ACK says "expecting 0, have 2" at 5 ms, then the same ACK again at
  * 6 ms; then everything is acknowledged. Prints each DATA frame the board writes as seq@ms, and the
  * retransmit count. */
 static void link_loss(void) {
     static tp_link l;
-    uint8_t board[TP_HELLO_BYTES], host[TP_HELLO_BYTES], fp[32] = {0}, msg[1] = {0};
-    tp_hello_board(board, 0, fp, 0, 1, 0, 0, 1, 0);
-    tp_hello_expect(host, 0xFFFF, fp, 0xFFFF, 0xFFFF);
-    clock_ms = 0;
-    tp_receiver_init(&seen, on_seen, NULL);
-    l.port = NULL, l.write = scripted_write, l.now_ms = scripted_now, l.log = NULL;
-    tp_link_init(&l, board, 0x1234);
-    feed(&l, TP_FRAME_HELLO, 0, 0, host, TP_HELLO_BYTES);
-    printf("open=%d sent:", l.open);
+    uint8_t msg[1] = {0};
+    open_scripted(&l);
     for (uint8_t i = 0; i < 3; i++) msg[0] = i, tp_link_send(&l, msg, 1);
     advance(&l, 5);
     feed(&l, TP_FRAME_ACK, 0, 0x2, NULL, 0); /* sack bit 1: seq 0 + 2 */
@@ -167,15 +174,8 @@ static void link_loss(void) {
  * answer another RTO, which comes at 305 ms. Then DATA 1 is sent and never acknowledged: resent after its RTO. */
 static void link_stall(void) {
     static tp_link l;
-    uint8_t board[TP_HELLO_BYTES], host[TP_HELLO_BYTES], fp[32] = {0}, msg[1] = {0};
-    tp_hello_board(board, 0, fp, 0, 1, 0, 0, 1, 0);
-    tp_hello_expect(host, 0xFFFF, fp, 0xFFFF, 0xFFFF);
-    clock_ms = 0;
-    tp_receiver_init(&seen, on_seen, NULL);
-    l.port = NULL, l.write = scripted_write, l.now_ms = scripted_now, l.log = NULL;
-    tp_link_init(&l, board, 0x1234);
-    feed(&l, TP_FRAME_HELLO, 0, 0, host, TP_HELLO_BYTES);
-    printf("open=%d sent:", l.open);
+    uint8_t msg[1] = {0};
+    open_scripted(&l);
     tp_link_send(&l, msg, 1);
     clock_ms = 300;
     advance(&l, 5);
