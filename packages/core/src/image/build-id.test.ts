@@ -1,6 +1,7 @@
-import { crc32c, TinypipeError } from '@tinypipe/protocol';
+import { crc32c } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { imageBuildId, stampBuildId, unstampBuildId } from './build-id.js';
+import { caught, reseal } from './image.test-helper.js';
 import { readImage, verifyImage } from './read.js';
 import { buildImage } from './serialize.js';
 import { TINY, testModel } from './test-model.js';
@@ -10,24 +11,12 @@ const SEL = { layers: [0, 2] as [number, number], embedding: true, classifier: f
 const ID = Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67);
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
-function caught(fn: () => unknown): TinypipeError {
-  try {
-    fn();
-  } catch (e) {
-    if (TinypipeError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a TinypipeError');
-}
-
 /** `img` rewritten as a version-1 image: version 1, the build id bytes back to reserved (zero), CRC fixed. */
 function asVersion1(img: Uint8Array): Uint8Array {
   const out = img.slice();
   dv(out).setUint32(4, 1, true);
   out.fill(0, 0x78, 0x80);
-  const end = 256 + dv(out).getUint32(0x6c, true) * 64;
-  dv(out).setUint32(0x0c, crc32c(out.subarray(16, end), crc32c(out.subarray(0, 12))), true);
-  return out;
+  return reseal(out);
 }
 
 describe('image header version 2: build_id', () => {
