@@ -1,12 +1,5 @@
-/**
- * Fp32Engine on the WebAssembly SIMD kernels against its JavaScript path: the same logits bytes
- * (docs/numerics.md §13; the goldens run through both paths in generate/golden.test.ts).
- */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../checkpoint/read.js';
-import { bits } from '../kernels/kernels.test-helper.js';
+import { bits, ODD_SHAPE, stories260K } from '../kernels/kernels.test-helper.js';
 import { synthesize } from '../synth/synthesize.js';
 import { Fp32Engine } from './fp32-engine.js';
 
@@ -20,11 +13,7 @@ describe('Fp32Engine: kernels wasm and js give the same bytes', () => {
     tokens.map((t, pos) => Float32Array.from(e.forward(t, pos)));
 
   it('stories260K (hidden 172 = 10·16 + 12, head size 8, GQA 8/4), 96 positions', () => {
-    const ck = readCheckpoint(
-      new Uint8Array(
-        readFileSync(fileURLToPath(new URL('../../../../models/stories260K.bin', import.meta.url))),
-      ),
-    );
+    const ck = stories260K();
     const tokens = Array.from({ length: 96 }, (_, i) => (i * 37 + 1) % ck.config.vocabSize);
     const a = run(new Fp32Engine(ck, { kernels: 'js' }), tokens);
     const b = run(new Fp32Engine(ck, { kernels: 'wasm' }), tokens);
@@ -35,16 +24,7 @@ describe('Fp32Engine: kernels wasm and js give the same bytes', () => {
 
   it('odd synthetic shapes (head size 6 and 5, rows and vocab not multiples of 16), split by layers too', () => {
     const shapes = [
-      {
-        dim: 36,
-        hiddenDim: 50,
-        nLayers: 2,
-        nHeads: 6,
-        nKvHeads: 3,
-        vocabSize: 37,
-        seqLen: 11,
-        sharedClassifier: false,
-      },
+      ODD_SHAPE,
       {
         dim: 20,
         hiddenDim: 33,

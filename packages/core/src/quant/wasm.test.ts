@@ -1,12 +1,5 @@
-/**
- * The quantized engine on the WebAssembly SIMD kernels against its JavaScript path (docs/numerics.md §13):
- * qmatmul and the spec softmax alone, then whole engines, byte for byte.
- */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../checkpoint/read.js';
-import { bits, instance, rng } from '../kernels/kernels.test-helper.js';
+import { bits, instance, ODD_SHAPE, rng, stories260K } from '../kernels/kernels.test-helper.js';
 import { cols4, interleaveQuant } from '../kernels/layout.js';
 import { KernelMemoryPlan } from '../kernels/wasm.js';
 import { synthesize } from '../synth/synthesize.js';
@@ -51,11 +44,7 @@ describe('quantized kernels: wasm qmatmul equals the JS qmatmul', () => {
   });
 
   it('QuantEngine wasm vs js: same logits bytes and layer hashes on stories260K q8/q4, split and vocab-split', () => {
-    const ck = readCheckpoint(
-      new Uint8Array(
-        readFileSync(fileURLToPath(new URL('../../../../models/stories260K.bin', import.meta.url))),
-      ),
-    );
+    const ck = stories260K();
     const tokens = Array.from({ length: 40 }, (_, i) => (i * 29 + 1) % ck.config.vocabSize);
     for (const kind of ['q8', 'q4'] as const) {
       const qm = quantize(ck, { weights: kind, groupSize: 32 });
@@ -73,16 +62,7 @@ describe('quantized kernels: wasm qmatmul equals the JS qmatmul', () => {
   });
 
   it('QuantEngine on odd shapes and group sizes (12, 8; 6 falls back to js), wasm vs js', () => {
-    const shape = {
-      dim: 36,
-      hiddenDim: 50,
-      nLayers: 2,
-      nHeads: 6,
-      nKvHeads: 3,
-      vocabSize: 37,
-      seqLen: 11,
-      sharedClassifier: false,
-    };
+    const shape = ODD_SHAPE;
     const ck = synthesize(shape, 9);
     for (const groupSize of [12, 8, 6]) {
       const qm = quantize(ck, { weights: 'q4', groupSize });
