@@ -21,27 +21,15 @@ import {
   MAX_ENCODED,
   MAX_PAYLOAD,
 } from './frame.js';
-
-const FC_SEED = process.env.FC_SEED;
-const runs = (numRuns: number): fc.Parameters<unknown> => ({
-  numRuns,
-  ...(FC_SEED ? { seed: Number(FC_SEED) } : {}),
-});
+import { anyFrame, runs } from './frame.test-helper.js';
 
 const REASONS: readonly DropReason[] = ['cobs', 'short', 'length', 'crc', 'version', 'type', 'oversize'];
-const u16 = fc.integer({ min: 0, max: 0xffff });
-
-const frameArb: fc.Arbitrary<Frame> = fc.record({
-  type: fc.constantFrom(...Object.values(FrameType)),
-  session: u16,
-  seq: u16,
-  ack: u16,
-  sack: u16,
-  payload: fc.oneof(
+const frameArb = anyFrame(
+  fc.oneof(
     { weight: 4, arbitrary: fc.uint8Array({ maxLength: 300 }) },
     { weight: 1, arbitrary: fc.uint8Array({ minLength: MAX_PAYLOAD - 8, maxLength: MAX_PAYLOAD }) },
   ),
-});
+);
 
 /** The COBS block of a frame (the wire bytes without their two 0x00 delimiters). */
 const blockOf = (f: Frame) => {

@@ -1,27 +1,14 @@
 /**
  * Property-based fuzzing of the stream decoder that splits line bytes into frames (issue 17, item 6).
- * Replay a failure with the seed fast-check prints: `FC_SEED=<seed> npx vitest run src/codec`.
+ * Replay a failure with the seed fast-check prints: `FC_SEED=<seed> npx vitest run src/frame`.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DropReason, encodeFrame, type Frame, FrameType, MAX_ENCODED } from './frame.js';
+import { type DropReason, encodeFrame, type Frame, MAX_ENCODED } from './frame.js';
+import { anyFrame, runs } from './frame.test-helper.js';
 import { FrameDecoder } from './streams.js';
 
-const FC_SEED = process.env.FC_SEED;
-const runs = (numRuns: number): fc.Parameters<unknown> => ({
-  numRuns,
-  ...(FC_SEED ? { seed: Number(FC_SEED) } : {}),
-});
-
-const u16 = fc.integer({ min: 0, max: 0xffff });
-const frameArb: fc.Arbitrary<Frame> = fc.record({
-  type: fc.constantFrom(...Object.values(FrameType)),
-  session: u16,
-  seq: u16,
-  ack: u16,
-  sack: u16,
-  payload: fc.uint8Array({ maxLength: 200 }),
-});
+const frameArb = anyFrame(fc.uint8Array({ maxLength: 200 }));
 
 /** Cuts `bytes` into chunks at the (sorted, deduplicated) cut points. */
 function chunked(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
