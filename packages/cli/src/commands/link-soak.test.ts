@@ -2,18 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import { runCapture } from '../io/capture.test-helper.js';
 
+/** A soak's counters when the link lost nothing: every one of `frames` delivered once, intact, in order. */
+const nothingLost = (frames: number) => ({
+  frames,
+  delivered: frames,
+  corruptDelivered: 0,
+  duplicatesDelivered: 0,
+  outOfOrder: 0,
+  lost: 0,
+});
+
 describe('tinypipe link-soak', () => {
   it('prints the issue’s counters; a clean line loses nothing', async () => {
     const r = await runCapture(['link-soak', '--frames', '300', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({
-      frames: 300,
-      delivered: 300,
-      corruptDelivered: 0,
-      duplicatesDelivered: 0,
-      outOfOrder: 0,
-      lost: 0,
-    });
+    expect(JSON.parse(r.stdout)).toMatchObject(nothingLost(300));
   });
   it('a mildly noisy line: still everything, once, in order, with retransmissions', async () => {
     const r = await runCapture([
@@ -30,15 +33,9 @@ describe('tinypipe link-soak', () => {
       '4',
       '--json',
     ]);
+    expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({
-      frames: 300,
-      delivered: 300,
-      corruptDelivered: 0,
-      duplicatesDelivered: 0,
-      outOfOrder: 0,
-      lost: 0,
-    });
+    expect(out).toMatchObject(nothingLost(300));
     expect(out.retransmits).toBeGreaterThan(0);
   });
   it('refuses a probability outside [0, 1)', async () => {
