@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { MODEL_SHAPES } from '../synth/synthesize.js';
 import { planImage } from './format.js';
 import { caught } from './image.test-helper.js';
 import { TINY, testModel } from './test-model.js';
 
 describe('planImage', () => {
   it('sizes a stories15M-shaped q4 g32 single-board image from first principles', () => {
-    const config = {
-      dim: 288,
-      hiddenDim: 768,
-      nLayers: 6,
-      nHeads: 6,
-      nKvHeads: 6,
-      vocabSize: 32000,
-      seqLen: 256,
-      sharedClassifier: true,
-    };
+    const config = MODEL_SHAPES['15M'];
     const plan = planImage({
       config,
       kind: 'q4',
