@@ -5,9 +5,11 @@
  *   uncobs HEX                      -> HEX | error
  *   frame T SESSION SEQ ACK SACK HEX|- -> HEX        (wire bytes)
  *   block HEX                       -> frame T SESSION SEQ ACK SACK HEX|- | drop REASON
- *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N BUDGET_MS | refused
+ *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N BUDGET_MS MAX BUCKET TARGET
+ *                                      | refused (MAX: the f32's bits in hex; TARGET: DRAW's LEB128 bytes, or -)
  *                                      (tp_msg_parse: the messages a board takes)
  *   token STREAM POS TOKEN          -> HEX           (tp_msg_token)
+ *   slice-max STREAM POS INDEX BITS -> HEX           (tp_msg_slice_max; BITS: the value's f32 bits, hex)
  *   stats B F C FO FI BO BI RT DR   -> HEX           (tp_msg_stats, the board's counters)
  *   calibration V1 … V23 PORT|-     -> HEX           (tp_msg_calibration: tp_calibration's fields in order)
  *   hello-layout                    -> PROTOCOL BYTES OFF_PROTOCOL OFF_ROLE … OFF_BUILD (link.h's TP_HELLO_*, in
@@ -219,9 +221,21 @@ int main(void) {
             size_t n = unhex(strtok(NULL, " \n"), bytes);
             tp_msg m;
             if (tp_msg_parse(bytes, n, &m) != TP_OK) fputs("refused", stdout);
-            else
-                printf("ok %u %u %u %lu %u %u %lu %u", m.kind, m.stream, m.pos, (unsigned long)m.token, m.flags,
-                       m.sample_from, (unsigned long)m.n, m.budget_ms);
+            else {
+                uint32_t max;
+                memcpy(&max, &m.max, 4);
+                printf("ok %u %u %u %lu %u %u %lu %u %08lx %u ", m.kind, m.stream, m.pos, (unsigned long)m.token,
+                       m.flags, m.sample_from, (unsigned long)m.n, m.budget_ms, (unsigned long)max, m.bucket);
+                if (m.lebs) puthex(m.leb, m.lebs);
+                else fputs("-", stdout);
+            }
+        } else if (!strcmp(cmd, "slice-max")) {
+            unsigned long v[4];
+            for (int i = 0; i < 4; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, i == 3 ? 16 : 10);
+            uint32_t bits = (uint32_t)v[3];
+            float value;
+            memcpy(&value, &bits, 4);
+            puthex(out, tp_msg_slice_max(out, (uint16_t)v[0], (uint16_t)v[1], (uint32_t)v[2], value));
         } else if (!strcmp(cmd, "token")) {
             unsigned long v[3];
             for (int i = 0; i < 3; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);

@@ -187,11 +187,28 @@ describe('C HELLO (link.h TP_HELLO_*): docs/vectors/protocol.json', () => {
   });
 });
 
+/** A binary32's bits as 8 hex digits (the C harness prints a float field that way). */
+const f32Hex = (v: number) => {
+  const b = new DataView(new ArrayBuffer(4));
+  b.setFloat32(0, v, true);
+  return b.getUint32(0, true).toString(16).padStart(8, '0');
+};
+
 describe('C messages: docs/vectors/protocol.json', () => {
   const { protocol } = buildPosixBoard();
 
   it('parses exactly the messages a board takes, with the same fields as the TS codec', () => {
-    const takes = new Set(['start', 'token', 'activation', 'end', 'stats-request', 'calibrate-request']);
+    const takes = new Set([
+      'start',
+      'token',
+      'activation',
+      'end',
+      'stats-request',
+      'calibrate-request',
+      'classify',
+      'histogram-request',
+      'draw',
+    ]);
     const answers = harness(
       protocol,
       vectors.messages.map((v) => `parse ${v.bytes}`),
@@ -206,10 +223,18 @@ describe('C messages: docs/vectors/protocol.json', () => {
           end: 6,
           'stats-request': 8,
           'calibrate-request': 9,
+          classify: 10,
+          'histogram-request': 12,
+          draw: 14,
         }[m.kind as string];
-        const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) : 0;
+        const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) | (m.sliced ? 4 : 0) : 0;
         const n = Array.isArray(m.x) ? m.x.length : 0;
-        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n} ${m.budgetMs ?? 0}`;
+        const max = typeof m.max === 'number' ? f32Hex(m.max) : '00000000';
+        const bucket = m.bucket ?? m.below ?? 0;
+        // DRAW's target: its LEB128 bytes, the message's tail after the 11-byte head
+        const v = vectors.messages.find((x) => x.message === m)!;
+        const target = m.kind === 'draw' ? v.bytes.slice(22) : '-';
+        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n} ${m.budgetMs ?? 0} ${max} ${bucket} ${target}`;
       }),
     );
   });
@@ -266,6 +291,11 @@ describe('C messages: docs/vectors/protocol.json', () => {
         `calibration ${fields.join(' ')} ${k.port}`,
       ]),
     ).toEqual([token.bytes, stats.bytes, calibration.bytes]);
+    const max = vectors.messages.find((v) => v.message.kind === 'slice-max')!;
+    const x = max.message as Record<string, number>;
+    expect(harness(protocol, [`slice-max ${x.stream} ${x.pos} ${x.index} ${f32Hex(x.value!)}`])).toEqual([
+      max.bytes,
+    ]);
   });
 });
 
