@@ -12,7 +12,9 @@ import {
   QuantEngine,
   quantize,
   readCheckpoint,
+  SliceSampling,
   splitSelections,
+  TOP_BUCKET,
 } from '@tinypipe/core';
 import { calibrateBoard } from '@tinypipe/pipeline';
 import {
@@ -23,6 +25,7 @@ import {
   encodeMessage,
   FrameDecoder,
   FrameType,
+  lebBytes,
   type Message,
 } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
@@ -296,6 +299,61 @@ describe('C messages: docs/vectors/protocol.json', () => {
     expect(harness(protocol, [`slice-max ${x.stream} ${x.pos} ${x.index} ${f32Hex(x.value!)}`])).toEqual([
       max.bytes,
     ]);
+  });
+});
+
+describe('C sliced sampler (docs/numerics.md §10b): the same histograms and draws as @tinypipe/core', () => {
+  const { protocol } = buildPosixBoard();
+  /** Deterministic test logits: a spread, some ties, optionally far below the max (subnormal and zero e). */
+  function logitsOf(n: number, seed: number, spread: number): Float32Array {
+    let x = seed >>> 0;
+    const r = () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return x / 2 ** 32;
+    };
+    return Float32Array.from({ length: n }, (_, i) =>
+      i % 17 === 3 ? 1.5 : Math.fround((r() - 0.5) * spread),
+    );
+  }
+  const hex = (v: number) => f32Hex(v);
+  const lebHex = (v: bigint) => Buffer.from(lebBytes(v)).toString('hex');
+  const cases = [
+    { n: 300, spread: 8, t: 1, topp: 0.9 },
+    { n: 600, spread: 0.02, t: 1, topp: 0.9 }, // flat: many buckets
+    { n: 400, spread: 400, t: 1, topp: 0.5 }, // e underflows: subnormal and zero values
+    { n: 257, spread: 20, t: 0.3, topp: 0.99 },
+    { n: 64, spread: 6, t: 0, topp: 0.9 },
+    { n: 1, spread: 1, t: 2, topp: 0.9 },
+  ];
+
+  it('histograms from the top and below a bucket, and draws at targets across the nucleus', () => {
+    const lines: string[] = [];
+    const want: string[] = [];
+    for (const [k, c] of cases.entries()) {
+      const logits = logitsOf(c.n, k + 1, c.spread);
+      const args = `${c.n} ${Array.from(logits, hex).join(' ')}`;
+      const s = new SliceSampling(0, logits, c.t, Math.fround(c.topp));
+      const { value: max, index } = s.max();
+      for (const below of [TOP_BUCKET + 1, 0x3f4, 0x3e0, 0x3a0]) {
+        const h = s.histogram(max, below);
+        lines.push(`slice-hist ${hex(c.t)} ${hex(c.topp)} ${below} ${args}`);
+        const masses = h.masses.map((m) => ` ${m}`).join('');
+        want.push(`${index} ${h.top} ${h.masses.length} ${lebHex(h.rest)}${masses}`);
+      }
+      // targets: 0, across, and past the nucleus mass of a few buckets (units 2^-173)
+      const whole = s.histogram(max);
+      for (const bucket of [0, whole.top, Math.max(0, whole.top - 9)]) {
+        let mass = 0n;
+        for (const [j, m] of whole.masses.entries())
+          if (whole.top - j >= bucket) mass += m << BigInt(Math.max((whole.top - j) >>> 3, 1) - 1);
+        if (bucket === 0) mass += whole.rest;
+        for (const target of [0n, (mass << 24n) / 3n, (mass << 24n) - 1n, mass << 24n]) {
+          lines.push(`slice-draw ${hex(c.t)} ${bucket} ${lebHex(target)} ${args}`);
+          want.push(String(s.draw(max, bucket, target)));
+        }
+      }
+    }
+    expect(harness(protocol, lines)).toEqual(want);
   });
 });
 
