@@ -95,6 +95,39 @@ describe('split classifier (stories260K, memory boards): tokens equal the unspli
       await pipeline.close();
     }, 60_000);
 
+  it('a slice board reset mid-round (PEER_RESET) is reconnected; the replay redraws and the tokens equal the unsplit run', async () => {
+    const selections = splitSelections(qm.config, [2, 3], 2);
+    let resetAt: number | undefined;
+    const boards = selections.map((sel, i) =>
+      memoryBoard(qm, sel, {
+        board: i,
+        // board 0 holds layers and the first slice: it reboots during position 30's histogram round
+        ...(i === 0
+          ? {
+              onMessage: (m, board) => {
+                if (resetAt === undefined && m.kind === 'histogram-request' && m.pos === 30) {
+                  resetAt = m.pos;
+                  board.reset();
+                }
+              },
+            }
+          : {}),
+      }),
+    );
+    const resumes: string[] = [];
+    const pipeline = Pipeline.connect(
+      boards.map((b) => b.connect()),
+      pipelinePlan(qm, selections),
+      { reconnect: async (i) => boards[i]!.connect(), onResume: (e) => resumes.push(e.error.code) },
+    );
+    const s = { temperature: 0.8, topp: 0.9, seed: 21 };
+    const got = await tokensOf(pipeline, tokenizer, s, 'Once upon a time', 60);
+    expect(resetAt).toBe(30);
+    expect(resumes).toEqual(['PEER_RESET']);
+    expect(got).toEqual(await unsplit(qm, tokenizer, s, 'Once upon a time', 60));
+    await pipeline.close();
+  });
+
   it('refuses what a split classifier cannot do: logits, host samplers, a chain', async () => {
     const pipeline = pipelineOf(qm, [2, 3], 2);
     await expect(pipeline.forward(0, 1, 0)).rejects.toThrow(/splits the classifier/);
