@@ -25,6 +25,7 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
     s->chain = TP_CHAIN_NONE;
     s->forwards = 0, s->compute_us = 0;
     memset(s->flags, 0, sizeof s->flags);
+    for (int i = 0; i < TP_SERVE_MAX_STREAMS; i++) s->slice_pos[i] = -1;
     uint8_t hello[TP_HELLO_BYTES];
     int whole = img && img->has_classifier && img->vocab_from == 0 && img->vocab_to == img->config.vocab_size;
     uint32_t sampler_cap = whole && s->sample_index && s->sample_scratch ? 4u : 0u;
@@ -106,24 +107,57 @@ static int send_error(tp_server *s, uint16_t stream, tp_status code, const char 
     return send_msg(s, tp_msg_error(s->out, stream, (uint16_t)code, line));
 }
 
+/* stream's slice of scaled logits (a split classifier sampling with the host) */
+static float *slice_y(tp_server *s, uint16_t stream) {
+    const tp_image *img = s->stages[stream].img;
+    return s->slice_y + (size_t)stream * (size_t)(img->vocab_to - img->vocab_from);
+}
+
+static int sliced(const tp_server *s, uint16_t stream) {
+    return (s->flags[stream] & TP_START_SLICED) && s->slice_y && s->stages[stream].img->has_classifier;
+}
+
+/* LOGITS of this board's rows, in slices of 128 rows: 0.5 KB frames get through a noisy line far more often
+   than 4 KB ones (at BER 1e-4, 65 % of them intact vs 4 %) */
+static int send_logits(tp_server *s, uint16_t stream, uint16_t pos) {
+    const tp_image *img = s->stages[stream].img;
+    size_t rows = (size_t)(img->vocab_to - img->vocab_from);
+    const size_t per = 128;
+    for (size_t at = 0; at < rows; at += per) {
+        size_t n = rows - at < per ? rows - at : per;
+        if (send_msg(s, tp_msg_floats(s->out, TP_MSG_LOGITS, stream, pos, (uint32_t)(img->vocab_from + at),
+                                      s->logits + at, n)))
+            return 1;
+    }
+    return 0;
+}
+
+static const char *const NONFINITE_TEXT = "an activation or logit became NaN or infinite (docs/numerics.md 3a): "
+                                          "the input or the weights are out of range; end this stream";
+
 static int run(tp_server *s, uint16_t stream, uint16_t pos) {
     tp_stage *stage = &s->stages[stream];
     const tp_image *img = stage->img;
+    /* a slice sampling with the host: only the last stage classifies after its layers (its x is final) and
+       keeps its scaled logits; it answers the final activation, which the host sends on to the other slices */
+    int slice = sliced(s, stream), last = img->layer_to == img->config.n_layers;
     tp_status st = tp_stage_forward(stage, s->work.fwd.x, pos, s->work.fwd.hashes);
-    if (img->has_classifier && st == TP_OK) st = tp_stage_classify(stage, s->work.fwd.x, s->logits);
+    if (img->has_classifier && st == TP_OK && (!slice || last))
+        st = tp_stage_classify(stage, s->work.fwd.x, slice ? slice_y(s, stream) : s->logits);
+    if (slice && last && st == TP_OK) {
+        st = tp_slice_scale(slice_y(s, stream), img->vocab_to - img->vocab_from, s->samplers[stream].temperature);
+        s->slice_pos[stream] = st == TP_OK ? pos : -1;
+    }
     if (s->pace) s->pace(s->link.port, 0);
     s->forwards++;
     if (s->now_us) s->compute_us += (uint32_t)(s->now_us(s->link.port) - s->started_us);
-    if (st == TP_E_NONFINITE)
-        return send_error(s, stream, st,
-                          "an activation or logit became NaN or infinite (docs/numerics.md 3a): "
-                          "the input or the weights are out of range; end this stream");
+    if (st == TP_E_NONFINITE) return send_error(s, stream, st, NONFINITE_TEXT);
     if (st != TP_OK) return send_error(s, stream, st, "position out of range for this stage's KV cache");
     if ((s->flags[stream] & TP_START_HASHES) &&
         send_msg(s, tp_msg_hashes(s->out, stream, pos, (uint16_t)img->layer_from, s->work.fwd.hashes,
                                   (size_t)(img->layer_to - img->layer_from))))
         return 1;
-    if (!img->has_classifier)
+    if (!img->has_classifier || slice)
         return send_msg(
             s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, stream, pos, 0, s->work.fwd.x, (size_t)img->config.dim));
     if (s->flags[stream] & TP_START_SAMPLE) { /* one TOKEN back instead of the logits */
@@ -135,17 +169,56 @@ static int run(tp_server *s, uint16_t stream, uint16_t pos) {
                 "logits / temperature is infinite: the temperature is too small for these logits (0 is greedy)");
         return send_msg(s, tp_msg_token(s->out, stream, pos, sampled < 0 ? 0xffffffffu : (uint32_t)sampled));
     }
-    size_t rows = (size_t)(img->vocab_to - img->vocab_from);
-    /* LOGITS go in slices of 128 rows: 0.5 KB frames get through a noisy line far more often than 4 KB ones
-       (at BER 1e-4, 65 % of them intact vs 4 %) */
-    const size_t per = 128;
-    for (size_t at = 0; at < rows; at += per) {
-        size_t n = rows - at < per ? rows - at : per;
-        if (send_msg(s, tp_msg_floats(s->out, TP_MSG_LOGITS, stream, pos, (uint32_t)(img->vocab_from + at),
-                                      s->logits + at, n)))
-            return 1;
+    return send_logits(s, stream, pos);
+}
+
+/* CLASSIFY, HISTOGRAM? and DRAW: a classifier slice's part of the host's sampling (docs/protocol.md §5.3) */
+static int slice_round(tp_server *s, const tp_msg *m) {
+    tp_stage *stage = &s->stages[m->stream];
+    const tp_image *img = stage->img;
+    if (!img->has_classifier) return send_error(s, m->stream, TP_E_ARG, "this board holds no classifier rows");
+    int rows = img->vocab_to - img->vocab_from, slice = sliced(s, m->stream);
+    tp_sampler *p = &s->samplers[m->stream];
+    if (m->kind == TP_MSG_CLASSIFY) {
+        if (m->n != 0 && (m->n != (size_t)img->config.dim || m->n > TP_SERVE_MAX_DIM))
+            return send_error(s, m->stream, TP_E_ARG, "CLASSIFY: x is not dim floats (or none)");
+        if (m->n == 0 && !slice) return send_error(s, m->stream, TP_E_ARG, "CLASSIFY without x needs a sliced START");
+        if (m->n) {
+            if (s->now_us) s->started_us = s->now_us(s->link.port);
+            for (size_t i = 0; i < m->n; i++) s->work.fwd.x[i] = tp_msg_f32(m->x, i);
+            tp_status st = tp_stage_classify(stage, s->work.fwd.x, slice ? slice_y(s, m->stream) : s->logits);
+            if (st == TP_OK && slice) st = tp_slice_scale(slice_y(s, m->stream), rows, p->temperature);
+            if (s->now_us) s->compute_us += (uint32_t)(s->now_us(s->link.port) - s->started_us);
+            if (slice) s->slice_pos[m->stream] = st == TP_OK ? m->pos : -1;
+            if (st == TP_E_NONFINITE) return send_error(s, m->stream, st, NONFINITE_TEXT);
+            if (st != TP_OK) return send_error(s, m->stream, st, "this stage cannot classify");
+            if (!slice) return send_logits(s, m->stream, m->pos);
+        }
     }
-    return 0;
+    if (!slice || s->slice_pos[m->stream] != (int32_t)m->pos)
+        return send_error(s, m->stream, TP_E_ARG, "no classified position to sample from: CLASSIFY it first");
+    const float *y = slice_y(s, m->stream);
+    if (m->kind == TP_MSG_CLASSIFY) {
+        int i = tp_slice_argmax(y, rows);
+        return send_msg(s, tp_msg_slice_max(s->out, m->stream, m->pos, (uint32_t)(img->vocab_from + i), y[i]));
+    }
+    if (m->kind == TP_MSG_HISTOGRAM_REQUEST) {
+        uint16_t top;
+        int count;
+        tp_big rest;
+        tp_slice_histogram(y, rows, m->max, p->topp, m->bucket == 0xffff ? TP_BUCKET_TOP + 1 : m->bucket,
+                           s->work.slice.sums, &top, s->work.slice.masses, TP_SERVE_HISTOGRAM_CAP, &count, &rest);
+        size_t n = tp_msg_histogram_head(s->out, m->stream, m->pos, top, (uint16_t)count);
+        n += tp_leb_big(s->out + n, &rest);
+        for (int k = 0; k < count; k++) n += tp_leb_u64(s->out + n, s->work.slice.masses[k]);
+        return send_msg(s, n);
+    }
+    tp_big target;
+    size_t used;
+    if (tp_leb_read(m->leb, m->lebs, &target, &used) != TP_OK || used != m->lebs)
+        return send_error(s, m->stream, TP_E_ARG, "DRAW: the target is not one LEB128 integer");
+    int row = tp_slice_draw(y, rows, m->max, m->bucket, &target);
+    return send_msg(s, tp_msg_token(s->out, m->stream, m->pos, (uint32_t)(img->vocab_from + row)));
 }
 
 static void add_link(tp_board_stats *st, const tp_link *l) {
@@ -206,9 +279,22 @@ static int handle(tp_server *s, size_t n) {
             tp_sampler_init(&s->samplers[m.stream], m.temperature, m.topp, m.seed, s->sample_index, s->sample_scratch);
             s->sample_from[m.stream] = m.sample_from;
         }
+        if (s->chain) m.flags &= (uint8_t)~TP_START_SLICED; /* a split classifier runs in a star only */
+        if ((m.flags & TP_START_SLICED) && img->has_classifier) {
+            if (!s->slice_y)
+                return send_error(s, m.stream, TP_E_UNSUPPORTED,
+                                  "this board cannot sample with the host: its port gave no slice buffer");
+            if (!tp_sampler_params_ok(m.temperature, m.topp))
+                return send_error(s, m.stream, TP_E_ARG, "START: temperature must be finite and >= 0, topp in [0, 1]");
+            tp_sampler_init(&s->samplers[m.stream], m.temperature, m.topp, 0, NULL, NULL);
+        }
+        s->slice_pos[m.stream] = -1;
         s->flags[m.stream] = m.flags;
         return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
     }
+    case TP_MSG_CLASSIFY:
+    case TP_MSG_HISTOGRAM_REQUEST:
+    case TP_MSG_DRAW: return slice_round(s, &m);
     case TP_MSG_END: s->flags[m.stream] = 0; return s->chain == TP_CHAIN_NEXT ? send_on(s, &s->down, s->in, n) : 0;
 
     case TP_MSG_TOKEN: {

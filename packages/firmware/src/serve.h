@@ -35,6 +35,7 @@
 #define TP_SERVE_MAX_SEQ 65536        /* positions are u16 on the wire */
 #define TP_SERVE_MAX_VOCAB_ROWS 65536 /* classifier rows on one board, and the vocab a sampling board sorts */
 #define TP_SERVE_MAX_STREAMS 16
+#define TP_SERVE_HISTOGRAM_CAP 400 /* buckets one HISTOGRAM carries: ≤ 10 LEB128 bytes each inside a payload */
 
 enum { TP_CHAIN_NONE = 0, TP_CHAIN_NEXT = 1, TP_CHAIN_HOST = 2 };
 
@@ -65,6 +66,11 @@ typedef struct {
     int32_t *sample_index, *sample_scratch;
     tp_sampler samplers[TP_SERVE_MAX_STREAMS];
     uint16_t sample_from[TP_SERVE_MAX_STREAMS];
+    /* a split classifier's slice sampling with the host (docs/protocol.md §5.3): the port provides
+       (streams × (vocab_to − vocab_from)) floats before tp_server_init — each stream's scaled logits, kept
+       between the host's rounds; without them a sliced START is refused (TP_E_UNSUPPORTED) */
+    float *slice_y;
+    int32_t slice_pos[TP_SERVE_MAX_STREAMS]; /* the position slice_y holds per stream, −1: none */
     uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
     union { /* a board computes or calibrates, never both at once */
         struct {
@@ -72,6 +78,10 @@ typedef struct {
             uint32_t hashes[256];      /* (layers) per-layer hashes */
         } fwd;
         tp_calib_scratch calib; /* CALIBRATE's matrix */
+        struct {
+            uint64_t sums[TP_BUCKET_TOP + 1]; /* HISTOGRAM: each bucket's exact mass */
+            uint64_t masses[TP_SERVE_HISTOGRAM_CAP];
+        } slice;
     } work;
 } tp_server;
 

@@ -5,9 +5,14 @@
  *   uncobs HEX                      -> HEX | error
  *   frame T SESSION SEQ ACK SACK HEX|- -> HEX        (wire bytes)
  *   block HEX                       -> frame T SESSION SEQ ACK SACK HEX|- | drop REASON
- *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N BUDGET_MS | refused
+ *   parse HEX                       -> ok KIND STREAM POS TOKEN FLAGS SAMPLE_FROM N BUDGET_MS MAX BUCKET TARGET
+ *                                      | refused (MAX: the f32's bits in hex; TARGET: DRAW's LEB128 bytes, or -)
  *                                      (tp_msg_parse: the messages a board takes)
  *   token STREAM POS TOKEN          -> HEX           (tp_msg_token)
+ *   slice-max STREAM POS INDEX BITS -> HEX           (tp_msg_slice_max; BITS: the value's f32 bits, hex)
+ *   slice-hist T P BELOW N L…       -> ARGMAX TOP COUNT REST M…  (tp_slice_scale, _argmax, _histogram over N logits
+ *                                      at temperature T, topp P — floats as f32 bits in hex; REST in LEB128 hex)
+ *   slice-draw T BUCKET TARGET N L… -> ROW           (tp_slice_draw at the slice's max; TARGET in LEB128 hex)
  *   stats B F C FO FI BO BI RT DR   -> HEX           (tp_msg_stats, the board's counters)
  *   calibration V1 … V23 PORT|-     -> HEX           (tp_msg_calibration: tp_calibration's fields in order)
  *   hello-layout                    -> PROTOCOL BYTES OFF_PROTOCOL OFF_ROLE … OFF_BUILD (link.h's TP_HELLO_*, in
@@ -25,6 +30,7 @@
 #include "../src/link/frame.h"
 #include "../src/link/link.h"
 #include "../src/link/messages.h"
+#include "../src/sampler.h"
 
 static uint8_t bytes[1 << 16], out[1 << 17];
 static char line[1 << 18];
@@ -219,9 +225,63 @@ int main(void) {
             size_t n = unhex(strtok(NULL, " \n"), bytes);
             tp_msg m;
             if (tp_msg_parse(bytes, n, &m) != TP_OK) fputs("refused", stdout);
-            else
-                printf("ok %u %u %u %lu %u %u %lu %u", m.kind, m.stream, m.pos, (unsigned long)m.token, m.flags,
-                       m.sample_from, (unsigned long)m.n, m.budget_ms);
+            else {
+                uint32_t max;
+                memcpy(&max, &m.max, 4);
+                printf("ok %u %u %u %lu %u %u %lu %u %08lx %u ", m.kind, m.stream, m.pos, (unsigned long)m.token,
+                       m.flags, m.sample_from, (unsigned long)m.n, m.budget_ms, (unsigned long)max, m.bucket);
+                if (m.lebs) puthex(m.leb, m.lebs);
+                else fputs("-", stdout);
+            }
+        } else if (!strcmp(cmd, "slice-hist") || !strcmp(cmd, "slice-draw")) {
+            static float y[4096];
+            static uint64_t sums[TP_BUCKET_TOP + 1], masses[4096];
+            int hist = !strcmp(cmd, "slice-hist");
+            uint32_t tb = (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 16);
+            float t, p = 0;
+            memcpy(&t, &tb, 4);
+            int below = 0;
+            tp_big target;
+            if (hist) {
+                uint32_t pb = (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 16);
+                memcpy(&p, &pb, 4);
+                below = (int)strtol(strtok(NULL, " \n"), NULL, 10);
+            } else {
+                below = (int)strtol(strtok(NULL, " \n"), NULL, 10); /* the bucket */
+                size_t k = unhex(strtok(NULL, " \n"), bytes), used = 0;
+                if (tp_leb_read(bytes, k, &target, &used) != TP_OK || used != k) {
+                    fputs("bad target", stdout);
+                    goto done;
+                }
+            }
+            int n = (int)strtol(strtok(NULL, " \n"), NULL, 10);
+            for (int i = 0; i < n && i < 4096; i++) {
+                uint32_t b = (uint32_t)strtoul(strtok(NULL, " \n"), NULL, 16);
+                memcpy(&y[i], &b, 4);
+            }
+            if (tp_slice_scale(y, n, t) != TP_OK) {
+                fputs("NONFINITE", stdout);
+                goto done;
+            }
+            int best = tp_slice_argmax(y, n);
+            if (!hist) printf("%d", tp_slice_draw(y, n, y[best], below, &target));
+            else {
+                uint16_t top;
+                int count;
+                tp_big rest;
+                tp_slice_histogram(y, n, y[best], p, below, sums, &top, masses, 4096, &count, &rest);
+                printf("%d %u %d ", best, top, count);
+                puthex(out, tp_leb_big(out, &rest));
+                for (int k = 0; k < count; k++) printf(" %llu", (unsigned long long)masses[k]);
+            }
+        done:;
+        } else if (!strcmp(cmd, "slice-max")) {
+            unsigned long v[4];
+            for (int i = 0; i < 4; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, i == 3 ? 16 : 10);
+            uint32_t bits = (uint32_t)v[3];
+            float value;
+            memcpy(&value, &bits, 4);
+            puthex(out, tp_msg_slice_max(out, (uint16_t)v[0], (uint16_t)v[1], (uint32_t)v[2], value));
         } else if (!strcmp(cmd, "token")) {
             unsigned long v[3];
             for (int i = 0; i < 3; i++) v[i] = strtoul(strtok(NULL, " \n"), NULL, 10);

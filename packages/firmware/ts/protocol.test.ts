@@ -12,7 +12,9 @@ import {
   QuantEngine,
   quantize,
   readCheckpoint,
+  SliceSampling,
   splitSelections,
+  TOP_BUCKET,
 } from '@tinypipe/core';
 import { calibrateBoard } from '@tinypipe/pipeline';
 import {
@@ -23,6 +25,7 @@ import {
   encodeMessage,
   FrameDecoder,
   FrameType,
+  lebBytes,
   type Message,
 } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
@@ -187,11 +190,28 @@ describe('C HELLO (link.h TP_HELLO_*): docs/vectors/protocol.json', () => {
   });
 });
 
+/** A binary32's bits as 8 hex digits (the C harness prints a float field that way). */
+const f32Hex = (v: number) => {
+  const b = new DataView(new ArrayBuffer(4));
+  b.setFloat32(0, v, true);
+  return b.getUint32(0, true).toString(16).padStart(8, '0');
+};
+
 describe('C messages: docs/vectors/protocol.json', () => {
   const { protocol } = buildPosixBoard();
 
   it('parses exactly the messages a board takes, with the same fields as the TS codec', () => {
-    const takes = new Set(['start', 'token', 'activation', 'end', 'stats-request', 'calibrate-request']);
+    const takes = new Set([
+      'start',
+      'token',
+      'activation',
+      'end',
+      'stats-request',
+      'calibrate-request',
+      'classify',
+      'histogram-request',
+      'draw',
+    ]);
     const answers = harness(
       protocol,
       vectors.messages.map((v) => `parse ${v.bytes}`),
@@ -206,10 +226,18 @@ describe('C messages: docs/vectors/protocol.json', () => {
           end: 6,
           'stats-request': 8,
           'calibrate-request': 9,
+          classify: 10,
+          'histogram-request': 12,
+          draw: 14,
         }[m.kind as string];
-        const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) : 0;
+        const flags = m.kind === 'start' ? (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) | (m.sliced ? 4 : 0) : 0;
         const n = Array.isArray(m.x) ? m.x.length : 0;
-        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n} ${m.budgetMs ?? 0}`;
+        const max = typeof m.max === 'number' ? f32Hex(m.max) : '00000000';
+        const bucket = m.bucket ?? m.below ?? 0;
+        // DRAW's target: its LEB128 bytes, the message's tail after the 11-byte head
+        const v = vectors.messages.find((x) => x.message === m)!;
+        const target = m.kind === 'draw' ? v.bytes.slice(22) : '-';
+        return `ok ${kind} ${m.stream ?? 0xffff} ${m.pos ?? 0} ${m.token ?? 0} ${flags} ${m.sampleFrom ?? 0} ${n} ${m.budgetMs ?? 0} ${max} ${bucket} ${target}`;
       }),
     );
   });
@@ -266,6 +294,66 @@ describe('C messages: docs/vectors/protocol.json', () => {
         `calibration ${fields.join(' ')} ${k.port}`,
       ]),
     ).toEqual([token.bytes, stats.bytes, calibration.bytes]);
+    const max = vectors.messages.find((v) => v.message.kind === 'slice-max')!;
+    const x = max.message as Record<string, number>;
+    expect(harness(protocol, [`slice-max ${x.stream} ${x.pos} ${x.index} ${f32Hex(x.value!)}`])).toEqual([
+      max.bytes,
+    ]);
+  });
+});
+
+describe('C sliced sampler (docs/numerics.md §10b): the same histograms and draws as @tinypipe/core', () => {
+  const { protocol } = buildPosixBoard();
+  /** Deterministic test logits: a spread, some ties, optionally far below the max (subnormal and zero e). */
+  function logitsOf(n: number, seed: number, spread: number): Float32Array {
+    let x = seed >>> 0;
+    const r = () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return x / 2 ** 32;
+    };
+    return Float32Array.from({ length: n }, (_, i) =>
+      i % 17 === 3 ? 1.5 : Math.fround((r() - 0.5) * spread),
+    );
+  }
+  const hex = (v: number) => f32Hex(v);
+  const lebHex = (v: bigint) => Buffer.from(lebBytes(v)).toString('hex');
+  const cases = [
+    { n: 300, spread: 8, t: 1, topp: 0.9 },
+    { n: 600, spread: 0.02, t: 1, topp: 0.9 }, // flat: many buckets
+    { n: 400, spread: 400, t: 1, topp: 0.5 }, // e underflows: subnormal and zero values
+    { n: 257, spread: 20, t: 0.3, topp: 0.99 },
+    { n: 64, spread: 6, t: 0, topp: 0.9 },
+    { n: 1, spread: 1, t: 2, topp: 0.9 },
+  ];
+
+  it('histograms from the top and below a bucket, and draws at targets across the nucleus', () => {
+    const lines: string[] = [];
+    const want: string[] = [];
+    for (const [k, c] of cases.entries()) {
+      const logits = logitsOf(c.n, k + 1, c.spread);
+      const args = `${c.n} ${Array.from(logits, hex).join(' ')}`;
+      const s = new SliceSampling(0, logits, c.t, Math.fround(c.topp));
+      const { value: max, index } = s.max();
+      for (const below of [TOP_BUCKET + 1, 0x3f4, 0x3e0, 0x3a0]) {
+        const h = s.histogram(max, below);
+        lines.push(`slice-hist ${hex(c.t)} ${hex(c.topp)} ${below} ${args}`);
+        const masses = h.masses.map((m) => ` ${m}`).join('');
+        want.push(`${index} ${h.top} ${h.masses.length} ${lebHex(h.rest)}${masses}`);
+      }
+      // targets: 0, across, and past the nucleus mass of a few buckets (units 2^-173)
+      const whole = s.histogram(max);
+      for (const bucket of [0, whole.top, Math.max(0, whole.top - 9)]) {
+        let mass = 0n;
+        for (const [j, m] of whole.masses.entries())
+          if (whole.top - j >= bucket) mass += m << BigInt(Math.max((whole.top - j) >>> 3, 1) - 1);
+        if (bucket === 0) mass += whole.rest;
+        for (const target of [0n, (mass << 24n) / 3n, (mass << 24n) - 1n, mass << 24n]) {
+          lines.push(`slice-draw ${hex(c.t)} ${bucket} ${lebHex(target)} ${args}`);
+          want.push(String(s.draw(max, bucket, target)));
+        }
+      }
+    }
+    expect(harness(protocol, lines)).toEqual(want);
   });
 });
 

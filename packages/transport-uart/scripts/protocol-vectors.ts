@@ -202,6 +202,31 @@ const messageCases: Message[] = [
     preloadUs: 380_000,
     port: 'esp-idf v5.3.1 esp32s3',
   },
+  // a split classifier sampling with the host (docs/protocol.md §5.3)
+  {
+    kind: 'start',
+    stream: 3,
+    hashes: false,
+    sample: false,
+    sliced: true,
+    temperature: 1,
+    topp: 0.9,
+    seed: 7n,
+    sampleFrom: 0,
+  },
+  { kind: 'classify', stream: 1, pos: 9, x: Float32Array.of(0.5, -2) },
+  { kind: 'classify', stream: 1, pos: 9, x: new Float32Array(0) },
+  { kind: 'slice-max', stream: 1, pos: 9, index: 16000, value: 12.5 },
+  { kind: 'histogram-request', stream: 1, pos: 9, max: 12.5, below: 0xffff },
+  {
+    kind: 'histogram',
+    stream: 1,
+    pos: 9,
+    top: 0x3f8,
+    masses: [0x800000n, 0n, 0x1234567n],
+    rest: 2n ** 149n + 1n,
+  },
+  { kind: 'draw', stream: 1, pos: 9, max: 12.5, bucket: 0x3f1, target: 0x123456789abcdef0123n },
 ];
 const jsonable = (m: Message) =>
   Object.fromEntries(
@@ -209,9 +234,11 @@ const jsonable = (m: Message) =>
       k,
       typeof v === 'bigint'
         ? `0x${v.toString(16)}`
-        : ArrayBuffer.isView(v)
-          ? Array.from(v as Float32Array)
-          : v,
+        : Array.isArray(v)
+          ? v.map((x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x))
+          : ArrayBuffer.isView(v)
+            ? Array.from(v as Float32Array)
+            : v,
     ]),
   );
 const messages = messageCases.map((m) => ({ message: jsonable(m), bytes: hex(encodeMessage(m)) }));

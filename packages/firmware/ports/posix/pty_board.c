@@ -175,6 +175,9 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     static int32_t sample_index[TP_SERVE_MAX_VOCAB_ROWS], sample_scratch[TP_SERVE_MAX_VOCAB_ROWS];
     if (s == TP_OK && image.config.vocab_size <= TP_SERVE_MAX_VOCAB_ROWS)
         server.sample_index = sample_index, server.sample_scratch = sample_scratch;
+    /* a split classifier's slice: each stream's scaled logits, kept between the host's sampling rounds */
+    if (s == TP_OK && image.has_classifier)
+        server.slice_y = malloc((size_t)ready * (size_t)(image.vocab_to - image.vocab_from) * sizeof(float));
     uint16_t session = (uint16_t)(port_now(NULL) ^ (uint32_t)getpid() * 2654435761u);
     tp_server_init(&server, stages, ready, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board, session);
     if (chain_mode == TP_CHAIN_NEXT) { /* the next board's UART: its PTY, opened like a serial device */

@@ -45,6 +45,19 @@ tp_status tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m) {
         if (n != TP_CALIBRATE_REQUEST_BYTES || m->stream != 0xffff) return TP_E_MALFORMED;
         m->budget_ms = get16(p + 3);
         return TP_OK;
+    case TP_MSG_CLASSIFY:
+        if (n < 5 || (n - 5) % 4) return TP_E_MALFORMED;
+        m->pos = get16(p + 3), m->x = p + 5, m->n = (n - 5) / 4;
+        return TP_OK;
+    case TP_MSG_HISTOGRAM_REQUEST:
+    case TP_MSG_DRAW: {
+        if (m->kind == TP_MSG_HISTOGRAM_REQUEST ? n != 11 : n < 12) return TP_E_MALFORMED;
+        uint32_t u = get32(p + 5);
+        m->pos = get16(p + 3), m->bucket = get16(p + 9);
+        memcpy(&m->max, &u, 4);
+        if (m->kind == TP_MSG_DRAW) m->leb = p + 11, m->lebs = n - 11;
+        return TP_OK;
+    }
     default: return TP_E_MALFORMED;
     }
 }
@@ -109,4 +122,18 @@ size_t tp_msg_calibration(uint8_t *out, const tp_calibration *c) {
     if (len > TP_CALIBRATION_NAME) len = TP_CALIBRATION_NAME;
     memcpy(out + TP_CALIBRATION_BYTES, c->port, len);
     return TP_CALIBRATION_BYTES + len;
+}
+
+size_t tp_msg_slice_max(uint8_t *out, uint16_t stream, uint16_t pos, uint32_t index, float value) {
+    uint32_t u;
+    memcpy(&u, &value, 4);
+    out[0] = TP_MSG_SLICE_MAX;
+    put16(out + 1, stream), put16(out + 3, pos), put32(out + 5, index), put32(out + 9, u);
+    return 13;
+}
+
+size_t tp_msg_histogram_head(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t top, uint16_t count) {
+    out[0] = TP_MSG_HISTOGRAM;
+    put16(out + 1, stream), put16(out + 3, pos), put16(out + 5, top), put16(out + 7, count);
+    return 9;
 }

@@ -15,6 +15,12 @@
  *                     u32 bytes_out, u32 bytes_in, u32 retransmits, u32 dropped (41 bytes)
  *   9     CALIBRATE   u16 0xFFFF, u16 budget_ms (a request, host → board: 5 bytes); the answer (board → host,
  *                     72 bytes + the port's name) is tp_calibration in wire order (TP_CALIBRATION_BYTES)
+ *   a split classifier sampling with the host (docs/protocol.md §5.3):
+ *   10    CLASSIFY    u16 stream, u16 pos, f32[dim or 0] x
+ *   11    SLICE_MAX   u16 stream, u16 pos, u32 index, f32 value                         (board → host)
+ *   12    HISTOGRAM?  u16 stream, u16 pos, f32 max, u16 below
+ *   13    HISTOGRAM   u16 stream, u16 pos, u16 top, u16 count, leb rest, leb[count]    (board → host)
+ *   14    DRAW        u16 stream, u16 pos, f32 max, u16 bucket, leb target
  */
 #ifndef TP_MESSAGES_H
 #define TP_MESSAGES_H
@@ -32,7 +38,12 @@ enum {
     TP_MSG_END,
     TP_MSG_ERROR,
     TP_MSG_STATS,
-    TP_MSG_CALIBRATE
+    TP_MSG_CALIBRATE,
+    TP_MSG_CLASSIFY,
+    TP_MSG_SLICE_MAX,
+    TP_MSG_HISTOGRAM_REQUEST,
+    TP_MSG_HISTOGRAM,
+    TP_MSG_DRAW
 };
 #define TP_STATS_BYTES 41
 #define TP_CALIBRATE_REQUEST_BYTES 5
@@ -40,6 +51,7 @@ enum {
 #define TP_CALIBRATION_NAME 64
 #define TP_START_HASHES 1u
 #define TP_START_SAMPLE 2u
+#define TP_START_SLICED 4u /* a classifier slice samples with the host (§5.3) */
 
 typedef struct {
     uint8_t kind;
@@ -56,6 +68,12 @@ typedef struct {
     size_t n;
     /* CALIBRATE request: each measurement's time budget (0: measure nothing, answer at once) */
     uint16_t budget_ms;
+    /* CLASSIFY: x and n as ACTIVATION (n may be 0); HISTOGRAM? and DRAW: the global max, `below` (HISTOGRAM?)
+       or the nucleus bucket (DRAW), and DRAW's target: `lebs` bytes of LEB128 at leb */
+    float max;
+    uint16_t bucket;
+    const uint8_t *leb;
+    size_t lebs;
 } tp_msg;
 
 /* A board's counters since boot, as STATS carries them: its links summed (in a chain, both of them). */
@@ -100,7 +118,8 @@ typedef struct {
 #define TP_CALIB_HOST 8u       /* the firmware runs on a host (a simulated board): the figures are the host's */
 
 /* Parses a payload: TP_OK when it is a well-formed message of a kind a board receives (START, TOKEN,
- * ACTIVATION, END, the STATS request, the CALIBRATE request), TP_E_MALFORMED otherwise. */
+ * ACTIVATION, END, the STATS request, the CALIBRATE request, CLASSIFY, HISTOGRAM?, DRAW), TP_E_MALFORMED
+ * otherwise (DRAW's target is checked when it is read: tp_leb_read). */
 tp_status tp_msg_parse(const uint8_t *p, size_t n, tp_msg *m);
 float tp_msg_f32(const uint8_t *p, size_t i);
 
@@ -112,5 +131,8 @@ size_t tp_msg_hashes(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t layer
 size_t tp_msg_error(uint8_t *out, uint16_t stream, uint16_t code, const char *text);
 size_t tp_msg_stats(uint8_t *out, const tp_board_stats *st);      /* the answer: TP_STATS_BYTES */
 size_t tp_msg_calibration(uint8_t *out, const tp_calibration *c); /* the answer: TP_CALIBRATION_BYTES + name */
+size_t tp_msg_slice_max(uint8_t *out, uint16_t stream, uint16_t pos, uint32_t index, float value);
+/* HISTOGRAM's head: the LEB128 rest and masses follow at out + 9 (the caller writes them) */
+size_t tp_msg_histogram_head(uint8_t *out, uint16_t stream, uint16_t pos, uint16_t top, uint16_t count);
 
 #endif

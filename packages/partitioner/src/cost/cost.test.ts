@@ -154,10 +154,11 @@ describe('classifierMessages: the classifier hop, decided in one place', () => {
     expect(classifierMessages(32000, false)).toEqual([9]);
   });
 
-  it('a split slice sends its fp32 logits in messages of 128 rows', () => {
+  it('a split slice sends SLICE_MAX, a HISTOGRAM and a TOKEN, not its logits, whatever its rows', () => {
     const m = classifierMessages(16000, true);
-    expect(m).toHaveLength(125);
-    expect(m.every((p) => p === 9 + 4 * 128)).toBe(true);
-    expect(classifierMessages(130, true)).toEqual([9 + 4 * 128, 9 + 4 * 2]);
+    expect(m).toEqual([13, 9 + 26 + 64 * 5, 9]);
+    expect(classifierMessages(130, true)).toEqual(m);
+    // 64 KB of logits for 16,000 rows before; now under 2 KB
+    expect(m.reduce((a, b) => a + b, 0)).toBeLessThan(2048);
   });
 });

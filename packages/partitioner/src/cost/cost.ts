@@ -227,17 +227,24 @@ export function hopMicros(payload: number, profile: BoardProfile, baud = profile
 export const LOGITS_ROWS_PER_MESSAGE = 128;
 
 /**
- * The payload bytes of each message a board holding `rows` classifier rows sends per token: one TOKEN
- * when it holds the whole classifier (`split` false: it samples), else its logits (fp32) in messages of
- * {@link LOGITS_ROWS_PER_MESSAGE} rows for the host to sample over every slice. The one place the
- * classifier hop's size is decided: a split classifier that sends less than its logits changes it here.
+ * Buckets a slice's HISTOGRAM carries per token, as a bound (docs/protocol.md §5.3: from its top bucket to a
+ * binade below its own nucleus; 63 on synthetic stories15M at top-p 0.9, where the distribution is flat),
+ * and the bytes of each (an exact mass in LEB128: a 24-bit value times a count).
  */
-export function classifierMessages(rows: number, split: boolean): number[] {
+export const HISTOGRAM_BUCKETS = 64;
+export const HISTOGRAM_BUCKET_BYTES = 5;
+
+/**
+ * The payload bytes of each message a board holding `rows` classifier rows sends per token: one TOKEN
+ * when it holds the whole classifier (`split` false: it samples), else — a slice sampling with the host
+ * (docs/numerics.md §10b, docs/protocol.md §5.3), whatever its rows — SLICE_MAX, one HISTOGRAM and the
+ * drawn TOKEN (one slice draws; each is charged it, a bound). Greedy sends only SLICE_MAX; the model
+ * plans for top-p. The one place the classifier hop's size is decided.
+ */
+export function classifierMessages(_rows: number, split: boolean): number[] {
   if (!split) return [9];
-  const out: number[] = [];
-  for (let at = 0; at < rows; at += LOGITS_ROWS_PER_MESSAGE)
-    out.push(9 + 4 * Math.min(LOGITS_ROWS_PER_MESSAGE, rows - at));
-  return out;
+  // SLICE_MAX; HISTOGRAM: header, the rest below the buckets (LEB128, ≤ 26 bytes), the buckets; TOKEN
+  return [13, 9 + 26 + HISTOGRAM_BUCKETS * HISTOGRAM_BUCKET_BYTES, 9];
 }
 
 /** Microseconds a board holding `rows` classifier rows spends sending its classifier's output per token. */

@@ -119,6 +119,7 @@ describe('renderPlanSvg: the memory bar', () => {
       objective: 'throughput',
       streams: 2,
       kernel: 'optimized',
+      splitClassifier: false, // board 1 holds the whole classifier
     });
     const board0 = (p: Plan) =>
       findAll(parseXml(renderPlanSvg(p)), (e) => e.name === 'g' && e.attrs['data-board'] === '0')[0]!;

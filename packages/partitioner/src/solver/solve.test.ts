@@ -93,7 +93,7 @@ describe('solve', () => {
     expect(fast).toEqual(
       bruteForceSolve({ model: model(c, 'q8'), boards: slowFlash(20_000_000), objective: 'throughput' }),
     );
-    const slow = solve({ model: model(c, 'q8'), boards: slowFlash(115_200), objective: 'throughput' })!;
+    const slow = solve({ model: model(c, 'q8'), boards: slowFlash(9_600), objective: 'throughput' })!;
     expect(slow.slices).toBe(1);
   });
 

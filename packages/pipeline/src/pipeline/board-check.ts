@@ -70,14 +70,28 @@ export function checkLinks(links: readonly Link[], plan: PipelinePlan, chain: bo
         ? `a chain takes two links (to the first board, and from the last board's second port), ${links.length} were given`
         : `the plan has ${n} boards, ${links.length} links were given`,
     );
-  plan.stages.forEach((s, i) => {
-    const holds = s.vocab && s.vocab[1] > s.vocab[0];
-    if (holds && (i !== n - 1 || s.vocab![0] !== 0 || s.vocab![1] !== plan.config.vocabSize))
+  // the classifier: the whole of it on the last board, or (star) consecutive slices on the last boards
+  const holders = plan.stages.flatMap((s, i) => (s.vocab && s.vocab[1] > s.vocab[0] ? [i] : []));
+  let next = 0;
+  for (const [k, i] of holders.entries()) {
+    const v = plan.stages[i]!.vocab!;
+    if (i !== n - holders.length + k || v[0] !== next)
       throw new TinypipeError(
         'INVALID_ARGUMENT',
-        'the pipeline runs plans whose last board holds the whole classifier (plan with --no-split-classifier)',
+        'the classifier must be held by the last board, or split into consecutive slices over the last boards',
       );
-  });
+    next = v[1];
+  }
+  if (next !== plan.config.vocabSize)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      `the plan's classifier rows cover [0, ${next}), the vocab has ${plan.config.vocabSize}`,
+    );
+  if (chain && holders.length > 1)
+    throw new TinypipeError(
+      'INVALID_ARGUMENT',
+      'a split classifier runs in a star topology (the host sends the final activation to each slice); plan a chain with --no-split-classifier',
+    );
   const boards = chain ? [0, n - 1] : links.map((_, i) => i);
   for (const [i, link] of links.entries()) checkBoard(link, plan, boards[i]!);
   checkBuilds(links, plan, boards);

@@ -269,6 +269,7 @@ export class BoardPort {
     const answeredAt = performance.now();
     from.messages++;
     from.busyMs += answeredAt - started;
+    if (m.kind !== 'token' && m.kind !== 'activation') return r; // a split classifier's rounds
     this.onRequest?.({
       stream: m.stream,
       pos: m.pos,

@@ -25,6 +25,7 @@ import {
   type ModelConfig,
   PieceDecoder,
   preparePrompt,
+  SlicedSampler,
   validateSamplerOptions,
 } from '@tinypipe/core';
 import type { Plan } from '@tinypipe/partitioner';
@@ -36,6 +37,7 @@ import { type BuildIdentity, pipelinePlanOf, planRequestTimeouts } from './from-
 import type { PipelineOptions, PipelinePlan, Topology } from './plan.js';
 import { badReply } from './replies.js';
 import { Reconnector, type ResumableStream, runResuming } from './resume.js';
+import { type ClassifierSlice, classifierSlices, sampleSlices } from './sliced.js';
 import { askBoardStats, type BoardStats, type HostLinkStats, hostLinkStats, Throughput } from './stats.js';
 import { StreamPool } from './streams.js';
 import { type PositionAnswer, runPosition, type StartFields, startStream, wireChain } from './topology.js';
@@ -61,6 +63,8 @@ export class Pipeline {
   readonly #pool: StreamPool;
   readonly #reconnector: Reconnector | undefined;
   readonly #throughput = new Throughput();
+  /** A split classifier's slices (docs/numerics.md §10b); empty when the last board holds it all. */
+  readonly #slices: ClassifierSlice[];
   /** Streams re-prefilled after a fault, since connect. */
   resumes = 0;
   #statsAsked: Promise<unknown> = Promise.resolve();
@@ -73,6 +77,7 @@ export class Pipeline {
     this.#options = options;
     this.streams = streams;
     this.#pool = new StreamPool(streams);
+    this.#slices = classifierSlices(plan);
     this.#reconnector = options.reconnect ? new Reconnector(ports, plan, options.reconnect) : undefined;
     const timeouts = options.requestTimeoutMs;
     for (const [i, p] of ports.entries()) {
@@ -119,12 +124,22 @@ export class Pipeline {
     });
   }
 
-  #run(stream: number, token: number, pos: number): Promise<PositionAnswer> {
-    return runPosition(this.topology, this.#ports, stream, token, pos);
+  /** `sampler`: a split classifier's sampling at a position it samples (undefined: a prompt position). */
+  #run(stream: number, token: number, pos: number, sampler?: SlicedSampler): Promise<PositionAnswer> {
+    const sliced =
+      this.#slices.length > 0
+        ? (x: Float32Array) => sampleSlices(this.#ports, this.#slices, stream, pos, x, sampler)
+        : undefined;
+    return runPosition(this.topology, this.#ports, stream, token, pos, sliced);
   }
 
   /** Logits (vocab_size) of `token` at `pos` in `stream`, through every board (host-side sampling). */
   async forward(stream: number, token: number, pos: number): Promise<Float32Array> {
+    if (this.#slices.length > 0)
+      throw new TinypipeError(
+        'INVALID_ARGUMENT',
+        'this plan splits the classifier: its boards sample with the host (generate with `sampling`) and send no logits',
+      );
     const r = await this.#run(stream, token, pos);
     if ('logits' in r) return r.logits;
     throw new TinypipeError(
@@ -140,6 +155,7 @@ export class Pipeline {
 
   /** Whether the last board can sample (llama2.c's sampler in C): then only a TOKEN crosses back. */
   get samplesOnBoard(): boolean {
+    if (this.#slices.length > 0) return true; // the slices, with the host (docs/numerics.md §10b)
     return this.#ports[this.#ports.length - 1]!.link.peer?.caps.sampler === true;
   }
 
@@ -179,14 +195,27 @@ export class Pipeline {
         seed: BigInt(s.seed),
         sampleFrom: Math.max(0, promptTokens.length - 1),
       };
-      const restart = () => startStream(this.topology, this.#ports, stream, start, onBoard);
+      const sliced = this.#slices.length > 0;
+      if (sliced && !onBoard)
+        throw new TinypipeError(
+          'INVALID_ARGUMENT',
+          'this plan splits the classifier: give `sampling` (its boards sample with the host; they send no logits)',
+        );
+      let slicedSampler: SlicedSampler | undefined;
+      const sliceBoards = new Set(this.#slices.map((s) => s.index));
+      const restart = () => {
+        // a restart (a resume) draws from the seed again, as a board's sampler does
+        if (sliced) slicedSampler = new SlicedSampler({ vocabSize: this.config.vocabSize, ...s });
+        return startStream(this.topology, this.#ports, stream, start, onBoard && !sliced, sliceBoards);
+      };
       /** tokens[pos] went in at pos: the history a resume replays. */
       const tokens: number[] = [promptTokens[0]!];
       const resumable: ResumableStream = {
         stream,
         tokens,
         sampleFrom: start.sampleFrom,
-        run: (token, pos) => this.#run(stream, token, pos),
+        run: (token, pos) =>
+          this.#run(stream, token, pos, pos >= start.sampleFrom ? slicedSampler : undefined),
         restart,
         resumed: () => this.resumes++,
       };

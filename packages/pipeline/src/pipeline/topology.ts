@@ -34,6 +34,8 @@ export async function runPosition(
   stream: number,
   token: number,
   pos: number,
+  /** A split classifier (star): the last stage answers the final activation, this samples from it. */
+  sliced?: (x: Float32Array) => Promise<PositionAnswer>,
 ): Promise<PositionAnswer> {
   const last = ports[ports.length - 1]!;
   let answer: Answer;
@@ -46,6 +48,7 @@ export async function runPosition(
       answer = await b.request({ kind: 'activation', stream, pos, x: answer.x });
     }
   }
+  if (answer.kind === 'activation' && sliced) return sliced(answer.x);
   if (answer.kind === 'token') return { token: answer.token };
   if (answer.kind !== 'logits')
     throw badReply({ board: last.board, stream, pos }, `answered ${answer.kind}, not LOGITS or TOKEN`);
@@ -59,6 +62,8 @@ export async function startStream(
   stream: number,
   start: StartFields,
   sample: boolean,
+  /** A split classifier (star): the boards holding its slices, which sample with the host. */
+  slices?: ReadonlySet<number>,
 ): Promise<void> {
   const to = topology === 'chain' ? [ports[0]!] : ports;
   for (const [i, b] of to.entries())
@@ -68,5 +73,6 @@ export async function startStream(
       ...start,
       // only the last board samples (in a chain every board sees the flag; only the classifier's holder acts)
       sample: sample && (topology === 'chain' || i === to.length - 1),
+      ...(slices?.has(i) ? { sliced: true } : {}),
     });
 }

@@ -9,10 +9,17 @@
  */
 
 import type { QuantizedModel, StageSelection, StageWeights } from '@tinypipe/core';
-import { QuantStage, Sampler, sliceStage as sliceStageWeights } from '@tinypipe/core';
+import {
+  QuantStage,
+  Sampler,
+  SliceSampling,
+  sliceStage as sliceStageWeights,
+  validateSamplerOptions,
+} from '@tinypipe/core';
 import {
   decodeMessage,
   encodeMessage,
+  FROM_TOP,
   HELLO_PROTOCOL,
   type HelloInfo,
   type Link,
@@ -71,6 +78,10 @@ interface StreamState {
   hashes: boolean;
   sampler: Sampler | undefined;
   sampleFrom: number;
+  /** START's sliced sampling (a classifier slice, docs/numerics.md §10b): its parameters. */
+  sliced: { temperature: number; topp: number } | undefined;
+  /** The slice's scaled logits at `pos`, kept for the host's rounds. */
+  slice: { pos: number; sampling: SliceSampling } | undefined;
 }
 
 /** A link's counters before anything crossed it (memory links count what they carry from here). */
@@ -268,14 +279,32 @@ class Board implements MemoryBoard {
         },
       ];
     }
-    if (m.kind !== 'start' && m.kind !== 'end' && m.kind !== 'token' && m.kind !== 'activation')
+    const takes = ['start', 'end', 'token', 'activation', 'classify', 'histogram-request', 'draw'];
+    if (!takes.includes(m.kind) || !('stream' in m) || m.stream === undefined)
       return [refusal('stream' in m ? m.stream : undefined, TP_E_ARG, 'a board does not take this message')];
     if (m.stream >= this.hello.streams)
       return [refusal(m.stream, TP_E_ARG, 'no such stream: more than this board has room for')];
     const state = this.#stream(m.stream);
     if (m.kind === 'token' || m.kind === 'activation') return this.#forward(state, m);
+    if (m.kind === 'classify' || m.kind === 'histogram-request' || m.kind === 'draw')
+      return this.#sliced(state, m);
+    if (m.kind !== 'start' && m.kind !== 'end') return [];
     state.hashes = m.kind === 'start' && m.hashes;
     state.sampler = undefined;
+    state.sliced = undefined;
+    state.slice = undefined;
+    if (m.kind === 'start' && m.sliced) {
+      const range = this.weights.classifier?.vocabRange;
+      if (!range)
+        return [refusal(m.stream, TP_E_UNSUPPORTED, 'this board holds no classifier rows to sample over')];
+      try {
+        validateSamplerOptions({ vocabSize: 1, temperature: m.temperature, topp: m.topp, seed: m.seed });
+      } catch {
+        return [refusal(m.stream, TP_E_ARG, 'START: temperature must be finite and >= 0, topp in [0, 1]')];
+      }
+      state.sliced = { temperature: m.temperature, topp: Math.fround(m.topp) };
+      return [];
+    }
     if (m.kind === 'end' || !m.sample) return [];
     if (!this.hello.caps.sampler)
       return [refusal(m.stream, TP_E_UNSUPPORTED, 'this board cannot sample: it needs the whole classifier')];
@@ -298,10 +327,76 @@ class Board implements MemoryBoard {
   #stream(stream: number): StreamState {
     let s = this.#streams.get(stream);
     if (!s) {
-      s = { stage: new QuantStage(this.weights), hashes: false, sampler: undefined, sampleFrom: 0 };
+      s = {
+        stage: new QuantStage(this.weights),
+        hashes: false,
+        sampler: undefined,
+        sampleFrom: 0,
+        sliced: undefined,
+        slice: undefined,
+      };
       this.#streams.set(stream, s);
     }
     return s;
+  }
+
+  /** This slice's scaled logits of `x` (the final activation) at `pos`, for the host's rounds. */
+  #keepSlice(state: StreamState, pos: number, x: Float32Array): void {
+    const range = state.stage.vocabRange!;
+    const { temperature, topp } = state.sliced!;
+    state.slice = { pos, sampling: new SliceSampling(range[0], state.stage.classify(x), temperature, topp) };
+  }
+
+  /** CLASSIFY, HISTOGRAM? and DRAW: a classifier slice's part of sampling (docs/protocol.md §5.3). */
+  #sliced(
+    state: StreamState,
+    m: Extract<Message, { kind: 'classify' | 'histogram-request' | 'draw' }>,
+  ): Message[] {
+    const { stream, pos } = m;
+    const range = state.stage.vocabRange;
+    if (!range) return [refusal(stream, TP_E_ARG, 'this board holds no classifier rows')];
+    try {
+      if (m.kind === 'classify') {
+        if (m.x.length !== 0 && m.x.length !== this.weights.config.dim)
+          return [refusal(stream, TP_E_ARG, 'CLASSIFY: x is not dim floats (or none)')];
+        if (!state.sliced) {
+          if (m.x.length === 0) return [refusal(stream, TP_E_ARG, 'CLASSIFY without x needs a sliced START')];
+          const logits = state.stage.classify(Float32Array.from(m.x));
+          const out: Message[] = [];
+          for (let at = 0; at < logits.length; at += LOGITS_ROWS)
+            out.push({
+              kind: 'logits',
+              stream,
+              pos,
+              vocabFrom: range[0] + at,
+              logits: logits.slice(at, Math.min(at + LOGITS_ROWS, logits.length)),
+            });
+          return out;
+        }
+        if (m.x.length > 0) this.#keepSlice(state, pos, Float32Array.from(m.x));
+      }
+      const slice = state.slice;
+      if (!state.sliced || !slice || slice.pos !== pos)
+        return [refusal(stream, TP_E_ARG, 'no classified position to sample from: CLASSIFY it first')];
+      const s = slice.sampling;
+      if (m.kind === 'classify') return [{ kind: 'slice-max', stream, pos, ...s.max() }];
+      if (m.kind === 'histogram-request')
+        return [
+          {
+            kind: 'histogram',
+            stream,
+            pos,
+            ...s.histogram(m.max, m.below === FROM_TOP ? undefined : m.below),
+          },
+        ];
+      return [{ kind: 'token', stream, pos, token: s.draw(m.max, m.bucket, m.target) }];
+    } catch (e) {
+      if (TinypipeError.isInstance(e) && e.code === 'NONFINITE')
+        return [
+          refusal(stream, TP_E_NONFINITE, `a logit, or logit / temperature, is not finite: ${e.message}`),
+        ];
+      return [refusal(stream, TP_E_ARG, `this slice cannot answer: ${(e as Error).message}`)];
+    }
   }
 
   /** TOKEN → embed and forward, ACTIVATION → forward; then ACTIVATION, LOGITS slices or a sampled TOKEN. */
@@ -316,7 +411,12 @@ class Board implements MemoryBoard {
         return [refusal(stream, TP_E_ARG, 'activation is not dim floats')];
       x = m.kind === 'token' ? state.stage.embed(m.token) : Float32Array.from(m.x);
       state.stage.forward(x, pos, hashes);
-      if (state.stage.vocabRange) logits = state.stage.classify(x);
+      if (state.sliced && state.stage.vocabRange) {
+        // a classifier slice sampling with the host: the last stage keeps its rows' scaled logits and
+        // answers the final activation (the host sends it on to the other slices); earlier ones do not classify
+        if (this.weights.layerRange[1] === this.weights.config.nLayers) this.#keepSlice(state, pos, x);
+        logits = undefined;
+      } else if (state.stage.vocabRange) logits = state.stage.classify(x);
     } catch (e) {
       if (TinypipeError.isInstance(e) && e.code === 'NONFINITE')
         return [

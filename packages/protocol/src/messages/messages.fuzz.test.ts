@@ -25,14 +25,19 @@ const SHAPES: Record<number, { base: number; step: number; max: number }> = {
   [MessageKind.ERROR]: { base: 5, step: 1, max: 120 },
   [MessageKind.STATS]: { base: 41, step: 0, max: 0 },
   [MessageKind.CALIBRATE]: { base: 72, step: 1, max: 70 },
+  [MessageKind.CLASSIFY]: { base: 5, step: 4, max: 100 },
+  [MessageKind.SLICE_MAX]: { base: 13, step: 0, max: 0 },
+  [MessageKind.HISTOGRAM_REQUEST]: { base: 11, step: 0, max: 0 },
+  [MessageKind.HISTOGRAM]: { base: 10, step: 1, max: 60 },
+  [MessageKind.DRAW]: { base: 12, step: 1, max: 40 },
 };
 
 /** Bytes shaped like a message of some kind, often valid, often one byte off or carrying odd bytes. */
 const shaped: fc.Arbitrary<Uint8Array> = fc
   .record({
     kind: fc.oneof(
-      { weight: 9, arbitrary: fc.integer({ min: 1, max: 9 }) },
-      { weight: 1, arbitrary: fc.constantFrom(0, 10, 0x7f, 0xff) },
+      { weight: 9, arbitrary: fc.integer({ min: 1, max: 14 }) },
+      { weight: 1, arbitrary: fc.constantFrom(0, 15, 0x7f, 0xff) },
     ),
     n: fc.nat({ max: 200 }),
     off: fc.oneof(
@@ -86,9 +91,12 @@ function unexplained(bytes: Uint8Array, again: Uint8Array, m: Message): number[]
     if (again[i] === bytes[i]) continue;
     const ok =
       (m.kind === 'start' &&
-        ((i === 3 && again[3] === (bytes[3]! & 3)) || (i >= 4 && i < 12 && floatAt(i, 4)))) ||
+        ((i === 3 && again[3] === (bytes[3]! & 7)) || (i >= 4 && i < 12 && floatAt(i, 4)))) ||
       (m.kind === 'activation' && floatAt(i, 5)) ||
       (m.kind === 'logits' && floatAt(i, 9)) ||
+      (m.kind === 'classify' && floatAt(i, 5)) ||
+      (m.kind === 'slice-max' && i >= 9 && floatAt(i, 9)) ||
+      ((m.kind === 'histogram-request' || m.kind === 'draw') && i >= 5 && i < 9 && floatAt(i, 5)) ||
       (m.kind === 'stats' && i >= 9 && i < 17 && m.computeUs === Number.MAX_SAFE_INTEGER) ||
       (m.kind === 'calibration' && i === 9 && again[9] === (bytes[9]! & 15));
     if (!ok) odd.push(i);

@@ -18,9 +18,11 @@
  *                     u32 bytes_out, u32 bytes_in, u32 retransmits, u32 dropped
  *   9     CALIBRATE   u16 0xFFFF, u16 budget_ms: a request (host → board, 5 bytes); the answer (board → host)
  *                     is the board's measurements, 72 bytes + its port's name (docs/protocol.md §5.1)
+ *   10…14 a split classifier's sampling (CLASSIFY, SLICE_MAX, HISTOGRAM?, HISTOGRAM, DRAW): sliced.ts
  */
 import { CALIBRATE_KIND, type Calibration, decodeCalibration, encodeCalibration } from './calibration.js';
 import { checkU, exactly, messageHead as head, malformed, NO_STREAM } from './fields.js';
+import { decodeSliced, encodeSliced, SLICED_KINDS, type SlicedMessage } from './sliced.js';
 import { type BoardCounters, decodeStats, encodeStats, STATS_KIND } from './stats.js';
 
 export const MessageKind = {
@@ -33,6 +35,7 @@ export const MessageKind = {
   ERROR: 7,
   STATS: STATS_KIND,
   CALIBRATE: CALIBRATE_KIND,
+  ...SLICED_KINDS,
 } as const;
 
 export type Message =
@@ -48,6 +51,11 @@ export type Message =
       seed: bigint;
       /** With `sample`: the first position the board samples at (earlier ones are the prompt's). */
       sampleFrom: number;
+      /**
+       * A classifier slice samples with the host (flag bit 2, docs/numerics.md §10b): it answers SLICE_MAX,
+       * HISTOGRAM and TOKEN instead of LOGITS. Absent: false.
+       */
+      sliced?: boolean;
     }
   | { kind: 'token'; stream: number; pos: number; token: number }
   | { kind: 'activation'; stream: number; pos: number; x: Float32Array }
@@ -60,7 +68,8 @@ export type Message =
   | ({ kind: 'stats' } & BoardCounters)
   /** Host → board: "measure yourself", each measurement for at most `budgetMs` (0: answer at once). */
   | { kind: 'calibrate-request'; budgetMs: number }
-  | ({ kind: 'calibration' } & Calibration);
+  | ({ kind: 'calibration' } & Calibration)
+  | SlicedMessage;
 
 /** Writes `m` as the bytes of one DATA payload. */
 export function encodeMessage(m: Message): Uint8Array {
@@ -68,7 +77,7 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'start': {
       checkU('sampleFrom', m.sampleFrom, 16);
       const { out, v } = head(MessageKind.START, 22, m.stream);
-      v.setUint8(3, (m.hashes ? 1 : 0) | (m.sample ? 2 : 0));
+      v.setUint8(3, (m.hashes ? 1 : 0) | (m.sample ? 2 : 0) | (m.sliced ? 4 : 0));
       v.setFloat32(4, m.temperature, true);
       v.setFloat32(8, m.topp, true);
       v.setBigUint64(12, BigInt.asUintN(64, m.seed), true);
@@ -130,6 +139,8 @@ export function encodeMessage(m: Message): Uint8Array {
     }
     case 'calibration':
       return encodeCalibration(m);
+    default:
+      return encodeSliced(m);
   }
 }
 
@@ -157,6 +168,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
         topp: v.getFloat32(8, true),
         seed: v.getBigUint64(12, true),
         sampleFrom: v.getUint16(20, true),
+        ...((flags & 4) !== 0 ? { sliced: true } : {}),
       };
     }
     case MessageKind.TOKEN:
@@ -196,6 +208,12 @@ export function decodeMessage(bytes: Uint8Array): Message {
       return decodeStats(bytes, v);
     case MessageKind.CALIBRATE:
       return decodeCalibration(bytes, v);
+    case MessageKind.CLASSIFY:
+    case MessageKind.SLICE_MAX:
+    case MessageKind.HISTOGRAM_REQUEST:
+    case MessageKind.HISTOGRAM:
+    case MessageKind.DRAW:
+      return decodeSliced(bytes, v, kind, stream);
     default:
       throw malformed(`unknown kind ${kind}`);
   }

@@ -252,6 +252,30 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     preloadUs: u32,
     port: fc.stringMatching(/^[\x20-\x7e]{0,64}$/),
   }),
+  fc.record({
+    kind: fc.constant('classify' as const),
+    stream: u16,
+    pos: u16,
+    x: fc.array(f32, { maxLength: 16 }).map((a) => Float32Array.from(a)),
+  }),
+  fc.record({ kind: fc.constant('slice-max' as const), stream: u16, pos: u16, index: u32, value: f32 }),
+  fc.record({ kind: fc.constant('histogram-request' as const), stream: u16, pos: u16, max: f32, below: u16 }),
+  fc.record({
+    kind: fc.constant('histogram' as const),
+    stream: u16,
+    pos: u16,
+    top: u16,
+    masses: fc.array(fc.bigInt({ min: 0n, max: 2n ** 200n }), { maxLength: 20 }),
+    rest: fc.bigInt({ min: 0n, max: 2n ** 200n }),
+  }),
+  fc.record({
+    kind: fc.constant('draw' as const),
+    stream: u16,
+    pos: u16,
+    max: f32,
+    bucket: u16,
+    target: fc.bigInt({ min: 0n, max: 2n ** 400n }),
+  }),
 );
 
 const calibrationOf = (m: Message) => {
@@ -273,8 +297,8 @@ describe('messages (§5)', () => {
   });
 
   it('matches the byte-level vectors shared with the C firmware', () => {
-    // every kind, both STATS and both CALIBRATE
-    expect(new Set(vectors.messages.map((v) => v.message.kind)).size).toBe(11);
+    // every kind, both STATS and both CALIBRATE, both HISTOGRAMs
+    expect(new Set(vectors.messages.map((v) => v.message.kind)).size).toBe(16);
     for (const v of vectors.messages) {
       const m = decodeMessage(Buffer.from(v.bytes, 'hex'));
       expect(m.kind).toBe(v.message.kind);
@@ -289,8 +313,8 @@ describe('messages (§5)', () => {
         try {
           const m = decodeMessage(bytes);
           // integer-only messages are canonical (floats may hold NaN payloads, text may be invalid UTF-8)
-          if (['token', 'hashes', 'end', 'stats-request', 'stats'].includes(m.kind) && !isSaturated(m))
-            expect(hex(encodeMessage(m))).toBe(hex(bytes));
+          const integers = ['token', 'hashes', 'end', 'stats-request', 'stats', 'histogram'];
+          if (integers.includes(m.kind) && !isSaturated(m)) expect(hex(encodeMessage(m))).toBe(hex(bytes));
         } catch (e) {
           expect(TinypipeError.hasCode(e, 'MESSAGE_MALFORMED')).toBe(true);
         }
@@ -303,6 +327,9 @@ describe('messages (§5)', () => {
     expect(() => decodeMessage(Uint8Array.of(2, 0, 0, 1))).toThrow('TOKEN is 9 bytes, got 4');
     expect(() => decodeMessage(Uint8Array.of(3, 0, 0, 0, 0, 1, 2))).toThrow(/whole 4-byte values/);
     expect(() => decodeMessage(Uint8Array.of(99, 0, 0))).toThrow('unknown kind 99');
+    expect(() => decodeMessage(Uint8Array.of(13, 0, 0, 1, 0, 0, 0, 1, 0, 0x80))).toThrow(/runs past the end/);
+    expect(() => decodeMessage(Uint8Array.of(13, 0, 0, 1, 0, 0, 0, 0, 0, 0x80, 0))).toThrow(/redundant zero/);
+    expect(() => decodeMessage(Uint8Array.of(13, 0, 0, 1, 0, 0, 0, 0, 0, 5, 6))).toThrow(/1 bytes after/);
     expect(() => decodeMessage(Uint8Array.of(8, 0, 0))).toThrow('STATS carries stream 0xffff, got 0');
     expect(() => decodeMessage(Uint8Array.of(8, 0xff, 0xff, 1))).toThrow('a STATS answer is 41 bytes, got 4');
     expect(() => decodeMessage(Uint8Array.of(9, 0xff, 0xff, 1))).toThrow(

@@ -50,6 +50,7 @@ static tp_stage stages[CONFIG_TINYPIPE_STREAMS]; /* one per stream in flight, ea
 static int streams;
 static float *logits;                          /* (vocab_to - vocab_from), in PSRAM */
 static int32_t *sample_index, *sample_scratch; /* (vocab) each, in PSRAM: sampling on this board */
+static float *slice_y; /* (streams × rows) in PSRAM: a split classifier's slice sampling with the host */
 
 /* ---- the lines ---- */
 static tp_server server;
@@ -122,6 +123,10 @@ static tp_status boot(void) {
     streams = CONFIG_TINYPIPE_STREAMS;
     s = tp_board_stages(&image, stages, &streams, psram_alloc, NULL);
     if (s != TP_OK) return s;
+    /* optional: a split classifier's slice keeps each stream's scaled logits between the host's rounds */
+    if (image.has_classifier)
+        slice_y = heap_caps_malloc((size_t)streams * (size_t)(image.vocab_to - image.vocab_from) * sizeof(float),
+                                   MALLOC_CAP_SPIRAM);
     size_t rest;
     const uint8_t *first = tp_image_first_weights(&image, &rest);
     preload_set(first,
@@ -157,6 +162,7 @@ void app_main(void) {
     server.calib.name =
         "esp-idf v" STR(ESP_IDF_VERSION_MAJOR) "." STR(ESP_IDF_VERSION_MINOR) "." STR(ESP_IDF_VERSION_PATCH) " esp32s3";
     server.sample_index = sample_index, server.sample_scratch = sample_scratch;
+    server.slice_y = slice_y;
     uint16_t session = (uint16_t)esp_random();
     /* a refused image still answers HELLO (fingerprint none) and ERROR, so the host says what is wrong */
     tp_server_init(&server, stages, streams, booted == TP_OK ? &image : NULL, booted, logits,
