@@ -103,7 +103,10 @@ describe('flashPlan on virtual ESP32-S3 boards', () => {
       const list = await boards(n, `ok${n}`);
       const events: FlashEvent[] = [];
       const results = await flashPlan(await targets(list, imgs), { onEvent: (e) => events.push(e) });
-      expect(results.map((r) => r.ok)).toEqual(Array(n).fill(true));
+      // a failure shows its code and message, not just `false`
+      expect(results.map((r) => r.ok || `${r.error?.code}: ${r.error?.message}`)).toEqual(
+        Array(n).fill(true),
+      );
       for (const r of results) expect(r.written).toEqual(['partition-table.bin', 'model.img']);
       const connected = events.filter((e) => e.kind === 'connected');
       expect(connected.map((e) => [e.chip, e.loader, e.flashBytes, e.flashSizeKnown])).toEqual(
