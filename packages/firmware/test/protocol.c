@@ -1,6 +1,6 @@
 /*
  * tp-protocol: the C wire protocol against docs/vectors/protocol.json (driven line by line by
- * ts/protocol.test.ts), and a fuzzer for the receiver.
+ * ts/protocol-vectors.test.ts, protocol-harness.test.ts), and a fuzzer for the receiver.
  *   cobs HEX|-                      -> HEX           (COBS encode)
  *   uncobs HEX                      -> HEX | error
  *   frame T SESSION SEQ ACK SACK HEX|- -> HEX        (wire bytes)

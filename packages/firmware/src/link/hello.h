@@ -11,7 +11,7 @@
 #include "frame.h"
 
 /* The HELLO payload (docs/protocol.md §4.1; docs/vectors/protocol.json helloLayout holds the same
-   offsets, checked by ts/protocol.test.ts through tp-protocol). All fields little-endian. */
+   offsets, checked by ts/protocol-vectors.test.ts through tp-protocol). All fields little-endian. */
 #define TP_HELLO_PROTOCOL 2 /* the `protocol` field: 2 since the HELLO carries the build id */
 #define TP_HELLO_BYTES 68
 #define TP_HELLO_V1_BYTES 60 /* a protocol-1 HELLO (no build id): refused, answered in its own layout */

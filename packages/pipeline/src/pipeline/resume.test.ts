@@ -1,6 +1,6 @@
 /**
  * Resume, reconnect and timeouts against in-memory boards (`memoryBoard`: the TS stage behind a Link) —
- * the scenarios packages/firmware/ts/pipeline.test.ts runs against the C boards, beside the code.
+ * the scenarios packages/firmware/ts/pipeline-faults.test.ts runs against the C boards, beside the code.
  */
 import { generateText, QuantEngine, Sampler, splitSelections } from '@tinypipe/core';
 import { TinypipeError } from '@tinypipe/protocol';
