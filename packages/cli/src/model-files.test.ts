@@ -56,6 +56,7 @@ describe('quantized commands', () => {
     expect(ok.header).toMatchObject({
       layerRange: [0, 5],
       embedding: true,
+      vocab: [0, 512],
       vocabRange: [0, 512],
       kind: 'q4',
       groupSize: 32,

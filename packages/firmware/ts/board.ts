@@ -11,7 +11,8 @@ export interface BoardInfo {
   layerRange: [number, number];
   embedding: boolean;
   classifier: boolean;
-  vocabRange: [number, number];
+  /** Classifier rows `[v0, v1)` (meaningful when `classifier`). */
+  vocab: [number, number];
   /** Where a forward starts reading weights (byte offset in the image) and the bytes from there on. */
   firstWeights: { offset: number; bytes: number };
 }
@@ -94,7 +95,7 @@ export class Board {
       layerRange: [v(1), v(2)],
       embedding: v(3) === 1,
       classifier: v(4) === 1,
-      vocabRange: [v(5), v(6)],
+      vocab: [v(5), v(6)],
       firstWeights: { offset: v(7), bytes: v(8) },
     };
     return this.info;

@@ -60,7 +60,7 @@ function craft(f: Fields, countDelta = 0, extra: Extra = CURRENT): Uint8Array {
         groupSize: f.group,
         layerRange: [f.layerFrom, f.layerTo],
         embedding: (f.flags & 1) !== 0,
-        vocabRange: f.flags & 2 ? [f.vocabFrom, f.vocabTo] : undefined,
+        vocab: f.flags & 2 ? [f.vocabFrom, f.vocabTo] : undefined,
       }).map((s) => ({
         name: s.name,
         dtype: { f32: 1, f16: 2, i8: 3, i4x2: 4 }[s.dtype],

@@ -73,7 +73,7 @@ export async function runBoards(
         hashes.push(...r.hashes);
       }
       const logits = new Float32Array(V);
-      for (const b of boards) if (b.info!.classifier) logits.set(await b.classify(x), b.info!.vocabRange[0]);
+      for (const b of boards) if (b.info!.classifier) logits.set(await b.classify(x), b.info!.vocab[0]);
       run.logits.push(Buffer.from(logits.buffer));
       run.hashes.push(hashes);
       token = argmax(logits);

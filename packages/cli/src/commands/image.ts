@@ -24,7 +24,8 @@ export function registerImage(program: Command, ctx: CliContext): void {
           ok: report.ok,
           byteLength: report.byteLength,
           sha256: hex(report.sha256),
-          header: h && { ...h, fingerprint: fingerprintHex(h.fingerprint) },
+          // `vocabRange` is the deprecated name of `vocab`, kept in this JSON for existing scripts.
+          header: h && { ...h, vocabRange: h.vocab, fingerprint: fingerprintHex(h.fingerprint) },
           tensors: report.tensors,
           checks: report.checks,
         });
@@ -36,7 +37,7 @@ export function registerImage(program: Command, ctx: CliContext): void {
             `image       ${path} (${fmt(report.byteLength)} bytes, format v${h.version})`,
             `fingerprint ${fingerprintHex(h.fingerprint)}`,
             `shape       dim ${c.dim}, hidden ${c.hiddenDim}, ${c.nLayers} layers, ${c.nHeads} heads (${c.nKvHeads} kv), vocab ${c.vocabSize}, seq ${c.seqLen}`,
-            `holds       ${describeHolding({ layers: h.layerRange, embedding: h.embedding, vocab: h.vocabRange }, c.vocabSize)}`,
+            `holds       ${describeHolding({ layers: h.layerRange, embedding: h.embedding, vocab: h.vocab }, c.vocabSize)}`,
             `weights     ${h.kind}, group ${h.groupSize}, fp16 scales`,
             `sha256      ${hex(report.sha256)}`,
             '',

@@ -121,7 +121,23 @@ export interface StageLayout {
   readonly layerRange: readonly [from: number, to: number];
   readonly embedding: boolean;
   /** The classifier's vocab rows `[v0, v1)`, or undefined when the stage has no classifier. */
+  readonly vocab: readonly [v0: number, v1: number] | undefined;
+  /** @deprecated use `vocab` (the same range; renamed in issue 18). */
+  readonly vocabRange?: readonly [v0: number, v1: number] | undefined;
+}
+
+/**
+ * A `StageLayout` written with the field's old name, `vocabRange` instead of `vocab`; still accepted by
+ * `expectedTensors` and `planImage`.
+ * @deprecated write `vocab`.
+ */
+export type LegacyStageLayout = Omit<StageLayout, 'vocab' | 'vocabRange'> & {
   readonly vocabRange: readonly [v0: number, v1: number] | undefined;
+};
+
+/** `s` with its classifier range under `vocab` (a legacy layout's `vocabRange` moved there). */
+function withVocab(s: StageLayout | LegacyStageLayout): StageLayout {
+  return 'vocab' in s ? s : { ...s, vocab: s.vocabRange };
 }
 
 /** One tensor the header implies: what the table entry at that index must say. */
@@ -137,14 +153,15 @@ export interface TensorSpec {
  * embedding (llama2.c's shared classifier, on a stage that also holds the embedding).
  */
 export function classifierAliasesEmbedding(s: StageLayout): boolean {
-  return s.config.sharedClassifier && s.embedding && s.vocabRange !== undefined;
+  return s.config.sharedClassifier && s.embedding && s.vocab !== undefined;
 }
 
 /**
  * The tensors an image with this layout holds, in table (and data) order: the order a stage
  * reads them while computing one token (docs/image-format.md §4).
  */
-export function expectedTensors(s: StageLayout): TensorSpec[] {
+export function expectedTensors(layout: StageLayout | LegacyStageLayout): TensorSpec[] {
+  const s = withVocab(layout);
   const c = s.config;
   const qd: TensorDType = s.kind === 'q4' ? 'i4x2' : 'i8';
   const out: TensorSpec[] = [];
@@ -186,9 +203,9 @@ export function expectedTensors(s: StageLayout): TensorSpec[] {
     matrix(`layers.${l}.w3`, c.hiddenDim, c.dim);
     matrix(`layers.${l}.w2`, c.dim, c.hiddenDim);
   }
-  if (s.vocabRange !== undefined) {
+  if (s.vocab !== undefined) {
     f32('rms_final', [c.dim]);
-    if (!classifierAliasesEmbedding(s)) matrix('classifier', s.vocabRange[1] - s.vocabRange[0], c.dim);
+    if (!classifierAliasesEmbedding(s)) matrix('classifier', s.vocab[1] - s.vocab[0], c.dim);
   }
   return out;
 }
@@ -214,7 +231,8 @@ export interface ImagePlan {
  * The canonical placement `serializeStage` uses: the table right after the header, then each
  * tensor at the next multiple of 16 bytes. Lets tools size flash partitions without building.
  */
-export function planImage(s: StageLayout): ImagePlan {
+export function planImage(layout: StageLayout | LegacyStageLayout): ImagePlan {
+  const s = withVocab(layout);
   const { dim, hiddenDim } = s.config;
   const g = s.groupSize;
   if (

@@ -5,6 +5,7 @@
 import { crc32c, TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import { FINGERPRINT_BYTES } from '../fingerprint/fingerprint.js';
+import { withVocabRangeAlias } from '../quant/vocab-alias.js';
 import {
   classifierAliasesEmbedding,
   FLAG_CLASSIFIER,
@@ -30,7 +31,7 @@ export function expectedTensorCount(s: StageLayout): number {
   let n = 0;
   if (s.embedding) n += 2;
   if (to > from) n += 2 + 16 * (to - from);
-  if (s.vocabRange !== undefined) n += classifierAliasesEmbedding(s) ? 1 : 3;
+  if (s.vocab !== undefined) n += classifierAliasesEmbedding(s) ? 1 : 3;
   return n;
 }
 
@@ -70,9 +71,9 @@ export function encodeHeader(
   u32(HEADER.sharedClassifier, c.sharedClassifier ? 1 : 0);
   u32(HEADER.layerFrom, layout.layerRange[0]);
   u32(HEADER.layerTo, layout.layerRange[1]);
-  u32(HEADER.flags, (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocabRange ? FLAG_CLASSIFIER : 0));
-  u32(HEADER.vocabFrom, layout.vocabRange?.[0] ?? 0);
-  u32(HEADER.vocabTo, layout.vocabRange?.[1] ?? 0);
+  u32(HEADER.flags, (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocab ? FLAG_CLASSIFIER : 0));
+  u32(HEADER.vocabFrom, layout.vocab?.[0] ?? 0);
+  u32(HEADER.vocabTo, layout.vocab?.[1] ?? 0);
   u32(HEADER.quantBits, quantBits(layout.kind));
   u32(HEADER.groupSize, layout.groupSize);
   u32(HEADER.tensorCount, expectedTensorCount(layout));
@@ -259,14 +260,14 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     });
   }
 
-  const layout: StageLayout = {
+  const layout: StageLayout = withVocabRangeAlias({
     config,
     kind,
     groupSize,
     layerRange: [from, to],
     embedding,
-    vocabRange: hasClassifier ? [v0, v1] : undefined,
-  };
+    vocab: hasClassifier ? [v0, v1] : undefined,
+  });
   const tensorCount = u32(HEADER.tensorCount);
   const expectedCount = expectedTensorCount(layout);
   if (tensorCount !== expectedCount) {
@@ -297,7 +298,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     );
   }
 
-  return {
+  return withVocabRangeAlias({
     version,
     headerSize,
     headerCrc: u32(HEADER.headerCrc),
@@ -306,23 +307,23 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     config,
     layerRange: [from, to],
     embedding,
-    vocabRange: layout.vocabRange,
+    vocab: layout.vocab,
     kind,
     groupSize,
     tensorCount,
     tableOffset,
     imageSize,
-  };
+  });
 }
 
 /** The layout facts of a decoded header. */
 export function layoutOf(h: ImageHeader): StageLayout {
-  return {
+  return withVocabRangeAlias({
     config: h.config,
     kind: h.kind,
     groupSize: h.groupSize,
     layerRange: h.layerRange,
     embedding: h.embedding,
-    vocabRange: h.vocabRange,
-  };
+    vocab: h.vocab,
+  });
 }

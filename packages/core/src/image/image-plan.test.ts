@@ -13,7 +13,7 @@ describe('planImage', () => {
       groupSize: 32,
       layerRange: [0, 6],
       embedding: true,
-      vocabRange: [0, 32000],
+      vocab: [0, 32000],
     });
     // int4 weights: half a byte each; fp16 scales: 2 bytes per 32 weights; fp32 norms and RoPE.
     const quantParams = 32000 * 288 + 6 * (4 * 288 * 288 + 3 * 288 * 768);
@@ -35,7 +35,7 @@ describe('planImage input', () => {
       kind: 'q4' as const,
       layerRange: [0, 1] as const,
       embedding: false,
-      vocabRange: undefined,
+      vocab: undefined,
     };
     const w2 = planImage({ ...layout, groupSize: 32 }).tensors.find((t) => t.name === 'layers.0.w2.scales')!;
     expect(w2.shape).toEqual([64, 6]);

@@ -80,7 +80,7 @@ describe('checkImageMatches', () => {
       fingerprint: qm.fingerprint,
       layerRange: [1, 3],
       embedding: false,
-      vocabRange: [0, 5],
+      vocab: [0, 5],
       kind: 'q4',
       groupSize: 8,
     });
@@ -91,7 +91,7 @@ describe('checkImageMatches', () => {
     const other = qm.fingerprint.slice();
     other[31] = (other[31] as number) ^ 1;
     const e = caught(() =>
-      checkImageMatches(header, { fingerprint: other, layerRange: [0, 3], vocabRange: false }),
+      checkImageMatches(header, { fingerprint: other, layerRange: [0, 3], vocab: false }),
     );
     expect(e.code).toBe('IMAGE_MISMATCH');
     expect(e.message).toMatch(/fingerprint/);

@@ -56,7 +56,7 @@ export function expectSameStage(a: StageWeights, b: StageWeights): void {
   if (a.embedding && b.embedding) sameQuant(a.embedding, b.embedding);
   expect(a.classifier === undefined).toBe(b.classifier === undefined);
   if (a.classifier && b.classifier) {
-    expect(a.classifier.vocabRange).toEqual(b.classifier.vocabRange);
+    expect(a.classifier.vocab).toEqual(b.classifier.vocab);
     expect([...a.classifier.rmsFinal]).toEqual([...b.classifier.rmsFinal]);
     sameQuant(a.classifier.wcls, b.classifier.wcls);
   }

@@ -12,6 +12,7 @@ export {
   IMAGE_VERSION,
   IMAGE_VERSIONS,
   type ImagePlan,
+  type LegacyStageLayout,
   planImage,
   type StageLayout,
   type TensorDType,

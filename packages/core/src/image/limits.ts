@@ -34,7 +34,7 @@ export const FIRMWARE_LIMITS: BoardLimits = {
 export function checkBoardLimits(header: ImageHeader, limits: BoardLimits = FIRMWARE_LIMITS): void {
   const c = header.config;
   const [from, to] = header.layerRange;
-  const rows = header.vocabRange ? header.vocabRange[1] - header.vocabRange[0] : 0;
+  const rows = header.vocab ? header.vocab[1] - header.vocab[0] : 0;
   const checks: [string, number, number][] = [
     ['dim', c.dim, limits.maxDim],
     ['hidden_dim', c.hiddenDim, limits.maxHiddenDim],

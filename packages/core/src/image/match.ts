@@ -27,9 +27,10 @@ export function checkImageMatches(header: ImageHeader, expected: ImageExpectatio
       `embedding is ${header.embedding ? 'present' : 'absent'}, expected ${expected.embedding ? 'present' : 'absent'}`,
     );
   }
-  if (expected.vocabRange !== undefined) {
-    const want = expected.vocabRange === false ? undefined : expected.vocabRange;
-    const got = header.vocabRange;
+  const vocab = expected.vocab ?? expected.vocabRange;
+  if (vocab !== undefined) {
+    const want = vocab === false ? undefined : vocab;
+    const got = header.vocab;
     if (want?.[0] !== got?.[0] || want?.[1] !== got?.[1]) {
       diffs.push(`classifier vocab range is ${range(got)}, expected ${range(want)}`);
     }

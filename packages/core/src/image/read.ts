@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha256';
 import { TinypipeError } from '@tinypipe/protocol';
 import { quantRows } from '../quant/slice.js';
 import type { QuantLayer, QuantTensor, StageWeights } from '../quant/types.js';
+import { withVocabRangeAlias } from '../quant/vocab-alias.js';
 import { type CheckSink, inspectImage } from './inspect.js';
 import type { ImageCheck, ImageContents, ImageHeader, ImageReport, ImageTensorEntry } from './types.js';
 
@@ -59,7 +60,7 @@ function stageViews(
     });
   }
   const embedding = header.embedding ? quant('embedding') : undefined;
-  const vr = header.vocabRange;
+  const vr = header.vocab;
   return {
     config: header.config,
     kind: header.kind,
@@ -70,13 +71,13 @@ function stageViews(
     ...(embedding ? { embedding } : {}),
     ...(vr
       ? {
-          classifier: {
+          classifier: withVocabRangeAlias({
             rmsFinal: f32('rms_final'),
             wcls: byName.has('classifier.data')
               ? quant('classifier')
               : quantRows(embedding as QuantTensor, vr[0], vr[1]),
-            vocabRange: vr,
-          },
+            vocab: vr,
+          }),
         }
       : {}),
     ...(to > from ? { rope: { cos: f32('rope.cos'), sin: f32('rope.sin') } } : {}),

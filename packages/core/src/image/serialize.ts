@@ -141,7 +141,7 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
   }
   if (to > from && stage.rope === undefined) throw invalid('a stage with layers needs the RoPE table');
   if (stage.classifier) {
-    const [v0, v1] = stage.classifier.vocabRange;
+    const [v0, v1] = stage.classifier.vocab;
     if (stage.classifier.wcls.rows !== v1 - v0) {
       throw invalid(
         `classifier has ${stage.classifier.wcls.rows} rows, its vocab range [${v0}, ${v1}) needs ${v1 - v0}`,
@@ -154,7 +154,7 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
   const sources = collectSources(stage, layout, specs);
   const cls = stage.classifier;
   if (cls && stage.embedding && classifierAliasesEmbedding(layout)) {
-    const rows = quantRows(stage.embedding, cls.vocabRange[0], cls.vocabRange[1]);
+    const rows = quantRows(stage.embedding, cls.vocab[0], cls.vocab[1]);
     if (!sameView(rows.data, cls.wcls.data) || !sameView(bytesOf(rows.scales), bytesOf(cls.wcls.scales))) {
       throw invalid(
         'the model shares its classifier with the embedding, but the classifier rows differ from the embedding rows',

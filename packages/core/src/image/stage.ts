@@ -5,25 +5,26 @@
 
 import { checkStageRanges, checkStageShape } from '../quant/slice.js';
 import type { StageWeights } from '../quant/types.js';
+import { withVocabRangeAlias } from '../quant/vocab-alias.js';
 import type { StageLayout } from './format.js';
 
 /** The layout facts of a stage (validated shape and ranges). */
 export function stageLayout(stage: StageWeights): StageLayout {
   checkStageShape(stage.config, stage.kind);
-  const vocabRange = stage.classifier?.vocabRange;
+  const vocab = stage.classifier?.vocab;
   checkStageRanges(
     stage.config.nLayers,
     stage.config.vocabSize,
     stage.layerRange,
     stage.embedding !== undefined,
-    vocabRange,
+    vocab,
   );
-  return {
+  return withVocabRangeAlias({
     config: stage.config,
     kind: stage.kind,
     groupSize: stage.groupSize,
     layerRange: stage.layerRange,
     embedding: stage.embedding !== undefined,
-    vocabRange,
-  };
+    vocab,
+  });
 }

@@ -21,7 +21,9 @@ export interface ImageHeader {
   readonly layerRange: readonly [from: number, to: number];
   readonly embedding: boolean;
   /** Classifier vocab rows `[v0, v1)`, or undefined when the image has no classifier. */
-  readonly vocabRange: readonly [v0: number, v1: number] | undefined;
+  readonly vocab: readonly [v0: number, v1: number] | undefined;
+  /** @deprecated use `vocab` (the same range; renamed in issue 18). */
+  readonly vocabRange?: readonly [v0: number, v1: number] | undefined;
   readonly kind: QuantKind;
   readonly groupSize: number;
   readonly tensorCount: number;
@@ -88,6 +90,8 @@ export interface ImageExpectation {
   readonly layerRange?: readonly [from: number, to: number];
   readonly embedding?: boolean;
   /** `false` expects no classifier; a range expects exactly that vocab slice. */
+  readonly vocab?: readonly [v0: number, v1: number] | false;
+  /** @deprecated use `vocab` (read only when `vocab` is omitted). */
   readonly vocabRange?: readonly [v0: number, v1: number] | false;
   readonly kind?: QuantKind;
   readonly groupSize?: number;

@@ -96,7 +96,7 @@ export class QuantEngine implements LogitsEngine {
     if (stages.length === 0) throw invalid('a QuantEngine needs at least one stage');
     const config = stages[0]!.config;
     let next = 0;
-    let vocab = 0;
+    let covered = 0;
     for (const [i, s] of stages.entries()) {
       if (s.layerRange[0] !== next) {
         throw invalid(
@@ -106,12 +106,12 @@ export class QuantEngine implements LogitsEngine {
       next = s.layerRange[1];
       if (i === 0 && !s.embedding) throw invalid('the first stage must hold the embedding');
       if (s.classifier) {
-        if (s.classifier.vocabRange[0] !== vocab) {
+        if (s.classifier.vocab[0] !== covered) {
           throw invalid(
-            `stage ${i}'s classifier starts at row ${s.classifier.vocabRange[0]}, expected ${vocab}`,
+            `stage ${i}'s classifier starts at row ${s.classifier.vocab[0]}, expected ${covered}`,
           );
         }
-        vocab = s.classifier.vocabRange[1];
+        covered = s.classifier.vocab[1];
       }
       if (
         s.fingerprint.length !== stages[0]!.fingerprint.length ||
@@ -125,8 +125,8 @@ export class QuantEngine implements LogitsEngine {
     }
     if (next !== config.nLayers)
       throw invalid(`the stages cover layers [0, ${next}); the model has ${config.nLayers}`);
-    if (vocab !== config.vocabSize)
-      throw invalid(`the classifier slices cover [0, ${vocab}); the vocabulary has ${config.vocabSize}`);
+    if (covered !== config.vocabSize)
+      throw invalid(`the classifier slices cover [0, ${covered}); the vocabulary has ${config.vocabSize}`);
     this.config = config;
     this.stages = stages.map((s) => new QuantStage(s, { kernels: options.kernels }));
     this.#recordHashes = options.layerHashes === true;
@@ -158,7 +158,7 @@ export class QuantEngine implements LogitsEngine {
     this.stages[0]!.embed(token, x);
     for (const stage of this.stages) stage.forward(x, pos, hashes);
     for (const stage of this.stages) {
-      if (stage.vocabRange) this.#logits.set(stage.classify(x), stage.vocabRange[0]);
+      if (stage.vocab) this.#logits.set(stage.classify(x), stage.vocab[0]);
     }
     if (hashes) this.#hashes = hashes;
     return this.#logits;

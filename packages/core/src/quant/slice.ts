@@ -7,6 +7,7 @@
 import { TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { QuantizedModel, QuantTensor, StageSelection, StageWeights } from './types.js';
+import { withVocabRangeAlias } from './vocab-alias.js';
 
 function rangeError(what: string, details: Record<string, unknown>): TinypipeError {
   return new TinypipeError('IMAGE_BAD_RANGE', `${what}; choose a range inside the model.`, { details });
@@ -24,7 +25,7 @@ export function checkStageRanges(
   vocabSize: number,
   layers: readonly [number, number],
   embedding: boolean,
-  vocabRange: readonly [number, number] | undefined,
+  vocab: readonly [number, number] | undefined,
 ): void {
   const [from, to] = layers;
   if (!isIndex(from) || !isIndex(to) || from > to || to > nLayers) {
@@ -34,8 +35,8 @@ export function checkStageRanges(
       nLayers,
     });
   }
-  if (vocabRange !== undefined) {
-    const [v0, v1] = vocabRange;
+  if (vocab !== undefined) {
+    const [v0, v1] = vocab;
     if (!isIndex(v0) || !isIndex(v1) || v0 >= v1 || v1 > vocabSize) {
       throw rangeError(
         `classifier vocab range [${v0}, ${v1}) is not a non-empty range inside vocab_size ${vocabSize}`,
@@ -47,7 +48,7 @@ export function checkStageRanges(
       );
     }
   }
-  if (from === to && !embedding && vocabRange === undefined) {
+  if (from === to && !embedding && vocab === undefined) {
     throw rangeError('the stage would hold no layers, no embedding and no classifier', { from, to });
   }
 }
@@ -73,9 +74,9 @@ export function quantRows(t: QuantTensor, r0: number, r1: number): QuantTensor {
  */
 export function sliceStageWeights(qm: QuantizedModel, sel: StageSelection): StageWeights {
   const c = qm.config;
-  const vocabRange: readonly [number, number] | undefined =
+  const vocab: readonly [number, number] | undefined =
     sel.classifier === false ? undefined : sel.classifier === true ? [0, c.vocabSize] : sel.classifier;
-  checkStageRanges(c.nLayers, c.vocabSize, sel.layers, sel.embedding, vocabRange);
+  checkStageRanges(c.nLayers, c.vocabSize, sel.layers, sel.embedding, vocab);
   const [from, to] = sel.layers;
   return {
     config: c,
@@ -85,16 +86,14 @@ export function sliceStageWeights(qm: QuantizedModel, sel: StageSelection): Stag
     layerRange: [from, to],
     layers: qm.layers.slice(from, to),
     ...(sel.embedding ? { embedding: qm.tokenEmbedding } : {}),
-    ...(vocabRange
+    ...(vocab
       ? {
-          classifier: {
+          classifier: withVocabRangeAlias({
             rmsFinal: qm.rmsFinal,
             wcls:
-              vocabRange[0] === 0 && vocabRange[1] === c.vocabSize
-                ? qm.wcls
-                : quantRows(qm.wcls, vocabRange[0], vocabRange[1]),
-            vocabRange,
-          },
+              vocab[0] === 0 && vocab[1] === c.vocabSize ? qm.wcls : quantRows(qm.wcls, vocab[0], vocab[1]),
+            vocab,
+          }),
         }
       : {}),
     ...(to > from ? { rope: qm.rope } : {}),

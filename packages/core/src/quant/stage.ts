@@ -77,7 +77,11 @@ export class QuantStage {
   readonly weights: StageWeights;
   readonly layerRange: readonly [number, number];
   /** Classifier rows this stage produces, or undefined. */
-  readonly vocabRange: readonly [number, number] | undefined;
+  readonly vocab: readonly [number, number] | undefined;
+  /** @deprecated use `vocab` (the same range; renamed in issue 18). */
+  get vocabRange(): readonly [number, number] | undefined {
+    return this.vocab;
+  }
   readonly #layers: PreparedLayer[];
   readonly #embedding: PreparedMatrix | undefined;
   readonly #classifier: StageMatrix | undefined;
@@ -129,12 +133,12 @@ export class QuantStage {
     this.#embedding = stage.embedding ? prepareMatrix(stage.embedding) : undefined;
     this.#classifier = stage.classifier ? stageMatrix(prepareMatrix(stage.classifier.wcls)) : undefined;
     this.#rmsFinal = stage.classifier?.rmsFinal;
-    this.vocabRange = stage.classifier?.vocabRange;
+    this.vocab = stage.classifier?.vocab;
     this.#cos = stage.rope?.cos;
     this.#sin = stage.rope?.sin;
     const kv = kvDim(c);
     const g = stage.groupSize;
-    const nLogits = this.vocabRange ? this.vocabRange[1] - this.vocabRange[0] : 0;
+    const nLogits = this.vocab ? this.vocab[1] - this.vocab[0] : 0;
     const wasm =
       resolveKernels(options.kernels) === 'wasm' && g % 4 === 0 ? this.#planWasm(n, nLogits) : undefined;
     this.kernels = wasm ? 'wasm' : 'js';

@@ -92,7 +92,10 @@ export interface StageWeights {
   readonly classifier?: {
     readonly rmsFinal: Float32Array;
     readonly wcls: QuantTensor;
-    readonly vocabRange: readonly [v0: number, v1: number];
+    /** The vocab rows `[v0, v1)` this classifier holds. */
+    readonly vocab: readonly [v0: number, v1: number];
+    /** @deprecated use `vocab` (the same range; renamed in issue 18). */
+    readonly vocabRange?: readonly [v0: number, v1: number];
   };
   /** Present whenever `layers` is non-empty. */
   readonly rope?: RopeTable;
@@ -111,8 +114,8 @@ export interface StageSelection {
   /** True when this stage turns tokens into the residual stream (the first stage). */
   readonly embedding: boolean;
   /**
-   * False: no classifier. True: the final norm and the whole classifier. `[v0, v1)`: the final norm
-   * and classifier rows v0..v1-1 (a vocab slice, for splitting a large classifier across boards).
+   * The classifier: false (none), true (the final norm and all rows) or the vocab range `[v0, v1)`
+   * (the final norm and classifier rows v0..v1-1, for splitting a large classifier across boards).
    */
   readonly classifier: boolean | readonly [v0: number, v1: number];
 }

@@ -93,7 +93,7 @@ export function footprint(
     groupSize: model.groupSize,
     layerRange: stage.layers,
     embedding: stage.embedding,
-    vocabRange: stage.vocab,
+    vocab: stage.vocab,
   }).imageSize;
   const layers = stage.layers[1] - stage.layers[0];
   const kv = layers * 2 * c.seqLen * kvDim(c) * KV_BYTES_PER_ELEMENT * streams;
@@ -156,7 +156,7 @@ export function layerWork(
     groupSize: model.groupSize,
     layerRange: [0, layers],
     embedding,
-    vocabRange: undefined,
+    vocab: undefined,
   });
   let bytes = 0;
   for (const t of plan.tensors) {

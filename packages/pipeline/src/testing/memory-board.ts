@@ -5,36 +5,35 @@
  * reboots: a new session, PEER_RESET on its link, its streams gone), a stall (it stops answering, its link
  * stays up, then answers late) and a dropped link. For tests of host-side code (the pipeline's resume,
  * reconnect and timeouts) without the C boards. Star topology: each board answers on the link the request
- * came in on.
+ * came in on. Its link is in `memory-link.ts`; stream state and the classifier-slice answers in
+ * `memory-slice.ts`.
  */
 
 import type { QuantizedModel, StageSelection, StageWeights } from '@tinypipe/core';
-import {
-  QuantStage,
-  Sampler,
-  SliceSampling,
-  sliceStage as sliceStageWeights,
-  validateSamplerOptions,
-} from '@tinypipe/core';
+import { QuantStage, Sampler, sliceStage as sliceStageWeights, validateSamplerOptions } from '@tinypipe/core';
 import {
   decodeMessage,
   encodeMessage,
-  FROM_TOP,
   HELLO_PROTOCOL,
   type HelloInfo,
   type Link,
-  type LinkStats,
   type Message,
   TinypipeError,
 } from '@tinypipe/protocol';
+import { MemoryLink } from './memory-link.js';
+import {
+  answerSliced,
+  keepSlice,
+  logitsMessages,
+  NO_TOKEN,
+  refusal,
+  type StreamState,
+  TP_E_ARG,
+  TP_E_NONFINITE,
+  TP_E_UNSUPPORTED,
+} from './memory-slice.js';
 
-/** Firmware statuses the board answers ERROR with (packages/firmware/src/tp_status.h). */
-const TP_E_ARG = 12;
-const TP_E_UNSUPPORTED = 13;
-const TP_E_NONFINITE = 17;
-/** LOGITS go in slices of this many rows, as the C board sends them (docs/protocol.md §5). */
-const LOGITS_ROWS = 128;
-const NO_TOKEN = 0xffffffff;
+export { zeroLinkStats } from './memory-link.js';
 
 export interface MemoryBoardOptions {
   /** Its index in the plan (its HELLO's `board`; default 0). */
@@ -72,88 +71,6 @@ export interface MemoryBoard {
   dropLink(code?: 'PORT_DISCONNECTED' | 'LINK_DOWN'): void;
 }
 
-/** One stream's state on the board: its KV cache (the stage) and what START said. */
-interface StreamState {
-  stage: QuantStage;
-  hashes: boolean;
-  sampler: Sampler | undefined;
-  sampleFrom: number;
-  /** START's sliced sampling (a classifier slice, docs/numerics.md §10b): its parameters. */
-  sliced: { temperature: number; topp: number } | undefined;
-  /** The slice's scaled logits at `pos`, kept for the host's rounds. */
-  slice: { pos: number; sampling: SliceSampling } | undefined;
-}
-
-/** A link's counters before anything crossed it (memory links count what they carry from here). */
-export const zeroLinkStats = (): LinkStats => ({
-  framesSent: 0,
-  framesReceived: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  retransmits: 0,
-  crcFailures: 0,
-  resyncs: 0,
-  duplicates: 0,
-  rttMs: 0,
-});
-
-/** The host's end of a link to a memory board (stats: the host's side). */
-class MemoryLink implements Link {
-  readonly specificationVersion = 1 as const;
-  readonly messages: ReadableStream<Uint8Array>;
-  readonly #stats = zeroLinkStats();
-  #out!: ReadableStreamDefaultController<Uint8Array>;
-  #failure: TinypipeError | undefined;
-  #closed = false;
-
-  constructor(
-    readonly peer: HelloInfo,
-    readonly deliver: (link: MemoryLink, bytes: Uint8Array) => void,
-  ) {
-    this.messages = new ReadableStream({
-      start: (c) => {
-        this.#out = c;
-      },
-    });
-  }
-
-  get up(): boolean {
-    return !this.#closed && !this.#failure;
-  }
-
-  async send(message: Uint8Array): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (this.#closed) throw new TinypipeError('LINK_DOWN', 'the link was closed');
-    this.#stats.framesSent++;
-    this.#stats.bytesSent += message.length;
-    this.deliver(this, message.slice());
-  }
-
-  /** The board sends `bytes` to the host. */
-  answer(bytes: Uint8Array): void {
-    if (!this.up) return;
-    this.#stats.framesReceived++;
-    this.#stats.bytesReceived += bytes.length;
-    this.#out.enqueue(bytes);
-  }
-
-  fail(e: TinypipeError): void {
-    if (!this.up) return;
-    this.#failure = e;
-    this.#out.error(e);
-  }
-
-  stats(): LinkStats {
-    return { ...this.#stats };
-  }
-
-  async close(): Promise<void> {
-    if (!this.up) return;
-    this.#closed = true;
-    this.#out.close();
-  }
-}
-
 /** The board holding stage `selection` of `qm` (the weights `buildImage(qm, selection)` would flash). */
 export function memoryBoard(
   qm: QuantizedModel,
@@ -163,7 +80,7 @@ export function memoryBoard(
   const weights = sliceStageWeights(qm, selection);
   const index = options.board ?? 0;
   const config = qm.config;
-  const vocab = weights.classifier?.vocabRange;
+  const vocab = weights.classifier?.vocab;
   const hello: HelloInfo = {
     protocol: HELLO_PROTOCOL,
     role: 'board',
@@ -287,15 +204,14 @@ class Board implements MemoryBoard {
     const state = this.#stream(m.stream);
     if (m.kind === 'token' || m.kind === 'activation') return this.#forward(state, m);
     if (m.kind === 'classify' || m.kind === 'histogram-request' || m.kind === 'draw')
-      return this.#sliced(state, m);
+      return answerSliced(state, m, this.weights.config.dim);
     if (m.kind !== 'start' && m.kind !== 'end') return [];
     state.hashes = m.kind === 'start' && m.hashes;
     state.sampler = undefined;
     state.sliced = undefined;
     state.slice = undefined;
     if (m.kind === 'start' && m.sliced) {
-      const range = this.weights.classifier?.vocabRange;
-      if (!range)
+      if (!this.weights.classifier)
         return [refusal(m.stream, TP_E_UNSUPPORTED, 'this board holds no classifier rows to sample over')];
       try {
         validateSamplerOptions({ vocabSize: 1, temperature: m.temperature, topp: m.topp, seed: m.seed });
@@ -340,65 +256,6 @@ class Board implements MemoryBoard {
     return s;
   }
 
-  /** This slice's scaled logits of `x` (the final activation) at `pos`, for the host's rounds. */
-  #keepSlice(state: StreamState, pos: number, x: Float32Array): void {
-    const range = state.stage.vocabRange!;
-    const { temperature, topp } = state.sliced!;
-    state.slice = { pos, sampling: new SliceSampling(range[0], state.stage.classify(x), temperature, topp) };
-  }
-
-  /** CLASSIFY, HISTOGRAM? and DRAW: a classifier slice's part of sampling (docs/protocol.md §5.3). */
-  #sliced(
-    state: StreamState,
-    m: Extract<Message, { kind: 'classify' | 'histogram-request' | 'draw' }>,
-  ): Message[] {
-    const { stream, pos } = m;
-    const range = state.stage.vocabRange;
-    if (!range) return [refusal(stream, TP_E_ARG, 'this board holds no classifier rows')];
-    try {
-      if (m.kind === 'classify') {
-        if (m.x.length !== 0 && m.x.length !== this.weights.config.dim)
-          return [refusal(stream, TP_E_ARG, 'CLASSIFY: x is not dim floats (or none)')];
-        if (!state.sliced) {
-          if (m.x.length === 0) return [refusal(stream, TP_E_ARG, 'CLASSIFY without x needs a sliced START')];
-          const logits = state.stage.classify(Float32Array.from(m.x));
-          const out: Message[] = [];
-          for (let at = 0; at < logits.length; at += LOGITS_ROWS)
-            out.push({
-              kind: 'logits',
-              stream,
-              pos,
-              vocabFrom: range[0] + at,
-              logits: logits.slice(at, Math.min(at + LOGITS_ROWS, logits.length)),
-            });
-          return out;
-        }
-        if (m.x.length > 0) this.#keepSlice(state, pos, Float32Array.from(m.x));
-      }
-      const slice = state.slice;
-      if (!state.sliced || !slice || slice.pos !== pos)
-        return [refusal(stream, TP_E_ARG, 'no classified position to sample from: CLASSIFY it first')];
-      const s = slice.sampling;
-      if (m.kind === 'classify') return [{ kind: 'slice-max', stream, pos, ...s.max() }];
-      if (m.kind === 'histogram-request')
-        return [
-          {
-            kind: 'histogram',
-            stream,
-            pos,
-            ...s.histogram(m.max, m.below === FROM_TOP ? undefined : m.below),
-          },
-        ];
-      return [{ kind: 'token', stream, pos, token: s.draw(m.max, m.bucket, m.target) }];
-    } catch (e) {
-      if (TinypipeError.isInstance(e) && e.code === 'NONFINITE')
-        return [
-          refusal(stream, TP_E_NONFINITE, `a logit, or logit / temperature, is not finite: ${e.message}`),
-        ];
-      return [refusal(stream, TP_E_ARG, `this slice cannot answer: ${(e as Error).message}`)];
-    }
-  }
-
   /** TOKEN → embed and forward, ACTIVATION → forward; then ACTIVATION, LOGITS slices or a sampled TOKEN. */
   #forward(state: StreamState, m: Extract<Message, { kind: 'token' | 'activation' }>): Message[] {
     const { stream, pos } = m;
@@ -411,12 +268,12 @@ class Board implements MemoryBoard {
         return [refusal(stream, TP_E_ARG, 'activation is not dim floats')];
       x = m.kind === 'token' ? state.stage.embed(m.token) : Float32Array.from(m.x);
       state.stage.forward(x, pos, hashes);
-      if (state.sliced && state.stage.vocabRange) {
+      if (state.sliced && state.stage.vocab) {
         // a classifier slice sampling with the host: the last stage keeps its rows' scaled logits and
         // answers the final activation (the host sends it on to the other slices); earlier ones do not classify
-        if (this.weights.layerRange[1] === this.weights.config.nLayers) this.#keepSlice(state, pos, x);
+        if (this.weights.layerRange[1] === this.weights.config.nLayers) keepSlice(state, pos, x);
         logits = undefined;
-      } else if (state.stage.vocabRange) logits = state.stage.classify(x);
+      } else if (state.stage.vocab) logits = state.stage.classify(x);
     } catch (e) {
       if (TinypipeError.isInstance(e) && e.code === 'NONFINITE')
         return [
@@ -435,29 +292,13 @@ class Board implements MemoryBoard {
         layerFrom: this.weights.layerRange[0],
         hashes: Uint32Array.from(hashes),
       });
-    const range = state.stage.vocabRange;
-    if (!logits || !range) out.push({ kind: 'activation', stream, pos, x });
+    const vocab = state.stage.vocab;
+    if (!logits || !vocab) out.push({ kind: 'activation', stream, pos, x });
     else if (state.sampler) {
       // a prompt position: no token, the RNG is left alone, as in llama2.c
       const token = pos >= state.sampleFrom ? state.sampler.sample(Float32Array.from(logits)) : NO_TOKEN;
       out.push({ kind: 'token', stream, pos, token });
-    } else
-      for (let at = 0; at < logits.length; at += LOGITS_ROWS)
-        out.push({
-          kind: 'logits',
-          stream,
-          pos,
-          vocabFrom: range[0] + at,
-          logits: logits.slice(at, Math.min(at + LOGITS_ROWS, logits.length)),
-        });
+    } else out.push(...logitsMessages(stream, pos, vocab[0], logits));
     return out;
   }
 }
-
-/** An ERROR answer: a firmware status and what it means. */
-const refusal = (stream: number | undefined, code: number, text: string): Message => ({
-  kind: 'error',
-  stream,
-  code,
-  text,
-});
