@@ -197,13 +197,42 @@ corpus(
     .filter(([, b]) => (b as Buffer).length > 1) as [string, Uint8Array][],
 );
 
-// sampler: temperature, topp, seed, logits
+// sampler: mode byte 0 (tp_sample): temperature, topp, seed, logits
 function sampler(t: number, p: number, logits: number[]) {
-  const b = Buffer.alloc(16 + 4 * logits.length);
-  b.writeFloatLE(t, 0);
-  b.writeFloatLE(p, 4);
-  b.writeBigUInt64LE(0xfedcba9876543210n, 8);
-  for (const [i, v] of logits.entries()) b.writeFloatLE(v, 16 + 4 * i);
+  const b = Buffer.alloc(1 + 16 + 4 * logits.length);
+  b.writeFloatLE(t, 1);
+  b.writeFloatLE(p, 5);
+  b.writeBigUInt64LE(0xfedcba9876543210n, 9);
+  for (const [i, v] of logits.entries()) b.writeFloatLE(v, 17 + 4 * i);
+  return b;
+}
+// sampler: mode byte 1 (tp_slice_*): temperature, topp, the host's max, histogram bucket, draw bucket, flags
+// (0: the slice's own max, 1: the host's, 2: the larger), cap byte, LEB128 draw target, logits
+function slice(
+  t: number,
+  p: number,
+  o: { max?: number; below?: number; bucket?: number; flags?: number; cap?: number; target?: bigint },
+  logits: number[],
+) {
+  const leb: number[] = [];
+  for (let v = o.target ?? 0n; ; ) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    leb.push(v ? b | 0x80 : b);
+    if (!v) break;
+  }
+  const b = Buffer.alloc(1 + 19 + leb.length + 4 * logits.length);
+  b[0] = 1;
+  b.writeFloatLE(t, 1);
+  b.writeFloatLE(p, 5);
+  b.writeFloatLE(o.max ?? 0, 9);
+  b.writeUInt16LE(o.below ?? 0xffff, 13);
+  b.writeUInt16LE(o.bucket ?? 0, 15);
+  b[17] = o.flags ?? 0;
+  b[18] = o.cap ?? 255;
+  b[19] = leb.length;
+  Buffer.from(leb).copy(b, 20);
+  for (const [i, v] of logits.entries()) b.writeFloatLE(v, 20 + leb.length + 4 * i);
   return b;
 }
 const ramp = Array.from({ length: 32 }, (_, i) => Math.sin(i) * 4);
@@ -215,4 +244,15 @@ corpus('sampler', [
   ['nan', sampler(1, 0.9, [1, Number.NaN, 2])],
   ['huge-temperature', sampler(1e30, 0.001, ramp)],
   ['tiny-temperature', sampler(1e-38, 0.5, ramp)],
+  ['slice-all', slice(1, 0.9, { target: 1n << 160n }, ramp)],
+  ['slice-below', slice(0.8, 0.5, { below: 0x3f0, bucket: 0x3e0, cap: 3, target: 12345n << 100n }, ramp)],
+  ['slice-host-max', slice(1, 1, { max: 10, flags: 1, target: (1n << 190n) - 1n }, ramp)],
+  ['slice-host-max-low', slice(1, 0.9, { max: -100, flags: 1, bucket: 0xffff }, ramp)],
+  ['slice-topp-zero', slice(1, 0, { flags: 2, max: 2, target: 1n }, ramp)],
+  [
+    'slice-spread',
+    slice(1, 0.99, { target: 1n << 170n }, [-200, -100, -50, -20, -87.3, -103.9, 0, 1e-40, -1e-45]),
+  ],
+  ['slice-temperature-0', slice(0, 0.9, {}, ramp)],
+  ['slice-inf', slice(1, 0.9, {}, [1, Number.POSITIVE_INFINITY, 2])],
 ]);
