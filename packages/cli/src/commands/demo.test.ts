@@ -5,7 +5,7 @@ import { runCapture } from '../io/capture.test-helper.js';
 describe('tinypipe demo', () => {
   it('plans, builds, flashes and boots simulated boards, streams a story, and checks it against the host', async () => {
     const r = await runCapture(['demo', '--boards', '2', '--steps', '40', '--seed', '7']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.startsWith('Once upon a time')).toBe(true);
     expect(r.stderr).toMatch(/q8 on 2 simulated ESP32-S3 board\(s\)/);
     expect(r.stderr).toMatch(/board 1 \(\/dev\/pts\/\d+\): model\.img flashed and verified/);
@@ -34,7 +34,7 @@ describe('tinypipe demo', () => {
       '1e-4',
       '--json',
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.identicalToHost).toBe(true);
     expect(s.retransmits).toBeGreaterThan(0);
@@ -53,7 +53,7 @@ describe('tinypipe demo', () => {
       'esp32s3-n16r8',
       '--json',
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ emulated: 'esp32s3-n16r8', identicalToHost: true });
     expect(s.predicted.tokensPerSecond).toBeGreaterThan(0);
@@ -75,7 +75,7 @@ describe('tinypipe demo', () => {
       '1',
       '--json',
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ boards: 3, streams: 3, identicalToHost: true });
     expect(s.tokens).toBeGreaterThan(60);
@@ -102,7 +102,7 @@ describe('tinypipe demo', () => {
       '1e-4',
       '--json',
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ boards: 3, streams: 2, topology: 'chain', identicalToHost: true });
     expect(s.tokens).toBe(80);

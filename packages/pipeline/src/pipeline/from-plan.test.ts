@@ -24,19 +24,23 @@ const predicting = (positionMs: readonly number[]): Plan => ({
 });
 
 describe('planRequestTimeouts', () => {
-  it('star: per board 20 × its predicted time per position × the streams that can queue, at least 2 s', () => {
-    const p = predicting([150, 10]);
+  it('star: per board 20 × its predicted time per position × the streams that can queue, at least 10 s', () => {
+    const p = predicting([400, 10]);
     expect(planRequestTimeouts(p, 'star', 2)).toEqual([
-      REQUEST_TIMEOUT_FACTOR * 150 * 2,
+      REQUEST_TIMEOUT_FACTOR * 400 * 2,
       MIN_REQUEST_TIMEOUT_MS, // 20 × 10 × 2 = 400 ms is under the floor
     ]);
-    expect(planRequestTimeouts(p, 'star', 1)).toEqual([REQUEST_TIMEOUT_FACTOR * 150, MIN_REQUEST_TIMEOUT_MS]);
+    expect(planRequestTimeouts(p, 'star', 3)).toEqual([
+      REQUEST_TIMEOUT_FACTOR * 400 * 3,
+      MIN_REQUEST_TIMEOUT_MS,
+    ]);
+    expect(planRequestTimeouts(p, 'star', 1)).toEqual([MIN_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS]); // 8 s
   });
 
   it('chain: the answer crosses every board, so both links wait for the sum', () => {
-    expect(planRequestTimeouts(predicting([75, 50]), 'chain', 3)).toEqual([
-      REQUEST_TIMEOUT_FACTOR * 125 * 3,
-      REQUEST_TIMEOUT_FACTOR * 125 * 3,
+    expect(planRequestTimeouts(predicting([300, 200]), 'chain', 3)).toEqual([
+      REQUEST_TIMEOUT_FACTOR * 500 * 3,
+      REQUEST_TIMEOUT_FACTOR * 500 * 3,
     ]);
   });
 
@@ -45,10 +49,10 @@ describe('planRequestTimeouts', () => {
       ...plan,
       boards: plan.boards.map((b) => ({
         ...b,
-        predicted: { ...b.predicted, layersMs: 10, classifierMs: 0, linkOutMs: 5, periodMs: 200 },
+        predicted: { ...b.predicted, layersMs: 10, classifierMs: 0, linkOutMs: 5, periodMs: 800 },
       })),
     };
-    expect(planRequestTimeouts(p, 'star', 1)).toEqual([4000, 4000]);
+    expect(planRequestTimeouts(p, 'star', 1)).toEqual([16_000, 16_000]); // 20 × 800, not 20 × 15
   });
 });
 
@@ -141,7 +145,7 @@ describe('Pipeline.fromPlan', () => {
         await pipeline.close();
       }
     };
-    // the plan predicts ~10 ms per position on board 1: 20 × 10 ms × 2 streams is under the 2 s floor
+    // the plan predicts ~10 ms per position on board 1: 20 × 10 ms × 2 streams is under the 10 s floor
     expect(planRequestTimeouts(plan, 'star', 2)[1]).toBe(MIN_REQUEST_TIMEOUT_MS);
     expect(await stalled({})).toMatchObject({ board: 1, timeoutMs: MIN_REQUEST_TIMEOUT_MS });
     expect(await stalled({ requestTimeoutMs: 150 })).toMatchObject({ board: 1, timeoutMs: 150 });

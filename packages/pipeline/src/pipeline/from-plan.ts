@@ -49,8 +49,13 @@ export function pipelinePlanOf(plan: Plan, identity: BuildIdentity): PipelinePla
   };
 }
 
-/** The shortest request timeout a plan gets (ms): a link's heartbeat notices a silent board in about this. */
-export const MIN_REQUEST_TIMEOUT_MS = 2000;
+/**
+ * The shortest request timeout a plan gets (ms): the fixed default before timeouts came from the plan. A
+ * request crosses one or more lines whose retransmissions back off (up to 2 s each, docs/protocol.md §4.0):
+ * a 2 s floor timed out a chain of three boards at BER 1e-4 on a loaded machine (`demo --ber 1e-4`, 1 run in 6).
+ * A silent board is noticed sooner anyway, by its link's heartbeat (2 s).
+ */
+export const MIN_REQUEST_TIMEOUT_MS = 10_000;
 /** A request may take this many times the plan's predicted time before it times out. */
 export const REQUEST_TIMEOUT_FACTOR = 20;
 /** One board's predicted time for one position: its compute and the hop of its answer (ms). */
@@ -64,8 +69,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * behind at most `streams` others on a board, each taking the board's predicted time per position
  * (`boards[i].predicted`: `layersMs + classifierMs + linkOutMs`, its compute and the hop of its answer — at
  * least its `periodMs`). So a star link to board i gets
- * `max(2 s, 20 × position(i) × streams)`; a chain's answer crosses every board, so both its links get
- * `max(2 s, 20 × Σ position × streams)`. Twenty times covers a board slower than its profile (a datasheet
+ * `max(10 s, 20 × position(i) × streams)`; a chain's answer crosses every board, so both its links get
+ * `max(10 s, 20 × Σ position × streams)`. Twenty times covers a board slower than its profile (a datasheet
  * figure, a hot chip, retransmissions on a noisy line) without waiting long on a dead one.
  */
 export function planRequestTimeouts(plan: Plan, topology: Topology, streams: number): number[] {

@@ -112,7 +112,7 @@ export class Pipeline {
    * `connect` with the partitioner's plan (what `tinypipe plan` writes): the stages are its boards, and
    * `fingerprint` (and `build`, when the boards were flashed from a build: its manifests' `build`) say
    * which model and images they must hold. Unless `requestTimeoutMs` is given, each link's request
-   * timeout comes from the plan's predicted time per position (`planRequestTimeouts`: at least 2 s, 20 ×
+   * timeout comes from the plan's predicted time per position (`planRequestTimeouts`: at least 10 s, 20 ×
    * the prediction × the streams that can queue). To open the links too, see `connectBoards`.
    */
   static fromPlan(plan: Plan, links: readonly Link[], options: PipelineOptions & BuildIdentity): Pipeline {
