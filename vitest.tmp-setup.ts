@@ -15,7 +15,11 @@ export default function setup(): () => void {
   const previous = env[TMPDIR];
   const dir = mkdtempSync(join(tmpdir(), 'tinypipe-test-run-'));
   env[TMPDIR] = dir;
+  // a run stopped early (turbo stops the other tasks when one fails) never reaches the teardown below
+  const removeOnExit = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   return () => {
+    process.off('exit', removeOnExit);
     if (previous === undefined) delete env[TMPDIR];
     else env[TMPDIR] = previous;
     // ours only: other tools keep caches in TMPDIR (tsx-0), removed with the rest
