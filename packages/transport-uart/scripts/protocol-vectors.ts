@@ -112,7 +112,7 @@ const hellos: HelloInfo[] = [
     vocab: undefined,
     maxPayload: 4096,
     streams: 0,
-    caps: { embedding: false, classifier: false, sampler: false },
+    caps: { embedding: false, classifier: false, sampler: false, kv: 'fp32' },
     baud: 2_000_000,
     build: undefined,
   },
@@ -125,10 +125,26 @@ const hellos: HelloInfo[] = [
     vocab: [0, 512],
     maxPayload: 4096,
     streams: 4,
-    caps: { embedding: false, classifier: true, sampler: true },
+    caps: { embedding: false, classifier: true, sampler: true, kv: 'fp32' },
     baud: 0,
     build: bytes(8, (i) => 0xc0 + i),
   },
+  // caps bits 3–4: the KV cache format (docs/numerics.md §6b), fp16 and int8
+  ...(['fp16', 'int8'] as const).map(
+    (kv, i): HelloInfo => ({
+      protocol: HELLO_PROTOCOL,
+      role: 'board',
+      board: i,
+      fingerprint: bytes(32, (j) => 0xa0 + j),
+      layers: [0, 3],
+      vocab: [0, 0],
+      maxPayload: 4096,
+      streams: 6 + i,
+      caps: { embedding: true, classifier: false, sampler: false, kv },
+      baud: 0,
+      build: bytes(8, (j) => 0xc0 + j),
+    }),
+  ),
 ];
 const hello = hellos.map((info) => ({
   info: {

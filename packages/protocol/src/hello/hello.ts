@@ -10,12 +10,13 @@
  *   40  u32×2   vocab         [from, to)   (0xFFFFFFFF ×2: any; 0, 0: no classifier rows)
  *   48  u16     max_payload
  *   50  u16     streams
- *   52  u32     caps          bit 0 embedding, 1 classifier, 2 sampler
+ *   52  u32     caps          bit 0 embedding, 1 classifier, 2 sampler, 3–4 KV format (0 fp32, 1 fp16, 2 int8)
  *   56  u32     baud          proposed / accepted line rate (0: keep)
  *   60  u8[8]   build         build id (8×0: any / none) — since HELLO protocol 2
  *   (all little-endian; HELLO_ACK = u8 status ‖ the board's 68 bytes)
  */
 import { TinypipeError } from '../errors/tinypipe-error.js';
+import { type KvFormat, kvFormatCode, kvFormatOf } from './kv-format.js';
 
 /** The frame version (docs/protocol.md §3): the first byte of every frame body. */
 export const PROTOCOL_VERSION = 1;
@@ -64,7 +65,7 @@ export interface HelloInfo {
   maxPayload: number;
   /** Streams (KV caches) the board has room for; 0 from a host. */
   streams: number;
-  caps: { embedding: boolean; classifier: boolean; sampler: boolean };
+  caps: HelloCaps;
   /** Proposed (host) or accepted (board) line rate after the handshake; 0 = keep. */
   baud: number;
   /**
@@ -73,6 +74,21 @@ export interface HelloInfo {
    */
   build?: Uint8Array | undefined;
 }
+
+/** The HELLO `caps` word (§4.1): what a board holds and does besides its layers. */
+export interface HelloCaps {
+  embedding: boolean;
+  classifier: boolean;
+  sampler: boolean;
+  /**
+   * Bits 3–4: the KV cache format of the board's image (docs/numerics.md §6b; `'fp32'` when it has no
+   * image). Undefined encodes as `'fp32'`; `decodeHello` always sets it. A host sends `'fp32'`.
+   */
+  kv?: KvFormat | undefined;
+}
+
+/** The bit position of the KV format in the HELLO `caps` word (two bits: 3 and 4). */
+export const HELLO_CAPS_KV_SHIFT = 3;
 
 /** HELLO_ACK status byte. */
 export const HelloStatus = { OK: 0, PROTOCOL_MISMATCH: 1, WRONG_MODEL: 2, WRONG_BUILD: 3 } as const;
@@ -100,7 +116,10 @@ export function encodeHello(h: HelloInfo): Uint8Array {
   v.setUint16(O.streams, h.streams, true);
   v.setUint32(
     O.caps,
-    (h.caps.embedding ? 1 : 0) | (h.caps.classifier ? 2 : 0) | (h.caps.sampler ? 4 : 0),
+    (h.caps.embedding ? 1 : 0) |
+      (h.caps.classifier ? 2 : 0) |
+      (h.caps.sampler ? 4 : 0) |
+      (kvFormatCode(h.caps.kv ?? 'fp32') << HELLO_CAPS_KV_SHIFT),
     true,
   );
   v.setUint32(O.baud, h.baud, true);
@@ -118,7 +137,7 @@ export function encodeHello(h: HelloInfo): Uint8Array {
 /**
  * Parses a HELLO payload: 68 bytes (protocol 2), or 60 bytes (a protocol-1 peer: no build id, so the
  * caller's `checkHello` reports PROTOCOL_MISMATCH with both versions). MESSAGE_MALFORMED for any other
- * size or an unknown role.
+ * size, an unknown role or KV format 3 in `caps`.
  */
 export function decodeHello(bytes: Uint8Array): HelloInfo {
   if (bytes.length !== HELLO_BYTES && bytes.length !== HELLO_V1_BYTES) {
@@ -140,6 +159,12 @@ export function decodeHello(bytes: Uint8Array): HelloInfo {
   const v0 = v.getUint32(O.vocabFrom, true);
   const v1 = v.getUint32(O.vocabTo, true);
   const caps = v.getUint32(O.caps, true);
+  const kv = kvFormatOf((caps >>> HELLO_CAPS_KV_SHIFT) & 3);
+  if (kv === undefined)
+    throw new TinypipeError(
+      'MESSAGE_MALFORMED',
+      `HELLO caps bits 3–4 hold KV format ${(caps >>> HELLO_CAPS_KV_SHIFT) & 3}, not 0 (fp32), 1 (fp16) or 2 (int8): the peer speaks another protocol`,
+    );
   return {
     protocol: v.getUint8(O.protocol),
     role: role === 0 ? 'host' : 'board',
@@ -149,7 +174,12 @@ export function decodeHello(bytes: Uint8Array): HelloInfo {
     vocab: v0 === ANY32 && v1 === ANY32 ? undefined : [v0, v1],
     maxPayload: v.getUint16(O.maxPayload, true),
     streams: v.getUint16(O.streams, true),
-    caps: { embedding: (caps & 1) !== 0, classifier: (caps & 2) !== 0, sampler: (caps & 4) !== 0 },
+    caps: {
+      embedding: (caps & 1) !== 0,
+      classifier: (caps & 2) !== 0,
+      sampler: (caps & 4) !== 0,
+      kv,
+    },
     baud: v.getUint32(O.baud, true),
     build: build.every((b) => b === 0) ? undefined : build,
   };

@@ -35,7 +35,7 @@ const board: HelloInfo = {
   vocab: [0, 32000],
   maxPayload: 4096,
   streams: 4,
-  caps: { embedding: false, classifier: true, sampler: true },
+  caps: { embedding: false, classifier: true, sampler: true, kv: 'fp32' },
   baud: 0,
   build: BUILD,
 };

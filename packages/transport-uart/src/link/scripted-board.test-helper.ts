@@ -20,7 +20,7 @@ export const board = boardHello({
   layers: [0, 5],
   vocab: [0, 512],
   streams: 2,
-  caps: { embedding: true, classifier: true, sampler: true },
+  caps: { embedding: true, classifier: true, sampler: true, kv: 'fp32' },
 });
 
 /** A scripted peer: answers every frame it decodes with what `answer` returns (raw frames). */
