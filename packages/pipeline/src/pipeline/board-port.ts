@@ -54,6 +54,8 @@ export class BoardPort {
   onError: ((stream: number, e: TinypipeError) => void) | undefined;
   onFailure: ((e: TinypipeError) => void) | undefined;
   onRequest: ((event: PipelineRequestEvent) => void) | undefined;
+  /** Where HASHES go (`PipelineOptions.onHashes`); dropped otherwise. */
+  onHashes: ((event: Omit<Extract<Message, { kind: 'hashes' }>, 'kind'>) => void) | undefined;
   /** Where STATS answers go while `Pipeline.boardStats` asks; dropped otherwise. */
   onStats: ((port: BoardPort, counters: BoardCounters) => void) | undefined;
 
@@ -87,8 +89,12 @@ export class BoardPort {
           this.onStats?.(this, counters);
           continue;
         }
+        if (m.kind === 'hashes') {
+          const { kind: _, ...event } = m;
+          this.onHashes?.(event);
+          continue;
+        }
         if (
-          m.kind === 'hashes' ||
           m.kind === 'start' ||
           m.kind === 'end' ||
           m.kind === 'stats-request' ||

@@ -1,3 +1,4 @@
+export type { Embedder } from './embedder.js';
 export {
   type BuildIdentity,
   MIN_REQUEST_TIMEOUT_MS,

@@ -33,6 +33,7 @@ import type { Link } from '@tinypipe/protocol';
 import { TinypipeError } from '@tinypipe/protocol';
 import { checkLinks } from './board-check.js';
 import { BoardPort } from './board-port.js';
+import { resolveEmbedder } from './embedder.js';
 import { type BuildIdentity, pipelinePlanOf, planRequestTimeouts } from './from-plan.js';
 import type { PipelineOptions, PipelinePlan, Topology } from './plan.js';
 import { badReply } from './replies.js';
@@ -65,11 +66,20 @@ export class Pipeline {
   readonly #throughput = new Throughput();
   /** A split classifier's slices (docs/numerics.md §10b); empty when the last board holds it all. */
   readonly #slices: ClassifierSlice[];
+  /** The host's embedder when no board holds the embedding (the first board then gets ACTIVATION). */
+  readonly #embed: ((token: number) => Float32Array) | undefined;
   /** Streams re-prefilled after a fault, since connect. */
   resumes = 0;
   #statsAsked: Promise<unknown> = Promise.resolve();
 
-  private constructor(plan: PipelinePlan, ports: BoardPort[], streams: number, options: PipelineOptions) {
+  private constructor(
+    plan: PipelinePlan,
+    ports: BoardPort[],
+    streams: number,
+    options: PipelineOptions,
+    embed: ((token: number) => Float32Array) | undefined,
+  ) {
+    this.#embed = embed;
     this.config = plan.config;
     this.topology = options.topology ?? 'star';
     this.#plan = plan;
@@ -82,6 +92,7 @@ export class Pipeline {
     const timeouts = options.requestTimeoutMs;
     for (const [i, p] of ports.entries()) {
       p.onRequest = options.onRequest;
+      p.onHashes = options.onHashes;
       p.vocab = plan.config.vocabSize;
       p.dim = plan.config.dim;
       p.timeoutMs = (typeof timeouts === 'number' ? timeouts : timeouts?.[i]) ?? p.timeoutMs;
@@ -93,18 +104,21 @@ export class Pipeline {
    * Checks that each link reaches the board the plan expects (its HELLO: fingerprint, layers, classifier
    * rows) and returns the pipeline; WRONG_MODEL naming the board otherwise. Then that the boards are of
    * one build (their HELLO's build id; `plan.build` when given): MIXED_BUILD naming each board and its
-   * build otherwise — before anything is sent. In a chain the host sees the
+   * build otherwise — before anything is sent. A plan whose boards do not hold the embedding needs
+   * `options.embedder` (INVALID_ARGUMENT saying so otherwise; see `Embedder`). In a chain the host sees the
    * first and the last board; each board checks the next one's HELLO itself and reports a refusal.
    */
   static connect(links: readonly Link[], plan: PipelinePlan, options: PipelineOptions = {}): Pipeline {
     const chain = options.topology === 'chain';
     const boards = checkLinks(links, plan, chain);
+    const embed = resolveEmbedder(plan, options.embedder);
     const streams = Math.min(...links.map((l) => l.peer!.streams));
     return new Pipeline(
       plan,
       links.map((l, i) => new BoardPort(boards[i]!, l, chain)),
       streams,
       options,
+      embed,
     );
   }
 
@@ -130,7 +144,7 @@ export class Pipeline {
       this.#slices.length > 0
         ? (x: Float32Array) => sampleSlices(this.#ports, this.#slices, stream, pos, x, sampler)
         : undefined;
-    return runPosition(this.topology, this.#ports, stream, token, pos, sliced);
+    return runPosition(this.topology, this.#ports, stream, token, pos, sliced, this.#embed);
   }
 
   /** Logits (vocab_size) of `token` at `pos` in `stream`, through every board (host-side sampling). */
@@ -189,7 +203,7 @@ export class Pipeline {
     try {
       const s = options.sampling ?? { temperature: 0, topp: 1, seed: 0 };
       const start: StartFields = {
-        hashes: false,
+        hashes: this.#options.onHashes !== undefined,
         temperature: s.temperature,
         topp: s.topp,
         seed: BigInt(s.seed),

@@ -2,6 +2,7 @@
 
 import type { ModelConfig, QuantizedModel } from '@tinypipe/core';
 import type { Link, TinypipeError } from '@tinypipe/protocol';
+import type { Embedder } from './embedder.js';
 
 export interface PipelineStage {
   layers: readonly [number, number];
@@ -63,8 +64,22 @@ export interface PipelineOptions {
    * streams queued; `Pipeline.fromPlan` derives it from the plan's prediction (`planRequestTimeouts`).
    */
   requestTimeoutMs?: number | readonly number[];
+  /**
+   * The embedding on the host, for a plan where no board holds it (a plan with `embedding: 'host'`): a
+   * `QuantStage` holding the embedding (from the build's host.tpimg) or `(token) => Float32Array`, the
+   * dequantized row (docs/numerics.md §8). The host then sends `ACTIVATION(stream, pos, row)` to the
+   * first board instead of `TOKEN` — the same bits the board would embed. Refused (INVALID_ARGUMENT)
+   * when a board holds the embedding too: one place embeds.
+   */
+  embedder?: Embedder | undefined;
   /** Told when a stream re-prefills after a fault (for logs and progress). */
   onResume?: (event: { stream: number; pos: number; error: TinypipeError }) => void;
+  /**
+   * Told of the layer hashes every board reports (docs/numerics.md §9: the FNV-1a hash of the residual
+   * stream after each of its layers, from `layerFrom` on): given, `generate()` asks the boards for them
+   * (START's hashes flag). A resume replays positions, so they may be reported twice.
+   */
+  onHashes?: (event: { stream: number; pos: number; layerFrom: number; hashes: Uint32Array }) => void;
   /** Told of every answered request, with the host's clock at both ends (e.g. a `TraceRecorder`). */
   onRequest?: (event: PipelineRequestEvent) => void;
 }

@@ -27,7 +27,10 @@ export function wireChain(ports: readonly BoardPort[]): void {
   first.onFailure = (e) => last.rejectAll(e);
 }
 
-/** `token` at `pos` through every board: the last board's answer (its logits, or its sampled TOKEN). */
+/**
+ * `token` at `pos` through every board: the last board's answer (its logits, or its sampled TOKEN). With
+ * `embed` (the embedding kept on the host), the first board gets `ACTIVATION(embed(token))`, not TOKEN.
+ */
 export async function runPosition(
   topology: Topology,
   ports: readonly BoardPort[],
@@ -36,12 +39,16 @@ export async function runPosition(
   pos: number,
   /** A split classifier (star): the last stage answers the final activation, this samples from it. */
   sliced?: (x: Float32Array) => Promise<PositionAnswer>,
+  embed?: (token: number) => Float32Array,
 ): Promise<PositionAnswer> {
   const last = ports[ports.length - 1]!;
+  const first: Message & { stream: number; pos: number } = embed
+    ? { kind: 'activation', stream, pos, x: embed(token) }
+    : { kind: 'token', stream, pos, token };
   let answer: Answer;
-  if (topology === 'chain') answer = await ports[0]!.request({ kind: 'token', stream, pos, token }, last);
+  if (topology === 'chain') answer = await ports[0]!.request(first, last);
   else {
-    answer = await ports[0]!.request({ kind: 'token', stream, pos, token });
+    answer = await ports[0]!.request(first);
     for (const b of ports.slice(1)) {
       if (answer.kind !== 'activation')
         throw badReply({ board: b.board - 1, stream, pos }, `answered ${answer.kind}, not ACTIVATION`);
