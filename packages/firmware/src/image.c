@@ -30,7 +30,8 @@ enum {
     H_TABLE = 0x70,
     H_SIZE = 0x74,
     H_BUILD_ID = 0x78,
-    H_RESERVED = 0x80 /* version 1: reserved from H_BUILD_ID */
+    H_KV_FORMAT = 0x80,
+    H_RESERVED = 0x84 /* version 1: reserved from H_BUILD_ID; version 2: from H_KV_FORMAT */
 };
 /* table entry offsets (§4) */
 enum {
@@ -150,8 +151,14 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     if (version < TP_IMAGE_VERSION_MIN || version > TP_IMAGE_VERSION) return TP_E_BAD_VERSION;
     img->version = version;
     if (hdr(b, H_HEADER_SIZE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
-    for (int at = version == 1 ? H_BUILD_ID : H_RESERVED; at < (int)TP_IMAGE_HEADER_BYTES; at++)
+    for (int at = version == 1   ? H_BUILD_ID
+                  : version == 2 ? H_KV_FORMAT
+                                 : H_RESERVED;
+         at < (int)TP_IMAGE_HEADER_BYTES; at++)
         if (b[at] != 0) return TP_E_BAD_HEADER;
+    uint32_t kv = hdr(b, H_KV_FORMAT); /* zero in versions 1 and 2 (checked above): fp32 */
+    if (kv >= TP_KV_FORMATS) return TP_E_BAD_HEADER;
+    img->kv_format = (tp_kv_format)kv;
 
     uint32_t f[7];
     for (int i = 0; i < 7; i++) {

@@ -11,11 +11,15 @@
 #include "tp_status.h"
 
 #define TP_IMAGE_MAGIC 0x4D495054u /* "TPIM" */
-#define TP_IMAGE_VERSION 2u        /* the newest version read: version 2 adds build_id at 0x78 */
+#define TP_IMAGE_VERSION 3u        /* the newest version read: 2 adds build_id at 0x78, 3 kv_format at 0x80 */
 #define TP_IMAGE_VERSION_MIN 1u    /* version 1 (no build id; 0x78.. reserved) is read too */
 #define TP_IMAGE_BUILD_ID_BYTES 8u
 #define TP_IMAGE_HEADER_BYTES 256u
 #define TP_IMAGE_ENTRY_BYTES 64u
+
+/* The KV cache format (docs/numerics.md §6b): the image header's kv_format, HELLO caps bits 3–4. */
+typedef enum { TP_KV_FP32 = 0, TP_KV_FP16 = 1, TP_KV_INT8 = 2 } tp_kv_format;
+#define TP_KV_FORMATS 3
 
 typedef struct {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len, shared_classifier;
@@ -27,6 +31,7 @@ typedef struct {
     uint8_t fingerprint[32];
     uint32_t version;                          /* TP_IMAGE_VERSION_MIN..TP_IMAGE_VERSION */
     uint8_t build_id[TP_IMAGE_BUILD_ID_BYTES]; /* the build that stamped it; all zero: none (and version 1) */
+    tp_kv_format kv_format;                    /* how a stage stores its KV cache; versions 1 and 2: fp32 */
     tp_config config;
     int layer_from, layer_to; /* [from, to) */
     int has_embedding;

@@ -76,6 +76,24 @@ float tp_fp16_to_fp32(uint16_t h) {
     return from_bits(sign | (e << 23) | ((mant & 0x3FFu) << 13));
 }
 
+uint16_t tp_fp32_to_fp16(float x) {
+    uint32_t b = to_bits(x);
+    uint32_t sign = (b >> 16) & 0x8000u, exp = (b >> 23) & 0xFFu, mant = b & 0x7FFFFFu;
+    if (exp == 0xFF) return (uint16_t)(sign | 0x7C00u | (mant ? 0x200u | (mant >> 13) : 0)); /* Inf, NaN */
+    int e = (int)exp - 127 + 15;                                                             /* rebias */
+    if (e >= 0x1F) return (uint16_t)(sign | 0x7C00u);                                        /* too large: Inf */
+    if (e <= 0) { /* a subnormal half (or zero): shift the whole significand right, then round */
+        if (e < -10) return (uint16_t)sign; /* below half the smallest subnormal */
+        uint32_t sig = mant | 0x800000u, shift = (uint32_t)(14 - e);
+        uint32_t h = sig >> shift, rem = sig & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+        if (rem > half || (rem == half && (h & 1u))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = ((uint32_t)e << 10) | (mant >> 13), rem = mant & 0x1FFFu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++; /* a carry into the exponent is still right */
+    return (uint16_t)(sign | h);
+}
+
 uint32_t tp_fnv1a32(const uint8_t *bytes, size_t n, uint32_t h) {
     for (size_t i = 0; i < n; i++) h = (h ^ bytes[i]) * 0x01000193u;
     return h;

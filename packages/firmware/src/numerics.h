@@ -1,6 +1,7 @@
 /*
- * The scalar numerics of docs/numerics.md: our exp (no libm), binary16 widening, the spec's rounding,
- * the per-layer hash, rmsnorm and softmax. Bit-exact with packages/core/src/numerics and src/quant.
+ * The scalar numerics of docs/numerics.md: our exp (no libm), binary16 widening and narrowing (the fp16 KV
+ * cache), the spec's rounding, the per-layer hash, rmsnorm and softmax. Bit-exact with packages/core/src/numerics
+ * and src/quant.
  * Build with -ffp-contract=off and without -ffast-math.
  */
 #ifndef TP_NUMERICS_H
@@ -14,6 +15,10 @@ float tp_expf(float x);
 
 /* binary16 bits -> the equal binary32 value. */
 float tp_fp16_to_fp32(uint16_t h);
+
+/* binary32 -> binary16 bits, round to nearest, ties to even (docs/numerics.md §2): too large -> ±Inf, below half
+ * the smallest subnormal -> ±0, subnormals rounded too, NaN stays NaN (quiet, top payload bits kept). */
+uint16_t tp_fp32_to_fp16(float x);
 
 /* The same value, inline for the kernels' per-group scales: a normal half (every scale the quantizer
  * writes but 0) is widened with integer operations — sign to bit 31, exponent and mantissa shifted up by 13

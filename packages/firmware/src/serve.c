@@ -33,7 +33,8 @@ void tp_server_init(tp_server *s, tp_stage *stages, int streams, const tp_image 
         tp_hello_board(hello, board, img->fingerprint, (uint16_t)img->layer_from, (uint16_t)img->layer_to,
                        img->has_classifier ? (uint32_t)img->vocab_from : 0,
                        img->has_classifier ? (uint32_t)img->vocab_to : 0, (uint16_t)streams,
-                       (img->has_embedding ? 1u : 0u) | (img->has_classifier ? 2u : 0u) | sampler_cap);
+                       (img->has_embedding ? 1u : 0u) | (img->has_classifier ? 2u : 0u) | sampler_cap |
+                           (uint32_t)img->kv_format << TP_HELLO_CAPS_KV_SHIFT);
     else tp_hello_board(hello, board, none, 0, 0, 0, 0, 0, 0);
     if (img) tp_hello_set_build(hello, img->build_id); /* zero: a version-1 or unstamped image */
     tp_link_init(&s->link, hello, session);
@@ -52,6 +53,7 @@ void tp_server_chain(tp_server *s, int mode, uint16_t session) {
         tp_hello_expect(expect, board == 0xffff ? 0xffff : (uint16_t)(board + 1), me + TP_HELLO_OFF_FINGERPRINT,
                         s->stages ? layer_to : 0xffff, 0xffff);
         tp_hello_set_build(expect, me + TP_HELLO_OFF_BUILD);
+        expect[TP_HELLO_OFF_CAPS] = me[TP_HELLO_OFF_CAPS] & TP_HELLO_CAPS_KV_MASK; /* caps bits 3–4: our KV format */
         tp_link_init_opening(&s->down, expect, session);
     }
 }

@@ -31,8 +31,10 @@ typedef struct {
     uint64_t att;         /* (seq_len) floats */
     uint64_t xq;          /* (max(dim, hidden_dim)) int8 */
     uint64_t xs;          /* (ceil(max(dim, hidden_dim) / group)) floats */
-    uint64_t key_cache;   /* (layers, seq_len, kv_dim) floats */
-    uint64_t value_cache; /* (layers, seq_len, kv_dim) floats */
+    uint64_t kv_new;      /* fp16/int8: (2, kv_dim) floats; fp32: 0 bytes */
+    uint64_t kv_head;     /* fp16/int8: (head_size) floats; fp32: 0 bytes */
+    uint64_t key_cache;   /* (layers, seq_len) rows of tp_kv_row_bytes */
+    uint64_t value_cache; /* (layers, seq_len) rows of tp_kv_row_bytes */
     uint64_t total;
 } arena_layout;
 
@@ -40,15 +42,19 @@ static arena_layout layout_of(const tp_image *img) {
     const tp_config *c = &img->config;
     const uint64_t widest = (uint64_t)(c->dim > c->hidden_dim ? c->dim : c->hidden_dim);
     const uint64_t groups = (widest + (uint64_t)img->group - 1) / (uint64_t)img->group;
-    const uint64_t cache =
-        mul_sat(mul_sat(mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len), (uint64_t)kv_dim(c)), 4);
+    const int hs = c->dim / c->n_heads;
+    const uint64_t rows = mul_sat((uint64_t)layers_of(img), (uint64_t)c->seq_len);
+    const uint64_t cache = tp_kv_cache_bytes(img->kv_format, rows, kv_dim(c), hs);
+    const int compact = img->kv_format != TP_KV_FP32; /* stored other than as computed: needs the two scratches */
     arena_layout a;
     a.xb = 0;
     a.hb = add_sat(a.xb, align16(3 * 4 * (uint64_t)c->dim));
     a.att = add_sat(a.hb, align16(2 * 4 * (uint64_t)c->hidden_dim));
     a.xq = add_sat(a.att, align16(4 * (uint64_t)c->seq_len));
     a.xs = add_sat(a.xq, align16(widest));
-    a.key_cache = add_sat(a.xs, align16(groups * 4));
+    a.kv_new = add_sat(a.xs, align16(groups * 4));
+    a.kv_head = add_sat(a.kv_new, compact ? align16(2 * 4 * (uint64_t)kv_dim(c)) : 0);
+    a.key_cache = add_sat(a.kv_head, compact ? align16(4 * (uint64_t)hs) : 0);
     a.value_cache = add_sat(a.key_cache, align16(cache));
     a.total = add_sat(a.value_cache, align16(cache));
     return a;
@@ -73,8 +79,12 @@ tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t a
     st->att = (float *)(p + (size_t)a.att);
     st->xq = (int8_t *)(p + (size_t)a.xq);
     st->xs = (float *)(p + (size_t)a.xs);
-    st->key_cache = (float *)(p + (size_t)a.key_cache);
-    st->value_cache = (float *)(p + (size_t)a.value_cache);
+    st->kv_new = (float *)(p + (size_t)a.kv_new);
+    st->kv_head = (float *)(p + (size_t)a.kv_head);
+    const uint64_t rows = (uint64_t)layers_of(img) * (uint64_t)c->seq_len; /* fits: the caches fit the arena */
+    const int hs = c->dim / c->n_heads;
+    tp_kv_cache_init(&st->keys, img->kv_format, rows, kv_dim(c), hs, p + (size_t)a.key_cache);
+    tp_kv_cache_init(&st->values, img->kv_format, rows, kv_dim(c), hs, p + (size_t)a.value_cache);
     return TP_OK;
 }
 
@@ -124,17 +134,18 @@ static void rope(const tp_stage *st, float *k, int pos) {
     }
 }
 
-/* attention (§6) of st->q over positions 0..pos of cache layer `li` -> st->xb */
+/* attention (§6) of st->q over positions 0..pos of cache layer `li` -> st->xb; keys and values are read
+ * back element-wise from the cache's format before they are multiplied (§6b) */
 static void attention(const tp_stage *st, int li, int pos) {
     const tp_config *c = &st->img->config;
-    const int hs = c->dim / c->n_heads, kv = kv_dim(c), kv_mul = c->n_heads / c->n_kv_heads;
-    const size_t loff = (size_t)li * (size_t)c->seq_len * (size_t)kv;
+    const int hs = c->dim / c->n_heads, kv_mul = c->n_heads / c->n_kv_heads;
+    const size_t row0 = (size_t)li * (size_t)c->seq_len; /* the cache row of (li, position 0) */
     const float scale = sqrtf((float)hs);
     for (int h = 0; h < c->n_heads; h++) {
         const float *q = st->q + h * hs;
-        const size_t kv_off = loff + (size_t)(h / kv_mul) * (size_t)hs;
+        const int kvh = h / kv_mul;
         for (int t = 0; t <= pos; t++) {
-            const float *k = st->key_cache + kv_off + (size_t)t * (size_t)kv;
+            const float *k = tp_kv_cache_read(&st->keys, row0 + (size_t)t, kvh, st->kv_head); /* (head_size) */
             float score = 0.0f;
             for (int i = 0; i < hs; i++) score += q[i] * k[i];
             st->att[t] = score / scale;
@@ -143,7 +154,7 @@ static void attention(const tp_stage *st, int li, int pos) {
         float *out = st->xb + h * hs;
         for (int i = 0; i < hs; i++) out[i] = 0.0f;
         for (int t = 0; t <= pos; t++) {
-            const float *v = st->value_cache + kv_off + (size_t)t * (size_t)kv;
+            const float *v = tp_kv_cache_read(&st->values, row0 + (size_t)t, kvh, st->kv_head); /* (head_size) */
             const float a = st->att[t];
             for (int i = 0; i < hs; i++) out[i] += a * v[i];
         }
@@ -157,9 +168,9 @@ tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
     const int dim = c->dim, hidden = c->hidden_dim, kv = kv_dim(c), g = img->group;
     for (int li = 0; li < layers_of(img); li++) {
         const int l = img->layer_from + li;
-        const size_t loff = (size_t)li * (size_t)c->seq_len * (size_t)kv;
-        float *k = st->key_cache + loff + (size_t)pos * (size_t)kv;   /* (kv_dim) row at pos */
-        float *v = st->value_cache + loff + (size_t)pos * (size_t)kv; /* (kv_dim) */
+        const size_t row = (size_t)li * (size_t)c->seq_len + (size_t)pos; /* the cache row at pos */
+        float *k = tp_kv_cache_slot(&st->keys, row, st->kv_new);          /* (kv_dim) */
+        float *v = tp_kv_cache_slot(&st->values, row, st->kv_new + kv);   /* (kv_dim) */
         const tp_layer_weights w = layer_weights(img, l);
 
         /* attention: rmsnorm, quantize once, q/k/v */
@@ -169,6 +180,9 @@ tp_status tp_stage_forward(tp_stage *st, float *x, int pos, uint32_t *hashes) {
         matmul(k, st, &w.wk);
         matmul(v, st, &w.wv);
         rope(st, k, pos);
+        /* stored in the KV format; int8 refuses NaN/±Inf here (§3a), fp32/fp16 carry them into attention */
+        if (tp_kv_cache_store(&st->keys, row, k) != TP_OK || tp_kv_cache_store(&st->values, row, v) != TP_OK)
+            return TP_E_NONFINITE;
         attention(st, li, pos);
 
         /* output projection and residual */

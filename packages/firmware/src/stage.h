@@ -1,7 +1,7 @@
 /*
  * The stage runner: one board's slice of the model (docs/numerics.md §10) on the fp32 residual stream,
- * with weights read in place from the image and every buffer — KV cache included — carved from one
- * caller-provided arena. No allocation.
+ * with weights read in place from the image and every buffer — KV cache included, in the image's KV format —
+ * carved from one caller-provided arena. No allocation.
  */
 #ifndef TP_STAGE_H
 #define TP_STAGE_H
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "image.h"
+#include "kv_cache.h"
 
 /* A layer's weight matrices by name, numbered in the table order of docs/image-format.md §4 (the `which` of
  * tp_image_layer_matrix). */
@@ -43,11 +44,14 @@ typedef struct {
     float *att;         /* (seq_len) */
     int8_t *xq;         /* (max(dim, hidden_dim)) quantized activations */
     float *xs;          /* (ceil(max(dim, hidden_dim) / group)) their scales */
-    float *key_cache;   /* (layers in stage, seq_len, kv_dim) */
-    float *value_cache; /* (layers in stage, seq_len, kv_dim) */
+    float *kv_new;      /* fp16/int8: (2, kv_dim) this position's k and v before they are stored; fp32: none */
+    float *kv_head;     /* fp16/int8: (head_size) one kv head's read-back row; fp32: none */
+    tp_kv_cache keys;   /* (layers in stage, seq_len, kv_dim) in the image's KV format (kv_cache.h) */
+    tp_kv_cache values; /* (layers in stage, seq_len, kv_dim) */
 } tp_stage;
 
-/* Bytes of arena a stage of this image needs, computed in 64 bits; SIZE_MAX when it does not fit a size_t. */
+/* Bytes of arena a stage of this image needs, computed in 64 bits; SIZE_MAX when it does not fit a size_t. Most
+ * of it is the KV cache, sized by the image's kv_format (docs/numerics.md §6b). */
 size_t tp_stage_arena_bytes(const tp_image *img);
 
 tp_status tp_stage_init(tp_stage *st, const tp_image *img, void *arena, size_t arena_bytes);

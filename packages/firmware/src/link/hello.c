@@ -99,3 +99,18 @@ int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_B
     snprintf(why, why_size, "accepted");
     return TP_HELLO_OK;
 }
+
+int tp_hello_check_next(const uint8_t expect[TP_HELLO_BYTES], const uint8_t *next, char *why, size_t why_size) {
+    int status = tp_hello_check(expect, TP_HELLO_BYTES, next, why, why_size);
+    if (status != TP_HELLO_OK) return status;
+    static const char *const names[4] = {"fp32", "fp16", "int8", "?"};
+    uint32_t mine = (get32(expect + H(CAPS)) & TP_HELLO_CAPS_KV_MASK) >> TP_HELLO_CAPS_KV_SHIFT;
+    uint32_t theirs = (get32(next + H(CAPS)) & TP_HELLO_CAPS_KV_MASK) >> TP_HELLO_CAPS_KV_SHIFT;
+    if (mine != theirs) {
+        snprintf(why, why_size,
+                 "WRONG_MODEL: this board's KV cache is %s, the next board's %s (rebuild both with one --kv)",
+                 names[mine], names[theirs]);
+        return TP_HELLO_WRONG_MODEL;
+    }
+    return TP_HELLO_OK;
+}

@@ -47,4 +47,13 @@ void tp_hello_set_build(uint8_t out[TP_HELLO_BYTES], const uint8_t build[TP_BUIL
 /* The board's verdict on a host's HELLO (TP_HELLO_*), and why, in `why` (for the log). */
 int tp_hello_check(const uint8_t *host, size_t n, const uint8_t board[TP_HELLO_BYTES], char *why, size_t why_size);
 
+/* `caps` bits 3–4: the KV cache format (docs/protocol.md §4.1; tp_kv_format numbers). */
+#define TP_HELLO_CAPS_KV_SHIFT 3
+#define TP_HELLO_CAPS_KV_MASK (3u << TP_HELLO_CAPS_KV_SHIFT)
+
+/* An opening board's verdict on the next board's HELLO (in its HELLO_ACK): tp_hello_check, then the KV format —
+   `expect` (tp_hello_expect) carries the opener's own in caps bits 3–4, and the next board must store its KV
+   cache the same way (else TP_HELLO_WRONG_MODEL: the chain would compute neither format's numbers). */
+int tp_hello_check_next(const uint8_t expect[TP_HELLO_BYTES], const uint8_t *next, char *why, size_t why_size);
+
 #endif

@@ -117,7 +117,7 @@ static void on_hello_ack(tp_link *l, const tp_frame *f) {
         snprintf(why, sizeof why,
                  "PROTOCOL_MISMATCH: the next board speaks protocol %u (a %u-byte HELLO), this board %d",
                  f->payload[1 + TP_HELLO_OFF_PROTOCOL], (unsigned)TP_HELLO_V1_BYTES, TP_HELLO_PROTOCOL);
-    else status = tp_hello_check(l->hello, TP_HELLO_BYTES, f->payload + 1, why, sizeof why);
+    else status = tp_hello_check_next(l->hello, f->payload + 1, why, sizeof why);
     if (f->payload[0] != TP_HELLO_OK && status == TP_HELLO_OK)
         snprintf(why, sizeof why, "%s: the next board refused our HELLO (status %u)",
                  f->payload[0] == TP_HELLO_PROTOCOL_MISMATCH ? "PROTOCOL_MISMATCH"

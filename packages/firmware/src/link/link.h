@@ -78,7 +78,7 @@ typedef struct {
 /* hello: this board's 68-byte HELLO payload (tp_hello_board); session: a boot nonce. */
 void tp_link_init(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
 /* The opening end (a board's link to the next board in a chain): hello is the host-role HELLO it sends
- * (tp_hello_expect); the link opens when the peer's HELLO_ACK accepts it and passes tp_hello_check. */
+ * (tp_hello_expect); the link opens when the peer's HELLO_ACK accepts it and passes tp_hello_check_next. */
 void tp_link_init_opening(tp_link *l, const uint8_t hello[TP_HELLO_BYTES], uint16_t session);
 void tp_link_rx(tp_link *l, const uint8_t *bytes, size_t n);
 void tp_link_poll(tp_link *l);
