@@ -4,13 +4,12 @@
  */
 import { generateText, QuantEngine } from '@tinypipe/core';
 import { type BoardManifest, buildPlan } from '@tinypipe/partitioner';
-import { createTransportPair, type Link, TinypipeError, type Transport } from '@tinypipe/protocol';
+import { TinypipeError } from '@tinypipe/protocol';
 import { errorCodeOf } from '@tinypipe/protocol/testing';
-import { ReliableLink } from '@tinypipe/transport-uart';
 import { describe, expect, it } from 'vitest';
-import type { MemoryBoard } from '../testing/memory-board.js';
 import { planBoards, qm, tokenizer, twoBoardPlan } from '../testing/stories.test-helper.js';
 import { connectBoards } from './connect-boards.js';
+import { line } from './line.test-helper.js';
 
 const plan = twoBoardPlan();
 const manifests: BoardManifest[] = buildPlan(plan, qm).map((b) => b.manifest);
@@ -18,52 +17,6 @@ const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!, (h) => Number.
 
 /** The plan's boards in memory, their images of build `build` (hex; default the manifests'). */
 const boardsOf = (build = manifests[0]!.build) => planBoards(plan, bytes(build));
-
-/** Pipes one link's messages into another's `send` until either ends. */
-async function relay(from: Link, to: Link): Promise<void> {
-  const reader = from.messages.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      await to.send(value);
-    }
-  } catch {
-    // either side went away
-  } finally {
-    await to.close().catch(() => {});
-  }
-}
-
-/**
- * A serial line to `board`: the host's end of a transport pair (what `open` returns) and, on the other,
- * the board's side of the handshake relaying to the memory board. `closed` tells when the host closed it.
- */
-function line(board: MemoryBoard): { transport: Transport; closed: Promise<void> } {
-  const [host, device] = createTransportPair();
-  void ReliableLink.accept(device, board.hello).then(
-    (serial) => {
-      const inside = board.connect();
-      void relay(serial, inside);
-      void relay(inside, serial);
-    },
-    () => {},
-  );
-  let closedNow!: () => void;
-  const closed = new Promise<void>((resolve) => {
-    closedNow = resolve;
-  });
-  return {
-    transport: {
-      ...host,
-      close: async () => {
-        closedNow();
-        await host.close();
-      },
-    },
-    closed,
-  };
-}
 
 const story = async (steps: number) =>
   (

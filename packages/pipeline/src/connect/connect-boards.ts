@@ -9,6 +9,7 @@ import { type ConnectOptions, ReliableLink } from '@tinypipe/transport-uart';
 import { type BuildIdentity, identityBytes } from '../pipeline/from-plan.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { PipelineOptions } from '../pipeline/plan.js';
+import { hostEmbedder } from './host-embedder.js';
 
 /** Which of a board's UARTs to open: its first (the host's), or in a chain the last board's second one. */
 export type BoardUart = 'first' | 'second';
@@ -32,6 +33,12 @@ export interface ConnectBoardsOptions extends PipelineOptions {
    * UART. Chain: board 0's first UART and the last board's second.
    */
   open: (board: number, uart: BoardUart) => Promise<Transport>;
+  /**
+   * The bytes of the build's host.tpimg, for a plan that keeps the embedding on the host (`embedding:
+   * 'host'`: no board holds it). It becomes the pipeline's `embedder` (`hostEmbedder`), checked against the
+   * model, the build id and the SHA-256 a manifest's `host` entry records. Or give `embedder` yourself.
+   */
+  hostImage?: Uint8Array | undefined;
   /** Options of every `ReliableLink.connect` (rate, handshake timeout…); `expect` comes from the plan. */
   link?: Omit<ConnectOptions, 'expect'> | undefined;
 }
@@ -44,10 +51,29 @@ export interface ConnectBoardsOptions extends PipelineOptions {
  * again (a port left open refuses the next attempt) and the first error is thrown.
  */
 export async function connectBoards(options: ConnectBoardsOptions): Promise<Pipeline> {
-  const { plan, manifests, open, link: linkOptions, fingerprint, build, ...pipelineOptions } = options;
+  const {
+    plan,
+    manifests,
+    open,
+    link: linkOptions,
+    fingerprint,
+    build,
+    hostImage,
+    ...pipelineOptions
+  } = options;
   const identity = identityOf(plan, manifests, fingerprint, build);
   const fp = identityBytes(identity.fingerprint, 32, 'model fingerprint');
   const id = identity.build === undefined ? undefined : identityBytes(identity.build, 8, 'build id');
+  if (!plan.boards.some((b) => b.embedding) && !pipelineOptions.embedder) {
+    // the embedding on the host (the plan's `embedding: 'host'`): its image, checked before any port opens
+    if (!hostImage)
+      throw new TinypipeError(
+        'INVALID_ARGUMENT',
+        "this plan keeps the embedding on the host (no board holds it): give `hostImage`, the bytes of the build's host.tpimg, or `embedder`",
+      );
+    const sha256 = manifests?.map((m) => (m as { host?: { sha256?: string } }).host?.sha256).find(Boolean);
+    pipelineOptions.embedder = hostEmbedder(hostImage, { fingerprint: fp, build: id, sha256 });
+  }
   const last = plan.boards.length - 1;
   const ends: { board: number; uart: BoardUart }[] =
     pipelineOptions.topology === 'chain'

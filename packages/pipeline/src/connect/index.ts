@@ -1,1 +1,2 @@
 export { type BoardUart, type ConnectBoardsOptions, connectBoards } from './connect-boards.js';
+export { hostEmbedder } from './host-embedder.js';
