@@ -1,7 +1,7 @@
 /**
  * The C KV cache (src/kv_cache.c) against docs/numerics.md §6b: binary16 narrowing, and one row stored and read
- * back in each format through tp-vectors, compared with the shared vectors and with §6b written out from
- * @tinypipe/core's own numerics (fp32ToFp16, fp16ToFp32, the activation quantizer).
+ * back in each format through tp-vectors, compared with the shared vectors (vectors.json kvCache) and with §6b
+ * written out from @tinypipe/core's own numerics (fp32ToFp16, fp16ToFp32, the activation quantizer).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -83,6 +83,32 @@ describe('C binary16 narrowing (tp_fp32_to_fp16) equals @tinypipe/core fp32ToFp1
 });
 
 describe('C KV cache rows: stored and read back as docs/numerics.md §6b says', () => {
+  it('the shared vectors (vectors.json kvCache, kvCacheNonfinite): stored form and read-back bits', () => {
+    const v = JSON.parse(readFileSync(vectorsPath, 'utf8')) as {
+      kvCache: {
+        format: Format;
+        headSize: number;
+        x: string[];
+        halves?: number[];
+        q?: number[];
+        scales?: string[];
+        readBack: string[];
+      }[];
+      kvCacheNonfinite: { format: Format; headSize: number; x: string[]; error: string }[];
+    };
+    const cases = [...v.kvCache, ...v.kvCacheNonfinite];
+    expect(v.kvCache.filter((c) => c.format === 'fp16').length).toBeGreaterThan(2);
+    expect(v.kvCache.filter((c) => c.format === 'int8').length).toBeGreaterThan(2);
+    expect(v.kvCacheNonfinite.length).toBeGreaterThan(0);
+    const expected = cases.map((c) => {
+      if ('error' in c) return c.error;
+      const back = `|${c.readBack.map((b) => ` ${b}`).join('')}`;
+      if (c.format === 'fp16') return `${(c.halves ?? []).map((h) => `${h} `).join('')}${back}`;
+      return `${(c.q ?? []).map((q) => `${q} `).join('')}|${(c.scales ?? []).map((s) => ` ${s}`).join('')} ${back}`;
+    });
+    expect(ask(cases.map((c) => `kv ${c.format} ${c.headSize} ${c.x.join(' ')}`))).toEqual(expected);
+  });
+
   for (const format of ['fp32', 'fp16', 'int8'] as const) {
     it(`${format}: 1,500 rows of 1–4 kv heads, head sizes 2–64 (the read-back is what attention multiplies)`, () => {
       const rows = fc.sample(
