@@ -100,7 +100,9 @@ static int send_on(tp_server *s, tp_link *l, const uint8_t *msg, size_t n) {
 }
 
 /* Queues s->out (n bytes) where this board's results go. */
-static int send_msg(tp_server *s, size_t n) { return send_on(s, results(s), s->out, n); }
+static int send_msg(tp_server *s, size_t n) {
+    return s->deliver ? s->deliver(s->deliver_ctx, s->out, n) : send_on(s, results(s), s->out, n);
+}
 
 static int send_error(tp_server *s, uint16_t stream, tp_status code, const char *text) {
     if (!s->chain) return send_msg(s, tp_msg_error(s->out, stream, (uint16_t)code, text));
@@ -317,6 +319,8 @@ static int handle(tp_server *s, size_t n) {
     default: return send_error(s, m.stream, TP_E_ARG, "a board does not take this message");
     }
 }
+
+int tp_server_handle(tp_server *s, size_t n) { return handle(s, n); }
 
 int tp_server_step(tp_server *s) {
     const uint8_t *msg;

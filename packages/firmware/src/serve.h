@@ -71,6 +71,10 @@ typedef struct {
        between the host's rounds; without them a sliced START is refused (TP_E_UNSUPPORTED) */
     float *slice_y;
     int32_t slice_pos[TP_SERVE_MAX_STREAMS]; /* the position slice_y holds per stream, −1: none */
+    /* optional (a ring of one board, src/standalone.h): this board's results go to deliver instead of a link;
+       nonzero stops serving */
+    int (*deliver)(void *ctx, const uint8_t *msg, size_t n);
+    void *deliver_ctx;
     uint8_t in[TP_MAX_PAYLOAD], out[TP_MAX_PAYLOAD];
     union { /* a board computes or calibrates, never both at once */
         struct {
@@ -97,6 +101,10 @@ tp_status tp_server_fits(const tp_image *img);
 /* After tp_server_init, on a board of a chain: mode TP_CHAIN_NEXT (results to the next board, which must
  * hold the layers from this board's layer_to on) or TP_CHAIN_HOST (the last board: results to the host). */
 void tp_server_chain(tp_server *s, int mode, uint16_t session);
+
+/* Handles the n-byte message the caller put in s->in, as if it came from the link (a ring's driver feeds its
+ * own stage so, src/standalone.c); nonzero when the port's pump asked to stop. */
+int tp_server_handle(tp_server *s, size_t n);
 
 /* Handles every message the link holds; nonzero when the port's pump asked to stop. */
 int tp_server_step(tp_server *s);

@@ -6,7 +6,8 @@
  *   tinypipe-board --pty --image PATH [--board N] [--ber P] [--drop P] [--seed S]
  *   tinypipe-board --pty --flash FILE [--flash-size BYTES] [--chip-id 9] [--mac aa:bb:…]
  *                  [--erase-us-per-mb U] [--md5-us-per-mb U] [--drop-after N] [--corrupt-block K] [--board N]
- *   either with [--streams K] [--stage-us N] [--preload-us P] [--line-baud B]: KV caches for K streams; pace
+ *   either with [--streams K] [--psram BYTES] [--stage-us N] [--preload-us P] [--line-baud B]: KV caches for K
+ *   streams, as many of them as BYTES hold when given (a board's PSRAM: its KV format sets how many fit); pace
  *   each message's compute to N µs, of which up to P µs were done while the board waited (the data cache
  *   preload of the ESP-IDF port), and the board's transmit to B baud, to behave like the board emulated
  *   and, in a chain (docs/protocol.md §4.4), where the first PTY stays the board's USB port (the flasher's;
@@ -41,6 +42,7 @@
 
 #include "../../src/board.h"
 #include "md5.h"
+#include "pty_ring.h"
 #include "pty_uart.h"
 #include "rom.h"
 
@@ -49,6 +51,7 @@ int serve_pty(int argc, char **argv);
 static tp_image image;
 static tp_stage stages[TP_SERVE_MAX_STREAMS];
 static int streams = 4;
+static size_t psram; /* --psram: the bytes the stream arenas may take together (0: no limit) */
 static tp_server server;
 static int master = -1;  /* the board's USB port: the ROM's, then the host's link */
 static int in_fd = -1;   /* chain, all but the first board: the UART from the previous board */
@@ -114,10 +117,7 @@ static int pump(void *port, int wait_ms) {
 #endif
     tp_uart_flush(tp_uart_now_us());
     if (down_fd < 0) fds[2].revents = 0;
-    if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
-        char c;
-        if (read(0, &c, 1) <= 0) return -1; /* stdin closed: the parent is gone */
-    }
+    if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP)) && tp_ring_stdin() != 0) return -1; /* the parent is gone */
     for (int i = 1; r > 0 && i < 3; i++) {
         /* the next board's end also wakes us when it hangs up: read, so that we see the end of the line */
         int wake = POLLIN | (i == 2 && next_path ? POLLHUP | POLLERR : 0);
@@ -145,8 +145,11 @@ static int pump(void *port, int wait_ms) {
 
 /* tp_board_alloc_fn: a stream's arena, allocated once, at boot (its KV cache lives in it) */
 static void *alloc_arena(void *ctx, size_t bytes) {
+    static size_t used;
     void *arena = NULL;
     (void)ctx;
+    if (psram && (bytes > psram || used > psram - bytes)) return NULL; /* the PSRAM is full */
+    used += bytes;
     return posix_memalign(&arena, 16, bytes) == 0 ? arena : NULL;
 }
 
@@ -158,7 +161,7 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     tp_status s = bytes ? tp_board_init(&image, bytes, size, stages, &ready, alloc_arena, NULL) : TP_E_TRUNCATED;
     if (s != TP_OK) fprintf(stderr, "tinypipe-board: %s: the image was refused\n", tp_status_name(s));
     else fprintf(stderr, "tinypipe-board: serving layers [%d, %d)\n", image.layer_from, image.layer_to);
-    up_fd = in_fd >= 0 ? in_fd : master;
+    up_fd = in_fd >= 0 || tp_ring_mode() ? in_fd : master; /* a ring's USB port carries no protocol */
     server.link.port = &up_fd, server.link.write = port_write, server.link.now_ms = port_now,
     server.link.log = port_log;
     server.down.port = &down_fd, server.down.write = port_write, server.down.now_ms = port_now,
@@ -182,16 +185,20 @@ static int serve_image(const uint8_t *bytes, size_t size, unsigned board) {
     tp_server_init(&server, stages, ready, s == TP_OK ? &image : NULL, s, logits, (uint16_t)board, session);
     if (chain_mode == TP_CHAIN_NEXT) { /* the next board's UART: its PTY, opened like a serial device */
         down_fd = open(next_path, O_RDWR | O_NOCTTY);
-        if (down_fd < 0) return fprintf(stderr, "tinypipe-board: cannot open the next board's port %s\n", next_path), 1;
+        if (down_fd < 0 && !tp_ring_mode())
+            return fprintf(stderr, "tinypipe-board: cannot open the next board's port %s\n", next_path), 1;
     }
-    if (chain_mode != TP_CHAIN_NONE) tp_server_chain(&server, chain_mode, (uint16_t)(session + 1));
+    if (tp_ring_mode()) tp_ring_start(&server, (uint16_t)(session + 1), next_path != NULL); /* pty_ring.c */
+    else if (chain_mode != TP_CHAIN_NONE) tp_server_chain(&server, chain_mode, (uint16_t)(session + 1));
     for (;;)
-        if (pump(NULL, 5) != 0 || tp_server_step(&server) != 0) return 0;
+        if (pump(NULL, 5) != 0 || (tp_ring_mode() ? tp_ring_board_step(&server) : tp_server_step(&server)) != 0)
+            return 0;
 }
 
 /* --in-pty / --out-pty: a chain's extra UARTs, each a PTY */
 static int open_chain_out(void) {
     if (in_pty && tp_uart_open_pty(&in_fd, "PTY_IN") != 0) return -1;
+    if (tp_ring_setup(in_fd, master) != 0) return -1;
     return chain_mode == TP_CHAIN_HOST ? tp_uart_open_pty(&down_fd, "PTY_OUT") : 0;
 }
 
@@ -242,6 +249,12 @@ int serve_pty(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--pty")) continue;
+        int ring = tp_ring_option(a, v); /* pty_ring.c */
+        if (ring < 0) return 2;
+        if (ring) {
+            i += ring - 1;
+            continue;
+        }
         if (!strcmp(a, "--in-pty")) {
             in_pty = 1;
             continue;
@@ -267,7 +280,8 @@ int serve_pty(int argc, char **argv) {
             streams = (int)strtol(v, NULL, 10);
             if (streams < 1 || streams > TP_SERVE_MAX_STREAMS)
                 return fprintf(stderr, "tinypipe-board: USAGE: --streams must be 1..%d\n", TP_SERVE_MAX_STREAMS), 2;
-        } else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
+        } else if (!strcmp(a, "--psram")) psram = (size_t)strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
         else if (!strcmp(a, "--drop")) drop = strtod(v, NULL);
         else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
