@@ -2,7 +2,7 @@
  * `QuantEngine`: stages composed into a whole model on the host — the same computation a pipeline of
  * boards performs, so a split run can be checked against the unsplit one bit for bit.
  */
-import { TinypipeError } from '@tinypipe/protocol';
+import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { LogitsEngine } from '../engine/fp32-engine.js';
 import type { KernelChoice } from '../kernels/wasm.js';
@@ -23,6 +23,11 @@ export interface QuantEngineOptions {
    * tiering up; the stages' KV caches are cleared afterwards, so results are unchanged.
    */
   warmUp?: boolean;
+  /**
+   * The KV cache format of every stage (docs/numerics.md §6b). Default: the stages' weights' `kv`
+   * (images), else `'fp32'`.
+   */
+  kv?: KvFormat;
 }
 
 export interface SplitOptions extends QuantEngineOptions {
@@ -128,7 +133,13 @@ export class QuantEngine implements LogitsEngine {
     if (covered !== config.vocabSize)
       throw invalid(`the classifier slices cover [0, ${covered}); the vocabulary has ${config.vocabSize}`);
     this.config = config;
-    this.stages = stages.map((s) => new QuantStage(s, { kernels: options.kernels }));
+    this.stages = stages.map((s) => new QuantStage(s, { kernels: options.kernels, kv: options.kv }));
+    const formats = new Set(this.stages.map((s) => s.kv));
+    if (formats.size > 1)
+      throw new TinypipeError(
+        'IMAGE_MISMATCH',
+        `the stages store different KV cache formats (${this.stages.map((s) => s.kv).join(', ')}): build every image of a model with one format`,
+      );
     this.#recordHashes = options.layerHashes === true;
     this.#x = new Float32Array(config.dim);
     this.#logits = new Float32Array(config.vocabSize);
@@ -144,6 +155,11 @@ export class QuantEngine implements LogitsEngine {
       this.#logits.fill(0);
       this.#hashes = [];
     }
+  }
+
+  /** The KV cache format of the stages (docs/numerics.md §6b). */
+  get kv(): KvFormat {
+    return this.stages[0]!.kv;
   }
 
   /** The kernels the stages run: `'wasm'`, `'js'`, or `'mixed'` if some stage fell back. */

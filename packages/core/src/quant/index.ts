@@ -8,6 +8,7 @@ export {
   quantizedVector,
   quantizeVector,
 } from './kernels.js';
+export { type KvRow, kvBytesPerPosition, kvRoundTrip, readKvRow, storeKvRow } from './kv-format.js';
 export {
   dequantize,
   packInt4,

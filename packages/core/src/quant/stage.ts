@@ -3,11 +3,11 @@
  * KV cache, optionally the embedding and a (slice of the) classifier. Follows docs/numerics.md exactly;
  * the firmware's stage runner is the same recipe in C.
  */
-import { TinypipeError } from '@tinypipe/protocol';
+import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import { headSize, kvDim, type ModelConfig } from '../checkpoint/types.js';
 import { checkStep, checkToken } from '../engine/checks.js';
 import { rmsnorm } from '../engine/fp32-engine.js';
-import { attentionWasm, keyCacheLength, seqBlocks, storeKey } from '../kernels/attention.js';
+import { attentionWasm, keyCacheLength, seqBlocks } from '../kernels/attention.js';
 import { cols4, interleaveQuant } from '../kernels/layout.js';
 import { attention, rope } from '../kernels/reference.js';
 import { type KernelChoice, KernelMemoryPlan, resolveKernels, type WasmKernels } from '../kernels/wasm.js';
@@ -22,6 +22,7 @@ import {
   qmatmul,
   quantizeVector,
 } from './kernels.js';
+import { StageKvCache, stageKvFormat } from './kv-cache.js';
 import type { StageWeights } from './types.js';
 
 const f = Math.fround;
@@ -55,6 +56,11 @@ export interface QuantStageOptions {
    * matmuls and attention in WebAssembly SIMD, bit-identical to `'js'`, the reference.
    */
   kernels?: KernelChoice;
+  /**
+   * The KV cache format (docs/numerics.md §6b): keys and values are rounded through it before they
+   * are stored. Default: the weights' `kv` (an image's `kv_format`), else `'fp32'`.
+   */
+  kv?: KvFormat;
 }
 
 const stageMatrix = (m: PreparedMatrix): StageMatrix => ({ ...m, wPtr: 0, sPtr: 0 });
@@ -88,7 +94,6 @@ export class QuantStage {
   /** The kernels this stage runs (`'js'` when wasm was asked for but cannot run here). */
   readonly kernels: KernelChoice;
   readonly #k: WasmKernels | undefined;
-  readonly #kTmp: Float32Array | undefined; // (kv_dim) wasm path: k before it is stored in key blocks
   readonly #rmsFinal: Float32Array | undefined;
   readonly #cos: Float32Array | undefined;
   readonly #sin: Float32Array | undefined;
@@ -102,8 +107,11 @@ export class QuantStage {
   readonly #xq: StageVector; // (dim) int8 + scales
   readonly #hq: StageVector; // (hidden_dim) int8 + scales
   readonly #logits: Float32Array; // (v1 - v0)
-  readonly #keyCache: Float32Array; // (layers in stage, seq_len, kv_dim)
-  readonly #valueCache: Float32Array; // (layers in stage, seq_len, kv_dim)
+  readonly #cache: StageKvCache;
+  /** The KV cache format this stage stores (docs/numerics.md §6b). */
+  get kv(): KvFormat {
+    return this.#cache.format;
+  }
 
   constructor(stage: StageWeights, options: QuantStageOptions = {}) {
     const c = stage.config;
@@ -136,7 +144,6 @@ export class QuantStage {
     this.vocab = stage.classifier?.vocab;
     this.#cos = stage.rope?.cos;
     this.#sin = stage.rope?.sin;
-    const kv = kvDim(c);
     const g = stage.groupSize;
     const nLogits = this.vocab ? this.vocab[1] - this.vocab[0] : 0;
     const wasm =
@@ -159,9 +166,7 @@ export class QuantStage {
     this.#xq = vec(c.dim, wasm?.xs, wasm?.x16);
     this.#hq = vec(c.hiddenDim, wasm?.hs, wasm?.h16);
     this.#logits = buf(nLogits, wasm?.logits);
-    this.#kTmp = wasm ? wasm.k.view(wasm.kTmp, kv) : undefined;
-    this.#keyCache = buf(wasm ? keyCacheLength(c, n) : n * c.seqLen * kv, wasm?.keyCache);
-    this.#valueCache = buf(n * c.seqLen * kv, wasm?.valueCache);
+    this.#cache = new StageKvCache(c, n, stageKvFormat(options.kv, stage.kv), wasm);
   }
 
   /**
@@ -234,9 +239,7 @@ export class QuantStage {
       v.s.fill(0);
       v.x16?.fill(0);
     }
-    this.#kTmp?.fill(0);
-    this.#keyCache.fill(0);
-    this.#valueCache.fill(0);
+    this.#cache.reset();
   }
 
   get hasEmbedding(): boolean {
@@ -282,16 +285,14 @@ export class QuantStage {
   }
 
   #layer(x: Float32Array, pos: number, li: number): void {
-    const { dim, hiddenDim, seqLen } = this.config;
+    const { dim, hiddenDim } = this.config;
     const L = this.#layers[li]!;
-    const kv = kvDim(this.config);
     const xb = this.#xb;
     const q = this.#q;
     const xq = this.#xq;
-    const loff = li * seqLen * kv; // this layer in the value cache (and the key cache of the JS path)
-    // (kv_dim) k at pos: the cache row (JS), or scratch stored into key blocks after RoPE (wasm)
-    const k = this.#kTmp ?? this.#keyCache.subarray(loff + pos * kv, loff + (pos + 1) * kv);
-    const v = this.#valueCache.subarray(loff + pos * kv, loff + (pos + 1) * kv); // (kv_dim)
+    const cache = this.#cache;
+    // (kv_dim) k and v at pos: the cache rows (k: scratch stored into key blocks on the wasm path)
+    const { k, v } = cache.rows(li, pos);
 
     // attention: rmsnorm, quantize once, q/k/v projections
     rmsnorm(xb, x, L.rmsAtt, 0, dim);
@@ -300,23 +301,12 @@ export class QuantStage {
     this.#qmatmul(k, xq, L.wk);
     this.#qmatmul(v, xq, L.wv);
 
-    // RoPE from the table (§7), attention in fp32 with the spec's softmax (§6)
+    // RoPE from the table (§7), k and v through the KV format (§6b), attention with the spec's softmax (§6)
     rope(q, k, this.config, this.#cos!, this.#sin!, pos * (headSize(this.config) / 2));
-    if (this.#k) {
-      storeKey(this.#keyCache, k, this.config, li, pos);
-      attentionWasm(
-        this.#k,
-        xb,
-        q,
-        this.#keyCache,
-        this.#valueCache,
-        li,
-        pos,
-        this.config,
-        this.#att,
-        'spec',
-      );
-    } else attention(xb, q, this.#keyCache, this.#valueCache, loff, pos, this.config, this.#att, softmaxQ);
+    cache.store(li, pos, k, v);
+    if (this.#k)
+      attentionWasm(this.#k, xb, q, cache.keys, cache.values, li, pos, this.config, this.#att, 'spec');
+    else attention(xb, q, cache.keys, cache.values, cache.offset(li), pos, this.config, this.#att, softmaxQ);
 
     // output projection and residual
     this.#quantize(xb, dim, xq);

@@ -1,7 +1,7 @@
 /** Test helper: run a split quantized engine and record what must not depend on the split. */
 import { sha256 } from '@noble/hashes/sha256';
 import { Sampler } from '../sampler/sampler.js';
-import { QuantEngine } from './engine.js';
+import { QuantEngine, type QuantEngineOptions } from './engine.js';
 import type { QuantizedModel } from './types.js';
 
 export interface Trace {
@@ -17,8 +17,9 @@ export function runTrace(
   classifierSlices: number,
   steps: number,
   temperature: number,
+  options: QuantEngineOptions = {},
 ): Trace {
-  const engine = QuantEngine.fromModel(qm, { split, classifierSlices, layerHashes: true });
+  const engine = QuantEngine.fromModel(qm, { ...options, split, classifierSlices, layerHashes: true });
   const sampler = new Sampler({ vocabSize: qm.config.vocabSize, temperature, topp: 0.9, seed: 1234 });
   const digest = sha256.create();
   const tokens: number[] = [];

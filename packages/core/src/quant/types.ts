@@ -2,6 +2,7 @@
  * Quantized weights: the data the firmware runs. The exact arithmetic is specified in
  * docs/numerics.md; the on-flash layout in docs/image-format.md.
  */
+import type { KvFormat } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 
 /** Weight quantization: symmetric INT4 or INT8 per group of `groupSize` consecutive inputs. */
@@ -99,6 +100,11 @@ export interface StageWeights {
   };
   /** Present whenever `layers` is non-empty. */
   readonly rope?: RopeTable;
+  /**
+   * The KV cache format these weights are built for (an image's `kv_format`, docs/image-format.md §3);
+   * undefined: not fixed (fp32 unless the stage is told otherwise).
+   */
+  readonly kv?: KvFormat;
 }
 
 /**
