@@ -24,6 +24,13 @@ export {
   type Work,
   workMicros,
 } from './cost/cost.js';
+export {
+  type EmbeddingPlacement,
+  kvBytesPerPosition,
+  kvDim,
+  PLAN_KV_FORMATS,
+  type PlanKvFormat,
+} from './cost/kv.js';
 export { PARTITIONER_ERROR_CODES, type PartitionerErrorCodes } from './errors/codes.js';
 export {
   boardPartitions,
@@ -39,7 +46,7 @@ export {
 export { escapeXml, PLAN_SVG_BAR_WIDTH, renderPlanSvg } from './picture/plan-svg.js';
 export { describeHolding, figuresLine, formatPlan, formatRange } from './plan/format.js';
 export { planModel } from './plan/plan.js';
-export type { PlanRequest } from './plan/request.js';
+export type { PlanRequest, ResolvedRequest } from './plan/request.js';
 export { PLAN_FORMAT, PLAN_VERSION, type Plan, PlanSchema, parsePlan } from './plan/schema.js';
 export { type BoardCalibration, deriveCalibration } from './profiles/calibration.js';
 export { type MeasuredProfileOptions, measuredProfile } from './profiles/measured.js';

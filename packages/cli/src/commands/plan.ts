@@ -25,6 +25,8 @@ interface PlanFlags {
   streams: number;
   seqLen?: number;
   kernel?: 'ansi' | 'optimized';
+  kv?: 'fp32' | 'fp16' | 'int8' | 'auto';
+  embedding: 'auto' | 'board' | 'host';
   splitClassifier: boolean;
   out?: string;
   svg?: string;
@@ -102,6 +104,17 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       'project every board with this kernel’s figure: ansi (portable C) or optimized (SIMD — a what-if where the firmware lacks it); default: the kernel each board’s firmware has',
       enumFlag('--kernel', ['ansi', 'optimized']),
     )
+    .option(
+      '--kv <format>',
+      'the KV cache’s format (docs/numerics.md §6b): fp32 (the default: bit-exact with earlier images), fp16, int8, or auto (the most exact that fits)',
+      enumFlag('--kv', ['fp32', 'fp16', 'int8', 'auto']),
+    )
+    .option(
+      '--embedding <where>',
+      'the embedding table on board 0 (board), on the host, which sends board 0 the embedded row (host), or auto: board 0 when that fits, else the host',
+      enumFlag('--embedding', ['auto', 'board', 'host']),
+      'auto',
+    )
     .option('--no-split-classifier', 'keep the whole classifier on the last board')
     .option('--out <file>', 'write the plan JSON here')
     .option(
@@ -126,6 +139,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         streams: flags.streams,
         ...(flags.kernel ? { kernel: flags.kernel } : {}),
         splitClassifier: flags.splitClassifier,
+        ...(flags.kv ? { kv: flags.kv } : {}),
+        embedding: flags.embedding,
       });
       let plan: Plan | undefined;
       if (auto) {

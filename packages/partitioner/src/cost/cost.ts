@@ -9,7 +9,9 @@
  * plus the KV bytes at `psramMBps` (one after the other on the bus); the cache MMU prefetches while the
  * cores compute, so a stage's time is max(memory, compute) — the stated overlap assumption. Attention
  * (its MACs and its KV reads) is counted at the average position of the context, seq_len / 2: each layer
- * reads that many K and V rows (fp32, as the firmware's src/stage.c stores them) and writes one of each.
+ * reads that many K and V rows and writes one of each, in the plan's KV format (`kvBytesPerPosition`:
+ * fp32, fp16 or int8 with a scale per kv head — docs/numerics.md §6b); the same bytes size the KV caches
+ * in PSRAM.
  * A hop costs its frame bytes at 10 bits per byte plus a fixed per-message latency.
  * While a board waits for its next input it preloads the first `preloadBytes` of its weights into the data
  * cache (`preloadMicros`), so that part of a forward's flash time overlaps the hops instead of adding to
@@ -19,6 +21,7 @@
 import { type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
 import { wireMicros } from '@tinypipe/protocol';
 import { type BoardProfile, type KernelKind, macsPerCycle } from '../profiles/profiles.js';
+import { kvBytesPerPosition, kvDim, type PlanKvFormat } from './kv.js';
 
 export interface ModelSpec {
   config: ModelConfig;
@@ -33,6 +36,8 @@ export interface CostOptions {
   quant?: QuantKind;
   /** Streams in flight: each needs its own KV cache. Default 1. */
   streams?: number;
+  /** The KV cache's format (its bytes per position). Default 'fp32'. */
+  kv?: PlanKvFormat;
 }
 
 export interface StageSelection {
@@ -46,7 +51,7 @@ export interface Footprint {
   imageBytes: number;
   /** The model partition this board offers (flash after modelOffset, whole 64 KiB pages). */
   partitionBytes: number;
-  /** KV caches (fp32, all streams) + the stage's run buffers, in PSRAM. */
+  /** KV caches (in the plan's format, all streams) + the stage's run buffers, in PSRAM. */
   psramNeeded: number;
   psramAvailable: number;
   /** The hot path in internal SRAM: activations, quantized inputs, the link's frame buffers. */
@@ -63,20 +68,19 @@ export function partitionBytes(profile: BoardProfile): number {
   return Math.max(0, Math.floor((profile.flashBytes - profile.modelOffset) / PAGE) * PAGE);
 }
 
-function kvDim(c: ModelConfig): number {
-  return (c.dim * c.nKvHeads) / c.nHeads;
-}
-
-/** Bytes per KV-cache element: fp32, as the firmware stores them (src/stage.c: key_cache, value_cache). */
-export const KV_BYTES_PER_ELEMENT = 4;
-
 /**
- * KV-cache bytes `layers` layers move per token at context `context` (default the model's seq_len):
- * reads of every previous position's K and V row at the average position (context / 2), plus the one K
- * and one V row the token writes — per layer 2 × kv_dim × 4 × (context / 2 + 1).
+ * KV-cache bytes `layers` layers move per token at context `context` (default the model's seq_len) in
+ * format `kv`: reads of every previous position's K and V row at the average position (context / 2),
+ * plus the one K and one V row the token writes — per layer `kvBytesPerPosition` × (context / 2 + 1)
+ * (fp32: 2 × kv_dim × 4 × (context / 2 + 1)).
  */
-export function kvBytesPerToken(model: ModelSpec, layers: number, context = model.config.seqLen): number {
-  return layers * 2 * kvDim(model.config) * KV_BYTES_PER_ELEMENT * (context / 2 + 1);
+export function kvBytesPerToken(
+  model: ModelSpec,
+  layers: number,
+  context = model.config.seqLen,
+  kv: PlanKvFormat = 'fp32',
+): number {
+  return layers * kvBytesPerPosition(model.config, kv) * (context / 2 + 1);
 }
 
 export function footprint(
@@ -96,7 +100,7 @@ export function footprint(
     vocab: stage.vocab,
   }).imageSize;
   const layers = stage.layers[1] - stage.layers[0];
-  const kv = layers * 2 * c.seqLen * kvDim(c) * KV_BYTES_PER_ELEMENT * streams;
+  const kv = layers * c.seqLen * kvBytesPerPosition(c, options.kv) * streams;
   const run =
     (3 * c.dim + 2 * c.hiddenDim + c.seqLen + (stage.vocab ? stage.vocab[1] - stage.vocab[0] : 0)) * 4;
   const psramNeeded = kv + run;
@@ -140,13 +144,14 @@ export interface Work {
 }
 
 /**
- * Flash bytes read, KV-cache bytes moved and MACs done per token by a stage's layers (plus one
- * embedding row), at the average position of the model's context (seq_len / 2).
+ * Flash bytes read, KV-cache bytes moved (in format `kv`) and MACs done per token by a stage's layers
+ * (plus one embedding row), at the average position of the model's context (seq_len / 2).
  */
 export function layerWork(
   model: ModelSpec,
   layers: number,
   embedding: boolean,
+  kv: PlanKvFormat = 'fp32',
 ): { bytes: number; kvBytes: number; macs: number } {
   const c = model.config;
   if (layers === 0 && !embedding) return { bytes: 0, kvBytes: 0, macs: 0 };
@@ -170,7 +175,7 @@ export function layerWork(
   const headSize = c.dim / c.nHeads;
   const perLayer =
     c.dim * c.dim * 2 + 2 * c.dim * kd + 3 * c.dim * c.hiddenDim + 2 * c.nHeads * headSize * (c.seqLen / 2);
-  return { bytes, kvBytes: kvBytesPerToken(model, layers), macs: layers * perLayer };
+  return { bytes, kvBytes: kvBytesPerToken(model, layers, c.seqLen, kv), macs: layers * perLayer };
 }
 
 /** Flash bytes and MACs per token of classifier rows [v0, v1). */

@@ -86,6 +86,7 @@ export function formatPlan(plan: Plan): string {
           `at context ${p.context}: attention and KV-cache reads at the average position ${p.context / 2}, the KV-cache bytes on the memory bus with the flash`,
         ]
       : []),
+    ...(p.why ? [`KV cache: ${p.why.kv}`, `embedding: ${p.why.embedding}`] : []),
     ...streamsLine(plan),
     ...figures,
   ].join('\n');

@@ -71,21 +71,29 @@ const replacement = fc.oneof(
   ),
 );
 
-/** Valid plans of a few shapes, board counts and objectives. */
+/** Valid plans of a few shapes, board counts, objectives, KV formats and embedding places. */
+const PLACES = [
+  ['fp32', 'board'],
+  ['int8', 'host'],
+] as const;
 const PLANS: Plan[] = (['260K', '15M'] as const).flatMap((shape) =>
   [1, 2, 3].flatMap((n) =>
-    (['latency', 'throughput'] as const).map((objective) =>
-      planModel({
-        model: {
-          name: `stories${shape}`,
-          source: `synth:${shape}`,
-          config: MODEL_SHAPES[shape],
-          kind: 'q4',
-          groupSize: 32,
-        },
-        boards: Array.from({ length: n }, () => builtinProfile('esp32s3-n16r8')),
-        objective,
-      }),
+    (['latency', 'throughput'] as const).flatMap((objective) =>
+      PLACES.map(([kv, embedding]) =>
+        planModel({
+          model: {
+            name: `stories${shape}`,
+            source: `synth:${shape}`,
+            config: MODEL_SHAPES[shape],
+            kind: 'q4',
+            groupSize: 32,
+          },
+          boards: Array.from({ length: n }, () => builtinProfile('esp32s3-n16r8')),
+          objective,
+          kv,
+          embedding,
+        }),
+      ),
     ),
   ),
 );
@@ -127,6 +135,9 @@ describe('plan and profile readers (fuzz)', () => {
             layer = b.layers[1];
           }
           expect(layer === r.model.config.nLayers).toBe(true);
+          // the embedding on exactly one board, or on none when the host holds it
+          const holders = r.boards.filter((b) => b.embedding).length;
+          expect(holders).toBe(r.embedding === 'host' ? 0 : 1);
           expect(parsePlan(asJson(r))).toEqual(asJson(r));
         }
       }),

@@ -6,7 +6,7 @@ import { builtinProfile, parseProfile } from '../profiles/profiles.js';
 import { solve } from '../solver/solve.js';
 import { describeHolding, formatPlan, formatRange } from './format.js';
 import { planModel } from './plan.js';
-import { type PlanRequest, problem } from './request.js';
+import { type PlanRequest, problem, type ResolvedRequest } from './request.js';
 import { parsePlan } from './schema.js';
 
 const model = (shape: ModelShape, kind: 'q4' | 'q8', seqLen?: number): PlanRequest['model'] => ({
@@ -38,7 +38,7 @@ describe('planModel: the issue’s cases', () => {
     expect(formatPlan(two)).toMatch(/predicted \(cost model, not measured\): \d+\.\d\d tok\/s/);
   });
 
-  it('stories42M q4 on 2× N16R8 (the fp32 KV cache needs seq_len ≤ 256 there); 1024 is refused with the fix', () => {
+  it('stories42M q4 on 2× N16R8 (the fp32 KV cache needs seq_len ≤ 256 there); 1024 is refused with the fixes', () => {
     const plan = planModel({ model: model('42M', 'q4', 256), boards: boards(2), objective: 'throughput' });
     expect(plan.boards.map((b) => b.layers)).toEqual([
       [0, plan.boards[0]!.layers[1]],
@@ -46,7 +46,10 @@ describe('planModel: the issue’s cases', () => {
     ]);
     for (const b of plan.boards) expect(b.imageBytes).toBeLessThanOrEqual(b.partitionBytes);
     const e = planModel.bind(null, { model: model('42M', 'q4'), boards: boards(2) });
-    expect(e).toThrow(/Smallest fix: shorten seq_len to 256/);
+    // an int8 KV cache is one change that keeps the context; then a shorter context, or fp16 at 512
+    expect(e).toThrow(
+      /Smallest fix: use --kv int8 \(also works: shorten seq_len to 256; use --kv fp16 and shorten seq_len to 512\)/,
+    );
   });
 
   it('stories110M q4 on the fewest S3 boards that fit (seq_len 256)', () => {
@@ -208,7 +211,7 @@ describe('ranges for people: inclusive, never reading as overlapping', () => {
 
 describe('planModel: the stream count', () => {
   // the classifier whole on board 1 (the case these tests were built on; a split one balances the boards)
-  const req = (streams: number, kernel?: 'optimized'): PlanRequest => ({
+  const req = (streams: number, kernel?: 'optimized'): ResolvedRequest => ({
     model: model('15M', 'q4'),
     boards: boards(2),
     objective: 'throughput',
@@ -217,7 +220,7 @@ describe('planModel: the stream count', () => {
     ...(kernel ? { kernel } : {}),
   });
   /** Predicted tok/s with exactly k streams, straight from the solver (no choice made). */
-  const exactly = (r: PlanRequest, k: number) => solve(problem({ ...r, streams: k }))?.tokensPerSecond;
+  const exactly = (r: ResolvedRequest, k: number) => solve(problem({ ...r, streams: k }))?.tokensPerSecond;
 
   it('more streams fit but are slower (their KV caches push layers onto the busier board): fewer are planned', () => {
     // the case: 15M on 2× N16R8 with the PIE what-if, where the classifier board is the bottleneck

@@ -7,8 +7,9 @@ import { TinypipeError } from '@tinypipe/protocol';
 import { partitionBytes } from '../cost/cost.js';
 import { figuresOf, macsPerCycle } from '../profiles/profiles.js';
 import { type Solution, solve } from '../solver/solve.js';
+import { type Candidate, candidates, explainChoice } from './choice.js';
 import { explain, fixes } from './infeasible.js';
-import { type PlanRequest, problem } from './request.js';
+import { type PlanRequest, problem, type ResolvedRequest } from './request.js';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan } from './schema.js';
 
 const ms = (us: number) => Math.round(us) / 1000;
@@ -32,7 +33,13 @@ export interface StreamChoice {
 
 const tokS = (x: number) => Math.round(x * 1000) / 1000;
 
-function toPlan(req: PlanRequest, s: Solution, streams: number, choice: StreamChoice): Plan {
+function toPlan(
+  req: ResolvedRequest,
+  s: Solution,
+  streams: number,
+  choice: StreamChoice,
+  why: { kv: string; embedding: string },
+): Plan {
   const c = req.model.config;
   const kinds = new Set(req.boards.map(figuresOf));
   const figures = kinds.size > 1 ? 'mixed' : [...kinds][0]!;
@@ -48,6 +55,8 @@ function toPlan(req: PlanRequest, s: Solution, streams: number, choice: StreamCh
     },
     objective: req.objective ?? 'throughput',
     streams,
+    kv: req.kv ?? 'fp32',
+    embedding: req.embedding ?? 'board',
     kernel: req.kernel ?? 'profile',
     boards: s.stages.map((st, i) => ({
       index: i,
@@ -77,21 +86,17 @@ function toPlan(req: PlanRequest, s: Solution, streams: number, choice: StreamCh
       bottleneckMs: ms(s.bottleneckUs),
       tokensPerSecond: tokS(s.tokensPerSecond),
       context: c.seqLen,
+      why,
       streamChoice: choice,
     },
   };
 }
 
-/**
- * Plans `req` with at most `req.streams` streams: of the counts that fit, the one with the highest
- * predicted throughput (the fewest among equals) — more streams need more PSRAM, which can push layers
- * onto a slower board, so more is not always faster. PLAN_INFEASIBLE (what does not fit, and the smallest
- * fix) when not even one stream fits.
- */
-export function planModel(req: PlanRequest): Plan {
-  const asked = req.streams ?? 1;
-  if (!Number.isInteger(asked) || asked < 1)
-    throw new TinypipeError('INVALID_ARGUMENT', `streams must be ≥ 1, got ${asked}`);
+/** The fastest stream count of at most `asked` for `req` (undefined: not even one stream fits). */
+function bestStreams(
+  req: ResolvedRequest,
+  asked: number,
+): { s: Solution; k: number; choice: StreamChoice } | undefined {
   const tokensPerSecond: (number | null)[] = [];
   let best: { s: Solution; k: number } | undefined;
   let fit = 0;
@@ -103,8 +108,37 @@ export function planModel(req: PlanRequest): Plan {
     fit = k;
     if (!best || s.tokensPerSecond > best.s.tokensPerSecond) best = { s, k };
   }
-  if (best) return toPlan({ ...req, streams: best.k }, best.s, best.k, { asked, fit, tokensPerSecond });
-  const one = { ...req, streams: 1 };
+  return best && { ...best, choice: { asked, fit, tokensPerSecond } };
+}
+
+/**
+ * Plans `req` with at most `req.streams` streams: of the counts that fit, the one with the highest
+ * predicted throughput (the fewest among equals) — more streams need more PSRAM, which can push layers
+ * onto a slower board, so more is not always faster. The KV format and the embedding's place are the
+ * asked ones, or with `auto` the most exact format that fits, the embedding on board 0 when that fits
+ * (`predicted.why` says which and why). PLAN_INFEASIBLE (what does not fit, and the smallest fix) when
+ * not even one stream fits.
+ */
+export function planModel(req: PlanRequest): Plan {
+  const asked = req.streams ?? 1;
+  if (!Number.isInteger(asked) || asked < 1)
+    throw new TinypipeError('INVALID_ARGUMENT', `streams must be ≥ 1, got ${asked}`);
+  const failed: Candidate[] = [];
+  for (const candidate of candidates(req)) {
+    const r: ResolvedRequest = { ...req, ...candidate };
+    const best = bestStreams(r, asked);
+    if (best)
+      return toPlan(
+        { ...r, streams: best.k },
+        best.s,
+        best.k,
+        best.choice,
+        explainChoice(req, candidate, failed),
+      );
+    failed.push(candidate);
+  }
+  // the last tried is the most compact: what it lacks, and what would fix it
+  const one: ResolvedRequest = { ...req, ...failed[failed.length - 1]!, streams: 1 };
   const f = fixes(one);
   throw new TinypipeError(
     'PLAN_INFEASIBLE',

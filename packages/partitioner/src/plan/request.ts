@@ -1,5 +1,6 @@
 /** What a plan is asked for: the model, the boards and the objective, and the solver's problem it makes. */
 import type { ModelSpec } from '../cost/cost.js';
+import type { EmbeddingPlacement, PlanKvFormat } from '../cost/kv.js';
 import type { BoardProfile, KernelKind } from '../profiles/profiles.js';
 import type { Problem } from '../solver/solve.js';
 
@@ -16,10 +17,26 @@ export interface PlanRequest {
   /** Project every board with this kernel's figure. Default: the kernel each board's firmware has. */
   kernel?: KernelKind;
   splitClassifier?: boolean;
+  /**
+   * The KV cache's format (docs/numerics.md §6b). `auto`: the most exact that fits, fp32 > fp16 > int8.
+   * Default 'fp32' (bit-exact with earlier images).
+   */
+  kv?: PlanKvFormat | 'auto';
+  /**
+   * Where the embedding table lives: on board 0, or on the host (which sends board 0 the embedded row).
+   * `auto` (the default): board 0 when that plan fits, else the host.
+   */
+  embedding?: EmbeddingPlacement | 'auto';
 }
 
-/** The solver's problem for `req`, its defaults filled in (throughput, one stream, the classifier split). */
-export function problem(req: PlanRequest): Problem {
+/** A request whose KV format and embedding placement are decided (no `auto`). */
+export type ResolvedRequest = PlanRequest & { kv?: PlanKvFormat; embedding?: EmbeddingPlacement };
+
+/**
+ * The solver's problem for `req`, its defaults filled in (throughput, one stream, the classifier split,
+ * fp32 KV, the embedding on board 0).
+ */
+export function problem(req: ResolvedRequest): Problem {
   return {
     model: req.model,
     boards: req.boards,
@@ -27,5 +44,7 @@ export function problem(req: PlanRequest): Problem {
     streams: req.streams ?? 1,
     ...(req.kernel ? { kernel: req.kernel } : {}),
     splitClassifier: req.splitClassifier ?? true,
+    kv: req.kv ?? 'fp32',
+    embedding: req.embedding ?? 'board',
   };
 }

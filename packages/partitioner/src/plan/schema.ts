@@ -4,6 +4,7 @@
  */
 import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
+import { PLAN_KV_FORMATS } from '../cost/kv.js';
 import { BoardProfileSchema } from '../profiles/profiles.js';
 import { parseWith } from '../validation/issues.js';
 
@@ -36,6 +37,11 @@ export const PlanSchema = v.object({
   }),
   objective: v.picklist(['latency', 'throughput']),
   streams: v.pipe(uint, v.minValue(1)),
+  // the KV cache's format (docs/numerics.md §6b) and where the embedding table lives: 'board' (the one
+  // board with `embedding: true`) or 'host' (no board: the host embeds); plans of earlier versions have
+  // neither, and mean fp32 and the embedding on board 0
+  kv: v.optional(v.picklist(PLAN_KV_FORMATS), 'fp32'),
+  embedding: v.optional(v.picklist(['board', 'host']), 'board'),
   // 'profile': each board's own (boards[i].predicted.kernel); plans of earlier versions name one for all
   kernel: v.picklist(['ansi', 'optimized', 'profile']),
   boards: v.pipe(
@@ -77,6 +83,8 @@ export const PlanSchema = v.object({
     // the context the prediction assumes: attention and KV-cache reads at its average position, context / 2
     // (plans of earlier versions have none: they counted no KV-cache traffic)
     context: v.optional(uint),
+    // why this KV format and this embedding placement, in words (plans of earlier versions have none)
+    why: v.optional(v.object({ kv: v.string(), embedding: v.string() })),
     // how the stream count was chosen: at most `asked`, `fit` of them fit, and the predicted tok/s with
     // 1, 2, … streams up to `asked` or the first count that does not fit (null); `streams` is the
     // fastest of them, the fewest among equals
@@ -109,6 +117,17 @@ export function parsePlan(value: unknown, source = 'plan'): Plan {
     throw new TinypipeError(
       'PLAN_INVALID',
       `${source}: the boards cover ${layer} of ${plan.model.config.nLayers} layers`,
+    );
+  const holders = plan.boards.filter((b) => b.embedding).map((b) => b.index);
+  if (plan.embedding === 'board' && holders.length !== 1)
+    throw new TinypipeError(
+      'PLAN_INVALID',
+      `${source}: embedding "board" needs exactly one board with embedding: true, this plan has ${holders.length ? `boards ${holders.join(', ')}` : 'none'}: plan it again`,
+    );
+  if (plan.embedding === 'host' && holders.length)
+    throw new TinypipeError(
+      'PLAN_INVALID',
+      `${source}: embedding "host" means no board holds it, but board ${holders.join(', ')} has embedding: true: plan it again`,
     );
   return plan;
 }

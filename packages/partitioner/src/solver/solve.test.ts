@@ -41,7 +41,7 @@ const model = (c: { nLayers: number; vocabSize: number; seqLen: number }, kind: 
 });
 
 describe('solve', () => {
-  it('equals the brute force on small heterogeneous instances (both objectives, with and without classifier slices)', () => {
+  it('equals the brute force on small heterogeneous instances (both objectives, with and without classifier slices, every KV format, the embedding on board 0 or the host)', () => {
     const seen = { feasible: 0, infeasible: 0, sliced: 0, multiBoard: 0 };
     fc.assert(
       fc.property(
@@ -51,7 +51,9 @@ describe('solve', () => {
         fc.constantFrom('latency' as const, 'throughput' as const),
         fc.integer({ min: 1, max: 3 }),
         fc.boolean(),
-        (c, kind, boards, objective, streams, splitClassifier) => {
+        fc.constantFrom('fp32' as const, 'fp16' as const, 'int8' as const),
+        fc.constantFrom('board' as const, 'host' as const),
+        (c, kind, boards, objective, streams, splitClassifier, kv, embedding) => {
           fc.pre(boards.length <= c.nLayers + 1);
           const p: Problem = {
             model: model(c, kind),
@@ -59,6 +61,8 @@ describe('solve', () => {
             objective,
             streams,
             splitClassifier,
+            kv,
+            embedding,
           };
           const dp = solve(p);
           const brute = bruteForceSolve(p);

@@ -1,6 +1,7 @@
 /**
  * The split solver: contiguous layer ranges over an ordered list of (possibly different) boards, the
- * embedding on the first, the classifier on the last `slices` boards (vocab rows split evenly, as
+ * embedding on the first (or on the host, `embedding: 'host'`: no board stores it, and the host sends
+ * board 0 the embedded row — an ACTIVATION of dim × 4 bytes — instead of a TOKEN), the classifier on the last `slices` boards (vocab rows split evenly, as
  * core's `splitSelections` does). Exact: a dynamic program over boards × remaining layers for each
  * number of classifier slices; deterministic: among equal costs it takes fewer classifier slices, then
  * the lexicographically smallest split. `evaluateSplit` scores any one split the same way (the tests
@@ -31,6 +32,7 @@ import {
   type StageSelection,
   workMicros,
 } from '../cost/cost.js';
+import type { EmbeddingPlacement, PlanKvFormat } from '../cost/kv.js';
 import type { BoardProfile, KernelKind } from '../profiles/profiles.js';
 
 export interface Problem {
@@ -43,6 +45,10 @@ export interface Problem {
   kernel?: KernelKind;
   /** Allow the classifier to be split over several boards. Default true. */
   splitClassifier?: boolean;
+  /** The KV cache's format: its bytes in PSRAM and on the memory bus. Default 'fp32'. */
+  kv?: PlanKvFormat;
+  /** Where the embedding table lives: board 0 (default) or the host (then board 0 holds ≥ 1 layer). */
+  embedding?: EmbeddingPlacement;
 }
 
 export interface StageEstimate {
@@ -77,7 +83,18 @@ class Estimator {
   /** One layer's weights: what a board with layers reads first (the same for every board and split). */
   readonly #firstLayer: { bytes: number; macs: number };
   constructor(readonly p: Problem) {
-    this.#firstLayer = layerWork(p.model, 1, false);
+    this.#firstLayer = layerWork(p.model, 1, false, p.kv);
+  }
+
+  /** Whether board i holds the embedding table (board 0, unless the host embeds). */
+  embeds(i: number): boolean {
+    return i === 0 && this.p.embedding !== 'host';
+  }
+
+  /** The message into board 0 per token: a TOKEN, or the embedded row as an ACTIVATION from the host. */
+  inHopUs(): number {
+    const host = this.p.embedding === 'host';
+    return hopMicros(host ? 5 + 4 * this.p.model.config.dim : 9, this.p.boards[0]!);
   }
 
   stage(i: number, from: number, n: number, slices: number): StageEstimate {
@@ -97,10 +114,11 @@ class Estimator {
       streams: this.p.streams ?? 1,
       quant: model.kind,
       ...(this.p.kernel ? { kernel: this.p.kernel } : {}),
+      ...(this.p.kv ? { kv: this.p.kv } : {}),
     };
-    const selection: StageSelection = { layers: [from, from + n], embedding: i === 0, vocab };
+    const selection: StageSelection = { layers: [from, from + n], embedding: this.embeds(i), vocab };
     const fp = footprint(model, selection, profile, options);
-    const layers = layerWork(model, n, i === 0);
+    const layers = layerWork(model, n, this.embeds(i), this.p.kv);
     const classifier = vocab ? classifierWork(model, vocab) : undefined;
     const layersUs = workMicros(layers, profile, options);
     const classifierUs = classifier ? workMicros(classifier, profile, options) : 0;
@@ -123,9 +141,12 @@ class Estimator {
     return est;
   }
 
-  /** Whether board i may hold n layers (it must hold a layer or a classifier slice, and fit). */
+  /**
+   * Whether board i may hold n layers: it must hold a layer or a classifier slice, and fit; with the
+   * embedding on the host, board 0 (which the host's activation goes to) holds a layer.
+   */
   allowed(i: number, n: number, slices: number): boolean {
-    const holdsSlice = i >= this.p.boards.length - slices;
+    const holdsSlice = i >= this.p.boards.length - slices && !(i === 0 && this.p.embedding === 'host');
     return (n >= 1 || holdsSlice) && this.stage(i, 0, n, slices).footprint.fits;
   }
 
@@ -133,7 +154,7 @@ class Estimator {
   fixedLatencyUs(slices: number): number {
     const B = this.p.boards.length;
     const c = this.p.model.config;
-    let us = hopMicros(9, this.p.boards[0]!); // the token in
+    let us = this.inHopUs(); // the token (or the host's embedded row) in
     for (let i = 0; i < B - 1; i++) us += hopMicros(5 + 4 * c.dim, this.p.boards[i]!);
     if (slices > 1) us += hopMicros(5 + 4 * c.dim, this.p.boards[B - 1]!); // the final activation to the other slices
     let slowest = 0;
@@ -177,7 +198,8 @@ export function evaluateSplit(
   }
   let pathUs = est.fixedLatencyUs(slices);
   for (const s of stages) pathUs += s.layersUs - s.preloadUs;
-  const bottleneckUs = Math.max(...stages.map((s) => s.periodUs));
+  // the line into board 0 carries one message per token too (an activation when the host embeds)
+  const bottleneckUs = Math.max(est.inHopUs(), ...stages.map((s) => s.periodUs));
   const k = p.streams ?? 1;
   return {
     split: [...split],
@@ -207,7 +229,8 @@ export function solve(p: Problem): Solution | undefined {
   for (let slices = 1; slices <= maxSlices; slices++) {
     // g[i][r]: the best cost of boards i..B-1 covering the last r layers (Infinity: impossible)
     const g = Array.from({ length: B + 1 }, () => new Array<number>(L + 1).fill(Number.POSITIVE_INFINITY));
-    g[B]![0] = p.objective === 'latency' ? 0 : 0;
+    // throughput: the line into board 0 bounds it too (evaluateSplit's bottleneck), so ties break the same
+    g[B]![0] = p.objective === 'latency' ? 0 : est.inHopUs();
     for (let i = B - 1; i >= 0; i--) {
       for (let r = 0; r <= L; r++) {
         let v = Number.POSITIVE_INFINITY;
