@@ -119,6 +119,21 @@ describe('tinypipe demo', () => {
     ).toBeGreaterThan(0);
   }, 120_000);
 
+  for (const topology of ['star', 'chain'])
+    it(`--embedding host (${topology}): no board holds the embedding, the host sends board 0 each token's row; the story is the host's`, async () => {
+      const args = ['demo', '--boards', '2', '--steps', '40', '--seed', '4', '--topology', topology];
+      const r = await runCapture([...args, '--embedding', 'host']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/host: the embedding \([\d.]+ MB image\): it sends board 0 each token's row/);
+      expect(r.stderr).not.toMatch(/board 0: [^\n]*embedding/);
+      expect(r.stderr).toMatch(/identical to the unsplit host run: yes/);
+      // the same story as with the embedding on board 0
+      const onBoard = await runCapture([...args, '--embedding', 'board']);
+      expect(onBoard.code, onBoard.stderr).toBe(0);
+      expect(onBoard.stderr).toMatch(/board 0: [^\n]*embedding/);
+      expect(r.stdout).toBe(onBoard.stdout);
+    }, 120_000);
+
   it('--topology must be star or chain', async () => {
     const r = await runCapture(['demo', '--topology', 'ring']);
     expect(r.code).not.toBe(0);

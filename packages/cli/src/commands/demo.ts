@@ -41,6 +41,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       enumFlag('--topology', ['star', 'chain']),
       'chain',
     )
+    .option(
+      '--embedding <where>',
+      "board: board 0 holds the embedding table; host: the host keeps it and sends board 0 each token's row (default: the planner's choice)",
+      enumFlag('--embedding', ['board', 'host']),
+    )
     .option('--baud <rate>', "the boards' UART rate (default: the profile's, 2,000,000)", uintFlag('--baud'))
     .option(
       '--emulate <profile>',

@@ -8,7 +8,8 @@ import type { DemoModel } from './prepare.js';
 /**
  * Star: a link to every board; chain: to the first board, and from the last board's second UART. Every link
  * checks in its handshake that its board runs this model, the layers the plan gave it and this build's
- * images (the build id of the manifests: MIXED_BUILD for a board flashed from another build). `recorder`,
+ * images (the build id of the manifests: MIXED_BUILD for a board flashed from another build). With the
+ * embedding on the host, the build's host image embeds each token (checked against the same build). `recorder`,
  * when given, sees every request (for `--trace`).
  */
 export async function connectPipeline(
@@ -22,6 +23,7 @@ export async function connectPipeline(
     manifests: model.builds.map((b) => b.manifest),
     open: (board, uart) => openSerialPort(uart === 'second' ? boards[board]!.outPath! : boards[board]!.path),
     topology: flags.topology,
+    ...(model.hostImage ? { hostImage: model.hostImage } : {}),
     ...(recorder ? { onRequest: recorder.onRequest } : {}),
   });
 }

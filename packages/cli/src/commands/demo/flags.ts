@@ -11,6 +11,8 @@ export interface DemoFlags {
   seed?: number;
   ber: number;
   topology: 'star' | 'chain';
+  /** Where the embedding lives: `board` (board 0) or `host` (the host embeds; default: the planner's choice). */
+  embedding?: 'board' | 'host';
   baud?: number;
   emulate?: string;
   profile?: string;

@@ -1,5 +1,12 @@
 /** Step 1 of the demo: load the model and tokenizer, quantize, plan the boards and build their images. */
-import { type ModelConfig, type QuantizedModel, quantize, type Tokenizer } from '@tinypipe/core';
+import {
+  buildImage,
+  type ModelConfig,
+  type QuantizedModel,
+  quantize,
+  stampBuildId,
+  type Tokenizer,
+} from '@tinypipe/core';
 import {
   type BoardBuild,
   type BoardProfile,
@@ -27,6 +34,8 @@ export interface DemoModel {
   readonly plan: Plan;
   /** One build per board, in plan order. */
   readonly builds: BoardBuild[];
+  /** The build's host image (the embedding alone) when the plan keeps the embedding on the host. */
+  readonly hostImage: Uint8Array | undefined;
 }
 
 /**
@@ -48,16 +57,19 @@ export async function prepareDemo(
   if (flags.profile && flags.emulate && flags.profile !== flags.emulate)
     throw usageError('--emulate plans for the board it emulates; give --profile or --emulate, not both');
   const profile = await resolveProfile(ctx, flags.emulate ?? flags.profile ?? 'esp32s3-n16r8');
-  const plan = planModel({
-    model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
+  const request = {
+    model: { name: label, source: label, config: c, kind: 'q8' as const, groupSize: 32 },
     boards: Array.from({ length: flags.boards }, () =>
       flags.baud ? { ...profile, uartBaud: flags.baud } : profile,
     ),
-    objective: flags.streams > 1 ? 'throughput' : 'latency',
+    objective: flags.streams > 1 ? ('throughput' as const) : ('latency' as const),
     streams: flags.streams,
     splitClassifier: false,
-  });
+    ...(flags.embedding ? { embedding: flags.embedding } : {}),
+  };
+  const plan = placeEmbedding(planModel(request), flags.embedding);
   const builds = buildPlan(plan, qm);
+  const hostImage = plan.boards.some((b) => b.embedding) ? undefined : hostImageOf(builds, qm);
   say(
     `tinypipe demo: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) q8 on ${flags.boards} simulated ESP32-S3 board(s)\n` +
       plan.boards
@@ -66,7 +78,27 @@ export async function prepareDemo(
             `  board ${b.index}: ${describeHolding(b, c.vocabSize)}, image ${(b.imageBytes / 1e6).toFixed(2)} MB`,
         )
         .join('\n') +
+      (hostImage
+        ? `\n  host: the embedding (${(hostImage.length / 1e6).toFixed(2)} MB image): it sends board 0 each token's row`
+        : '') +
       '\n',
   );
-  return { label, config: c, tokenizer, qm, profile, plan, builds };
+  return { label, config: c, tokenizer, qm, profile, plan, builds, hostImage };
+}
+
+/**
+ * `--embedding host` on a partitioner that always put the embedding on board 0 (before issue 20): the same
+ * plan with no board holding it. A partitioner that places it itself returns its plan unchanged.
+ */
+function placeEmbedding(plan: Plan, embedding: 'board' | 'host' | undefined): Plan {
+  if (embedding !== 'host' || !plan.boards.some((b) => b.embedding)) return plan;
+  return { ...plan, embedding: 'host', boards: plan.boards.map((b) => ({ ...b, embedding: false })) } as Plan;
+}
+
+/** The build's host.tpimg: the file `buildPlan` made, or the embedding alone stamped with the build id. */
+function hostImageOf(builds: readonly BoardBuild[], qm: QuantizedModel): Uint8Array {
+  const built = builds.flatMap((b) => b.files).find((f) => f.name === 'host.tpimg');
+  if (built) return built.bytes;
+  const id = Uint8Array.from(builds[0]!.manifest.build.match(/../g)!, (h) => Number.parseInt(h, 16));
+  return stampBuildId(buildImage(qm, { layers: [0, 0], embedding: true, classifier: false }), id);
 }
