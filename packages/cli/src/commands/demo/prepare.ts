@@ -57,17 +57,16 @@ export async function prepareDemo(
   if (flags.profile && flags.emulate && flags.profile !== flags.emulate)
     throw usageError('--emulate plans for the board it emulates; give --profile or --emulate, not both');
   const profile = await resolveProfile(ctx, flags.emulate ?? flags.profile ?? 'esp32s3-n16r8');
-  const request = {
-    model: { name: label, source: label, config: c, kind: 'q8' as const, groupSize: 32 },
+  const plan = planModel({
+    model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
     boards: Array.from({ length: flags.boards }, () =>
       flags.baud ? { ...profile, uartBaud: flags.baud } : profile,
     ),
-    objective: flags.streams > 1 ? ('throughput' as const) : ('latency' as const),
+    objective: flags.streams > 1 ? 'throughput' : 'latency',
     streams: flags.streams,
     splitClassifier: false,
     ...(flags.embedding ? { embedding: flags.embedding } : {}),
-  };
-  const plan = placeEmbedding(planModel(request), flags.embedding);
+  });
   const builds = buildPlan(plan, qm);
   const hostImage = plan.boards.some((b) => b.embedding) ? undefined : hostImageOf(builds, qm);
   say(
@@ -84,15 +83,6 @@ export async function prepareDemo(
       '\n',
   );
   return { label, config: c, tokenizer, qm, profile, plan, builds, hostImage };
-}
-
-/**
- * `--embedding host` on a partitioner that always put the embedding on board 0 (before issue 20): the same
- * plan with no board holding it. A partitioner that places it itself returns its plan unchanged.
- */
-function placeEmbedding(plan: Plan, embedding: 'board' | 'host' | undefined): Plan {
-  if (embedding !== 'host' || !plan.boards.some((b) => b.embedding)) return plan;
-  return { ...plan, embedding: 'host', boards: plan.boards.map((b) => ({ ...b, embedding: false })) } as Plan;
 }
 
 /** The build's host.tpimg: the file `buildPlan` made, or the embedding alone stamped with the build id. */
