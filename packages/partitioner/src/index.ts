@@ -24,13 +24,7 @@ export {
   type Work,
   workMicros,
 } from './cost/cost.js';
-export {
-  type EmbeddingPlacement,
-  kvBytesPerPosition,
-  kvDim,
-  PLAN_KV_FORMATS,
-  type PlanKvFormat,
-} from './cost/kv.js';
+export type { EmbeddingPlacement } from './cost/kv.js';
 export { PARTITIONER_ERROR_CODES, type PartitionerErrorCodes } from './errors/codes.js';
 export {
   boardPartitions,

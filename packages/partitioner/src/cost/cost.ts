@@ -21,7 +21,7 @@
 import { type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
 import { wireMicros } from '@tinypipe/protocol';
 import { type BoardProfile, type KernelKind, macsPerCycle } from '../profiles/profiles.js';
-import { kvBytesPerPosition, kvDim, type PlanKvFormat } from './kv.js';
+import { type KvFormat, kvBytesPerPosition, kvDim } from './kv.js';
 
 export interface ModelSpec {
   config: ModelConfig;
@@ -37,7 +37,7 @@ export interface CostOptions {
   /** Streams in flight: each needs its own KV cache. Default 1. */
   streams?: number;
   /** The KV cache's format (its bytes per position). Default 'fp32'. */
-  kv?: PlanKvFormat;
+  kv?: KvFormat;
 }
 
 export interface StageSelection {
@@ -78,7 +78,7 @@ export function kvBytesPerToken(
   model: ModelSpec,
   layers: number,
   context = model.config.seqLen,
-  kv: PlanKvFormat = 'fp32',
+  kv: KvFormat = 'fp32',
 ): number {
   return layers * kvBytesPerPosition(model.config, kv) * (context / 2 + 1);
 }
@@ -151,7 +151,7 @@ export function layerWork(
   model: ModelSpec,
   layers: number,
   embedding: boolean,
-  kv: PlanKvFormat = 'fp32',
+  kv: KvFormat = 'fp32',
 ): { bytes: number; kvBytes: number; macs: number } {
   const c = model.config;
   if (layers === 0 && !embedding) return { bytes: 0, kvBytes: 0, macs: 0 };

@@ -2,7 +2,7 @@ import { MODEL_SHAPES } from '@tinypipe/core';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES } from '../profiles/profiles.js';
 import { footprint, kvBytesPerToken, layerWork } from './cost.js';
-import { kvBytesPerPosition, PLAN_KV_FORMATS } from './kv.js';
+import { KV_FORMATS, kvBytesPerPosition } from './kv.js';
 
 const n16r8 = BUILTIN_PROFILES['esp32s3-n16r8']!;
 const m42 = { config: MODEL_SHAPES['42M'], kind: 'q4' as const, groupSize: 32 };
@@ -22,7 +22,7 @@ describe('KV bytes per layer per position, by format (docs/numerics.md §6b)', (
     expect(kvBytesPerPosition(c, 'fp32')).toBe(8 * 32);
     expect(kvBytesPerPosition(c, 'fp16')).toBe(4 * 32);
     expect(kvBytesPerPosition(c, 'int8')).toBe(2 * (32 + 16));
-    expect([...PLAN_KV_FORMATS]).toEqual(['fp32', 'fp16', 'int8']);
+    expect([...KV_FORMATS]).toEqual(['fp32', 'fp16', 'int8']);
   });
 
   it('sizes the KV caches in PSRAM: per stream, layer and position, the format’s bytes', () => {
@@ -40,7 +40,7 @@ describe('KV bytes per layer per position, by format (docs/numerics.md §6b)', (
   });
 
   it('reads and writes the format’s bytes on the memory bus: (context / 2 + 1) positions per layer', () => {
-    for (const kv of PLAN_KV_FORMATS) {
+    for (const kv of KV_FORMATS) {
       expect(kvBytesPerToken(m42, 3, 256, kv)).toBe(3 * kvBytesPerPosition(m42.config, kv) * 129);
       // at the model's own context (seq_len 1024): the average position 512
       expect(layerWork(m42, 3, false, kv).kvBytes).toBe(3 * kvBytesPerPosition(m42.config, kv) * 513);

@@ -3,18 +3,18 @@
  * exact format that fits (fp32 > fp16 > int8), `--embedding auto` board 0 when that fits, else the host.
  */
 import { hopMicros } from '../cost/cost.js';
-import { type EmbeddingPlacement, PLAN_KV_FORMATS, type PlanKvFormat } from '../cost/kv.js';
+import { type EmbeddingPlacement, KV_FORMATS, type KvFormat } from '../cost/kv.js';
 import type { PlanRequest } from './request.js';
 
 /** One combination tried, in the order they are tried. */
 export interface Candidate {
-  kv: PlanKvFormat;
+  kv: KvFormat;
   embedding: EmbeddingPlacement;
 }
 
 /** The combinations to try for `req`, in order: KV formats most exact first, then board 0 before host. */
 export function candidates(req: PlanRequest): Candidate[] {
-  const kvs: readonly PlanKvFormat[] = req.kv === 'auto' ? PLAN_KV_FORMATS : [req.kv ?? 'fp32'];
+  const kvs: readonly KvFormat[] = req.kv === 'auto' ? KV_FORMATS : [req.kv ?? 'fp32'];
   const places: EmbeddingPlacement[] =
     req.embedding === 'board' || req.embedding === 'host' ? [req.embedding] : ['board', 'host'];
   return kvs.flatMap((kv) => places.map((embedding) => ({ kv, embedding })));

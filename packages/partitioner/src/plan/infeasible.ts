@@ -4,7 +4,7 @@
  */
 import type { QuantKind } from '@tinypipe/core';
 import { footprint, partitionBytes } from '../cost/cost.js';
-import { kvBytesPerPosition, PLAN_KV_FORMATS, type PlanKvFormat } from '../cost/kv.js';
+import { KV_FORMATS, type KvFormat, kvBytesPerPosition } from '../cost/kv.js';
 import { BUILTIN_PROFILES } from '../profiles/profiles.js';
 import { solve } from '../solver/solve.js';
 import { mb } from './format.js';
@@ -79,8 +79,8 @@ export function fixes(req: ResolvedRequest): string[] {
   const kinds: QuantKind[] = req.model.kind === 'q8' ? ['q8', 'q4'] : [req.model.kind];
   const modules = req.boards.every((b) => b.name === biggest.name) ? [false] : [false, true];
   const maxBoards = Math.min(c.nLayers + 1, Math.max(5, req.boards.length + 1));
-  const kv0 = PLAN_KV_FORMATS.indexOf(req.kv ?? 'fp32');
-  const kvs: PlanKvFormat[] = PLAN_KV_FORMATS.slice(kv0);
+  const kv0 = KV_FORMATS.indexOf(req.kv ?? 'fp32');
+  const kvs: KvFormat[] = KV_FORMATS.slice(kv0);
   const places = req.embedding === 'host' ? [false] : [false, true];
   const seqLens: number[] = [];
   for (let n = c.seqLen; n >= 32; n >>= 1) seqLens.push(n);

@@ -1,6 +1,6 @@
 /** What a plan is asked for: the model, the boards and the objective, and the solver's problem it makes. */
 import type { ModelSpec } from '../cost/cost.js';
-import type { EmbeddingPlacement, PlanKvFormat } from '../cost/kv.js';
+import type { EmbeddingPlacement, KvFormat } from '../cost/kv.js';
 import type { BoardProfile, KernelKind } from '../profiles/profiles.js';
 import type { Problem } from '../solver/solve.js';
 
@@ -21,7 +21,7 @@ export interface PlanRequest {
    * The KV cache's format (docs/numerics.md §6b). `auto`: the most exact that fits, fp32 > fp16 > int8.
    * Default 'fp32' (bit-exact with earlier images).
    */
-  kv?: PlanKvFormat | 'auto';
+  kv?: KvFormat | 'auto';
   /**
    * Where the embedding table lives: on board 0, or on the host (which sends board 0 the embedded row).
    * `auto` (the default): board 0 when that plan fits, else the host.
@@ -30,7 +30,7 @@ export interface PlanRequest {
 }
 
 /** A request whose KV format and embedding placement are decided (no `auto`). */
-export type ResolvedRequest = PlanRequest & { kv?: PlanKvFormat; embedding?: EmbeddingPlacement };
+export type ResolvedRequest = PlanRequest & { kv?: KvFormat; embedding?: EmbeddingPlacement };
 
 /**
  * The solver's problem for `req`, its defaults filled in (throughput, one stream, the classifier split,

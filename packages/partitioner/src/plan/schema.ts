@@ -4,7 +4,7 @@
  */
 import { TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
-import { PLAN_KV_FORMATS } from '../cost/kv.js';
+import { KV_FORMATS } from '../cost/kv.js';
 import { BoardProfileSchema } from '../profiles/profiles.js';
 import { parseWith } from '../validation/issues.js';
 
@@ -40,7 +40,7 @@ export const PlanSchema = v.object({
   // the KV cache's format (docs/numerics.md §6b) and where the embedding table lives: 'board' (the one
   // board with `embedding: true`) or 'host' (no board: the host embeds); plans of earlier versions have
   // neither, and mean fp32 and the embedding on board 0
-  kv: v.optional(v.picklist(PLAN_KV_FORMATS), 'fp32'),
+  kv: v.optional(v.picklist(KV_FORMATS), 'fp32'),
   embedding: v.optional(v.picklist(['board', 'host']), 'board'),
   // 'profile': each board's own (boards[i].predicted.kernel); plans of earlier versions name one for all
   kernel: v.picklist(['ansi', 'optimized', 'profile']),

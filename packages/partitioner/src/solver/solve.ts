@@ -32,7 +32,7 @@ import {
   type StageSelection,
   workMicros,
 } from '../cost/cost.js';
-import type { EmbeddingPlacement, PlanKvFormat } from '../cost/kv.js';
+import type { EmbeddingPlacement, KvFormat } from '../cost/kv.js';
 import type { BoardProfile, KernelKind } from '../profiles/profiles.js';
 
 export interface Problem {
@@ -46,7 +46,7 @@ export interface Problem {
   /** Allow the classifier to be split over several boards. Default true. */
   splitClassifier?: boolean;
   /** The KV cache's format: its bytes in PSRAM and on the memory bus. Default 'fp32'. */
-  kv?: PlanKvFormat;
+  kv?: KvFormat;
   /** Where the embedding table lives: board 0 (default) or the host (then board 0 holds ≥ 1 layer). */
   embedding?: EmbeddingPlacement;
 }
