@@ -15,6 +15,8 @@ export interface PtyBoardOptions {
   mac?: string;
   /** KV caches (streams in flight) the board allocates. Default 4. */
   streams?: number;
+  /** The bytes its stream arenas may take together, like a board's PSRAM: it runs as many of `streams` as fit. */
+  psram?: number;
   /** Emulate a real board: each message's compute takes at least this many µs… */
   stageUs?: number;
   /** …less what it preloaded into its data cache while it waited, up to this many µs… */
@@ -84,6 +86,7 @@ export async function spawnPtyBoard(
   if (options.eraseUsPerMb !== undefined) args.push('--erase-us-per-mb', String(options.eraseUsPerMb));
   if (options.md5UsPerMb !== undefined) args.push('--md5-us-per-mb', String(options.md5UsPerMb));
   if (options.streams !== undefined) args.push('--streams', String(options.streams));
+  if (options.psram !== undefined) args.push('--psram', String(options.psram));
   if (options.stageUs) args.push('--stage-us', String(Math.round(options.stageUs)));
   if (options.preloadUs) args.push('--preload-us', String(Math.round(options.preloadUs)));
   if (options.lineBaud) args.push('--line-baud', String(Math.round(options.lineBaud)));

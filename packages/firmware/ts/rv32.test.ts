@@ -1,6 +1,7 @@
 /**
  * The same firmware as a real 32-bit MCU build: bare-metal rv32imafc (single-precision FPU) under
- * qemu-system-riscv32 — tokens and per-layer hashes must equal the TS QuantEngine's.
+ * qemu-system-riscv32 — tokens and per-layer hashes must equal the TS QuantEngine's, with the KV cache in each
+ * format (docs/numerics.md §6b).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRv32, runRv32 } from './build.js';
 import { tmp } from './helpers.test-helper.js';
+import { COMPACT_KV, greedyLines, withKv } from './kv.test-helper.js';
 
 const checkpoint = readCheckpoint(
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../../models/stories260K.bin', import.meta.url)))),
@@ -47,5 +49,19 @@ describe('rv32imafc under QEMU', () => {
         expect(lines).toEqual(expected);
       });
     }
+  }
+
+  for (const kv of COMPACT_KV) {
+    it(`stories260K q8, KV cache ${kv}, stages [2,3], 40 steps: same tokens and layer hashes as TS with that format`, () => {
+      const qm = quantize(checkpoint, { weights: 'q8' });
+      const images = splitSelections(qm.config, [2, 3], 2).map((sel, i) => {
+        const path = join(tmp, `rv32-kv-${kv}-${i}.img`);
+        writeFileSync(path, withKv(buildImage(qm, sel), kv));
+        return path;
+      });
+      const expected = greedyLines(qm, kv, 40);
+      expect(runRv32(elf, 40, images).trim().split('\n')).toEqual(expected);
+      expect(expected).not.toEqual(greedyLines(qm, 'fp32', 40)); // the format is in effect
+    });
   }
 });
