@@ -3,6 +3,7 @@
  * `tp-protocol` harness: COBS, frames written and read byte for byte, corrupt blocks dropped for the TS
  * decoder's reasons, the HELLO layout and check, and the messages a board parses and writes.
  */
+import { type KvFormat, kvFormatCode } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildPosixBoard } from './build.js';
 import { f32Hex, harness, or, vectors } from './protocol.test-helper.js';
@@ -73,19 +74,30 @@ describe('C HELLO (link.h TP_HELLO_*): docs/vectors/protocol.json', () => {
     ]);
   });
 
-  it("writes the board vector's bytes (tp_hello_board + tp_hello_set_build)", () => {
-    const i = boardVector.info as {
-      board: number;
-      fingerprint: string;
-      layers: [number, number];
-      vocab: [number, number];
-      streams: number;
-      caps: { embedding: boolean; classifier: boolean; sampler: boolean };
-      build: string;
-    };
-    const caps = (i.caps.embedding ? 1 : 0) | (i.caps.classifier ? 2 : 0) | (i.caps.sampler ? 4 : 0);
-    const line = `hello-board ${i.board} ${i.fingerprint} ${i.layers[0]} ${i.layers[1]} ${i.vocab[0]} ${i.vocab[1]} ${i.streams} ${caps} ${i.build}`;
-    expect(harness(protocol, [line])).toEqual([boardVector.bytes]);
+  it("writes every board vector's bytes (tp_hello_board + tp_hello_set_build), the KV format in caps bits 3–4", () => {
+    const boards = vectors.hello.filter((v) => v.info.role === 'board');
+    const lines = boards.map((v) => {
+      const i = v.info as {
+        board: number;
+        fingerprint: string;
+        layers: [number, number];
+        vocab: [number, number];
+        streams: number;
+        caps: { embedding: boolean; classifier: boolean; sampler: boolean; kv: KvFormat };
+        build: string;
+      };
+      const caps =
+        (i.caps.embedding ? 1 : 0) |
+        (i.caps.classifier ? 2 : 0) |
+        (i.caps.sampler ? 4 : 0) |
+        (kvFormatCode(i.caps.kv) << 3);
+      return `hello-board ${i.board} ${i.fingerprint} ${i.layers[0]} ${i.layers[1]} ${i.vocab[0]} ${i.vocab[1]} ${i.streams} ${caps} ${i.build}`;
+    });
+    expect(harness(protocol, lines)).toEqual(boards.map((v) => v.bytes));
+    // each KV format has a vector
+    expect(new Set(boards.map((v) => (v.info.caps as { kv: KvFormat }).kv))).toEqual(
+      new Set(['fp32', 'fp16', 'int8']),
+    );
   });
 
   it('checks a HELLO as the TS checkHello does: protocol, model, then build', () => {
