@@ -9,6 +9,7 @@ export {
   type BoardManifest,
   buildId,
   buildPlan,
+  HOST_IMAGE_FILE,
   recomputeBuildId,
 } from './build/build.js';
 export {

@@ -36,7 +36,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
   program
     .command('build')
     .description(
-      'build every board of a plan: weight image, partitions.csv, partition-table.bin and manifest.json',
+      'build every board of a plan: weight image, partitions.csv, partition-table.bin and manifest.json (and host.tpimg in board-0 when the plan keeps the embedding on the host)',
     )
     .requiredOption('--plan <file>', 'plan JSON from tinypipe plan --out')
     .requiredOption(
@@ -79,6 +79,10 @@ export function registerBuild(program: Command, ctx: CliContext): void {
           ctx.stdout.write(
             `board ${board.manifest.board} (${board.manifest.profile}): ${describeHolding(board.manifest, plan.model.config.vocabSize)}, ` +
               `${board.files.map((f) => `${f.name} ${f.bytes.length} B`).join(', ')} → ${dir}\n`,
+          );
+        if (!flags.json && board.manifest.host)
+          ctx.stdout.write(
+            `host: the embedding, ${join(dir, board.manifest.host.path)} (${board.manifest.host.bytes} B, not flashed): the host embeds each token with it\n`,
           );
       }
       if (flags.json) printJson(ctx, { out, boards: summary });

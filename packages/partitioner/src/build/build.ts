@@ -1,13 +1,15 @@
 /**
  * `buildPlan`: what each board of a plan gets — its weight image (core's `buildImage`), its ESP-IDF
  * partition table as CSV and binary, and a manifest with the SHA-256 of every file, where each goes in
- * flash and the build id every board of the build shares (what `@tinypipe/flasher` reads). Pure: the
- * CLI writes the files.
+ * flash and the build id every board of the build shares (what `@tinypipe/flasher` reads). A plan that
+ * keeps the embedding on the host also gets `host.tpimg` (the embedding alone, for the host to embed
+ * with), in board 0's folder and named by its manifest's `host`; it is not flashed. Pure: the CLI writes
+ * the files.
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
 import { buildImage, fingerprintHex, type QuantizedModel, stampBuildId, unstampBuildId } from '@tinypipe/core';
-import { TinypipeError } from '@tinypipe/protocol';
+import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
 import type { Plan } from '../plan/schema.js';
 
@@ -37,6 +39,13 @@ export interface BoardManifest {
   layers: [number, number];
   embedding: boolean;
   vocab: [number, number] | null;
+  /** The plan's KV cache format (docs/numerics.md §6b), the one every image of the build records. */
+  kv: KvFormat;
+  /**
+   * Board 0 of a plan with the embedding on the host: the host's image (`host.tpimg`, the embedding
+   * alone, stamped with the build id) — its path in this folder, SHA-256 and size. Not flashed.
+   */
+  host?: { path: string; sha256: string; bytes: number };
   files: { name: string; bytes: number; sha256: string; offset?: number; partition?: string }[];
 }
 
@@ -83,8 +92,14 @@ export function buildId(plan: Plan, boards: readonly { files: readonly { sha256:
 /** The name of the image file in every board's directory (the file the build id is stamped into). */
 export const IMAGE_FILE = 'model.img';
 
+/** The host's image of a plan with the embedding on the host, in board 0's directory (also stamped). */
+export const HOST_IMAGE_FILE = 'host.tpimg';
+
+/** The files that are weight images: the build id is stamped into them (and zeroed to recompute it). */
+const isImage = (name: string) => name === IMAGE_FILE || name === HOST_IMAGE_FILE;
+
 /**
- * Recomputes the build id of a build from its files: each board's `model.img` with its build id zeroed
+ * Recomputes the build id of a build from its files: each board's `model.img` (and `host.tpimg`) with its build id zeroed
  * again (`unstampBuildId`: the field set to zero and the header CRC recomputed), every other file as it
  * is, hashed in the manifest's file order, then `buildId`. Equal to every manifest's `build` and to the
  * `build_id` in every image header for a build `buildPlan` made and nobody changed.
@@ -97,7 +112,7 @@ export function recomputeBuildId(
     plan,
     boards.map((b) => ({
       files: b.files.map((f) => ({
-        sha256: bytesToHex(sha256(f.name === IMAGE_FILE ? unstampBuildId(f.bytes) : f.bytes)),
+        sha256: bytesToHex(sha256(isImage(f.name) ? unstampBuildId(f.bytes) : f.bytes)),
       })),
     })),
   );
@@ -123,6 +138,9 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
       { name: 'partition-table.bin', bytes: partitionTableBinary(table, b.profile.flashBytes), offset: PARTITION_TABLE_OFFSET },
       { name: 'partitions.csv', bytes: new TextEncoder().encode(partitionsCsv(table)) },
     ];
+    // the host's image: the embedding alone, beside the image of the board its activations go to
+    if (b.index === 0 && plan.embedding === 'host')
+      files.push({ name: HOST_IMAGE_FILE, bytes: buildImage(qm, { layers: [0, 0], embedding: true, classifier: false }) });
     const manifest: BoardManifest = {
       format: 'tinypipe-board-manifest',
       version: 1,
@@ -137,6 +155,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
       layers: [b.layers[0], b.layers[1]],
       embedding: b.embedding,
       vocab: b.vocab ? [b.vocab[0], b.vocab[1]] : null,
+      kv: plan.kv,
       files: files.map((f) => ({
         name: f.name,
         bytes: f.bytes.length,
@@ -148,15 +167,17 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
     return { dir: `board-${b.index}`, files, manifest };
   });
   // the id is of the images as built (build id zero); then every image carries it, and the manifest
-  // records the SHA-256 of the stamped image (what is flashed)
+  // records the SHA-256 of the stamped image (what is flashed, or what the host loads)
   const id = buildId(plan, boards.map((b) => b.manifest));
   const idBytes = hexToBytes(id);
   for (const b of boards) {
     b.manifest.build = id;
-    b.files = b.files.map((f) => (f.name === IMAGE_FILE ? { ...f, bytes: stampBuildId(f.bytes, idBytes) } : f));
+    b.files = b.files.map((f) => (isImage(f.name) ? { ...f, bytes: stampBuildId(f.bytes, idBytes) } : f));
     b.manifest.files = b.manifest.files.map((m, i) =>
-      m.name === IMAGE_FILE ? { ...m, sha256: bytesToHex(sha256(b.files[i]!.bytes)) } : m,
+      isImage(m.name) ? { ...m, sha256: bytesToHex(sha256(b.files[i]!.bytes)) } : m,
     );
+    const host = b.manifest.files.find((m) => m.name === HOST_IMAGE_FILE);
+    if (host) b.manifest.host = { path: host.name, sha256: host.sha256, bytes: host.bytes };
   }
   return boards;
 }
