@@ -41,7 +41,7 @@ void tp_driver_init(tp_driver *d, tp_server *s, const tp_driver_config *cfg, tp_
     if (d->cfg.lanes > s->streams) d->cfg.lanes = s->streams;
     d->alone = s->chain == TP_CHAIN_NONE;
     if (d->alone) s->deliver = deliver, s->deliver_ctx = d;
-    d->census_at = now(d) - 10000u;
+    d->census_at = now(d) - 10000u, d->last_lost = -2;
 }
 
 int tp_driver_done(const tp_driver *d) { return d->cfg.stories > 0 && d->finished >= d->cfg.stories; }
@@ -163,6 +163,8 @@ static int on_token(tp_driver *d, int stream, int pos, uint32_t sampled) {
 
 static void lost(tp_driver *d, int board, const char *why) {
     char line[200];
+    if (d->state != TP_RING_READY && board == d->last_lost) return; /* the same restart, seen from another side */
+    d->last_lost = board;
     snprintf(line, sizeof line, "board %d stopped answering or restarted (%s): the stories in flight are abandoned",
              board, why);
     status(d, line);
@@ -209,7 +211,7 @@ static void on_census(tp_driver *d, const uint8_t *m, size_t n) {
         if (at >= sizeof line) at = sizeof line - 1;
     }
     snprintf(line + at, sizeof line - at, ", %d stor%s at once, ready", lanes, lanes > 1 ? "ies" : "y");
-    d->lanes = lanes < 1 ? 1 : lanes, d->boards = count, d->state = TP_RING_READY;
+    d->lanes = lanes < 1 ? 1 : lanes, d->boards = count, d->state = TP_RING_READY, d->last_lost = -2;
     status(d, line);
 }
 

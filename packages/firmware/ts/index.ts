@@ -13,4 +13,12 @@ export {
   runRv32,
 } from './build.js';
 export { type PtyBoard, type PtyBoardOptions, spawnPtyBoard, spawnPtyChain } from './pty-board.js';
+export {
+  type Ring,
+  type RingBoard,
+  type RingDriverOptions,
+  type RingOptions,
+  ringArgs,
+  spawnRing,
+} from './ring.js';
 export { checkToolchain, type Env, firmwareCacheDir, type Toolchain } from './toolchain.js';

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,14 @@ int tp_ring_option(const char *a, const char *v) {
 
 int tp_ring_mode(void) { return ring; }
 
+/* A board that ends removes its --in-link, so the previous board does not open whatever PTY reuses the number
+ * (SIGKILL cannot: a restarted board replaces the link). */
+static void unlink_in(void) { unlink(in_link); }
+static void on_signal(int sig) {
+    unlink(in_link);
+    _exit(128 + sig);
+}
+
 int tp_ring_setup(int in_fd, int master) {
     if (!ring && (driver || in_link))
         return fprintf(stderr, "tinypipe-board: USAGE: --driver and --in-link are ring options: add --ring\n"), -1;
@@ -79,6 +88,8 @@ int tp_ring_setup(int in_fd, int master) {
         unlink(in_link);
         if (!name || symlink(name, in_link) != 0)
             return fprintf(stderr, "tinypipe-board: cannot link %s to the PTY_IN: %s\n", in_link, strerror(errno)), -1;
+        atexit(unlink_in);
+        signal(SIGTERM, on_signal), signal(SIGINT, on_signal), signal(SIGHUP, on_signal);
     }
     if (console_pty) console_fd = master;
     return 0;

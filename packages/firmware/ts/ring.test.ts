@@ -1,0 +1,156 @@
+/**
+ * The standalone ring (docs/protocol.md §4.5) on simulated boards over real PTYs: board 0 drives the stories
+ * and prints them on its console, the last board samples, and the host only reads the console — it opens no
+ * protocol link. The stories equal the host's run (@tinypipe/core's generateText with the spec sampler) for
+ * the same prompt and seed, greedy and top-p, one or several at once; a board killed and restarted mid-story
+ * is reported on the console, and the next story runs.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildImage,
+  generateText,
+  QuantEngine,
+  quantize,
+  readCheckpoint,
+  readTokenizer,
+  Sampler,
+  splitSelections,
+} from '@tinypipe/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tmp } from './helpers.test-helper.js';
+import { type Ring, spawnRing } from './ring.js';
+
+const models = fileURLToPath(new URL('../../../models/', import.meta.url));
+const qm = quantize(readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin')))), {
+  weights: 'q8',
+});
+const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
+const PROMPT = 'Once upon a time';
+/** Until the image holds the tokenizer, board 0 takes the prompt as token ids. */
+const promptIds = tokenizer.encode(PROMPT, { bos: true, eos: false }).join(' ');
+
+const rings: Ring[] = [];
+afterAll(async () => {
+  await Promise.all(rings.map((r) => r.close()));
+});
+
+function imagesOf(split: number[]): string[] {
+  return splitSelections(qm.config, split, 1).map((sel, i) => {
+    const path = join(tmp, `ring-${split.join('_')}-${i}.img`);
+    writeFileSync(path, buildImage(qm, sel));
+    return path;
+  });
+}
+
+/** The host's run: every token after BOS, the prompt's included, as board 0 prints them. */
+async function host(temperature: number, seed: number, steps: number): Promise<number[]> {
+  const sampler = new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed, exp: 'spec' });
+  const run = await generateText({
+    engine: QuantEngine.fromModel(qm),
+    tokenizer,
+    sampler,
+    prompt: PROMPT,
+    steps,
+  });
+  return run.tokens;
+}
+
+/** Each story's token ids from board 0's console: its lines "[n] …" (several at once) or its text (one). */
+function stories(text: string): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  const ids = (s: string) => s.trim().split(/\s+/).filter(Boolean).map(Number);
+  for (const m of text.matchAll(/^ring: story (\d+): [^\n]*\n((?:(?!ring: )[^\n]*\n)*)ring: story \1 done/gm))
+    out.set(Number(m[1]), ids(m[2]!));
+  for (const m of text.matchAll(/^\[(\d+)\] ([^\n]*)$/gm))
+    out.set(Number(m[1]), [...(out.get(Number(m[1])) ?? []), ...ids(m[2]!)]);
+  return out;
+}
+
+const splits = [[5], [2, 3], [1, 2, 2]];
+const layersLine = (split: number[]) =>
+  split
+    .map((n, i) => {
+      const from = split.slice(0, i).reduce((a, b) => a + b, 0);
+      return `${from}-${from + n}${i === split.length - 1 ? '+classifier' : ''}`;
+    })
+    .join(' | ');
+
+describe('standalone ring on simulated boards (no host link)', () => {
+  for (const split of splits) {
+    const n = split.length;
+    it(`${n} board(s): greedy, and two seeded top-p stories at once, equal the host's runs`, async () => {
+      const dir = join(tmp, `ring-${n}`);
+      mkdirSync(join(dir, 'g'), { recursive: true });
+      mkdirSync(join(dir, 't'), { recursive: true });
+      const greedy = await spawnRing(imagesOf(split), {
+        dir: join(dir, 'g'),
+        driver: { prompt: promptIds, steps: 64, temperature: 0, stories: 1 },
+      });
+      rings.push(greedy);
+      expect(await greedy.exited()).toBe(0);
+      await greedy.close();
+      const text = greedy.text();
+      expect(text).toContain(
+        `ring: ${n} board${n > 1 ? 's' : ''}, layers ${layersLine(split)}, 1 story at once, ready`,
+      );
+      expect(text).not.toContain('\0'); // no frame ever reached the host's only connection, the console
+      expect(stories(text).get(1)).toEqual(await host(0, 1, 64));
+
+      const topp = await spawnRing(imagesOf(split), {
+        dir: join(dir, 't'),
+        streams: 2,
+        driver: {
+          prompt: promptIds,
+          steps: 80,
+          temperature: 0.8,
+          topp: 0.9,
+          seed: 42,
+          parallel: 4,
+          stories: 2,
+        },
+      });
+      rings.push(topp);
+      expect(await topp.exited()).toBe(0);
+      await topp.close();
+      const both = stories(topp.text());
+      expect(topp.text()).toContain('2 stories at once'); // the ring's smallest --streams, not --parallel
+      expect(topp.text()).toMatch(/^\[1\] /m); // lines prefixed with their story
+      expect(both.get(1)).toEqual(await host(0.8, 42, 80));
+      expect(both.get(2)).toEqual(await host(0.8, 43, 80));
+    }, 60_000);
+  }
+});
+
+describe('standalone ring: a board killed and restarted mid-story', () => {
+  for (const [split, killed] of [
+    [[1, 2, 2], 1],
+    [[1, 2, 2], 2],
+    [[2, 3], 1],
+  ] as const) {
+    it(`${split.length} boards, board ${killed} restarted: the console names it, the story is abandoned and the next one runs`, async () => {
+      const dir = join(tmp, `restart-${split.join('_')}-${killed}`);
+      mkdirSync(dir, { recursive: true });
+      const ring = await spawnRing(imagesOf([...split]), {
+        dir,
+        stageUs: 3000, // long enough a story to pull a cable in the middle of it
+        driver: { prompt: promptIds, steps: 150, temperature: 0.8, seed: 7, stories: 2 },
+      });
+      rings.push(ring);
+      await ring.waitFor(/^ring: story 1: [^\n]*\n(\d+ ){12}/m);
+      await ring.kill(killed); // SIGKILL, then the same board again on the same wiring
+      await ring.waitFor(new RegExp(`^ring: board ${killed} stopped answering or restarted`, 'm'));
+      await ring.waitFor(/^ring: story 1 abandoned after \d+ tokens/m);
+      expect(await ring.exited()).toBe(0); // story 2 ran to its end
+      const text = ring.text();
+      expect(text).toMatch(/ring: story 2 done: 150 tokens/);
+      expect(stories(text).get(2)).toEqual(await host(0.8, 8, 150));
+      // the ring closed again before story 2: a census went round after the restart
+      expect(text.indexOf(`ring: ${split.length} boards`, text.indexOf('story 1 abandoned'))).toBeGreaterThan(
+        0,
+      );
+      await ring.close();
+    }, 60_000);
+  }
+});
