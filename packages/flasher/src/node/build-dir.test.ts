@@ -143,6 +143,23 @@ describe('readBuild', () => {
   });
 });
 
+describe('readBuild: what a board’s manifest says besides its regions (issue 20)', () => {
+  it('reads kv and the host image’s entry without flashing it; a bad kv or host entry is BUILD_INVALID', async () => {
+    const host = { path: 'host.tpimg', sha256: 'cd'.repeat(32), bytes: 3 };
+    const [b] = await readBuild(build(good(), (m) => Object.assign(m, { kv: 'int8', host })));
+    expect(b!.regions.map((r) => r.name)).toEqual(['partition-table.bin', 'model.img']);
+    for (const bad of [
+      { kv: 'int4' },
+      { host: { ...host, sha256: 'x' } },
+      { host: { path: 'host.tpimg' } },
+    ]) {
+      const dir = build(good(), (m) => Object.assign(m, bad));
+      expect(await errorCodeOf(() => readBuild(dir))).toBe('BUILD_INVALID');
+      await expect(readBuild(dir)).rejects.toThrow(/manifest\.json: (kv|host)/);
+    }
+  });
+});
+
 describe('writeBuild', () => {
   const boards = (tag: string) => [
     {

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { resolveInside } from '@tinypipe/core/node';
-import { TinypipeError } from '@tinypipe/protocol';
+import { KV_FORMATS, TinypipeError } from '@tinypipe/protocol';
 import * as v from 'valibot';
 import type { BoardImage } from '../flash/flash-plan.js';
 import { checkRegions } from './regions.js';
@@ -23,6 +23,16 @@ const ManifestSchema = v.looseObject({
   flashBytes: v.pipe(v.number(), v.integer(), v.minValue(1)),
   fingerprint: v.string(),
   layers: v.tuple([v.number(), v.number()]),
+  /** The plan's KV cache format (absent in builds from before issue 20: fp32). */
+  kv: v.optional(v.picklist(KV_FORMATS)),
+  /** Board 0 of a plan with the embedding on the host: the host's image in this folder. Not flashed. */
+  host: v.optional(
+    v.object({
+      path: v.string(),
+      sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+      bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    }),
+  ),
   files: v.array(
     v.object({
       name: v.string(),
