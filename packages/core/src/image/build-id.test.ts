@@ -19,10 +19,10 @@ function asVersion1(img: Uint8Array): Uint8Array {
   return reseal(out);
 }
 
-describe('image header version 2: build_id', () => {
-  it('buildImage writes version 2 with a zero build id, or the one it is given', () => {
+describe('image header build_id (version 2 and later)', () => {
+  it('buildImage writes version 3 with a zero build id, or the one it is given', () => {
     const plain = buildImage(qm, SEL);
-    expect(dv(plain).getUint32(4, true)).toBe(2);
+    expect(dv(plain).getUint32(4, true)).toBe(3);
     expect([...readImage(plain).header.buildId]).toEqual(new Array(8).fill(0));
     const stamped = buildImage(qm, SEL, { buildId: ID });
     expect([...stamped.subarray(0x78, 0x80)]).toEqual([...ID]);
@@ -61,8 +61,8 @@ describe('image header version 2: build_id', () => {
     expect(caught(() => stampBuildId(v1, ID)).code).toBe('IMAGE_BAD_VERSION');
   });
 
-  it('refuses versions other than 1 and 2, and a non-zero reserved byte after the build id', () => {
-    for (const version of [0, 3, 0xffffffff]) {
+  it('refuses versions other than 1, 2 and 3, and a non-zero reserved byte after kv_format', () => {
+    for (const version of [0, 4, 0xffffffff]) {
       const img = buildImage(qm, SEL).slice();
       dv(img).setUint32(4, version, true);
       const e = caught(() => readImage(img));
@@ -70,7 +70,7 @@ describe('image header version 2: build_id', () => {
       expect(e.details).toMatchObject({ actual: version });
     }
     const img = buildImage(qm, SEL, { buildId: ID }).slice();
-    img[0x80] = 1;
-    expect(caught(() => readImage(img)).details).toMatchObject({ field: 'reserved', offset: 0x80 });
+    img[0x84] = 1;
+    expect(caught(() => readImage(img)).details).toMatchObject({ field: 'reserved', offset: 0x84 });
   });
 });

@@ -43,7 +43,7 @@ describe('docs/image-format.md', () => {
     const img = buildImage(
       { ...qm, fingerprint },
       { layers: [0, 1], embedding: true, classifier: false },
-      { buildId },
+      { buildId, kv: 'int8' },
     );
     const lines = docHexdump();
     expect(lines.length).toBe((256 + 3 * 64) / 16);

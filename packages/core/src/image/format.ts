@@ -10,10 +10,13 @@ import { MAX_GROUP_SIZE, type QuantKind } from '../quant/types.js';
 
 /** First 4 bytes of an image: ASCII "TPIM", read as a little-endian u32. */
 export const IMAGE_MAGIC = 0x4d495054;
-/** The format version this code writes: 2 (the header carries `build_id`). */
-export const IMAGE_VERSION = 2;
-/** Every format version this code reads: 1 (no `build_id`; bytes 0x78.. reserved) and 2. */
-export const IMAGE_VERSIONS: readonly number[] = [1, 2];
+/** The format version this code writes: 3 (the header carries `build_id` and `kv_format`). */
+export const IMAGE_VERSION = 3;
+/**
+ * Every format version this code reads: 1 (no `build_id`; bytes 0x78.. reserved), 2 (no `kv_format`;
+ * bytes 0x80.. reserved) and 3. Versions 1 and 2 mean an fp32 KV cache.
+ */
+export const IMAGE_VERSIONS: readonly number[] = [1, 2, 3];
 /** Bytes of the header's `build_id` (version 2). */
 export const IMAGE_BUILD_ID_BYTES = 8;
 /** Bytes of the fixed header; the tensor table starts right after it. */
@@ -58,8 +61,13 @@ export const HEADER = {
   imageSize: 0x74,
   /** 8 bytes, version 2: the build id (all zero: none). Reserved (zero) in version 1. */
   buildId: 0x78,
-  /** Bytes [0x80, 0x100) are reserved and must be zero ([0x78, 0x100) in version 1). */
-  reserved: 0x80,
+  /**
+   * Version 3: the KV cache format (docs/numerics.md §6b), 0 fp32, 1 fp16, 2 int8. Reserved (zero) in
+   * versions 1 and 2, which mean fp32.
+   */
+  kvFormat: 0x80,
+  /** Bytes [0x84, 0x100) are reserved and must be zero ([0x80, 0x100) in v2, [0x78, 0x100) in v1). */
+  reserved: 0x84,
 } as const;
 
 /** Header `flags` bits. */

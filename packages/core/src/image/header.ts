@@ -2,7 +2,7 @@
  * Encoding, decoding and validation of the fixed 256-byte image header (docs/image-format.md §3).
  */
 
-import { crc32c, TinypipeError } from '@tinypipe/protocol';
+import { crc32c, type KvFormat, kvFormatCode, kvFormatOf, TinypipeError } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import { FINGERPRINT_BYTES } from '../fingerprint/fingerprint.js';
 import { withVocabRangeAlias } from '../quant/vocab-alias.js';
@@ -46,13 +46,14 @@ export function computeHeaderCrc(bytes: Uint8Array, end: number): number {
   return crc32c(bytes.subarray(HEADER.headerCrc + 4, end), head);
 }
 
-/** Write the header fields (everything but the CRC) into `bytes[0, 256)`; version 2. */
+/** Write the header fields (everything but the CRC) into `bytes[0, 256)`; version 3. */
 export function encodeHeader(
   bytes: Uint8Array,
   layout: StageLayout,
   fingerprint: Uint8Array,
   imageSize: number,
   buildId?: Uint8Array,
+  kv: KvFormat = 'fp32',
 ): void {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, IMAGE_HEADER_BYTES);
   const c = layout.config;
@@ -80,6 +81,7 @@ export function encodeHeader(
   u32(HEADER.tableOffset, IMAGE_HEADER_BYTES);
   u32(HEADER.imageSize, imageSize);
   if (buildId) bytes.set(buildId, HEADER.buildId);
+  u32(HEADER.kvFormat, kvFormatCode(kv));
 }
 
 function badHeader(what: string, details: Record<string, unknown>): TinypipeError {
@@ -142,8 +144,8 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     });
   }
   const version = u32(HEADER.version);
-  // version 1 has no build id: its reserved area starts where version 2's build_id is
-  const reservedFrom = version === 1 ? HEADER.buildId : HEADER.reserved;
+  // version 1 has no build id, version 2 no kv_format: their reserved areas start where those fields are
+  const reservedFrom = version === 1 ? HEADER.buildId : version === 2 ? HEADER.kvFormat : HEADER.reserved;
   for (let at = reservedFrom; at < IMAGE_HEADER_BYTES; at++) {
     if (bytes[at] !== 0) {
       throw badHeader(`reserved byte at offset 0x${at.toString(16)} is ${bytes[at]}, expected 0`, {
@@ -152,6 +154,14 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
       });
     }
   }
+
+  const kvCode = version >= 3 ? u32(HEADER.kvFormat) : 0;
+  const kv = kvFormatOf(kvCode);
+  if (kv === undefined)
+    throw badHeader(`kv_format is ${kvCode}, expected 0 (fp32), 1 (fp16) or 2 (int8)`, {
+      field: 'kv_format',
+      actual: kvCode,
+    });
 
   const ints = {
     dim: u32(HEADER.dim),
@@ -304,6 +314,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     headerCrc: u32(HEADER.headerCrc),
     fingerprint: bytes.slice(HEADER.fingerprint, HEADER.fingerprint + FINGERPRINT_BYTES),
     buildId: bytes.slice(HEADER.buildId, HEADER.buildId + IMAGE_BUILD_ID_BYTES),
+    kv,
     config,
     layerRange: [from, to],
     embedding,

@@ -11,14 +11,18 @@ describe('readImage refuses damaged images', () => {
   const { tensors } = readImage(img);
   const tableEnd = 256 + tensors.length * 64;
 
-  /** Which part of the image byte `i` belongs to, and the codes a change there may raise. */
-  function expectedFor(i: number): { codes: ErrorCode[]; tensor?: string } {
+  /** Which part of the image byte `i` belongs to, and the codes a change (`^ mask`) there may raise. */
+  function expectedFor(i: number, mask: number): { codes: ErrorCode[]; tensor?: string } {
     if (i < 4) return { codes: ['IMAGE_BAD_MAGIC'] };
-    if (i < 8) return { codes: ['IMAGE_BAD_VERSION'] };
+    // version 3 ^ 1 = 2, another version readers accept (kv_format 0 is its reserved zero): the CRC
+    if (i < 8) return { codes: [i === 4 && mask === 0x01 ? 'IMAGE_HEADER_CRC' : 'IMAGE_BAD_VERSION'] };
     if (i < 12) return { codes: ['IMAGE_BAD_HEADER'] };
     if (i < 0x30) return { codes: ['IMAGE_HEADER_CRC'] }; // CRC field, fingerprint
     if (i < 0x78) return { codes: ['IMAGE_BAD_HEADER', 'IMAGE_BAD_RANGE', 'IMAGE_HEADER_CRC'] };
     if (i < 0x80) return { codes: ['IMAGE_HEADER_CRC'] }; // build_id (version 2): any value, CRC-covered
+    // kv_format (version 3): 0 → 1 is another valid format (fp16), caught by the CRC; any other change
+    // leaves 0..2
+    if (i < 0x84) return { codes: [i === 0x80 && mask === 0x01 ? 'IMAGE_HEADER_CRC' : 'IMAGE_BAD_HEADER'] };
     if (i < 256) return { codes: ['IMAGE_BAD_HEADER'] }; // reserved
     if (i < tableEnd) return { codes: ['IMAGE_HEADER_CRC'] };
     const t = tensors.find((x) => i >= x.offset && i < x.offset + x.byteLength);
@@ -33,7 +37,7 @@ describe('readImage refuses damaged images', () => {
         const bad = img.slice();
         bad[i] = (bad[i] as number) ^ mask;
         const e = caught(() => readImage(bad));
-        const want = expectedFor(i);
+        const want = expectedFor(i, mask);
         if (!want.codes.includes(e.code)) {
           throw new Error(
             `byte ${i} ^ 0x${mask.toString(16)}: got ${e.code} (${e.message}), want ${want.codes}`,

@@ -1,3 +1,4 @@
+import { KV_FORMATS } from '@tinypipe/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sliceStageWeights } from '../quant/slice.js';
@@ -51,7 +52,8 @@ describe('property: any small model and stage round-trips', () => {
         fc.nat(),
         fc.nat(),
         fc.integer(),
-        (shape, a, b, emb, c, d, seed) => {
+        fc.constantFrom(...KV_FORMATS),
+        (shape, a, b, emb, c, d, seed, kv) => {
           const from = a % (shape.nLayers + 1);
           const to = from + (b % (shape.nLayers - from + 1));
           const v0 = c % shape.vocabSize;
@@ -60,8 +62,9 @@ describe('property: any small model and stage round-trips', () => {
           fc.pre(to > from || emb || classifier !== false);
           const qm = testModel(shape, seed);
           const sel: StageSelection = { layers: [from, to], embedding: emb, classifier };
-          const img = buildImage(qm, sel);
+          const img = buildImage(qm, sel, { kv });
           const read = readImage(img);
+          expect([read.header.kv, read.stage.kv]).toEqual([kv, kv]);
           expect(serializeStage(read.stage)).toEqual(img);
           expectSameStage(read.stage, sliceStageWeights(qm, sel));
           expect(read.tensors.every((t) => t.offset % 16 === 0)).toBe(true);

@@ -6,6 +6,8 @@
  * hostile values with the header CRC recomputed so the field checks themselves are reached. Replay a
  * failure with the seed fast-check prints: `FC_SEED=<seed> npx vitest run src/image`.
  */
+
+import { KV_FORMATS } from '@tinypipe/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../errors/code-of.test-helper.js';
@@ -84,12 +86,17 @@ const SELECTIONS: StageSelection[] = [
 const IMAGES: Uint8Array[] = [
   testModel(TINY, 1),
   testModel({ ...TINY, kind: 'q8', sharedClassifier: true }, 2),
-].flatMap((qm) => SELECTIONS.map((s) => buildImage(qm, s)));
+].flatMap((qm) => SELECTIONS.map((s, i) => buildImage(qm, s, { kv: KV_FORMATS[i % 3] })));
 const image = fc.constantFrom(...IMAGES);
 
-/** Byte offsets of the header's u32 fields (all but magic and version, which have their own checks). */
+/**
+ * Byte offsets of the header's u32 fields up to kv_format (all but magic and version, which have their
+ * own checks).
+ */
 const FIELD_OFFSETS = Object.entries(HEADER)
-  .filter(([name, at]) => typeof at === 'number' && at % 4 === 0 && at < 0x80 && name !== 'headerCrc')
+  .filter(
+    ([name, at]) => typeof at === 'number' && at % 4 === 0 && at < HEADER.reserved && name !== 'headerCrc',
+  )
   .map(([, at]) => at as number);
 
 describe('weight image readers (fuzz)', () => {

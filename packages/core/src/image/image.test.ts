@@ -17,7 +17,7 @@ describe('buildImage / readImage', () => {
 
   it('writes the header fields at the offsets the spec gives', () => {
     expect([...img.subarray(0, 4)]).toEqual([0x54, 0x50, 0x49, 0x4d]); // "TPIM"
-    expect([u32(img, 0x04), u32(img, 0x08)]).toEqual([2, 256]);
+    expect([u32(img, 0x04), u32(img, 0x08)]).toEqual([3, 256]);
     expect([...img.subarray(0x10, 0x30)]).toEqual([...qm.fingerprint]);
     const ints = Array.from({ length: 8 }, (_, i) => u32(img, 0x30 + 4 * i));
     expect(ints).toEqual([16, 24, 3, 4, 2, 11, 6, 0]);
@@ -26,7 +26,8 @@ describe('buildImage / readImage', () => {
     // 2 embedding + 2 rope + 16 per layer + rms_final + classifier data/scales
     const count = 2 + 2 + 16 * 3 + 3;
     expect([u32(img, 0x6c), u32(img, 0x70), u32(img, 0x74)]).toEqual([count, 256, img.length]);
-    expect(img.subarray(0x78, 0x100).every((b) => b === 0)).toBe(true); // build id none, reserved
+    // build id none, kv_format 0 (fp32), reserved
+    expect(img.subarray(0x78, 0x100).every((b) => b === 0)).toBe(true);
     expect(u32(img, 0x0c)).toBe(crc32c(img.subarray(16, 256 + count * 64), crc32c(img.subarray(0, 12))));
   });
 

@@ -90,7 +90,7 @@ export function inspectImage(bytes: Uint8Array, sink: CheckSink): Inspection {
     (h) =>
       `layers [${h.layerRange[0]}, ${h.layerRange[1]}) of ${h.config.nLayers}, ` +
       `embedding ${h.embedding ? 'yes' : 'no'}, classifier ${h.vocab ? `[${h.vocab[0]}, ${h.vocab[1]})` : 'no'}, ` +
-      `${h.kind} g${h.groupSize}, ${h.tensorCount} tensors, ${h.imageSize} bytes`,
+      `${h.kind} g${h.groupSize}, KV cache ${h.kv}, ${h.tensorCount} tensors, ${h.imageSize} bytes`,
   );
   if (decoded === undefined) return {};
   const header = decoded.value;

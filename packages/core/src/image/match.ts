@@ -9,7 +9,8 @@ const range = (r: readonly [number, number] | undefined) => (r ? `[${r[0]}, ${r[
 
 /**
  * Throw `IMAGE_MISMATCH` unless `header` matches every field given in `expected` (model fingerprint,
- * layer range, embedding, classifier vocab range, quantization). The message lists every difference.
+ * layer range, embedding, classifier vocab range, quantization, KV cache format). The message lists every
+ * difference.
  */
 export function checkImageMatches(header: ImageHeader, expected: ImageExpectation): void {
   const diffs: string[] = [];
@@ -40,6 +41,9 @@ export function checkImageMatches(header: ImageHeader, expected: ImageExpectatio
   }
   if (expected.groupSize !== undefined && expected.groupSize !== header.groupSize) {
     diffs.push(`group size is ${header.groupSize}, expected ${expected.groupSize}`);
+  }
+  if (expected.kv !== undefined && expected.kv !== header.kv) {
+    diffs.push(`KV cache format is ${header.kv}, expected ${expected.kv}`);
   }
   if (diffs.length > 0) {
     throw new TinypipeError(

@@ -66,6 +66,7 @@ function stageViews(
     kind: header.kind,
     groupSize: header.groupSize,
     fingerprint: header.fingerprint,
+    kv: header.kv,
     layerRange: [from, to],
     layers,
     ...(embedding ? { embedding } : {}),

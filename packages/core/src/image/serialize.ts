@@ -1,7 +1,7 @@
 /**
  * Writing a stage's weights as one weight image (docs/image-format.md).
  */
-import { crc32c, TinypipeError } from '@tinypipe/protocol';
+import { crc32c, isKvFormat, KV_FORMATS, TinypipeError } from '@tinypipe/protocol';
 import { FINGERPRINT_BYTES } from '../fingerprint/fingerprint.js';
 import { quantRows, sliceStageWeights } from '../quant/slice.js';
 import type { QuantizedModel, QuantTensor, StageWeights } from '../quant/types.js';
@@ -140,6 +140,11 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
     throw invalid(`buildId is ${options.buildId.length} bytes, expected ${IMAGE_BUILD_ID_BYTES}`);
   }
   if (to > from && stage.rope === undefined) throw invalid('a stage with layers needs the RoPE table');
+  const kv = options.kv ?? stage.kv ?? 'fp32';
+  if (!isKvFormat(kv))
+    throw invalid(`KV format ${JSON.stringify(kv)} is not one of ${KV_FORMATS.join(', ')}`);
+  if (stage.kv !== undefined && kv !== stage.kv)
+    throw invalid(`options.kv is ${kv} but the stage is built for a ${stage.kv} KV cache`);
   if (stage.classifier) {
     const [v0, v1] = stage.classifier.vocab;
     if (stage.classifier.wcls.rows !== v1 - v0) {
@@ -167,7 +172,7 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
 
   const out = new Uint8Array(imageSize); // zero-filled: padding and reserved bytes stay 0
   const dv = new DataView(out.buffer);
-  encodeHeader(out, layout, stage.fingerprint, imageSize, options.buildId);
+  encodeHeader(out, layout, stage.fingerprint, imageSize, options.buildId, kv);
   specs.forEach((spec, i) => {
     const off = spec.offset;
     out.set(sources[i] as Uint8Array, off);
@@ -184,8 +189,9 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
  * ```ts
  * const img = buildImage(qm, { layers: [0, 3], embedding: true, classifier: false });
  * ```
- * The image is format version 2; its `build_id` is all zero unless `options.buildId` gives one
- * (`tinypipe build` stamps its build id afterwards with `stampBuildId`).
+ * The image is format version 3; its `build_id` is all zero unless `options.buildId` gives one
+ * (`tinypipe build` stamps its build id afterwards with `stampBuildId`), its `kv_format` is
+ * `options.kv` (default fp32: the KV cache format of the plan, docs/numerics.md §6b).
  * @throws TinypipeError `IMAGE_BAD_RANGE` when the layer range or vocab slice is outside the model.
  */
 export function buildImage(

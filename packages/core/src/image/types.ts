@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@tinypipe/protocol';
+import type { ErrorCode, KvFormat } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { QuantKind, StageWeights } from '../quant/types.js';
 import type { TensorDType } from './format.js';
@@ -16,6 +16,11 @@ export interface ImageHeader {
    * zero when none did (an image from `buildImage` alone) and in a version-1 image.
    */
   readonly buildId: Uint8Array;
+  /**
+   * The KV cache format the image is built for (`kv_format`, docs/numerics.md §6b); `'fp32'` in
+   * version-1 and -2 images.
+   */
+  readonly kv: KvFormat;
   readonly config: ModelConfig;
   /** Model layers `[from, to)` this image holds. */
   readonly layerRange: readonly [from: number, to: number];
@@ -95,10 +100,17 @@ export interface ImageExpectation {
   readonly vocabRange?: readonly [v0: number, v1: number] | false;
   readonly kind?: QuantKind;
   readonly groupSize?: number;
+  /** The KV cache format (`kv_format`). */
+  readonly kv?: KvFormat;
 }
 
 /** Options of `buildImage` and `serializeStage`. */
 export interface ImageOptions {
   /** The header's `build_id` (8 bytes); all zero when omitted (docs/image-format.md §3). */
   readonly buildId?: Uint8Array;
+  /**
+   * The header's `kv_format` (docs/numerics.md §6b): the plan's KV cache format, recorded in every
+   * image of it, layers or not. Default: the stage's `kv`, else `'fp32'`.
+   */
+  readonly kv?: KvFormat;
 }
