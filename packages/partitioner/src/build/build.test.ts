@@ -56,7 +56,7 @@ describe('buildPlan', () => {
     for (const [i, b] of builds.entries()) {
       const image = b.files.find((f) => f.name === 'model.img')!.bytes;
       const header = readImage(image).header;
-      expect(header.version).toBe(2);
+      expect(header.version).toBe(3);
       expect(hex(header.buildId)).toBe(id);
       // the image is buildImage's, stamped: zeroing the id gives back the bytes buildImage writes
       const sel = plan.boards[i]!;
