@@ -64,6 +64,7 @@ static void end(tp_sink *k, int story, int tokens, uint32_t ms, const char *why)
     char line[220];
     double rate = ms > 0 ? tokens * 1000.0 / ms : 0;
     if (why) snprintf(line, sizeof line, "ring: story %d abandoned after %d tokens: %s\n", story, tokens, why);
+    else if (ms == 0) snprintf(line, sizeof line, "ring: story %d done: %d tokens\n", story, tokens); /* no clock */
     else snprintf(line, sizeof line, "ring: story %d done: %d tokens, %.1f tok/s\n", story, tokens, rate);
     own_line(c);
     puts_(c, line);

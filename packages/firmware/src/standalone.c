@@ -120,6 +120,7 @@ static int start_story(tp_driver *d, int stream, const char *text) {
                  n <= 0 ? (d->cfg.encode ? "it does not encode" : "without a tokenizer a prompt is token ids")
                         : "longer than the steps (or the model's context)");
         status(d, line);
+        if (d->cfg.stories > 0) d->started++, d->finished++; /* it counts: a bounded run still ends */
         return 0;
     }
     int story = ++d->started;

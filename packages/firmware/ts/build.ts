@@ -126,10 +126,20 @@ export function buildRv32(): string {
  * @returns what the program printed
  */
 export function runRv32(elf: string, steps: number, images: readonly string[]): string {
+  return runRv32Program(elf, [String(steps), ...images]);
+}
+
+/**
+ * Runs the rv32 program under QEMU with these arguments (ports/rv32-qemu/main.c: e.g. `--standalone …`, a
+ * one-board standalone ring). Semihosting splits arguments at spaces and QEMU its options at commas: an
+ * argument holds neither.
+ * @returns what the program printed
+ */
+export function runRv32Program(elf: string, programArgs: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'tinypipe-rv32-'));
   const out = join(dir, 'console.txt');
   try {
-    const args = [String(steps), ...images].map((a) => `arg=${a}`).join(',');
+    const args = programArgs.map((a) => `arg=${a}`).join(',');
     execFileSync(
       'qemu-system-riscv32',
       [

@@ -11,6 +11,7 @@ export {
   firmwareBuildDir,
   firmwareRoot,
   runRv32,
+  runRv32Program,
 } from './build.js';
 export { type PtyBoard, type PtyBoardOptions, spawnPtyBoard, spawnPtyChain } from './pty-board.js';
 export {

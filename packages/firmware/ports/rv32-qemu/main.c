@@ -3,15 +3,22 @@
  * run under qemu-system-riscv32 -machine virt with semihosting for file I/O and printf (picolibc).
  *
  *   prog STEPS IMAGE [IMAGE ...]     stages in pipeline order (the first holds the embedding)
+ *   prog --standalone STEPS TEMPERATURE TOPP SEED STORIES IMAGE [PROMPT]
  *
  * Greedy decoding from BOS; one line per position: "pos token hash hash ..." (one FNV-1a hash per layer,
  * across all stages) — the TS tests compare it with the TS QuantEngine. All memory is static.
+ *
+ * --standalone: a ring of one board (docs/protocol.md §4.5) — the image holds every layer and the whole
+ * classifier; the standalone driver (src/standalone.c) tells STORIES stories of the prompt (token ids, BOS
+ * alone when absent; separated by "_": semihosting splits arguments at spaces, QEMU its options at commas) with the board's own sampler, on the console sink (stdout), as the first board of a
+ * ring does on its console.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/board.h"
+#include "../../src/standalone.h"
 
 #define MAX_STAGES 8
 #define POOL_BYTES (12u << 20)
@@ -33,7 +40,64 @@ static void *pool_alloc(void *ctx, size_t n) {
     return take(n);
 }
 
+static uint32_t ticks(void *port) { /* the driver's clock: none here (0), so the console gives no rate */
+    (void)port;
+    return 0;
+}
+static int no_pump(void *port, int wait_ms) { return (void)port, (void)wait_ms, 0; }
+static void to_stdout(void *ctx, const uint8_t *bytes, size_t n) { (void)ctx, fwrite(bytes, 1, n, stdout); }
+
+static uint8_t *read_file(const char *path, long *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *bytes = take((size_t)*size);
+    if (bytes && fread(bytes, 1, (size_t)*size, f) != (size_t)*size) bytes = NULL;
+    fclose(f);
+    return bytes;
+}
+
+static int standalone(int argc, char **argv) {
+    static tp_image image;
+    static tp_stage stage;
+    static tp_server server;
+    static tp_driver driver;
+    static tp_console console;
+    if (argc < 7) return printf("usage: prog --standalone STEPS TEMPERATURE TOPP SEED STORIES IMAGE [PROMPT]\n"), 2;
+    long size = 0;
+    uint8_t *bytes = read_file(argv[6], &size);
+    int one = 1;
+    tp_status st = bytes ? tp_board_init(&image, bytes, (size_t)size, &stage, &one, pool_alloc, NULL) : TP_E_TRUNCATED;
+    if (st != TP_OK) return printf("%s: %s\n", argv[6], tp_status_name(st)), 1;
+    size_t vocab = (size_t)image.config.vocab_size;
+    float *logits = take(vocab * sizeof(float));
+    server.sample_index = take(vocab * sizeof(int32_t)), server.sample_scratch = take(vocab * sizeof(int32_t));
+    if (!logits || !server.sample_index || !server.sample_scratch) return printf("out of memory\n"), 1;
+    server.link.now_ms = ticks, server.pump = no_pump;
+    tp_server_init(&server, &stage, 1, &image, TP_OK, logits, 0, 1);
+    tp_driver_config cfg = {strtof(argv[2], NULL),
+                            strtof(argv[3], NULL),
+                            strtoull(argv[4], NULL, 10),
+                            atoi(argv[1]),
+                            1,
+                            argc > 7 ? argv[7] : "",
+                            atoi(argv[5]),
+                            NULL,
+                            NULL,
+                            NULL};
+    for (char *p = argc > 7 ? argv[7] : NULL; p && *p; p++)
+        if (*p == '_') *p = ' ';
+    tp_console_init(&console, to_stdout, NULL);
+    tp_driver_init(&driver, &server, &cfg, &console.sink);
+    while (!tp_driver_done(&driver))
+        if (tp_driver_step(&driver)) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--standalone")) return standalone(argc - 1, argv + 1);
     static tp_image images[MAX_STAGES];
     static tp_stage stages[MAX_STAGES];
     if (argc < 3 || argc - 2 > MAX_STAGES) {

@@ -1,0 +1,73 @@
+/**
+ * A one-board standalone story on the MCU ISA (issue 21 item 6): bare-metal rv32imafc under QEMU runs the
+ * standalone driver (src/standalone.c) as a ring of one — every layer, the whole classifier and the board's
+ * own sampler in one image — and prints the stories on its console as board 0 of a ring does. They equal the
+ * host's run (@tinypipe/core's generateText with the spec sampler) for the same prompt and seed.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildImage,
+  generateText,
+  QuantEngine,
+  quantize,
+  readCheckpoint,
+  readTokenizer,
+  Sampler,
+  splitSelections,
+} from '@tinypipe/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildRv32, runRv32Program } from './build.js';
+import { tmp } from './helpers.test-helper.js';
+
+const models = fileURLToPath(new URL('../../../models/', import.meta.url));
+const checkpoint = readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin'))));
+const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
+const PROMPT = 'Once upon a time';
+let elf: string;
+beforeAll(() => {
+  elf = buildRv32();
+});
+
+describe('standalone on rv32imafc under QEMU (a ring of one board)', () => {
+  for (const kind of ['q4', 'q8'] as const) {
+    it(`stories260K ${kind}: a greedy story and two seeded top-p stories equal the host's runs`, async () => {
+      const qm = quantize(checkpoint, { weights: kind });
+      const [whole] = splitSelections(qm.config, [qm.config.nLayers], 1);
+      const image = join(tmp, `rv32-standalone-${kind}.img`);
+      writeFileSync(image, buildImage(qm, whole!));
+      const ids = tokenizer.encode(PROMPT, { bos: true, eos: false }).join('_'); // no tokenizer in the image yet
+      const host = async (temperature: number, seed: number, steps: number) =>
+        (
+          await generateText({
+            engine: QuantEngine.fromModel(qm),
+            tokenizer,
+            sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed, exp: 'spec' }),
+            prompt: PROMPT,
+            steps,
+          })
+        ).tokens;
+      const run = (temperature: number, seed: number, stories: number) => {
+        const text = runRv32Program(elf, [
+          '--standalone',
+          '48',
+          String(temperature),
+          '0.9',
+          String(seed),
+          String(stories),
+          image,
+          ids,
+        ]);
+        expect(text).toContain('ring: 1 board, layers 0-5+classifier, 1 story at once, ready');
+        const told = [
+          ...text.matchAll(/^ring: story (\d+): [^\n]*\n([^\n]*)\nring: story \1 done: (\d+) tokens\n/gm),
+        ];
+        expect(told.map((m) => Number(m[1]))).toEqual(Array.from({ length: stories }, (_, i) => i + 1));
+        return told.map((m) => m[2]!.trim().split(' ').map(Number));
+      };
+      expect(run(0, 1, 1)).toEqual([await host(0, 1, 48)]);
+      expect(run(0.8, 42, 2)).toEqual([await host(0.8, 42, 48), await host(0.8, 43, 48)]);
+    }, 120_000);
+  }
+});
