@@ -1,3 +1,4 @@
+export { type TokenizerSection, tokenizerFromSection, tokenizerSection } from './section.js';
 export {
   BOS,
   type EncodeOptions,

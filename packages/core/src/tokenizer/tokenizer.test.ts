@@ -53,6 +53,16 @@ describe('encode details', () => {
       tok512.encode('ab', { bos: false, eos: false }),
     );
   });
+  it('encodeBytes: a stray continuation byte or a truncated sequence is a code point of its own', () => {
+    // 0x80 alone, then "é" cut after its lead byte, then "a": each unknown piece falls back to its bytes
+    const t = tok32k.encodeBytes(Uint8Array.of(0x80, 0xc3, 0x61), { bos: false, eos: false });
+    expect(t.slice(1, 3)).toEqual([0x80 + 3, 0xc3 + 3]);
+    expect(t.length).toBe(4);
+    expect(new TextDecoder().decode(tok32k.piece(t[3]!))).toBe('a');
+    expect(tok32k.encodeBytes(new TextEncoder().encode('héllo'), { bos: true, eos: true })).toEqual(
+      tok32k.encode('héllo', { bos: true, eos: true }),
+    );
+  });
   it('round-trips a long prompt with the 32000 vocabulary', () => {
     const text = 'Once upon a time, there was a little girl named Lily. '.repeat(20);
     const tokens = tok32k.encode(text, { bos: true, eos: false });

@@ -188,7 +188,15 @@ export class Tokenizer {
    * until none remains (the first pair wins ties), optional EOS.
    */
   encode(text: string, options: EncodeOptions): number[] {
-    let bytes = new TextEncoder().encode(text);
+    return this.encodeBytes(new TextEncoder().encode(text), options);
+  }
+
+  /**
+   * `encode` of raw bytes, as run.c's encode sees a C string: the bytes up to the first NUL, which need
+   * not be valid UTF-8 (a stray continuation byte is a code point of its own).
+   */
+  encodeBytes(text: Uint8Array, options: EncodeOptions): number[] {
+    let bytes = text;
     const nul = bytes.indexOf(0);
     if (nul >= 0) bytes = bytes.subarray(0, nul);
 
