@@ -7,7 +7,10 @@ import type { PipelinePlan } from './plan.js';
 const hex = (b: Uint8Array | undefined) =>
   b ? Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('') : 'none';
 
-/** WRONG_MODEL (naming the board) unless `link`'s HELLO is the board `want` of the plan. */
+/**
+ * WRONG_MODEL (naming the board) unless `link`'s HELLO is the board `want` of the plan: the model, its
+ * layers and classifier rows, the embedding, and the KV cache format (HELLO `caps` bits 3–4).
+ */
 export function checkBoard(link: Link, plan: PipelinePlan, board: number): void {
   const peer = link.peer;
   const want = plan.stages[board]!;
@@ -27,6 +30,9 @@ export function checkBoard(link: Link, plan: PipelinePlan, board: number): void 
   if ((peer.vocab?.[0] ?? 0) !== v[0] || (peer.vocab?.[1] ?? 0) !== v[1])
     wrong.push(`classifier rows [${peer.vocab?.join(', ')}), the plan says [${v.join(', ')})`);
   if (want.embedding && !peer.caps.embedding) wrong.push('no embedding, the plan puts it here');
+  const kv = plan.kv ?? 'fp32';
+  if ((peer.caps.kv ?? 'fp32') !== kv)
+    wrong.push(`a KV cache of format ${peer.caps.kv ?? 'fp32'}, the plan's is ${kv}`);
   if (wrong.length)
     throw new TinypipeError(
       'WRONG_MODEL',

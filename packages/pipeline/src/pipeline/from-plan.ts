@@ -37,12 +37,16 @@ export function identityBytes(value: Uint8Array | string, bytes: number, what: s
   return out;
 }
 
-/** The pipeline's plan of a partitioner plan: its config, its boards in order, the model and build given. */
+/**
+ * The pipeline's plan of a partitioner plan: its config, its boards in order, its KV cache format, the
+ * model and build given.
+ */
 export function pipelinePlanOf(plan: Plan, identity: BuildIdentity): PipelinePlan {
   return {
     config: plan.model.config,
     fingerprint: identityBytes(identity.fingerprint, FINGERPRINT_BYTES, 'model fingerprint'),
     stages: plan.boards.map((b) => ({ layers: b.layers, embedding: b.embedding, vocab: b.vocab })),
+    kv: plan.kv,
     ...(identity.build !== undefined
       ? { build: identityBytes(identity.build, BUILD_BYTES, 'build id') }
       : {}),

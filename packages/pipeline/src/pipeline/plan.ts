@@ -1,7 +1,7 @@
 /** What the host's pipeline is told: the plan of the split (which board holds what) and its options. */
 
 import type { ModelConfig, QuantizedModel } from '@tinypipe/core';
-import type { Link, TinypipeError } from '@tinypipe/protocol';
+import type { KvFormat, Link, TinypipeError } from '@tinypipe/protocol';
 import type { Embedder } from './embedder.js';
 
 export interface PipelineStage {
@@ -20,6 +20,11 @@ export interface PipelinePlan {
    * it; without it the boards that report a build must still all report the same one.
    */
   build?: Uint8Array | undefined;
+  /**
+   * The KV cache format of the plan (docs/numerics.md §6b; default `'fp32'`): a board whose HELLO
+   * reports another one (`caps.kv`, from its image's `kv_format`) is refused with WRONG_MODEL.
+   */
+  kv?: KvFormat | undefined;
 }
 
 /** The plan of a split made with `splitSelections` (the images `buildImage` makes from the same selections). */
@@ -30,10 +35,12 @@ export function pipelinePlan(
     embedding: boolean;
     classifier: false | readonly [number, number];
   }[],
+  kv?: KvFormat,
 ): PipelinePlan {
   return {
     config: qm.config,
     fingerprint: qm.fingerprint,
+    ...(kv !== undefined ? { kv } : {}),
     stages: selections.map((s) => ({
       layers: s.layers,
       embedding: s.embedding,

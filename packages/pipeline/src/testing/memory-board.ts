@@ -16,6 +16,7 @@ import {
   encodeMessage,
   HELLO_PROTOCOL,
   type HelloInfo,
+  type KvFormat,
   type Link,
   type Message,
   TinypipeError,
@@ -42,6 +43,11 @@ export interface MemoryBoardOptions {
   streams?: number;
   /** Its image's build id (8 bytes), reported in its HELLO; default none. */
   build?: Uint8Array;
+  /**
+   * Its image's KV cache format (docs/numerics.md §6b; default `'fp32'`): its stage stores keys and
+   * values in it, and its HELLO reports it (`caps.kv`).
+   */
+  kv?: KvFormat;
   /**
    * Told of each message before the board handles it (e.g. to `reset()` it mid-request: the message is
    * then lost with the old session, as on a board that rebooted while computing).
@@ -77,7 +83,7 @@ export function memoryBoard(
   selection: StageSelection,
   options: MemoryBoardOptions = {},
 ): MemoryBoard {
-  const weights = sliceStageWeights(qm, selection);
+  const weights: StageWeights = { ...sliceStageWeights(qm, selection), kv: options.kv ?? 'fp32' };
   const index = options.board ?? 0;
   const config = qm.config;
   const vocab = weights.classifier?.vocab;
@@ -94,6 +100,7 @@ export function memoryBoard(
       embedding: weights.embedding !== undefined,
       classifier: vocab !== undefined,
       sampler: vocab !== undefined && vocab[0] === 0 && vocab[1] === config.vocabSize,
+      kv: weights.kv,
     },
     baud: 0,
     build: options.build,
