@@ -24,9 +24,21 @@ describe('ESP-IDF port (what can be checked without ESP-IDF)', () => {
     expect(out).toContain('esp-idf glue: compiles against the stubs');
   });
 
+  it('compiles the standalone ring roles (docs/protocol.md §4.5): board 0, the other boards, a ring of one', () => {
+    for (const v of ['5.1', '5.2', '5.3', '5.4', '5.5', '6.0', '6.1', '6.2'])
+      expect(out).toMatch(
+        new RegExp(`IDF ${v}: requires .*; the app compiles \\(.*; ring board 0, other, alone\\)`),
+      );
+    const overlay = (name: string) => readFileSync(join(port, `sdkconfig.defaults.${name}`), 'utf8');
+    expect(overlay('ring-first')).toMatch(/^CONFIG_TINYPIPE_RING_DRIVER=y$/m);
+    expect(overlay('ring-next')).toMatch(/^CONFIG_TINYPIPE_CHAIN_ROLE_RING=y$/m);
+    expect(overlay('ring-next')).not.toMatch(/RING_DRIVER/);
+    expect(overlay('ring-alone')).toMatch(/^CONFIG_TINYPIPE_RING_ALONE=y$/m);
+  });
+
   it('refuses at compile time a console on a protocol UART, and the old `driver` requirement on IDF 6', () => {
     expect(out).toContain(
-      'refused at compile time: the console on a protocol UART (star, chain first, chain last), up = down, REQUIRES driver on IDF 6',
+      'refused at compile time: the console on a protocol UART (star, chain first, chain last, ring), up = down, REQUIRES driver on IDF 6',
     );
   });
 

@@ -56,20 +56,25 @@ app_cc() { # <major.minor> "<components>" <flags...>: compiles main/*.c; the com
     -DCONFIG_TINYPIPE_UART_BAUD=2000000 -DCONFIG_ESP_DEFAULT_CPU_FREQ_MHZ=240 -DCONFIG_TINYPIPE_DUAL_CORE=1 -DCONFIG_TINYPIPE_BOARD_INDEX=0 -DTP_KERNELS_OPT=1 \
     -DCONFIG_TINYPIPE_STREAMS=4 -DCONFIG_TINYPIPE_PRELOAD_KB=32 -DCONFIG_TINYPIPE_UART1_TX_PIN=17 \
     -DCONFIG_TINYPIPE_UART1_RX_PIN=18 -DCONFIG_TINYPIPE_UART2_TX_PIN=15 -DCONFIG_TINYPIPE_UART2_RX_PIN=16 \
+    -DCONFIG_TINYPIPE_RING_PROMPT='""' -DCONFIG_TINYPIPE_RING_STEPS=256 -DCONFIG_TINYPIPE_RING_TEMPERATURE='"1.0"' \
+    -DCONFIG_TINYPIPE_RING_TOPP='"0.9"' -DCONFIG_TINYPIPE_RING_SEED=1 -DCONFIG_TINYPIPE_RING_PARALLEL=1 \
     "$@" "${inc[@]}" "$here"/main/*.c
 }
 # each topology the Kconfig offers: star; chain first, middle, last (host on UART0 or on an adapter at UART2)
 roles=("" "-DCONFIG_TINYPIPE_CHAIN_ROLE_NEXT=1 -DCONFIG_TINYPIPE_UP_UART=0 -DCONFIG_TINYPIPE_DOWN_UART=2"
   "-DCONFIG_TINYPIPE_CHAIN_ROLE_NEXT=1 -DCONFIG_TINYPIPE_UP_UART=1 -DCONFIG_TINYPIPE_DOWN_UART=2"
   "-DCONFIG_TINYPIPE_CHAIN_ROLE_LAST=1 -DCONFIG_TINYPIPE_UP_UART=1 -DCONFIG_TINYPIPE_DOWN_UART=0"
-  "-DCONFIG_TINYPIPE_CHAIN_ROLE_LAST=1 -DCONFIG_TINYPIPE_UP_UART=1 -DCONFIG_TINYPIPE_DOWN_UART=2")
+  "-DCONFIG_TINYPIPE_CHAIN_ROLE_LAST=1 -DCONFIG_TINYPIPE_UP_UART=1 -DCONFIG_TINYPIPE_DOWN_UART=2"
+  "-DCONFIG_TINYPIPE_CHAIN_ROLE_RING=1 -DCONFIG_TINYPIPE_RING_DRIVER=1 -DCONFIG_TINYPIPE_UP_UART=1 -DCONFIG_TINYPIPE_DOWN_UART=2"
+  "-DCONFIG_TINYPIPE_CHAIN_ROLE_RING=1 -DCONFIG_TINYPIPE_UP_UART=1 -DCONFIG_TINYPIPE_DOWN_UART=2"
+  "-DCONFIG_TINYPIPE_CHAIN_ROLE_RING=1 -DCONFIG_TINYPIPE_RING_DRIVER=1 -DCONFIG_TINYPIPE_RING_ALONE=1")
 for v in $versions; do
   comps=$(requires_of "$v")
   for role in "${roles[@]}"; do
     # shellcheck disable=SC2086
     app_cc "$v" "$comps" $console $role
   done
-  echo "IDF $v: requires $comps; the app compiles (star; chain first, middle, last)"
+  echo "IDF $v: requires $comps; the app compiles (star; chain first, middle, last; ring board 0, other, alone)"
 done
 echo "esp-idf glue: compiles against the stubs for IDF $(echo $versions | tr ' ' ','), every topology"
 
@@ -92,10 +97,12 @@ comps60=$(requires_of 6.0)
   refused "chain last board with the console on UART0" "downstream protocol UART" 6.0 "$comps60" $uart0_console ${roles[3]}
   refused "a chain with up = down" "two different UARTs" 6.0 "$comps60" $console \
     -DCONFIG_TINYPIPE_CHAIN_ROLE_NEXT=1 -DCONFIG_TINYPIPE_UP_UART=2 -DCONFIG_TINYPIPE_DOWN_UART=2
+  refused "ring board 0 with the console on its up UART" "upstream protocol UART" 6.0 "$comps60" $uart0_console \
+    -DCONFIG_TINYPIPE_CHAIN_ROLE_RING=1 -DCONFIG_TINYPIPE_RING_DRIVER=1 -DCONFIG_TINYPIPE_UP_UART=0 -DCONFIG_TINYPIPE_DOWN_UART=2
   app_cc 6.0 "$comps60" $uart0_console ${roles[2]} # a middle board leaves UART0 alone: the console may stay
   refused "REQUIRES driver on IDF 6" "driver/uart.h" 6.0 "${comps60/esp_driver_uart/driver}" $console
 }
-echo "refused at compile time: the console on a protocol UART (star, chain first, chain last), up = down, REQUIRES driver on IDF 6"
+echo "refused at compile time: the console on a protocol UART (star, chain first, chain last, ring), up = down, REQUIRES driver on IDF 6"
 
 # ---- 4. sdkconfig options ----
 for f in "$here"/sdkconfig.defaults*; do

@@ -5,7 +5,9 @@
  * (src/serve.c) over its lines (line.c, topology.h): on UART0 alone in a star (the DevKitC-1's USB-to-UART
  * port); in a chain (§4.4) the upstream link is on CONFIG_TINYPIPE_UP_UART (0 for the first board; the
  * previous board's UART for the others) and the downstream one on CONFIG_TINYPIPE_DOWN_UART (to the next
- * board, or to the host for the last board). The console is on USB-Serial/JTAG, off every protocol line.
+ * board, or to the host for the last board). In a standalone ring (§4.5) the links are a chain's closed into a
+ * loop and board 0 tells the stories on its console (ring_console.c). The console is on USB-Serial/JTAG, off
+ * every protocol line.
  * Holding the whole classifier, it samples with llama2.c's sampler (index buffers in PSRAM).
  * While it waits for its next input the data cache preloads the first weights a forward reads (preload.c).
  * Compile-checked on the host against stubs/ (no ESP-IDF here; see README).
@@ -23,6 +25,7 @@
 #include "esp_timer.h"
 #include "line.h"
 #include "preload.h"
+#include "ring_console.h"
 #include "serve.h"
 #include "stage.h"
 #include "topology.h"
@@ -86,7 +89,9 @@ static void feed(line_t *l, tp_link *link) {
 static int pump(void *port, int wait_ms) {
     (void)port;
     lines_wait(wait_ms);
+#if !RING_ALONE
     feed(&up, &server.link);
+#endif
 #if CHAINED
     feed(&down, &server.down);
 #endif
@@ -141,7 +146,9 @@ static tp_status boot(void) {
 }
 
 void app_main(void) {
+#if !RING_ALONE
     if (line_open(&up, UP_UART) != 0) ESP_LOGE(TAG, "UART%d: the driver did not start", UP_UART);
+#endif
 #if CHAINED
     if (line_open(&down, DOWN_UART) != 0) ESP_LOGE(TAG, "UART%d: the driver did not start", DOWN_UART);
 #endif
@@ -171,10 +178,18 @@ void app_main(void) {
     server.down.port = &down, server.down.write = line_write, server.down.now_ms = now_ms;
     server.down.log = log_line;
     server.down.baud = CONFIG_TINYPIPE_UART_BAUD;
+#endif
+#if RING
+    ring_start(&server, (uint16_t)(session + 1)); /* the ring's next link; board 0: the stories */
+#elif CHAINED
     tp_server_chain(&server, CHAIN_MODE, (uint16_t)(session + 1));
 #endif
     for (;;) {
         pump(NULL, 5);
+#if RING
+        ring_step(&server);
+#else
         tp_server_step(&server);
+#endif
     }
 }

@@ -1,10 +1,21 @@
-/* Which UARTs this board's links use (menuconfig → tinypipe → Topology, docs/protocol.md §4.4), as plain
+/* Which UARTs this board's links use (menuconfig → tinypipe → Topology, docs/protocol.md §4.4, §4.5), as plain
  * integers: from IDF 5.2 UART_NUM_n is an enum, which #if cannot see. And the checks that no link shares
  * its UART with the console or with the other link. */
 #pragma once
 #include "sdkconfig.h"
 
-#if CONFIG_TINYPIPE_CHAIN_ROLE_NEXT || CONFIG_TINYPIPE_CHAIN_ROLE_LAST
+#if CONFIG_TINYPIPE_CHAIN_ROLE_RING /* a standalone ring (docs/protocol.md §4.5): links as in a chain */
+#define RING 1
+#define RING_ALONE CONFIG_TINYPIPE_RING_ALONE /* a ring of one board: no protocol line at all */
+#else
+#define RING 0
+#define RING_ALONE 0
+#endif
+
+#if RING_ALONE
+#define CHAINED 0
+#define UP_UART (-2) /* none (-1 is a console that is not a UART) */
+#elif CONFIG_TINYPIPE_CHAIN_ROLE_NEXT || CONFIG_TINYPIPE_CHAIN_ROLE_LAST || RING
 #define CHAINED 1
 #define UP_UART CONFIG_TINYPIPE_UP_UART
 #define DOWN_UART CONFIG_TINYPIPE_DOWN_UART

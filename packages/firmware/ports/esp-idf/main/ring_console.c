@@ -1,0 +1,73 @@
+#include "ring_console.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "sdkconfig.h"
+#include "standalone.h"
+#include "topology.h"
+
+#if CONFIG_TINYPIPE_RING_DRIVER
+static tp_driver driver;
+static tp_console console;
+static char line[TP_DRIVER_LINE];
+static size_t line_n;
+
+/* the console sink's bytes: stdout, which sdkconfig.defaults puts on USB-Serial/JTAG */
+static void console_out(void *ctx, const uint8_t *bytes, size_t n) {
+    (void)ctx;
+    fwrite(bytes, 1, n, stdout);
+    fflush(stdout);
+}
+
+/* what was typed on the console since the last step: prompts and /settings, a line at a time */
+static void console_in(void) {
+    char buf[64];
+    ssize_t n;
+    while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '\n' || buf[i] == '\r') {
+                if (line_n > 0) tp_driver_line(&driver, line, line_n);
+                line_n = 0;
+            } else if (line_n < sizeof line - 1) line[line_n++] = buf[i];
+        }
+}
+#endif
+
+void ring_start(tp_server *s, uint16_t session) {
+#if !RING_ALONE
+    tp_ring_join(s, session);
+#else
+    (void)session;
+#endif
+#if CONFIG_TINYPIPE_RING_DRIVER
+    if (!s->stages) return; /* a refused image: the boot log said why */
+    tp_driver_config cfg = {strtof(CONFIG_TINYPIPE_RING_TEMPERATURE, NULL),
+                            strtof(CONFIG_TINYPIPE_RING_TOPP, NULL),
+                            (uint64_t)CONFIG_TINYPIPE_RING_SEED,
+                            CONFIG_TINYPIPE_RING_STEPS,
+                            CONFIG_TINYPIPE_RING_PARALLEL,
+                            CONFIG_TINYPIPE_RING_PROMPT,
+                            0,
+                            NULL,
+                            NULL,
+                            NULL};
+    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL, 0) | O_NONBLOCK);
+    tp_console_init(&console, console_out, NULL);
+    tp_driver_init(&driver, s, &cfg, &console.sink);
+#endif
+}
+
+void ring_step(tp_server *s) {
+#if CONFIG_TINYPIPE_RING_DRIVER
+    if (driver.s) {
+        console_in();
+        tp_driver_step(&driver);
+        return;
+    }
+#endif
+    tp_ring_step(s);
+}
