@@ -31,7 +31,9 @@ describe('tinypipe build --plan (embedding on the host)', () => {
     });
     expect(manifest.kv).toBe('int8');
     const header = readImage(bytes).header;
-    expect(header).toMatchObject({ embedding: true, layerRange: [0, 0] });
+    expect(header).toMatchObject({ embedding: true, layerRange: [0, 0], kv: 'int8' });
+    for (const b of ['board-0', 'board-1'])
+      expect(readImage(new Uint8Array(readFileSync(join(out, b, 'model.img')))).header.kv).toBe('int8');
     expect(hex(header.buildId)).toBe(manifest.build);
     const other = JSON.parse(readFileSync(join(out, 'board-1', 'manifest.json'), 'utf8'));
     expect(other.host).toBeUndefined();

@@ -60,11 +60,15 @@ describe('buildPlan', () => {
       expect(hex(header.buildId)).toBe(id);
       // the image is buildImage's, stamped: zeroing the id gives back the bytes buildImage writes
       const sel = plan.boards[i]!;
-      const plain = buildImage(qm, {
-        layers: sel.layers,
-        embedding: sel.embedding,
-        classifier: sel.vocab ? [sel.vocab[0], sel.vocab[1]] : false,
-      });
+      const plain = buildImage(
+        qm,
+        {
+          layers: sel.layers,
+          embedding: sel.embedding,
+          classifier: sel.vocab ? [sel.vocab[0], sel.vocab[1]] : false,
+        },
+        { kv: plan.kv },
+      );
       expect(hex(unstampBuildId(image))).toBe(hex(plain));
     }
     // by hand, as docs/image-format.md §8 says: SHA-256 of the plan JSON and of every file with the

@@ -121,11 +121,16 @@ export function recomputeBuildId(
 export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
   checkModel(plan, qm);
   const boards = plan.boards.map((b) => {
-    const image = buildImage(qm, {
-      layers: [b.layers[0], b.layers[1]],
-      embedding: b.embedding,
-      classifier: b.vocab ? [b.vocab[0], b.vocab[1]] : false,
-    });
+    // every image records the plan's KV format (docs/image-format.md §3), layers or not
+    const image = buildImage(
+      qm,
+      {
+        layers: [b.layers[0], b.layers[1]],
+        embedding: b.embedding,
+        classifier: b.vocab ? [b.vocab[0], b.vocab[1]] : false,
+      },
+      { kv: plan.kv },
+    );
     const table = boardPartitions(b.profile.flashBytes, b.profile.modelOffset);
     const model = table.find((e) => e.name === 'model')!;
     if (image.length > model.size)
@@ -140,7 +145,10 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
     ];
     // the host's image: the embedding alone, beside the image of the board its activations go to
     if (b.index === 0 && plan.embedding === 'host')
-      files.push({ name: HOST_IMAGE_FILE, bytes: buildImage(qm, { layers: [0, 0], embedding: true, classifier: false }) });
+      files.push({
+        name: HOST_IMAGE_FILE,
+        bytes: buildImage(qm, { layers: [0, 0], embedding: true, classifier: false }, { kv: plan.kv }),
+      });
     const manifest: BoardManifest = {
       format: 'tinypipe-board-manifest',
       version: 1,

@@ -30,7 +30,7 @@ describe('buildPlan with the embedding on the host', () => {
     expect(h.vocab).toBeUndefined();
     expect(hex(h.buildId)).toBe(builds[0]!.manifest.build);
     expect(hex(unstampBuildId(file.bytes))).toBe(
-      hex(buildImage(qm, { layers: [0, 0], embedding: true, classifier: false })),
+      hex(buildImage(qm, { layers: [0, 0], embedding: true, classifier: false }, { kv: 'int8' })),
     );
     expect(builds[0]!.manifest.host).toEqual({
       path: 'host.tpimg',
@@ -69,8 +69,17 @@ describe('buildPlan with the embedding on the host', () => {
     expect(recomputeBuildId(host, swapped)).not.toBe(id);
   });
 
-  it('every manifest records the plan’s KV format; a plan with the embedding on a board has no host image', () => {
-    for (const b of buildPlan(host, qm)) expect(b.manifest.kv).toBe('int8');
+  it('every manifest and image records the plan’s KV format; a plan with the embedding on a board has no host image', () => {
+    for (const b of buildPlan(host, qm)) {
+      expect(b.manifest.kv).toBe('int8');
+      // the board images and the host image alike (an image without layers records it too)
+      for (const f of b.files.filter((x) => x.name.endsWith('img')))
+        expect(readImage(f.bytes).header).toMatchObject({ version: 3, kv: 'int8' });
+    }
+    for (const kv of ['fp16', 'fp32'] as const) {
+      const image = buildPlan({ ...board, kv }, qm)[0]!.files.find((f) => f.name === 'model.img')!;
+      expect(readImage(image.bytes).header.kv).toBe(kv);
+    }
     const builds = buildPlan(board, qm);
     for (const b of builds) {
       expect(b.manifest.kv).toBe('fp32');
