@@ -25,11 +25,6 @@ export function hostEmbedder(
 ): QuantStage {
   const contents = readImage(image);
   const h = contents.header;
-  if (expect.sha256 !== undefined && hex(contents.sha256) !== expect.sha256.toLowerCase())
-    throw new TinypipeError(
-      'MIXED_BUILD',
-      `the host image's SHA-256 is ${hex(contents.sha256).slice(0, 16)}…, the manifest's ${expect.sha256.slice(0, 16)}…: give the host.tpimg of this build`,
-    );
   const fp = identityBytes(expect.fingerprint, 32, 'model fingerprint');
   if (!h.embedding || hex(h.fingerprint) !== hex(fp))
     throw new TinypipeError(
@@ -47,5 +42,10 @@ export function hostEmbedder(
         { details: { expected: hex(build), actual: hex(h.buildId) } },
       );
   }
+  if (expect.sha256 !== undefined && hex(contents.sha256) !== expect.sha256.toLowerCase())
+    throw new TinypipeError(
+      'MIXED_BUILD',
+      `the host image's SHA-256 is ${hex(contents.sha256).slice(0, 16)}…, the manifest's ${expect.sha256.slice(0, 16)}…: give the host.tpimg of this build`,
+    );
   return new QuantStage(contents.stage);
 }
