@@ -16,7 +16,7 @@
 #include "serve.h"
 #include "sink.h"
 
-#define TP_DRIVER_MAX_PROMPT 256 /* prompt tokens, BOS included */
+#define TP_DRIVER_MAX_PROMPT 259 /* prompt tokens, BOS included: a line encodes to at most its bytes + 3 */
 #define TP_DRIVER_LINE 256       /* a console line (a prompt) */
 #define TP_DRIVER_QUEUE 8        /* console prompts waiting */
 

@@ -18,6 +18,7 @@ import {
   Sampler,
   splitSelections,
 } from '@tinypipe/core';
+import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tmp } from './helpers.test-helper.js';
 import { type Ring, spawnRing } from './ring.js';
@@ -153,4 +154,70 @@ describe('standalone ring: a board killed and restarted mid-story', () => {
       await ring.close();
     }, 60_000);
   }
+});
+
+describe('standalone ring: text, and the console as the only connection', () => {
+  it("2 boards with a tokenizer: board 0 prints the host's text; prompts and settings typed on its console (its own PTY) run next", async () => {
+    const dir = join(tmp, 'text');
+    mkdirSync(dir, { recursive: true });
+    const ring = await spawnRing(imagesOf([2, 3]), {
+      dir,
+      stageUs: 3000, // story 1 lasts while the next prompt is typed
+      driver: {
+        prompt: 'Lily',
+        steps: 120,
+        temperature: 0.8,
+        seed: 3,
+        stories: 2,
+        console: 'pty',
+        tokenizer: join(models, 'tok512.bin'),
+      },
+    });
+    rings.push(ring);
+    // the host's only connection: board 0's USB port, its console — bytes of text, never a frame
+    const port = await openSerialPort(ring.boards[0]!.path);
+    const reader = port.readable.getReader();
+    const writer = port.writable.getWriter();
+    const bytes: number[] = [];
+    const text = () => Buffer.from(bytes).toString('utf8');
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        bytes.push(...value);
+      }
+    })().catch(() => {}); // the port goes away when board 0 exits after its stories
+    const until = async (re: RegExp) => {
+      for (let i = 0; !re.test(text()); i++) {
+        if (i > 1500) throw new Error(`the console never showed ${re}; it showed:\n${text()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await until(/^ring: story 1: /m);
+    await writer.write(new TextEncoder().encode('/seed 10\nOnce upon a time\n'));
+    await until(/^ring: story 2 done/m);
+    expect(bytes).not.toContain(0); // COBS frames are delimited by 0x00: none reached the console
+    // a story's text; a status line may cut into it (on a line of its own): compared without line breaks
+    const told = (n: number) =>
+      new RegExp(`^ring: story ${n}: [^\\n]*\\n([\\s\\S]*?)ring: story ${n} done`, 'm')
+        .exec(text())![1]!
+        .replace(/^ring: [^\n]*\n/gm, '')
+        .replace(/\n/g, '');
+    const host = async (prompt: string, seed: number) =>
+      (
+        await generateText({
+          engine: QuantEngine.fromModel(qm),
+          tokenizer,
+          sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed, exp: 'spec' }),
+          prompt,
+          steps: 120,
+        })
+      ).text;
+    expect(told(1)).toBe((await host('Lily', 3)).replace(/\n/g, ''));
+    expect(text()).toContain('ring: seed 10 for the next stories');
+    expect(told(2)).toBe((await host(PROMPT, 11)).replace(/\n/g, '')); // the typed prompt; story 2: seed 10 + 2 - 1
+    expect(await ring.exited()).toBe(0);
+    await reading;
+    await ring.close();
+  }, 60_000);
 });

@@ -26,6 +26,8 @@ export interface RingDriverOptions {
   stories?: number;
   /** Board 0's console: its stdout and stdin (default), or its own PTY (`RingBoard.path`). */
   console?: 'stdio' | 'pty';
+  /** A llama2.c tokenizer.bin: prompts are text and stories are printed as text (until images hold it). */
+  tokenizer?: string;
 }
 
 /** Options of `spawnRing`. */
@@ -87,6 +89,7 @@ export function ringArgs(image: string, i: number, n: number, options: RingOptio
       ['--sample-seed', d.seed],
       ['--parallel', d.parallel],
       ['--stories', d.stories],
+      ['--tokenizer', d.tokenizer],
     ];
     for (const [flag, v] of valued) if (v !== undefined) args.push(flag, String(v));
   }

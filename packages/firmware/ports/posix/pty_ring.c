@@ -8,6 +8,7 @@
  *   --console stdio|pty    the console: stdout + stdin lines (default), or the board's own PTY (its `PTY`
  *                          path: the USB port, which then carries no protocol)
  *   --prompt TEXT          the default prompt (token ids "1 403 …" without a tokenizer; default: BOS alone)
+ *   --tokenizer PATH       a llama2.c tokenizer.bin for prompts and text, while the image holds no tokenizer
  *   --steps N --temperature T --topp P --sample-seed S    the sampler (defaults 256, 1.0, 0.9, 1)
  *   --parallel K           stories at once, at most (default 1; the ring's smallest --streams caps it)
  *   --stories K            exit (status 0) after K stories (default 0: the default prompt, forever)
@@ -22,12 +23,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../src/standalone.h"
+#include "../../src/standalone_tok.h"
+#include "tokenizer_file.h"
 
 static int ring, driver, console_pty;
-static const char *in_link, *prompt;
+static const char *in_link, *prompt, *tokenizer_path;
+static tp_tokenizer tokenizer;
 static tp_driver_config cfg = {1.0f, 0.9f, 1, 256, 1, NULL, 0, NULL, NULL, NULL};
 static tp_driver drv;
 static tp_console console;
@@ -38,8 +44,8 @@ static size_t line_n;
 int tp_ring_option(const char *a, const char *v) {
     if (!strcmp(a, "--ring")) return ring = 1;
     if (!strcmp(a, "--driver")) return driver = 1;
-    const char *valued[] = {"--in-link", "--console",  "--prompt",  "--steps",      "--temperature",
-                            "--topp",    "--parallel", "--stories", "--sample-seed"};
+    const char *valued[] = {"--in-link", "--console",  "--prompt",  "--steps",       "--temperature",
+                            "--topp",    "--parallel", "--stories", "--sample-seed", "--tokenizer"};
     int k = -1;
     for (int i = 0; i < (int)(sizeof valued / sizeof valued[0]); i++)
         if (!strcmp(a, valued[i])) k = i;
@@ -58,7 +64,8 @@ int tp_ring_option(const char *a, const char *v) {
     case 5: cfg.topp = strtof(v, NULL); break;
     case 6: cfg.lanes = atoi(v); break;
     case 7: cfg.stories = atoi(v); break;
-    default: cfg.seed = strtoull(v, NULL, 10); break;
+    case 8: cfg.seed = strtoull(v, NULL, 10); break;
+    default: tokenizer_path = v; break;
     }
     if (cfg.steps < 1 || cfg.lanes < 1 || cfg.lanes > TP_SERVE_MAX_STREAMS || cfg.stories < 0 ||
         !(cfg.temperature >= 0) || !(cfg.topp >= 0 && cfg.topp <= 1))
@@ -113,6 +120,13 @@ void tp_ring_start(tp_server *s, uint16_t session, int has_next) {
     if (has_next) tp_ring_join(s, session);
     if (!driver || !s->stages) return;
     cfg.prompt = prompt;
+    char why[200];
+    if (tokenizer_path) {
+        if (tp_tokenizer_file(tokenizer_path, (uint32_t)s->stages[0].img->config.vocab_size, &tokenizer, why,
+                              sizeof why) == 0)
+            tp_driver_use_tokenizer(&cfg, &tokenizer);
+        else fprintf(stderr, "tinypipe-board: --tokenizer: %s (prompts are token ids)\n", why);
+    }
     tp_console_init(&console, console_out, NULL);
     tp_driver_init(&drv, s, &cfg, &console.sink);
 }
@@ -134,6 +148,18 @@ int tp_ring_stdin(void) {
     return 0;
 }
 
+/* --stories ran out with the console on the PTY: a PTY's unread output dies with the board, so give the
+ * reader up to 2 s to take it first (FIONREAD on the terminal side: what it has not read yet). */
+static void console_drain(void) {
+    int fd = open(ptsname(console_fd), O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    int left = 1;
+    for (int i = 0; fd >= 0 && i < 200 && ioctl(fd, FIONREAD, &left) == 0 && left > 0; i++) {
+        struct timespec ms10 = {0, 10000000};
+        nanosleep(&ms10, NULL);
+    }
+    if (fd >= 0) close(fd);
+}
+
 int tp_ring_board_step(tp_server *s) {
     if (!driver || !drv.s) return tp_ring_step(s);
     if (console_fd >= 0) {
@@ -143,5 +169,7 @@ int tp_ring_board_step(tp_server *s) {
         if (n > 0) console_in(buf, (size_t)n);
     }
     if (tp_driver_step(&drv)) return 1;
-    return tp_driver_done(&drv);
+    if (!tp_driver_done(&drv)) return 0;
+    if (console_fd >= 0) console_drain();
+    return 1;
 }
