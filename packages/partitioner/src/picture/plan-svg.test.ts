@@ -133,4 +133,26 @@ describe('renderPlanSvg: the memory bar', () => {
     const kvWidth = (PLAN_SVG_BAR_WIDTH * (1_783_296 / 68e3)) / plan.boards[1]!.predicted.periodMs;
     expect(width(g, 'streaming-ms') - width(board0(old), 'streaming-ms')).toBeCloseTo(kvWidth, 1);
   });
+
+  it('counts the plan’s KV format: an int8 cache’s bytes, and the heading names it and the host’s embedding', () => {
+    const plan = planModel({
+      model: {
+        name: 's',
+        source: 'synth:15M',
+        config: { ...MODEL_SHAPES['15M'] },
+        kind: 'q4',
+        groupSize: 32,
+      },
+      boards: [builtinProfile('esp32s3-n16r8'), builtinProfile('esp32s3-n16r8')],
+      objective: 'throughput',
+      kernel: 'optimized', // memory-bound: the memory bar is the board's whole time
+      splitClassifier: false,
+      kv: 'int8',
+      embedding: 'host',
+    });
+    const svg = parseXml(renderPlanSvg(plan));
+    const g = findAll(svg, (e) => e.name === 'g' && e.attrs['data-board'] === '0')[0]!;
+    expect(width(g, 'streaming-ms')).toBeCloseTo(width(g, 'layers-ms'), 0);
+    expect(allText(svg)).toMatch(/objective throughput, int8 KV, embedding on the host/);
+  });
 });

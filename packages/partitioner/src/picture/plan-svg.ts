@@ -62,7 +62,7 @@ function text(x: number, y: number, s: string, attrs = ''): string {
  */
 function streamingMs(plan: Plan, b: Plan['boards'][number]): number {
   const model = { config: plan.model.config, kind: plan.model.kind, groupSize: plan.model.groupSize };
-  const work = layerWork(model, b.layers[1] - b.layers[0], b.embedding);
+  const work = layerWork(model, b.layers[1] - b.layers[0], b.embedding, plan.kv);
   let bytes = work.bytes;
   if (b.vocab) bytes += classifierWork(model, b.vocab).bytes;
   const kv = plan.predicted.context === undefined ? 0 : work.kvBytes;
@@ -100,7 +100,7 @@ export function renderPlanSvg(plan: Plan): string {
     text(
       LEFT,
       26,
-      `${plan.model.name} ${plan.model.kind} (group ${plan.model.groupSize}) on ${plan.boards.length} board(s) — ${plan.streams} stream(s), objective ${plan.objective}`,
+      `${plan.model.name} ${plan.model.kind} (group ${plan.model.groupSize}) on ${plan.boards.length} board(s) — ${plan.streams} stream(s), objective ${plan.objective}, ${plan.kv} KV${plan.embedding === 'host' ? ', embedding on the host' : ''}`,
       'font-size="15" font-weight="600"',
     ),
     text(
