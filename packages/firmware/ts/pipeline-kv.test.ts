@@ -47,7 +47,7 @@ async function pipelineOf(split: number[], kv: KvFormat, topology: 'star' | 'cha
       ReliableLink.connect(await openSerialPort(p), { expect: { fingerprint: qm.fingerprint } }),
     ),
   );
-  return Pipeline.connect(links, pipelinePlan(qm, splitSelections(qm.config, split, 1)), {
+  return Pipeline.connect(links, pipelinePlan(qm, splitSelections(qm.config, split, 1), kv), {
     topology,
     onHashes: (e) => {
       const row = (seen.get(e.pos) ?? []).slice();
@@ -144,7 +144,8 @@ describe('KV formats and the boards', () => {
     const links = await Promise.all(
       [boards[0]!.path, boards[2]!.outPath!].map(async (p) => ReliableLink.connect(await openSerialPort(p))),
     );
-    const pipeline = Pipeline.connect(links, pipelinePlan(qm, three), { topology: 'chain' });
+    // the plan's format is the ends' (the host checks the boards it has links to: boards 0 and 2)
+    const pipeline = Pipeline.connect(links, pipelinePlan(qm, three, 'fp16'), { topology: 'chain' });
     let error: unknown;
     try {
       for await (const _ of pipeline.generate({
