@@ -1,4 +1,4 @@
-import { expectedTensors } from '@tinypipe/core';
+import { DTYPE_CODE, expectedTensors } from '@tinypipe/core';
 import { crc32c } from '@tinypipe/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -25,15 +25,18 @@ interface Fields {
 
 const u32 = (v: number) => v >>> 0;
 
-/** The header bytes outside `Fields`: the format version, `build_id` (version 2) and the reserved area. */
+/** The header bytes outside `Fields`: the format version, `build_id` (version 2), `kv_format` (version 3) and
+ * the reserved area. */
 interface Extra {
   version: number;
   /** 8 bytes at 0x78 (reserved, so must be zero, in version 1). */
   build: readonly number[];
+  /** u32 at 0x80 (reserved, so must be zero, in versions 1 and 2; 0–2 the KV format in version 3). */
+  kv: number;
   /** One byte of the header's tail set: [offset in 0x78..0xFF, value]. */
   poke?: readonly [number, number] | undefined;
 }
-const CURRENT: Extra = { version: 2, build: [0, 0, 0, 0, 0, 0, 0, 0] };
+const CURRENT: Extra = { version: 3, build: [0, 0, 0, 0, 0, 0, 0, 0], kv: 0 };
 
 /**
  * An image with these header fields: the table is what the TS layout implies (byte lengths and offsets cut to
@@ -63,7 +66,7 @@ function craft(f: Fields, countDelta = 0, extra: Extra = CURRENT): Uint8Array {
         vocab: f.flags & 2 ? [f.vocabFrom, f.vocabTo] : undefined,
       }).map((s) => ({
         name: s.name,
-        dtype: { f32: 1, f16: 2, i8: 3, i4x2: 4 }[s.dtype],
+        dtype: DTYPE_CODE[s.dtype],
         shape: s.shape,
         byteLength: s.byteLength,
       }));
@@ -89,6 +92,7 @@ function craft(f: Fields, countDelta = 0, extra: Extra = CURRENT): Uint8Array {
   put(4, extra.version);
   put(8, 256);
   bytes.set(extra.build, 0x78);
+  put(0x80, extra.kv);
   if (extra.poke) bytes[extra.poke[0]] = extra.poke[1];
   for (let i = 0; i < 32; i++) bytes[0x10 + i] = i;
   const values = [
@@ -198,13 +202,15 @@ const fieldsArb: fc.Arbitrary<Fields> = fc
       }),
   );
 
-/** Versions 1 and 2 (mostly), others now and then; a zero or any build id; sometimes one byte of the tail set. */
+/** Versions 1, 2 and 3 (mostly), others now and then; a zero or any build id; a KV format (zero mostly, sometimes
+ * one past the last or huge); sometimes one byte of the tail set. */
 const extraArb: fc.Arbitrary<Extra> = fc.record({
-  version: fc.constantFrom(2, 2, 2, 1, 1, 0, 3, 2 ** 32 - 1),
+  version: fc.constantFrom(3, 3, 3, 2, 2, 1, 1, 0, 4, 2 ** 32 - 1),
   build: fc.oneof(
     fc.constant([0, 0, 0, 0, 0, 0, 0, 0]),
     fc.array(fc.nat(255), { minLength: 8, maxLength: 8 }),
   ),
+  kv: fc.constantFrom(0, 0, 0, 0, 0, 1, 2, 3, 256, 2 ** 32 - 1),
   poke: fc.option(fc.tuple(fc.integer({ min: 0x78, max: 0xff }), fc.integer({ min: 1, max: 255 })), {
     freq: 4,
     nil: undefined,
@@ -212,7 +218,7 @@ const extraArb: fc.Arbitrary<Extra> = fc.record({
 });
 
 describe('crafted headers: the TS and C verifiers accept exactly the same set', () => {
-  it('differential: fast-check header fields (zero, huge, ≥ 2^31), versions 1/2/other, build ids and reserved bytes, the same verdict and code', async () => {
+  it('differential: fast-check header fields (zero, huge, ≥ 2^31), versions 1/2/3/other, build ids, KV formats and reserved bytes, the same verdict and code', async () => {
     let accepted = 0;
     let cases = 0;
     const acceptedKinds = new Set<string>();
@@ -225,16 +231,21 @@ describe('crafted headers: the TS and C verifiers accept exactly the same set', 
         cases++;
         if (ts === 'OK') {
           accepted++;
-          acceptedKinds.add(`v${extra.version}${extra.build.some((b) => b !== 0) ? '+build' : ''}`);
+          const kv = extra.kv !== 0 ? `+kv${extra.kv}` : '';
+          acceptedKinds.add(`v${extra.version}${extra.build.some((b) => b !== 0) ? '+build' : ''}${kv}`);
         }
         expect(c, JSON.stringify({ f, extra })).toBe(ts);
       }),
-      { numRuns: 1500, seed: 17 },
+      { numRuns: 2500, seed: 17 },
     );
     // a differential test that never reaches acceptance would prove little
     expect(accepted).toBeGreaterThan(50);
-    // both versions were accepted, version 2 with a build id too (version 1 never has one)
-    expect([...acceptedKinds].sort()).toEqual(['v1', 'v2', 'v2+build']);
+    // every version was accepted, versions 2 and 3 with a build id too (version 1 never has one), version 3 with
+    // each KV format (versions 1 and 2 never have one)
+    for (const kind of ['v1', 'v2', 'v2+build', 'v3', 'v3+build']) expect(acceptedKinds).toContain(kind);
+    for (const kv of ['kv1', 'kv2'])
+      expect([...acceptedKinds].some((k) => k.startsWith('v3') && k.endsWith(kv))).toBe(true);
+    expect([...acceptedKinds].filter((k) => /^v[12].*kv|kv[^12]/.test(k))).toEqual([]);
     console.info(
       `bounds: ${cases} crafted headers, ${accepted} accepted, ${Math.round(performance.now() - started)} ms`,
     );
