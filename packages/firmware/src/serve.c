@@ -307,7 +307,9 @@ static int handle(tp_server *s, size_t n) {
         tp_status st = tp_stage_embed(&s->stages[m.stream], (int)m.token, s->work.fwd.x);
         if (st == TP_E_NONFINITE) return send_error(s, m.stream, st, "this token's embedding row is not finite");
         if (st != TP_OK) return send_error(s, m.stream, st, "token out of range, or this stage holds no embedding");
-        return run(s, m.stream, m.pos);
+        if (s->stages[m.stream].img->layer_from == 0) return run(s, m.stream, m.pos); /* else a star's embedder: */
+        return send_msg(s, tp_msg_floats(s->out, TP_MSG_ACTIVATION, m.stream, m.pos, 0, s->work.fwd.x, /* the row */
+                                         (size_t)s->stages[m.stream].img->config.dim)); /* back (protocol.md §5) */
     }
     case TP_MSG_ACTIVATION:
         if (m.n != (size_t)s->stages[m.stream].img->config.dim || m.n > TP_SERVE_MAX_DIM)

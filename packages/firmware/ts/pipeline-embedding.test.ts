@@ -18,22 +18,28 @@ import { spawnPtyBoard, spawnPtyChain } from './pty-board.js';
 
 const split = [2, 3];
 /** The split with no board holding the embedding. */
-const selections = splitSelections(qm.config, split, 1).map((s) => ({ ...s, embedding: false }));
+const onHost = splitSelections(qm.config, split, 1).map((s) => ({ ...s, embedding: false }));
+/** The split with the last board holding the embedding (and the classifier: one table when they are shared). */
+const onLast = onHost.map((s, i) => ({ ...s, embedding: i === onHost.length - 1 }));
 const embedder = new QuantStage(
   readImage(buildImage(qm, { layers: [0, 0], embedding: true, classifier: false })).stage,
 );
 
 /** The images of `selections`, written to tmp. */
-const images = (tag: string) =>
+const images = (selections: typeof onHost, tag: string) =>
   selections.map((sel, i) => {
     const path = join(tmp, `host-embedding-${tag}-${i}.img`);
     writeFileSync(path, buildImage(qm, sel));
     return path;
   });
 
-/** The pipeline over C boards holding `selections`, star or chain, with the host's embedder. */
-async function pipelineOf(topology: 'star' | 'chain', options: PipelineOptions): Promise<Pipeline> {
-  const paths = images(topology);
+/** The pipeline over C boards holding `selections`, star or chain (with the host's embedder when no board embeds). */
+async function pipelineOf(
+  topology: 'star' | 'chain',
+  options: PipelineOptions,
+  selections = onHost,
+): Promise<Pipeline> {
+  const paths = images(selections, `${topology}-${selections.findIndex((s) => s.embedding)}`);
   const boards =
     topology === 'star'
       ? await Promise.all(paths.map((p, i) => spawnPtyBoard(p, { board: i })))
@@ -46,20 +52,39 @@ async function pipelineOf(topology: 'star' | 'chain', options: PipelineOptions):
     ),
   );
   expect(links[0]!.peer!.caps.embedding).toBe(false); // board 0 could not embed a TOKEN
-  return Pipeline.connect(links, pipelinePlan(qm, selections), { ...options, topology, embedder });
+  const host = selections.some((s) => s.embedding) ? {} : { embedder };
+  return Pipeline.connect(links, pipelinePlan(qm, selections), { ...options, topology, ...host });
+}
+
+/** Collects every board's layer hashes per position; `check` compares them with the unsplit engine's. */
+function layerHashes() {
+  const hashes = new Map<number, number[]>();
+  return {
+    onHashes: ((e) => {
+      const at = hashes.get(e.pos) ?? [];
+      for (const [k, h] of e.hashes.entries()) at[e.layerFrom + k] = h;
+      hashes.set(e.pos, at);
+    }) satisfies PipelineOptions['onHashes'],
+    check(tokens: readonly number[]) {
+      const engine = QuantEngine.fromModel(qm, { layerHashes: true });
+      let token = 1;
+      for (const [pos, next] of tokens.entries()) {
+        engine.forward(token, pos);
+        expect(hashes.get(pos), `position ${pos}`).toEqual([...engine.lastLayerHashes()]);
+        token = next;
+      }
+      hashes.clear();
+    },
+  };
 }
 
 describe('the embedding on the host, through the C boards', () => {
   for (const topology of ['star', 'chain'] as const)
     it(`${topology}, ${split.join('+')} layers: board 0 gets ACTIVATION; tokens and layer hashes equal the unsplit TS run`, async () => {
-      const hashes = new Map<number, number[]>();
+      const hashes = layerHashes();
       const sentToFirst = new Set<string>();
       const pipeline = await pipelineOf(topology, {
-        onHashes: (e) => {
-          const at = hashes.get(e.pos) ?? [];
-          for (const [k, h] of e.hashes.entries()) at[e.layerFrom + k] = h;
-          hashes.set(e.pos, at);
-        },
+        onHashes: hashes.onHashes,
         onRequest: (e) => {
           if (e.sentTo === 0) sentToFirst.add(e.kind);
         },
@@ -68,19 +93,32 @@ describe('the embedding on the host, through the C boards', () => {
         [0, 1],
         [0.8, 42],
       ] as const) {
-        hashes.clear();
         const got = await tokensOf(pipeline, { temperature, seed, steps: 64, onBoard: true });
         expect(got).toEqual((await host(temperature, seed, 64, 'spec')).tokens);
-        // every position's layer hashes (docs/numerics.md §9), as the unsplit engine computes them
-        const engine = QuantEngine.fromModel(qm, { layerHashes: true });
-        let token = 1;
-        for (const [pos, next] of got.entries()) {
-          engine.forward(token, pos);
-          expect(hashes.get(pos), `position ${pos}`).toEqual([...engine.lastLayerHashes()]);
-          token = next;
-        }
+        hashes.check(got); // every position's layer hashes (docs/numerics.md §9)
       }
       expect([...sentToFirst]).toEqual(['activation']);
       await pipeline.close();
     }, 120_000);
+
+  it('star, the last board holding the embedding (serve.c answers TOKEN with the row, the host relays it to board 0): tokens and layer hashes equal the unsplit TS run', async () => {
+    const hashes = layerHashes();
+    const sent = new Set<string>();
+    const pipeline = await pipelineOf(
+      'star',
+      { onHashes: hashes.onHashes, onRequest: (e) => sent.add(`${e.sentTo} ${e.kind}`) },
+      onLast,
+    );
+    for (const [temperature, seed, onBoard] of [
+      [0, 1, true],
+      [0.8, 42, true],
+      [0.8, 7, false],
+    ] as const) {
+      const got = await tokensOf(pipeline, { temperature, seed, steps: 64, onBoard });
+      expect(got).toEqual((await host(temperature, seed, 64, onBoard ? 'spec' : 'platform')).tokens);
+      hashes.check(got);
+    }
+    expect([...sent].sort()).toEqual(['0 activation', '1 activation', '1 token']);
+    await pipeline.close();
+  }, 120_000);
 });

@@ -157,6 +157,44 @@ describe('the embedding on the host (memory boards)', () => {
     await p.close();
   });
 
+  it('star, the last board holding the embedding: it answers TOKEN with the row, the host relays it to board 0; the tokens equal the unsplit run, also after that board resets', async () => {
+    // board 1 holds the classifier too: with shared weights (stories260K) the same table embeds and classifies
+    const sel = hostSplit([2, 3]).map((s, i) => ({ ...s, embedding: i === 1 }));
+    const sent = new Set<string>();
+    const resumes: string[] = [];
+    let reset = false;
+    const boards = sel.map((s, i) =>
+      memoryBoard(qm, s, {
+        board: i,
+        onMessage: (m, b) => {
+          sent.add(`${i} ${m.kind}`);
+          if (i === 1 && !reset && m.kind === 'token' && m.pos === 30) {
+            reset = true;
+            b.reset();
+          }
+        },
+      }),
+    );
+    const p = Pipeline.connect(
+      boards.map((b) => b.connect()),
+      pipelinePlan(qm, sel),
+      { reconnect: async (i) => boards[i]!.connect(), onResume: (e) => resumes.push(e.error.code) },
+    );
+    for (const sampling of ['host', 'board'] as const) {
+      const exp = sampling === 'board' ? 'spec' : 'platform';
+      expect(await tokensOf(p, sampling, 8, 70)).toEqual(
+        await unsplit(new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 8, exp }), 70),
+      );
+    }
+    expect(resumes).toEqual(['PEER_RESET']);
+    expect([...sent].filter((k) => k.endsWith('token') || k.endsWith('activation')).sort()).toEqual([
+      '0 activation',
+      '1 activation',
+      '1 token',
+    ]);
+    await p.close();
+  });
+
   describe('refusals', () => {
     const links = (selections: ReturnType<typeof hostSplit>) =>
       selections.map((s, i) => memoryBoard(qm, s, { board: i }).connect());
@@ -178,11 +216,14 @@ describe('the embedding on the host (memory boards)', () => {
       );
     });
 
-    it('a board other than the first holding the embedding: refused naming it', () => {
+    it('a board other than the first holding the embedding in a chain: refused naming it', () => {
       const sel = hostSplit([2, 3]).map((s, i) => ({ ...s, embedding: i === 1 }));
-      expect(() => Pipeline.connect(links(sel), pipelinePlan(qm, sel))).toThrow(
-        expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { board: 1 } }),
-      );
+      const chain = memoryChain(sel.map((s, i) => memoryBoard(qm, s, { board: i })));
+      expect(() =>
+        Pipeline.connect([chain.connect('first'), chain.connect('second')], pipelinePlan(qm, sel), {
+          topology: 'chain',
+        }),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { board: 1 } }));
     });
 
     it('an embedder of another model, or one without the embedding: WRONG_MODEL', () => {

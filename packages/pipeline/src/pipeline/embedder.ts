@@ -28,28 +28,36 @@ export type Embedder =
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
- * How the pipeline starts a position: undefined — the first board holds the embedding, the host sends
- * TOKEN — or the host's embedder (the host sends ACTIVATION). INVALID_ARGUMENT when no board holds the
+ * Where a position's embedding comes from: undefined — board 0 holds it, the host sends it TOKEN; `embed`
+ * — the host's embedder, the host sends board 0 ACTIVATION; `board` — that board (not the first, a star
+ * only) answers TOKEN with the row as ACTIVATION, which the host relays to board 0.
+ */
+export type EmbeddingSource = { embed: (token: number) => Float32Array } | { board: number } | undefined;
+
+/**
+ * Where the pipeline's embedding comes from (`EmbeddingSource`). INVALID_ARGUMENT when no board holds the
  * embedding and no embedder is given, when a board does and an embedder is given too (one place embeds:
- * drop one of them), or when the board holding it is not the first; WRONG_MODEL when a `QuantStage`
- * embedder holds another model or no embedding.
+ * drop one of them), or when a board other than the first holds it in a chain; WRONG_MODEL when a
+ * `QuantStage` embedder holds another model or no embedding.
  */
 export function resolveEmbedder(
   plan: PipelinePlan,
   embedder: Embedder | undefined,
-): ((token: number) => Float32Array) | undefined {
+  topology: 'star' | 'chain',
+): EmbeddingSource {
   const holder = plan.stages.findIndex((s) => s.embedding);
   if (holder >= 0 && embedder)
     throw new TinypipeError(
       'INVALID_ARGUMENT',
       `board ${holder} holds the embedding and an \`embedder\` was given too: one place embeds — drop \`embedder\`, or plan the embedding on the host (tinypipe plan --embedding host) and flash that build`,
     );
-  if (holder > 0)
+  if (holder > 0 && topology === 'chain')
     throw new TinypipeError(
       'INVALID_ARGUMENT',
-      `board ${holder} holds the embedding but not the first layers: the host sends each token to board 0, which cannot embed it — plan the embedding on board 0 or on the host (tinypipe plan --embedding board|host)`,
+      `board ${holder} holds the embedding but not the first layers: in a chain the host reaches only board 0, which cannot embed — run a star, or plan the embedding on board 0 or on the host (tinypipe plan --embedding board|host)`,
       { details: { board: holder } },
     );
+  if (holder > 0) return { board: holder };
   if (holder === 0) return undefined;
   if (!embedder)
     throw new TinypipeError(
@@ -74,6 +82,15 @@ export function resolveEmbedder(
       );
   }
   const embed = typeof embedder === 'function' ? embedder : (t: number) => embedder.embed(t);
+  return { embed: checkedEmbed(embed, dim, vocabSize) };
+}
+
+/** `embed` with its token and its answer checked (INVALID_ARGUMENT: a token outside the vocab, not dim floats). */
+function checkedEmbed(
+  embed: (token: number) => Float32Array,
+  dim: number,
+  vocabSize: number,
+): (token: number) => Float32Array {
   return (token) => {
     if (!Number.isInteger(token) || token < 0 || token >= vocabSize)
       throw new TinypipeError('INVALID_ARGUMENT', `token ${token} is outside the vocab [0, ${vocabSize})`);

@@ -33,7 +33,7 @@ import type { Link } from '@tinypipe/protocol';
 import { TinypipeError } from '@tinypipe/protocol';
 import { checkLinks } from './board-check.js';
 import { BoardPort } from './board-port.js';
-import { resolveEmbedder } from './embedder.js';
+import { type EmbeddingSource, resolveEmbedder } from './embedder.js';
 import { type BuildIdentity, pipelinePlanOf, planRequestTimeouts } from './from-plan.js';
 import type { PipelineOptions, PipelinePlan, Topology } from './plan.js';
 import { badReply } from './replies.js';
@@ -66,8 +66,8 @@ export class Pipeline {
   readonly #throughput = new Throughput();
   /** A split classifier's slices (docs/numerics.md §10b); empty when the last board holds it all. */
   readonly #slices: ClassifierSlice[];
-  /** The host's embedder when no board holds the embedding (the first board then gets ACTIVATION). */
-  readonly #embed: ((token: number) => Float32Array) | undefined;
+  /** Where the row comes from when board 0 does not embed (the first board then gets ACTIVATION). */
+  readonly #embed: EmbeddingSource;
   /** Streams re-prefilled after a fault, since connect. */
   resumes = 0;
   #statsAsked: Promise<unknown> = Promise.resolve();
@@ -77,7 +77,7 @@ export class Pipeline {
     ports: BoardPort[],
     streams: number,
     options: PipelineOptions,
-    embed: ((token: number) => Float32Array) | undefined,
+    embed: EmbeddingSource,
   ) {
     this.#embed = embed;
     this.config = plan.config;
@@ -111,7 +111,7 @@ export class Pipeline {
   static connect(links: readonly Link[], plan: PipelinePlan, options: PipelineOptions = {}): Pipeline {
     const chain = options.topology === 'chain';
     const boards = checkLinks(links, plan, chain);
-    const embed = resolveEmbedder(plan, options.embedder);
+    const embed = resolveEmbedder(plan, options.embedder, chain ? 'chain' : 'star');
     const streams = Math.min(...links.map((l) => l.peer!.streams));
     return new Pipeline(
       plan,

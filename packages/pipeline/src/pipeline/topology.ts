@@ -5,6 +5,7 @@
  */
 import type { Message } from '@tinypipe/protocol';
 import type { Answer, BoardPort } from './board-port.js';
+import type { EmbeddingSource } from './embedder.js';
 import type { Topology } from './plan.js';
 import { badReply } from './replies.js';
 
@@ -28,8 +29,9 @@ export function wireChain(ports: readonly BoardPort[]): void {
 }
 
 /**
- * `token` at `pos` through every board: the last board's answer (its logits, or its sampled TOKEN). With
- * `embed` (the embedding kept on the host), the first board gets `ACTIVATION(embed(token))`, not TOKEN.
+ * `token` at `pos` through every board: the last board's answer (its logits, or its sampled TOKEN). The
+ * first board gets TOKEN, or — `embedding` says where else the row comes from — `ACTIVATION(row)`: the
+ * host's embedder's, or (star) the one the board holding the embedding answers a TOKEN with.
  */
 export async function runPosition(
   topology: Topology,
@@ -39,12 +41,20 @@ export async function runPosition(
   pos: number,
   /** A split classifier (star): the last stage answers the final activation, this samples from it. */
   sliced?: (x: Float32Array) => Promise<PositionAnswer>,
-  embed?: (token: number) => Float32Array,
+  embedding?: EmbeddingSource,
 ): Promise<PositionAnswer> {
   const last = ports[ports.length - 1]!;
-  const first: Message & { stream: number; pos: number } = embed
-    ? { kind: 'activation', stream, pos, x: embed(token) }
-    : { kind: 'token', stream, pos, token };
+  let first: Message & { stream: number; pos: number } = { kind: 'token', stream, pos, token };
+  if (embedding && 'embed' in embedding) first = { ...first, kind: 'activation', x: embedding.embed(token) };
+  else if (embedding) {
+    const row = await ports[embedding.board]!.request(first);
+    if (row.kind !== 'activation')
+      throw badReply(
+        { board: embedding.board, stream, pos },
+        `answered a TOKEN with ${row.kind}, not its row`,
+      );
+    first = { kind: 'activation', stream, pos, x: row.x };
+  }
   let answer: Answer;
   if (topology === 'chain') answer = await ports[0]!.request(first, last);
   else {

@@ -60,7 +60,10 @@ export interface MemoryBoard {
   readonly hello: HelloInfo;
   /** The link the host holds now (the last `connect()`), until it fails or closes. */
   readonly link: Link | undefined;
-  /** TOKEN and ACTIVATION messages it computed, since it was made (a reset does not clear it). */
+  /**
+   * TOKEN and ACTIVATION messages it computed, since it was made (a reset does not clear it); a TOKEN it
+   * only embedded (it holds the embedding, not the first layers) is not counted.
+   */
   readonly forwards: number;
   /** A new link to the board, as `ReliableLink.connect` after a reboot gives; the previous one is closed. */
   connect(): Link;
@@ -274,6 +277,9 @@ class Board implements MemoryBoard {
       if (m.kind === 'activation' && m.x.length !== this.weights.config.dim)
         return [refusal(stream, TP_E_ARG, 'activation is not dim floats')];
       x = m.kind === 'token' ? state.stage.embed(m.token) : Float32Array.from(m.x);
+      // the embedding without the first layers (a star): the row goes back for the host to relay to board 0
+      if (m.kind === 'token' && this.weights.layerRange[0] > 0)
+        return [{ kind: 'activation', stream, pos, x }];
       state.stage.forward(x, pos, hashes);
       if (state.sliced && state.stage.vocab) {
         // a classifier slice sampling with the host: the last stage keeps its rows' scaled logits and
