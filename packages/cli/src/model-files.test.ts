@@ -60,6 +60,7 @@ describe('quantized commands', () => {
       vocabRange: [0, 512],
       kind: 'q4',
       groupSize: 32,
+      kv: 'fp32',
     });
     const wq = ok.tensors.find((t: { name: string }) => t.name === 'layers.2.wq.data');
     const bad = readFileSync(out);

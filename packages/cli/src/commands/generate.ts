@@ -11,7 +11,7 @@ import {
   validateSamplerOptions,
   validateSteps,
 } from '@tinypipe/core';
-import { TinypipeError } from '@tinypipe/protocol';
+import { KV_FORMATS, type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { loadModel, loadTokenizer } from '../io/models.js';
@@ -27,6 +27,7 @@ interface GenerateFlags {
   topp: number;
   seed?: number;
   quant?: 'q4' | 'q8';
+  kv?: KvFormat;
   group: number;
   split?: number[];
   json?: boolean;
@@ -42,19 +43,20 @@ interface EngineChoice {
 
 function chooseEngine(checkpoint: Checkpoint, flags: GenerateFlags): EngineChoice {
   if (flags.quant === undefined) {
-    if (flags.split)
+    if (flags.split || flags.kv)
       throw new TinypipeError(
         'USAGE',
-        '--split needs --quant q4 or --quant q8 (stages run the quantized engine)',
+        `${flags.split ? '--split' : '--kv'} needs --quant q4 or --quant q8 (stages run the quantized engine)`,
       );
     return { engine: new Fp32Engine(checkpoint), describe: { engine: 'fp32' } };
   }
   const qm = quantize(checkpoint, { weights: flags.quant, groupSize: flags.group });
   const split = flags.split ?? [checkpoint.config.nLayers];
-  const engine = QuantEngine.fromModel(qm, { split, layerHashes: flags.json === true });
+  const kv = flags.kv ?? 'fp32';
+  const engine = QuantEngine.fromModel(qm, { split, layerHashes: flags.json === true, kv });
   return {
     engine,
-    describe: { engine: `quant-${flags.quant}`, groupSize: flags.group, split },
+    describe: { engine: `quant-${flags.quant}`, groupSize: flags.group, split, kv },
     layerHashes: flags.json ? () => engine.lastLayerHashes().map(hashHex) : undefined,
   };
 }
@@ -89,6 +91,11 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       enumFlag('--quant', ['q4', 'q8']),
     )
     .option('--group <n>', 'quantization group size (with --quant)', uintFlag('--group'), 32)
+    .option(
+      '--kv <format>',
+      'KV cache format with --quant: fp32 (default), fp16 or int8 (docs/numerics.md §6b)',
+      enumFlag('--kv', KV_FORMATS),
+    )
     .option(
       '--split <list>',
       'layers per stage, e.g. 2,3 (with --quant): runs the stages in-process',

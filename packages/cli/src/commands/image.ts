@@ -39,6 +39,7 @@ export function registerImage(program: Command, ctx: CliContext): void {
             `shape       dim ${c.dim}, hidden ${c.hiddenDim}, ${c.nLayers} layers, ${c.nHeads} heads (${c.nKvHeads} kv), vocab ${c.vocabSize}, seq ${c.seqLen}`,
             `holds       ${describeHolding({ layers: h.layerRange, embedding: h.embedding, vocab: h.vocab }, c.vocabSize)}`,
             `weights     ${h.kind}, group ${h.groupSize}, fp16 scales`,
+            `kv cache    ${h.kv}`,
             `sha256      ${hex(report.sha256)}`,
             '',
           );

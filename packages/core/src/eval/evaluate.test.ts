@@ -3,7 +3,7 @@ import { Fp32Engine } from '../engine/fp32-engine.js';
 import { QuantEngine } from '../quant/engine.js';
 import { quantize } from '../quant/quantize.js';
 import { synthesize } from '../synth/synthesize.js';
-import { evaluate, evaluateAsync } from './evaluate.js';
+import { evaluate, evaluateAsync, evaluateEnginesAsync } from './evaluate.js';
 
 const shape = {
   dim: 32,
@@ -80,5 +80,34 @@ describe('evaluate', () => {
     // machine stretches a wall-clock bound, not the count of passes done within ~50 ms of 1 ms passes)
     expect(passes).toBeGreaterThan(0);
     expect(passes).toBeLessThan(full / 2);
+  });
+
+  it('evaluateEnginesAsync: several pairs on the first engine’s text, each the report evaluate gives', async () => {
+    const ck = synthesize(shape, 6);
+    const qm = quantize(ck, { weights: 'q8' });
+    const engines = () => [
+      new Fp32Engine(ck),
+      QuantEngine.fromModel(qm),
+      QuantEngine.fromModel(qm, { kv: 'int8' }),
+    ];
+    const prompts = [[1], [1, 9]];
+    const pairs = [
+      { reference: 0, candidate: 1 },
+      { reference: 0, candidate: 2 },
+      { reference: 1, candidate: 2 },
+      { reference: 2, candidate: 2 },
+    ];
+    const [fp32q8, fp32kv, q8kv, self] = await evaluateEnginesAsync(engines(), pairs, prompts, { steps: 32 });
+    const [e0, e1, e2] = engines();
+    expect(fp32q8).toEqual(evaluate(e0!, e1!, prompts, { steps: 32 }));
+    expect(fp32kv).toEqual(evaluate(e0!, e2!, prompts, { steps: 32 }));
+    // the same text for every pair: the candidate's perplexity of one pair is the reference's of the next
+    expect(q8kv!.perplexity.reference).toBe(fp32q8!.perplexity.candidate);
+    expect(q8kv!.perplexity.candidate).toBe(fp32kv!.perplexity.candidate);
+    expect(q8kv!.meanKL).toBeGreaterThan(0);
+    expect([self!.top1Agreement, self!.meanKL]).toEqual([1, 0]);
+    await expect(
+      evaluateEnginesAsync(engines(), [{ reference: 0, candidate: 3 }], prompts),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
