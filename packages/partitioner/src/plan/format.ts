@@ -105,7 +105,9 @@ function streamsLine(plan: Plan): string[] {
   const more = choice.tokensPerSecond.slice(k).filter((t): t is number => t !== null);
   const why =
     k === choice.fit
-      ? `all ${k} are used`
+      ? k === 1
+        ? 'it is used'
+        : `all ${k} are used`
       : `${k} ${k === 1 ? 'is' : 'are'} fastest (${more.some((t) => t === fastest) ? 'more add nothing' : 'more are slower'})`;
   return [`streams: ${fit}, ${why} — predicted by streams: ${by}`];
 }

@@ -35,6 +35,11 @@ describe('the issue’s capacity targets (cost model)', () => {
     // each board's PSRAM holds its layers' int8 caches: 2·(512 + 32) bytes per layer and position
     for (const b of int8.boards)
       expect(b.psramBytes).toBeGreaterThanOrEqual((b.layers[1] - b.layers[0]) * 1024 * 1088);
+    // one stream is all that fits at that context, and the plan says so
+    const asked3 = planModel({ model: model('42M'), boards: boards(2), kv: 'int8', streams: 3 });
+    expect(formatPlan(asked3)).toMatch(
+      /^streams: 1 of 3 fit, it is used — predicted by streams: 1: 0\.50 tok\/s, 2: does not fit$/m,
+    );
     const fp16 = planModel({ model: model('42M', 512), boards: boards(2), kv: 'fp16' });
     expect(fp16).toMatchObject({ kv: 'fp16', predicted: { context: 512 } });
     expect(() => planModel({ model: model('42M'), boards: boards(2), kv: 'fp16' })).toThrow(
@@ -47,6 +52,15 @@ describe('the issue’s capacity targets (cost model)', () => {
     expect(plan).toMatchObject({ kv: 'int8', embedding: 'host', predicted: { context: 1024 } });
     expect(plan.boards.every((b) => !b.embedding)).toBe(true);
     expect(plan.boards[0]!.layers[1]).toBeGreaterThan(0);
+    // the solver's split beats the obvious one (3 layers on each of four boards, the classifier alone on
+    // the fifth): that fits too, but the classifier board is the slowest
+    const obvious = evaluateSplit(
+      problem({ model: model('110M'), boards: boards(5), kv: 'int8', embedding: 'host' }),
+      [3, 3, 3, 3, 0],
+      1,
+    )!;
+    expect(obvious).toBeDefined();
+    expect(plan.predicted.tokensPerSecond).toBeGreaterThan(obvious.tokensPerSecond);
     expect(() =>
       planModel({ model: model('110M'), boards: boards(5), kv: 'int8', embedding: 'board' }),
     ).toThrow(/Smallest fix: keep the embedding on the host \(--embedding host\)/);
