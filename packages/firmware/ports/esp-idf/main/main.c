@@ -154,7 +154,11 @@ void app_main(void) {
 #endif
     tp_status booted = boot();
     if (booted != TP_OK) ESP_LOGE(TAG, "image refused: %s", tp_status_name(booted));
-    else ESP_LOGI(TAG, "layers [%d, %d) ready, %d stream(s)", image.layer_from, image.layer_to, streams);
+    else {
+        static const char *const kv_names[TP_KV_FORMATS] = {"fp32", "fp16", "int8"}; /* docs/numerics.md §6b */
+        ESP_LOGI(TAG, "layers [%d, %d) ready, %d stream(s), KV cache %s", image.layer_from, image.layer_to, streams,
+                 kv_names[image.kv_format]);
+    }
     server.link.port = &up, server.link.write = line_write, server.link.now_ms = now_ms;
     server.link.log = log_line;
     server.link.baud = CONFIG_TINYPIPE_UART_BAUD; /* the RTO's G: an ACK may wait behind a largest frame */
