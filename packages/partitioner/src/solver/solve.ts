@@ -15,7 +15,8 @@
  *   latency     one stream: token in + Σ stage compute + hops + the slowest classifier slice and its output,
  *               less what each board preloads while it waits (the reported latency is then never below
  *               the busiest board's period: a board preloads only while it waits)
- *   throughput  k streams in flight: the slowest board's period, max(compute, its outgoing link)
+ *   throughput  k streams in flight: the slowest board's period, max(compute, its outgoing link), or the
+ *               line into board 0 if that is slower (one message a token: a TOKEN, or the host's row)
  */
 import { splitSelections } from '@tinypipe/core';
 import { TinypipeError } from '@tinypipe/protocol';
