@@ -8,6 +8,7 @@ import { KV_FORMATS } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { rng } from '../kernels/kernels.test-helper.js';
 import { f32Bits, f32FromBits, fp16ToFp32 } from '../numerics/fp16.js';
+import { MODEL_SHAPES } from '../synth/synthesize.js';
 import { kvBytesPerPosition, kvRoundTrip, readKvRow, storeKvRow } from './kv-format.js';
 
 interface KvVector {
@@ -174,5 +175,33 @@ describe('kvBytesPerPosition', () => {
       }
     }
     expect(kvBytesPerPosition('int8', 512, 8)).toBe(1088);
+  });
+});
+
+describe('docs/numerics.md §11 KV cache capacity', () => {
+  it('every figure of the table is kvBytesPerPosition of the model shape', () => {
+    const doc = readFileSync(new URL('../../../../docs/numerics.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### KV cache capacity'), doc.indexOf('## 12.'));
+    const rows = section
+      .split('\n')
+      .filter((l) => /^\| (stories260K|15M|42M|110M) /.test(l))
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
+    expect(rows.length).toBe(12);
+    const num = (c: string) => Number(c.replaceAll(',', ''));
+    for (const [model, kvDim, layers, kv, perLayer, perModel, ...mb] of rows) {
+      const c = MODEL_SHAPES[model === 'stories260K' ? '260K' : (model as '15M')];
+      expect(num(kvDim!)).toBe((c.dim * c.nKvHeads) / c.nHeads);
+      expect(num(layers!)).toBe(c.nLayers);
+      const l = kvBytesPerPosition(kv as 'fp32', num(kvDim!), c.nKvHeads);
+      expect([num(perLayer!), num(perModel!)], `${model} ${kv}`).toEqual([l, l * c.nLayers]);
+      expect(mb.map(Number)).toEqual(
+        [256, 512, 1024].map((n) => Number(((l * c.nLayers * n) / 1e6).toFixed(2))),
+      );
+    }
   });
 });
