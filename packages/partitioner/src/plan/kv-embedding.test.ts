@@ -109,6 +109,18 @@ describe('--kv auto and --embedding auto', () => {
     expect(off.latencyUs - on.latencyUs).toBe(hopMicros(5 + 4 * 288, b0) - hopMicros(9, b0));
   });
 
+  it('over a slow line the host’s row into board 0 is what bounds throughput', () => {
+    const slow = { ...builtinProfile('esp32s3-n16r8'), uartBaud: 9600, kernel: 'optimized' as const };
+    const req = { model: model('260K'), boards: [slow], objective: 'throughput' as const };
+    const host = evaluateSplit(problem({ ...req, embedding: 'host' }), [5], 1)!;
+    const rowUs = hopMicros(5 + 4 * 64, slow);
+    expect(rowUs).toBeGreaterThan(host.stages[0]!.periodUs);
+    expect(host.bottleneckUs).toBe(rowUs);
+    // a 9-byte TOKEN is not: the board's own period is
+    const board = evaluateSplit(problem({ ...req, embedding: 'board' }), [5], 1)!;
+    expect(board.bottleneckUs).toBe(board.stages[0]!.periodUs);
+  });
+
   it('with the embedding on the host, board 0 (which gets the activation) holds a layer', () => {
     const p = problem({ model: model('260K'), boards: boards(2), embedding: 'host' });
     expect(evaluateSplit(p, [0, 5], 2)).toBeUndefined();
