@@ -94,6 +94,16 @@ int tp_ring_step(tp_server *s) {
         tp_link_release(&s->link);
         if (n >= TP_RING_HEAD_BYTES && s->in[0] == TP_MSG_RING) {
             if (n + TP_RING_ENTRY_BYTES > TP_MAX_PAYLOAD || s->in[3] == 0xff) continue; /* a ring gone round twice */
+            if (s->down.refused[0]) { /* the ring cannot close here: board 0 hears why, back up the ring */
+                char text[200];
+                uint16_t me =
+                    (uint16_t)(s->link.hello[TP_HELLO_OFF_BOARD] | s->link.hello[TP_HELLO_OFF_BOARD + 1] << 8);
+                snprintf(text, sizeof text, "board %u: %s", me, s->down.refused);
+                tp_status code =
+                    s->down.refused_status == TP_HELLO_WRONG_BUILD ? TP_E_NEXT_WRONG_BUILD : TP_E_NEXT_REFUSED;
+                if (tp_ring_send(s, &s->link, s->out, tp_msg_error(s->out, 0xffff, (uint16_t)code, text))) return 1;
+                continue;
+            }
             entry_of(s->in + n, s->link.hello);
             s->in[3]++;
             if (tp_ring_send(s, &s->down, s->in, n + TP_RING_ENTRY_BYTES)) return 1;

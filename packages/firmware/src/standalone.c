@@ -20,6 +20,7 @@ static void status(tp_driver *d, const char *line) { d->sink->status(d->sink, li
 /* a waiting or refusal line: once, not once per step */
 static void say(tp_driver *d, const char *line) {
     if (strcmp(line, d->said) == 0) return;
+    if (strncmp(line, "waiting", 7) == 0 && strncmp(d->said, "the ring is not closed", 22) == 0) return; /* kept */
     snprintf(d->said, sizeof d->said, "%s", line);
     status(d, line);
 }
@@ -179,11 +180,15 @@ static void on_error(tp_driver *d, const uint8_t *m, size_t n) {
     size_t len = n - 5 < sizeof text - 1 ? n - 5 : sizeof text - 1;
     memcpy(text, m + 5, len);
     text[len] = 0;
-    if (code == TP_E_NEXT_SILENT || code == TP_E_NEXT_REFUSED || code == TP_E_NEXT_WRONG_BUILD) {
+    if (code == TP_E_NEXT_REFUSED || code == TP_E_NEXT_WRONG_BUILD) { /* a ring wired or flashed wrong */
+        snprintf(line, sizeof line, "the ring is not closed: %s", text);
+        abandon_all(d, "a board of the ring refused its next board");
+        return say(d, line);
+    }
+    if (code == TP_E_NEXT_SILENT) {
         unsigned reporter = 0; /* "board K: …": the board after K is the one that went away */
-        if (sscanf(text, "board %u", &reporter) == 1 && d->boards > 0)
-            return lost(d, (int)(reporter + 1) % d->boards, text);
-        return lost(d, -1, text);
+        int gone = sscanf(text, "board %u", &reporter) == 1 ? (int)reporter + 1 : -1;
+        return lost(d, d->boards > 0 && gone >= 0 ? gone % d->boards : gone, text);
     }
     snprintf(line, sizeof line, "ERROR %s: %s", tp_status_name((tp_status)code), text);
     status(d, line);
@@ -301,9 +306,14 @@ int tp_driver_step(tp_driver *d) {
         d->census_at = t;
         size_t k = tp_ring_census_start(d->buf, s->link.hello);
         if (d->alone) on_census(d, d->buf, k);
-        else if (!s->down.open) say(d, "waiting for board 1 (board 0's next link)");
-        else if (!s->link.open) say(d, "waiting for the last board to close the ring (board 0's upstream link)");
+        else if (!s->down.open && s->down.refused[0]) {
+            char line[200];
+            snprintf(line, sizeof line, "the ring is not closed: board 0: %s", s->down.refused);
+            say(d, line);
+        } else if (!s->down.open) say(d, "waiting for board 1 (board 0's next link)");
         else {
+            /* the census goes round as far as it can: a board whose next link refuses reports it back */
+            if (!s->link.open) say(d, "waiting for the last board to close the ring (board 0's upstream link)");
             d->state = TP_RING_CENSUS;
             if (tp_ring_send(s, &s->down, d->buf, k)) return 1;
         }

@@ -45,7 +45,7 @@ typedef struct {
     int lanes;          /* stories at once, now */
     int boards;         /* from the last census */
     uint32_t census_at; /* ms */
-    char said[200];     /* the last waiting/refusal status printed (printed once) */
+    char said[240];     /* the last waiting/refusal status printed (printed once) */
     int up_known, down_was_open;
     int last_lost;         /* the board last reported gone (−2: none since the ring was ready) */
     uint16_t up_session;   /* the last board's session on our upstream link */

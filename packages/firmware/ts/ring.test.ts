@@ -221,3 +221,32 @@ describe('standalone ring: text, and the console as the only connection', () => 
     await ring.close();
   }, 60_000);
 });
+
+describe('standalone ring: a ring wired wrong', () => {
+  it('3 boards in the wrong order: board 0 says which link refuses and why, and tells no story', async () => {
+    const dir = join(tmp, 'wrong');
+    mkdirSync(dir, { recursive: true });
+    const [a, b, c] = imagesOf([1, 2, 2]);
+    const ring = await spawnRing([a!, c!, b!], { dir, driver: { prompt: promptIds, steps: 20, stories: 1 } });
+    rings.push(ring);
+    const [line] = await ring.waitFor(/^ring: the ring is not closed: board 0: [^\n]*\n/m);
+    expect(line).toMatch(/layer/); // the next board's layers do not start where board 0's end
+    expect(ring.text()).not.toMatch(/ready|story 1/);
+    await ring.close();
+  }, 30_000);
+  it('a last board of another model: board 1 refuses it, and board 0 says so (the census carried the refusal back)', async () => {
+    const dir = join(tmp, 'wrong-model');
+    mkdirSync(dir, { recursive: true });
+    const [a, b] = imagesOf([1, 2, 2]);
+    const q4 = quantize(readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin')))), {
+      weights: 'q4',
+    });
+    const c = join(dir, 'q4-last.img');
+    writeFileSync(c, buildImage(q4, splitSelections(q4.config, [1, 2, 2], 1)[2]!));
+    const ring = await spawnRing([a!, b!, c], { dir, driver: { prompt: promptIds, steps: 20, stories: 1 } });
+    rings.push(ring);
+    await ring.waitFor(/^ring: the ring is not closed: board 1: WRONG_MODEL: [^\n]*model/m);
+    expect(ring.text()).not.toMatch(/ready|story 1/);
+    await ring.close();
+  }, 30_000);
+});

@@ -117,6 +117,7 @@ async function start(program: string, args: string[]): Promise<Spawned> {
       const m = /^PTY (\S+)\n/.exec(stdout);
       if (m && (!args.includes('--in-pty') || /^PTY_IN \S+\n/m.test(stdout))) resolve(m[1]!);
     });
+    child.once('error', reject); // the program could not start
     child.once('close', (code) =>
       reject(
         new TinypipeError(
