@@ -47,6 +47,7 @@ export interface RingOptions {
 export interface RingBoard {
   /** Its USB port's PTY (board 0's console with `console: 'pty'`; otherwise nothing travels on it). */
   path: string;
+  /** The board's process. */
   process: ChildProcess;
   /** Everything it logged on stderr so far. */
   log(): string;
@@ -54,6 +55,7 @@ export interface RingBoard {
 
 /** A running ring. */
 export interface Ring {
+  /** The boards, board 0 first (a restarted board replaces its entry). */
   boards: RingBoard[];
   /** Board 0's console output so far (with `console: 'stdio'`: its stdout after the PTY lines). */
   text(): string;
