@@ -9,6 +9,7 @@
 
 #include "crc32c.h"
 #include "numerics.h"
+#include "tokenizer.h"
 
 /* header field offsets (§3) */
 enum {
@@ -31,7 +32,9 @@ enum {
     H_SIZE = 0x74,
     H_BUILD_ID = 0x78,
     H_KV_FORMAT = 0x80,
-    H_RESERVED = 0x84 /* version 1: reserved from H_BUILD_ID; version 2: from H_KV_FORMAT */
+    H_TOK_MTL = 0x84,   /* version 3, tokenizer flag: max_token_length */
+    H_TOK_BYTES = 0x88, /* version 3, tokenizer flag: bytes of tokenizer.bytes */
+    H_RESERVED = 0x8C   /* version 1: reserved from H_BUILD_ID; version 2: from H_KV_FORMAT */
 };
 /* table entry offsets (§4) */
 enum {
@@ -44,9 +47,10 @@ enum {
     E_CRC = 0x38,
     E_RESERVED = 0x3C
 };
-enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4 };
+enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4, DT_U8 = 5, DT_U32 = 6 };
 #define FLAG_EMBEDDING 1u
 #define FLAG_CLASSIFIER 2u
+#define FLAG_TOKENIZER 4u
 #define MAX_GROUP 1024u
 #define LAYER_TENSORS 16
 
@@ -69,6 +73,14 @@ static void expected_tensor(const tp_image *img, int k, char name[32], int *dtyp
     int layers = img->layer_to - img->layer_from;
     uint32_t kv = (uint32_t)(c->dim / c->n_heads * c->n_kv_heads);
     *cols = 0;
+    if (img->has_tokenizer && k >= img->tensor_count - 4) { /* §4b: the last four entries */
+        static const char *const tok_names[4] = {"scores", "offsets", "sorted", "bytes"};
+        int i = k - (img->tensor_count - 4);
+        snprintf(name, 32, "tokenizer.%s", tok_names[i]);
+        *dtype = i == 0 ? DT_F32 : i == 3 ? DT_U8 : DT_U32;
+        *rows = i == 3 ? img->tokenizer_bytes : (uint32_t)c->vocab_size + (i == 1 ? 1u : 0u);
+        return;
+    }
 #define MATRIX(prefix, r, cl, scales)                                                       \
     do {                                                                                    \
         snprintf(name, 32, "%s.%s", prefix, scales ? "scales" : "data");                    \
@@ -129,9 +141,11 @@ static void expected_tensor(const tp_image *img, int k, char name[32], int *dtyp
  * fit the table's u32 can never equal it, so such an entry is refused (as the TS reader refuses it). */
 static uint64_t dtype_bytes(int dtype, uint64_t n) {
     switch (dtype) {
-    case DT_F32: return 4 * n;
+    case DT_F32:
+    case DT_U32: return 4 * n;
     case DT_F16: return 2 * n;
-    case DT_I8: return n;
+    case DT_I8:
+    case DT_U8: return n;
     default: return n / 2;
     }
 }
@@ -180,7 +194,7 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     img->group = (int)group;
     if (img->quant == TP_Q4 && c->hidden_dim % 2 != 0) return TP_E_BAD_HEADER;
     uint32_t flags = hdr(b, H_FLAGS);
-    if (flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER)) return TP_E_BAD_HEADER;
+    if (flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER | (version >= 3 ? FLAG_TOKENIZER : 0u))) return TP_E_BAD_HEADER;
     uint32_t from = hdr(b, H_LAYER_FROM), to = hdr(b, H_LAYER_TO);
     if (from > to || to > f[2]) return TP_E_BAD_RANGE;
     uint32_t v0 = hdr(b, H_VOCAB_FROM), v1 = hdr(b, H_VOCAB_TO);
@@ -190,11 +204,16 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     if (!img->has_classifier && (v0 != 0 || v1 != 0)) return TP_E_BAD_HEADER;
     if (from == to && !img->has_embedding && !img->has_classifier) return TP_E_BAD_RANGE;
     img->layer_from = (int)from, img->layer_to = (int)to, img->vocab_from = (int)v0, img->vocab_to = (int)v1;
+    img->has_tokenizer = (flags & FLAG_TOKENIZER) != 0;
+    uint32_t mtl = hdr(b, H_TOK_MTL), tok_bytes = hdr(b, H_TOK_BYTES); /* zero before version 3 (reserved) */
+    if (img->has_tokenizer ? (mtl < 1 || mtl > TP_TOKENIZER_MAX_PIECE || tok_bytes < 1) : (mtl | tok_bytes) != 0)
+        return TP_E_BAD_HEADER;
+    img->tokenizer_max_token_length = mtl, img->tokenizer_bytes = tok_bytes;
 
     /* 64-bit: up to 2^31 layers make 16·layers wrap an int; the u32 count never equals a larger value */
     uint64_t layers64 = to - from;
     uint64_t expected64 = (img->has_embedding ? 2u : 0u) + (layers64 > 0 ? 2u + LAYER_TENSORS * layers64 : 0u) +
-                          (img->has_classifier ? (shared_alias(img) ? 1u : 3u) : 0u);
+                          (img->has_classifier ? (shared_alias(img) ? 1u : 3u) : 0u) + (img->has_tokenizer ? 4u : 0u);
     uint32_t count = hdr(b, H_COUNT);
     if ((uint64_t)count != expected64) return TP_E_BAD_HEADER;
     if (hdr(b, H_TABLE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
@@ -248,6 +267,7 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     if (layers > 0) k += 2 + LAYER_TENSORS * layers;
     img->t_rms_final = img->has_classifier ? k : -1;
     img->t_classifier = img->has_classifier ? (shared_alias(img) ? -1 : k + 1) : -1;
+    img->t_tokenizer = img->has_tokenizer ? expected - 4 : -1;
 
     if (check_tensors) {
         uint64_t gap = table_end;
@@ -265,6 +285,11 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
             for (uint64_t i = gap; i < off; i++)
                 if (b[i] != 0) return TP_E_BAD_PADDING;
             gap = (uint64_t)off + len;
+        }
+        tp_tokenizer tok; /* the section's own rules (offsets, piece lengths, the sorted index) */
+        if (img->has_tokenizer && tp_image_tokenizer(img, &tok) != TP_OK) {
+            img->failed_tensor = img->t_tokenizer;
+            return TP_E_BAD_TABLE;
         }
     }
     return TP_OK;

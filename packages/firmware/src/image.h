@@ -41,6 +41,9 @@ typedef struct {
     int tensor_count;
     /* table indices (computed from the header; -1 when absent) */
     int t_embedding, t_rope, t_layers, t_rms_final, t_classifier;
+    /* the tokenizer section (flags bit 2, version 3; §4b): its header fields and first table index (-1: none) */
+    int has_tokenizer, t_tokenizer;
+    uint32_t tokenizer_max_token_length, tokenizer_bytes;
     /* when set by tp_image_open: the index of the failing tensor, for messages */
     int failed_tensor;
 } tp_image;
@@ -54,6 +57,11 @@ tp_status tp_image_open(tp_image *img, const uint8_t *bytes, size_t size, int ch
 /* The image_size field of a header not yet verified (§3, u32 at 0x74): the bytes the image says it
  * occupies. Reads that field only; `header` must hold TP_IMAGE_HEADER_BYTES. */
 uint32_t tp_image_declared_size(const uint8_t *header);
+
+/* The image's tokenizer (docs/image-format.md §4b) wrapped in place, checked as tp_tokenizer_init checks it
+ * (tp_image_open with check_tensors has run that check too): TP_E_ARG when the image holds none. */
+struct tp_tokenizer_s;
+tp_status tp_image_tokenizer(const tp_image *img, struct tp_tokenizer_s *t);
 
 /* Table entry k: name (NUL-terminated, <= 31 chars), data pointer and byte length. */
 const char *tp_image_tensor_name(const tp_image *img, int k);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "image.h"
 #include "numerics.h"
 
 /* byte b at index b: the one-byte piece a "<0xNN>" token decodes to */
@@ -137,8 +138,8 @@ static void merge(const tp_tokenizer *t, int32_t *out, size_t *n) {
 tp_status tp_tokenizer_encode(const tp_tokenizer *t, const char *text, size_t len, int bos, int eos, int32_t *out,
                               size_t cap, size_t *n) {
     const uint8_t *s = (const uint8_t *)text;
-    const uint8_t *nul = len ? memchr(s, 0, len) : NULL;
-    if (nul) len = (size_t)(nul - s);
+    for (size_t i = 0; i < len; i++) /* a C string ends at its NUL */
+        if (s[i] == 0) len = i;
     *n = 0;
     tp_status st = TP_OK;
     if (bos) st = TP_TOKEN_BOS < t->vocab ? push(out, cap, n, TP_TOKEN_BOS) : TP_E_BAD_TABLE;
@@ -178,4 +179,12 @@ size_t tp_tokenizer_printable(const uint8_t *piece, size_t len) {
     if (len != 1) return len;
     uint8_t b = piece[0];
     return (b >= 0x20 && b <= 0x7E) || (b >= 0x09 && b <= 0x0D) ? 1 : 0;
+}
+
+tp_status tp_image_tokenizer(const tp_image *img, tp_tokenizer *t) {
+    if (!img->has_tokenizer) return TP_E_ARG;
+    const uint8_t *at[4]; /* scores, offsets, sorted, bytes: table order (docs/image-format.md §4b) */
+    for (int i = 0; i < 4; i++) at[i] = tp_image_tensor(img, img->t_tokenizer + i);
+    return tp_tokenizer_init(t, (uint32_t)img->config.vocab_size, img->tokenizer_max_token_length, at[0], at[1], at[3],
+                             img->tokenizer_bytes, at[2]);
 }

@@ -24,7 +24,7 @@
  * byte before any merge, EOS. */
 #define TP_TOKENIZER_ENCODE_CAP(len) ((size_t)(len) + 3u)
 
-typedef struct {
+typedef struct tp_tokenizer_s {
     uint32_t vocab, max_token_length;
     const uint8_t *scores;  /* f32 little-endian [vocab]: merge scores */
     const uint8_t *offsets; /* u32 little-endian [vocab + 1]: piece i is bytes[offsets[i], offsets[i + 1]) */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/image.h"
 #include "../src/numerics.h"
 #include "../src/tokenizer.h"
 
@@ -139,7 +140,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "section") == 0) {
         s = from_section(&t, src, size);
     } else {
-        s = TP_E_UNSUPPORTED; /* TODO(step 3): tp_image_tokenizer */
+        static tp_image img;
+        s = tp_image_open(&img, src, size, 1);
+        if (s == TP_OK) s = tp_image_tokenizer(&img, &t);
     }
     int rc = 0;
     FILE *out = s == TP_OK ? fopen(argv[4], "wb") : NULL;

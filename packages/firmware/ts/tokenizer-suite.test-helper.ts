@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { readTokenizer, Tokenizer } from '@tinypipe/core';
+import { buildImage, quantize, readTokenizer, synthesize, Tokenizer } from '@tinypipe/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Case, printed, type Runner, runC, runTs, sectionOf } from './tokenizer.test-helper.js';
@@ -27,9 +27,9 @@ export function expectSame(
   run: Runner,
   tok: Tokenizer,
   cases: readonly Case[],
-  source = sectionOf(tok),
+  from: { mode: 'section' | 'image'; bytes: Uint8Array } = { mode: 'section', bytes: sectionOf(tok) },
 ): void {
-  const c = runC(run, 'section', source, cases);
+  const c = runC(run, from.mode, from.bytes, cases);
   const ts = runTs(tok, cases);
   const at = c.findIndex((r, i) => !isDeepStrictEqual(r, ts[i]));
   if (at >= 0) expect({ case: cases[at], result: c[at] }).toEqual({ case: cases[at], result: ts[at] });
@@ -45,6 +45,21 @@ interface Golden {
   tokens: number[];
   prompt_tokens?: number[];
 }
+/** A small synthetic model's first-board image (embedding, one layer) holding `tok` in its tokenizer section. */
+export function imageWith(tok: Tokenizer): Uint8Array {
+  const config = {
+    dim: 32,
+    hiddenDim: 64,
+    nLayers: 1,
+    nHeads: 2,
+    nKvHeads: 2,
+    seqLen: 8,
+    sharedClassifier: true,
+  };
+  const qm = quantize(synthesize({ ...config, vocabSize: tok.vocabSize }, 3), { weights: 'q8' });
+  return buildImage(qm, { layers: [0, 1], embedding: true, classifier: false }, { tokenizer: tok });
+}
+
 /** Every golden file: the encode cases and the generations (prompt → prompt_tokens, tokens → text). */
 function goldens(): { name: string; g: Golden & { text: string } }[] {
   const dir = repo('golden/');
@@ -191,6 +206,22 @@ export function tokenizerSuite(runner: () => Runner, runs: number, batchSize: nu
         expectSame(run, tokenizers[name], cases);
       }
     });
+  });
+
+  describe('the tokenizer of a weight image (tp_image_open verifies it, tp_image_tokenizer wraps it): C = TS', () => {
+    for (const name of Object.keys(tokenizers) as Name[]) {
+      it(`${name}: every golden text and a batch of random cases`, () => {
+        const tok = tokenizers[name];
+        const texts = goldens()
+          .filter(({ g }) => g.tokenizer === name)
+          .map(({ g }): Case => ({ kind: 'E', text: utf8(g.prompt ?? g.text), bos: true, eos: false }));
+        const random = fc.sample(batch(tok.vocabSize, false, 80), {
+          numRuns: 1,
+          seed: FC_SEED ? Number(FC_SEED) : 21,
+        });
+        expectSame(run, tok, [...texts, ...random[0]!], { mode: 'image', bytes: imageWith(tok) });
+      });
+    }
   });
 
   for (const name of Object.keys(tokenizers) as Name[]) {

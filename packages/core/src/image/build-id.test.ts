@@ -61,7 +61,7 @@ describe('image header build_id (version 2 and later)', () => {
     expect(caught(() => stampBuildId(v1, ID)).code).toBe('IMAGE_BAD_VERSION');
   });
 
-  it('refuses versions other than 1, 2 and 3, and a non-zero reserved byte after kv_format', () => {
+  it('refuses versions other than 1, 2 and 3, and a non-zero reserved byte after the tokenizer fields', () => {
     for (const version of [0, 4, 0xffffffff]) {
       const img = buildImage(qm, SEL).slice();
       dv(img).setUint32(4, version, true);
@@ -70,7 +70,7 @@ describe('image header build_id (version 2 and later)', () => {
       expect(e.details).toMatchObject({ actual: version });
     }
     const img = buildImage(qm, SEL, { buildId: ID }).slice();
-    img[0x84] = 1;
-    expect(caught(() => readImage(img)).details).toMatchObject({ field: 'reserved', offset: 0x84 });
+    img[0x8c] = 1; // 0x84..0x8B: the tokenizer fields (zero without the tokenizer flag)
+    expect(caught(() => readImage(img)).details).toMatchObject({ field: 'reserved', offset: 0x8c });
   });
 });

@@ -66,13 +66,19 @@ export const HEADER = {
    * versions 1 and 2, which mean fp32.
    */
   kvFormat: 0x80,
-  /** Bytes [0x84, 0x100) are reserved and must be zero ([0x80, 0x100) in v2, [0x78, 0x100) in v1). */
-  reserved: 0x84,
+  /** Version 3, tokenizer flag: llama2.c's max_token_length (1..65536); 0 without the flag. */
+  tokenizerMaxTokenLength: 0x84,
+  /** Version 3, tokenizer flag: bytes of `tokenizer.bytes` (the pieces back to back, >= 1); 0 without. */
+  tokenizerBytes: 0x88,
+  /** Bytes [0x8C, 0x100) are reserved and must be zero ([0x80, 0x100) in v2, [0x78, 0x100) in v1). */
+  reserved: 0x8c,
 } as const;
 
 /** Header `flags` bits. */
 export const FLAG_EMBEDDING = 1;
 export const FLAG_CLASSIFIER = 2;
+/** Version 3: the image holds the tokenizer section (docs/image-format.md §4b). */
+export const FLAG_TOKENIZER = 4;
 
 /** Byte offsets inside a tensor-table entry. */
 export const ENTRY = {
@@ -91,10 +97,17 @@ export const ENTRY = {
 } as const;
 
 /** Element type of a stored tensor. */
-export type TensorDType = 'f32' | 'f16' | 'i8' | 'i4x2';
+export type TensorDType = 'f32' | 'f16' | 'i8' | 'i4x2' | 'u8' | 'u32';
 
 /** On-disk dtype codes (u16). 0 is never valid. */
-export const DTYPE_CODE: Readonly<Record<TensorDType, number>> = { f32: 1, f16: 2, i8: 3, i4x2: 4 };
+export const DTYPE_CODE: Readonly<Record<TensorDType, number>> = {
+  f32: 1,
+  f16: 2,
+  i8: 3,
+  i4x2: 4,
+  u8: 5,
+  u32: 6,
+};
 
 /** dtype for a code, or undefined for an unknown code. */
 export function dtypeFromCode(code: number): TensorDType | undefined {
@@ -106,10 +119,12 @@ export function dtypeFromCode(code: number): TensorDType | undefined {
 export function dtypeBytes(dtype: TensorDType, count: number): number {
   switch (dtype) {
     case 'f32':
+    case 'u32':
       return count * 4;
     case 'f16':
       return count * 2;
     case 'i8':
+    case 'u8':
       return count;
     case 'i4x2':
       return count / 2;
@@ -132,6 +147,16 @@ export interface StageLayout {
   readonly vocab: readonly [v0: number, v1: number] | undefined;
   /** @deprecated use `vocab` (the same range; renamed in issue 18). */
   readonly vocabRange?: readonly [v0: number, v1: number] | undefined;
+  /** The tokenizer section's size facts, or undefined when the image holds no tokenizer. */
+  readonly tokenizer?: TokenizerLayout | undefined;
+}
+
+/** What the header says of the tokenizer section (docs/image-format.md §4b). */
+export interface TokenizerLayout {
+  /** llama2.c's max_token_length. */
+  readonly maxTokenLength: number;
+  /** Bytes of `tokenizer.bytes`. */
+  readonly bytes: number;
 }
 
 /**
@@ -214,6 +239,15 @@ export function expectedTensors(layout: StageLayout | LegacyStageLayout): Tensor
   if (s.vocab !== undefined) {
     f32('rms_final', [c.dim]);
     if (!classifierAliasesEmbedding(s)) matrix('classifier', s.vocab[1] - s.vocab[0], c.dim);
+  }
+  if (s.tokenizer) {
+    const v = c.vocabSize;
+    const flat = (name: string, dtype: TensorDType, n: number) =>
+      out.push({ name: `tokenizer.${name}`, dtype, shape: [n], byteLength: dtypeBytes(dtype, n) });
+    flat('scores', 'f32', v);
+    flat('offsets', 'u32', v + 1);
+    flat('sorted', 'u32', v);
+    flat('bytes', 'u8', s.tokenizer.bytes);
   }
   return out;
 }

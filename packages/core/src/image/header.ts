@@ -10,6 +10,7 @@ import {
   classifierAliasesEmbedding,
   FLAG_CLASSIFIER,
   FLAG_EMBEDDING,
+  FLAG_TOKENIZER,
   HEADER,
   IMAGE_BUILD_ID_BYTES,
   IMAGE_ENTRY_BYTES,
@@ -21,6 +22,7 @@ import {
   quantBits,
   type StageLayout,
 } from './format.js';
+import { decodeTokenizerFields } from './tokenizer-section.js';
 import type { ImageHeader } from './types.js';
 
 const INT32_MAX = 0x7fffffff;
@@ -32,7 +34,7 @@ export function expectedTensorCount(s: StageLayout): number {
   if (s.embedding) n += 2;
   if (to > from) n += 2 + 16 * (to - from);
   if (s.vocab !== undefined) n += classifierAliasesEmbedding(s) ? 1 : 3;
-  return n;
+  return n + (s.tokenizer ? 4 : 0);
 }
 
 /** End of the tensor table (= start of the data region) for `tensorCount` entries. */
@@ -72,7 +74,8 @@ export function encodeHeader(
   u32(HEADER.sharedClassifier, c.sharedClassifier ? 1 : 0);
   u32(HEADER.layerFrom, layout.layerRange[0]);
   u32(HEADER.layerTo, layout.layerRange[1]);
-  u32(HEADER.flags, (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocab ? FLAG_CLASSIFIER : 0));
+  const tok = layout.tokenizer ? FLAG_TOKENIZER : 0;
+  u32(HEADER.flags, (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocab ? FLAG_CLASSIFIER : 0) | tok);
   u32(HEADER.vocabFrom, layout.vocab?.[0] ?? 0);
   u32(HEADER.vocabTo, layout.vocab?.[1] ?? 0);
   u32(HEADER.quantBits, quantBits(layout.kind));
@@ -82,6 +85,8 @@ export function encodeHeader(
   u32(HEADER.imageSize, imageSize);
   if (buildId) bytes.set(buildId, HEADER.buildId);
   u32(HEADER.kvFormat, kvFormatCode(kv));
+  u32(HEADER.tokenizerMaxTokenLength, layout.tokenizer?.maxTokenLength ?? 0);
+  u32(HEADER.tokenizerBytes, layout.tokenizer?.bytes ?? 0);
 }
 
 function badHeader(what: string, details: Record<string, unknown>): TinypipeError {
@@ -227,7 +232,8 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
   }
 
   const flags = u32(HEADER.flags);
-  if ((flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER)) !== 0) {
+  const known = FLAG_EMBEDDING | FLAG_CLASSIFIER | (version >= 3 ? FLAG_TOKENIZER : 0);
+  if ((flags & ~known) !== 0) {
     throw badHeader(`flags 0x${flags.toString(16)} has unknown bits set`, { field: 'flags', actual: flags });
   }
   const from = u32(HEADER.layerFrom);
@@ -277,6 +283,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     layerRange: [from, to],
     embedding,
     vocab: hasClassifier ? [v0, v1] : undefined,
+    tokenizer: decodeTokenizerFields(dv, version, (flags & FLAG_TOKENIZER) !== 0),
   });
   const tensorCount = u32(HEADER.tensorCount);
   const expectedCount = expectedTensorCount(layout);
@@ -319,6 +326,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     layerRange: [from, to],
     embedding,
     vocab: layout.vocab,
+    ...(layout.tokenizer ? { tokenizer: layout.tokenizer } : {}),
     kind,
     groupSize,
     tensorCount,
@@ -336,5 +344,6 @@ export function layoutOf(h: ImageHeader): StageLayout {
     layerRange: h.layerRange,
     embedding: h.embedding,
     vocab: h.vocab,
+    tokenizer: h.tokenizer,
   });
 }

@@ -17,6 +17,7 @@ export {
   type StageLayout,
   type TensorDType,
   type TensorSpec,
+  type TokenizerLayout,
 } from './format.js';
 export { type BoardLimits, checkBoardLimits, FIRMWARE_LIMITS } from './limits.js';
 export { checkImageMatches } from './match.js';

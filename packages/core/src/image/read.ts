@@ -6,7 +6,9 @@ import { TinypipeError } from '@tinypipe/protocol';
 import { quantRows } from '../quant/slice.js';
 import type { QuantLayer, QuantTensor, StageWeights } from '../quant/types.js';
 import { withVocabRangeAlias } from '../quant/vocab-alias.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { type CheckSink, inspectImage } from './inspect.js';
+import { readTokenizerSection } from './tokenizer-section.js';
 import type { ImageCheck, ImageContents, ImageHeader, ImageReport, ImageTensorEntry } from './types.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -92,7 +94,8 @@ function stageViews(
  * `IMAGE_TRUNCATED` (shorter than the header), `IMAGE_BAD_MAGIC`, `IMAGE_BAD_VERSION`,
  * `IMAGE_BAD_HEADER` / `IMAGE_BAD_RANGE` (field values), `IMAGE_TRUNCATED` (shorter than the table),
  * `IMAGE_HEADER_CRC`, `IMAGE_BAD_TABLE`, `IMAGE_TRUNCATED` / `IMAGE_SIZE_MISMATCH` (total size),
- * `IMAGE_TENSOR_CRC` (naming the tensor), `IMAGE_BAD_PADDING`.
+ * `IMAGE_TENSOR_CRC` (naming the tensor), `IMAGE_BAD_PADDING`, then `IMAGE_BAD_TABLE` when the tokenizer
+ * section is inconsistent (docs/image-format.md §4b; its `Tokenizer` is `tokenizer`).
  *
  * The returned `stage` holds zero-copy views into `bytes` (mutating `bytes` changes it), except when
  * `bytes.byteOffset` is not a multiple of 4: then the image is copied once so fp32/fp16 views are aligned.
@@ -110,7 +113,14 @@ export function readImage(bytes: Uint8Array): ImageContents {
   const t = tensors as readonly ImageTensorEntry[];
   // A fresh copy (not `slice`, which on a Node Buffer is a view) when fp32 views would be misaligned.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
-  return { header: h, tensors: t, stage: stageViews(aligned, h, t), sha256: sha256(bytes) };
+  const tokenizer = readTokenizerSection(aligned, h, t);
+  return {
+    header: h,
+    tensors: t,
+    stage: stageViews(aligned, h, t),
+    sha256: sha256(bytes),
+    ...(tokenizer ? { tokenizer } : {}),
+  };
 }
 
 /**
@@ -129,6 +139,16 @@ export function verifyImage(bytes: Uint8Array): ImageReport {
     },
   };
   const { header, tensors } = inspectImage(bytes, sink);
+  if (header?.tokenizer && tensors && checks.every((c) => c.ok)) {
+    try {
+      const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
+      const tok = readTokenizerSection(aligned, header, tensors) as Tokenizer;
+      sink.pass('tokenizer', `tokenizer: ${tok.vocabSize} tokens, max_token_length ${tok.maxTokenLength}`);
+    } catch (e) {
+      if (!TinypipeError.isInstance(e)) throw e;
+      sink.fail('tokenizer', e);
+    }
+  }
   return {
     ok: checks.length > 0 && checks.every((c) => c.ok) && tensors !== undefined,
     checks,

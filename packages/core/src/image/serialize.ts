@@ -18,6 +18,7 @@ import {
 import { computeHeaderCrc, encodeHeader } from './header.js';
 import { stageLayout } from './stage.js';
 import { encodeEntry } from './table.js';
+import { tokenizerTensors } from './tokenizer-section.js';
 import type { ImageOptions, StageSelection } from './types.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -122,11 +123,13 @@ function sameView(a: Uint8Array, b: Uint8Array): boolean {
  * twice: they must equal rows `[v0, v1)` of the embedding (checked).
  *
  * @throws TinypipeError `IMAGE_BAD_RANGE` for ranges outside the model, `INVALID_ARGUMENT` when a
- *   tensor's kind, shape or length disagrees with the stage's config.
+ *   tensor's kind, shape or length disagrees with the stage's config, `TOKENIZER_VOCAB_MISMATCH` when
+ *   `options.tokenizer` is not of the model's vocabulary size.
  */
 export function serializeStage(stage: StageWeights, options: ImageOptions = {}): Uint8Array {
   if (!LITTLE_ENDIAN_HOST) throw invalid('weight images can only be written on a little-endian host');
-  const layout = stageLayout(stage);
+  const tok = options.tokenizer && tokenizerTensors(options.tokenizer, stage.config.vocabSize);
+  const layout: StageLayout = tok ? { ...stageLayout(stage), tokenizer: tok.layout } : stageLayout(stage);
   const [from, to] = stage.layerRange;
   if (stage.layers.length !== to - from) {
     throw invalid(
@@ -156,7 +159,10 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
 
   const plan = planImage(layout);
   const specs = plan.tensors;
-  const sources = collectSources(stage, layout, specs);
+  const sources = [
+    ...collectSources(stage, layout, tok ? specs.slice(0, -tok.sources.length) : specs),
+    ...(tok?.sources ?? []),
+  ];
   const cls = stage.classifier;
   if (cls && stage.embedding && classifierAliasesEmbedding(layout)) {
     const rows = quantRows(stage.embedding, cls.vocab[0], cls.vocab[1]);
@@ -191,7 +197,8 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
  * ```
  * The image is format version 3; its `build_id` is all zero unless `options.buildId` gives one
  * (`tinypipe build` stamps its build id afterwards with `stampBuildId`), its `kv_format` is
- * `options.kv` (default fp32: the KV cache format of the plan, docs/numerics.md §6b).
+ * `options.kv` (default fp32: the KV cache format of the plan, docs/numerics.md §6b); with
+ * `options.tokenizer` it holds the tokenizer section too (docs/image-format.md §4b).
  * @throws TinypipeError `IMAGE_BAD_RANGE` when the layer range or vocab slice is outside the model.
  */
 export function buildImage(

@@ -1,7 +1,8 @@
 import type { ErrorCode, KvFormat } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { QuantKind, StageWeights } from '../quant/types.js';
-import type { TensorDType } from './format.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { TensorDType, TokenizerLayout } from './format.js';
 
 /** The decoded fixed header of a weight image (docs/image-format.md §3). */
 export interface ImageHeader {
@@ -29,6 +30,8 @@ export interface ImageHeader {
   readonly vocab: readonly [v0: number, v1: number] | undefined;
   /** @deprecated use `vocab` (the same range; renamed in issue 18). */
   readonly vocabRange?: readonly [v0: number, v1: number] | undefined;
+  /** The tokenizer section's size facts (header flag bit 2, version 3), or undefined without one. */
+  readonly tokenizer?: TokenizerLayout;
   readonly kind: QuantKind;
   readonly groupSize: number;
   readonly tensorCount: number;
@@ -58,6 +61,8 @@ export interface ImageContents {
   readonly stage: StageWeights;
   /** SHA-256 of the whole image (what the build manifest records for the flasher). */
   readonly sha256: Uint8Array;
+  /** The tokenizer of the image's tokenizer section (docs/image-format.md §4b), when it has one. */
+  readonly tokenizer?: Tokenizer;
 }
 
 export type { StageSelection } from '../quant/types.js';
@@ -65,7 +70,7 @@ export type { StageSelection } from '../quant/types.js';
 /** One line of a `verifyImage` report. */
 export interface ImageCheck {
   /** Stable check id: "length", "magic", "version", "header", "range", "header-crc", "table", "size",
-   * "tensor:<name>", "padding". */
+   * "tensor:<name>", "padding", "tokenizer". */
   readonly check: string;
   readonly ok: boolean;
   /** What was found (for a pass) or what is wrong and what to do (for a failure). */
@@ -113,4 +118,9 @@ export interface ImageOptions {
    * image of it, layers or not. Default: the stage's `kv`, else `'fp32'`.
    */
   readonly kv?: KvFormat;
+  /**
+   * A tokenizer to store in the image's tokenizer section (docs/image-format.md §4b): the board that
+   * tokenizes (the first one of a standalone ring) gets it; its vocabulary must be the model's.
+   */
+  readonly tokenizer?: Tokenizer;
 }
