@@ -164,7 +164,7 @@ static int on_token(tp_driver *d, int stream, int pos, uint32_t sampled) {
 }
 
 static void lost(tp_driver *d, int board, const char *why) {
-    char line[200];
+    char line[320];
     if (d->state != TP_RING_READY && board == d->last_lost) return; /* the same restart, seen from another side */
     if (d->boards == 0) { /* the ring never closed yet: nothing was running; the waiting lines say the rest */
         d->state = TP_RING_WAITING;

@@ -37,10 +37,11 @@ afterAll(async () => {
   await Promise.all(rings.map((r) => r.close()));
 });
 
-function imagesOf(split: number[]): string[] {
+/** The images of a split; with `tokenized`, board 0's holds the tokenizer section (docs/image-format.md §4b). */
+function imagesOf(split: number[], tokenized = false): string[] {
   return splitSelections(qm.config, split, 1).map((sel, i) => {
-    const path = join(tmp, `ring-${split.join('_')}-${i}.img`);
-    writeFileSync(path, buildImage(qm, sel));
+    const path = join(tmp, `ring-${split.join('_')}-${i}${tokenized ? '-tok' : ''}.img`);
+    writeFileSync(path, buildImage(qm, sel, i === 0 && tokenized ? { tokenizer } : {}));
     return path;
   });
 }
@@ -157,69 +158,70 @@ describe('standalone ring: a board killed and restarted mid-story', () => {
 });
 
 describe('standalone ring: text, and the console as the only connection', () => {
-  it("2 boards with a tokenizer: board 0 prints the host's text; prompts and settings typed on its console (its own PTY) run next", async () => {
-    const dir = join(tmp, 'text');
-    mkdirSync(dir, { recursive: true });
-    const ring = await spawnRing(imagesOf([2, 3]), {
-      dir,
-      stageUs: 3000, // story 1 lasts while the next prompt is typed
-      driver: {
-        prompt: 'Lily',
-        steps: 120,
-        temperature: 0.8,
-        seed: 3,
-        stories: 2,
-        console: 'pty',
-        tokenizer: join(models, 'tok512.bin'),
-      },
-    });
-    rings.push(ring);
-    // the host's only connection: board 0's USB port, its console — bytes of text, never a frame
-    const port = await openSerialPort(ring.boards[0]!.path);
-    const reader = port.readable.getReader();
-    const writer = port.writable.getWriter();
-    const bytes: number[] = [];
-    const text = () => Buffer.from(bytes).toString('utf8');
-    const reading = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        bytes.push(...value);
-      }
-    })().catch(() => {}); // the port goes away when board 0 exits after its stories
-    const until = async (re: RegExp) => {
-      for (let i = 0; !re.test(text()); i++) {
-        if (i > 1500) throw new Error(`the console never showed ${re}; it showed:\n${text()}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await until(/^ring: story 1: /m);
-    await writer.write(new TextEncoder().encode('/seed 10\nOnce upon a time\n'));
-    await until(/^ring: story 2 done/m);
-    expect(bytes).not.toContain(0); // COBS frames are delimited by 0x00: none reached the console
-    // a story's text; a status line may cut into it (on a line of its own): compared without line breaks
-    const told = (n: number) =>
-      new RegExp(`^ring: story ${n}: [^\\n]*\\n([\\s\\S]*?)ring: story ${n} done`, 'm')
-        .exec(text())![1]!
-        .replace(/^ring: [^\n]*\n/gm, '')
-        .replace(/\n/g, '');
-    const host = async (prompt: string, seed: number) =>
-      (
-        await generateText({
-          engine: QuantEngine.fromModel(qm),
-          tokenizer,
-          sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed, exp: 'spec' }),
-          prompt,
+  for (const source of ['image', 'file'] as const)
+    it(`2 boards, the tokenizer from ${source === 'image' ? "board 0's image" : 'a tokenizer.bin (--tokenizer)'}: board 0 prints the host's text; prompts and settings typed on its console (its own PTY) run next`, async () => {
+      const dir = join(tmp, `text-${source}`);
+      mkdirSync(dir, { recursive: true });
+      const ring = await spawnRing(imagesOf([2, 3], source === 'image'), {
+        dir,
+        stageUs: 3000, // story 1 lasts while the next prompt is typed
+        driver: {
+          prompt: 'Lily',
           steps: 120,
-        })
-      ).text;
-    expect(told(1)).toBe((await host('Lily', 3)).replace(/\n/g, ''));
-    expect(text()).toContain('ring: seed 10 for the next stories');
-    expect(told(2)).toBe((await host(PROMPT, 11)).replace(/\n/g, '')); // the typed prompt; story 2: seed 10 + 2 - 1
-    expect(await ring.exited()).toBe(0);
-    await reading;
-    await ring.close();
-  }, 60_000);
+          temperature: 0.8,
+          seed: 3,
+          stories: 2,
+          console: 'pty',
+          ...(source === 'file' ? { tokenizer: join(models, 'tok512.bin') } : {}),
+        },
+      });
+      rings.push(ring);
+      // the host's only connection: board 0's USB port, its console — bytes of text, never a frame
+      const port = await openSerialPort(ring.boards[0]!.path);
+      const reader = port.readable.getReader();
+      const writer = port.writable.getWriter();
+      const bytes: number[] = [];
+      const text = () => Buffer.from(bytes).toString('utf8');
+      const reading = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          bytes.push(...value);
+        }
+      })().catch(() => {}); // the port goes away when board 0 exits after its stories
+      const until = async (re: RegExp) => {
+        for (let i = 0; !re.test(text()); i++) {
+          if (i > 1500) throw new Error(`the console never showed ${re}; it showed:\n${text()}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await until(/^ring: story 1: /m);
+      await writer.write(new TextEncoder().encode('/seed 10\nOnce upon a time\n'));
+      await until(/^ring: story 2 done/m);
+      expect(bytes).not.toContain(0); // COBS frames are delimited by 0x00: none reached the console
+      // a story's text; a status line may cut into it (on a line of its own): compared without line breaks
+      const told = (n: number) =>
+        new RegExp(`^ring: story ${n}: [^\\n]*\\n([\\s\\S]*?)ring: story ${n} done`, 'm')
+          .exec(text())![1]!
+          .replace(/^ring: [^\n]*\n/gm, '')
+          .replace(/\n/g, '');
+      const host = async (prompt: string, seed: number) =>
+        (
+          await generateText({
+            engine: QuantEngine.fromModel(qm),
+            tokenizer,
+            sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed, exp: 'spec' }),
+            prompt,
+            steps: 120,
+          })
+        ).text;
+      expect(told(1)).toBe((await host('Lily', 3)).replace(/\n/g, ''));
+      expect(text()).toContain('ring: seed 10 for the next stories');
+      expect(told(2)).toBe((await host(PROMPT, 11)).replace(/\n/g, '')); // the typed prompt; story 2: seed 10 + 2 - 1
+      expect(await ring.exited()).toBe(0);
+      await reading;
+      await ring.close();
+    }, 60_000);
 });
 
 describe('standalone ring: a ring wired wrong', () => {

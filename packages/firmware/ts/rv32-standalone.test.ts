@@ -1,8 +1,9 @@
 /**
  * A one-board standalone story on the MCU ISA (issue 21 item 6): bare-metal rv32imafc under QEMU runs the
  * standalone driver (src/standalone.c) as a ring of one — every layer, the whole classifier and the board's
- * own sampler in one image — and prints the stories on its console as board 0 of a ring does. They equal the
- * host's run (@tinypipe/core's generateText with the spec sampler) for the same prompt and seed.
+ * own sampler in one image, and the tokenizer too (docs/image-format.md §4b) — and prints the stories on its
+ * console as board 0 of a ring does. They equal the host's run (@tinypipe/core's generateText with the spec
+ * sampler) for the same prompt and seed: token ids without a tokenizer, the text with one.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,4 +71,32 @@ describe('standalone on rv32imafc under QEMU (a ring of one board)', () => {
       expect(run(0.8, 42, 2)).toEqual([await host(0.8, 42, 48), await host(0.8, 43, 48)]);
     }, 120_000);
   }
+  it("stories260K q8 with the tokenizer in the image: the text of a greedy and of two seeded top-p stories equals the host's", async () => {
+    const qm = quantize(checkpoint, { weights: 'q8' });
+    const [whole] = splitSelections(qm.config, [qm.config.nLayers], 1);
+    const image = join(tmp, 'rv32-standalone-tokenizer.img');
+    writeFileSync(image, buildImage(qm, whole!, { tokenizer })); // tokenizer + all layers + sampler: one image
+    const host = async (temperature: number, seed: number) =>
+      (
+        await generateText({
+          engine: QuantEngine.fromModel(qm),
+          tokenizer,
+          sampler: new Sampler({ vocabSize: 512, temperature, topp: 0.9, seed, exp: 'spec' }),
+          prompt: PROMPT,
+          steps: 64,
+        })
+      ).text.replace(/\n$/, '');
+    const run = (temperature: number, seed: number, stories: number) => {
+      // a space travels as "_" (semihosting splits arguments at spaces)
+      const args = ['--standalone', '64', String(temperature), '0.9', String(seed), String(stories), image];
+      const text = runRv32Program(elf, [...args, PROMPT.replaceAll(' ', '_')]);
+      const told = [
+        ...text.matchAll(/^ring: story (\d+): 5 prompt tokens[^\n]*\n([\s\S]*?)\n?ring: story \1 done/gm),
+      ];
+      expect(told.map((m) => Number(m[1]))).toEqual(Array.from({ length: stories }, (_, i) => i + 1));
+      return told.map((m) => m[2]!);
+    };
+    expect(run(0, 1, 1)).toEqual([await host(0, 1)]);
+    expect(run(0.8, 42, 2)).toEqual([await host(0.8, 42), await host(0.8, 43)]);
+  }, 120_000);
 });

@@ -8,7 +8,8 @@
  *   --console stdio|pty    the console: stdout + stdin lines (default), or the board's own PTY (its `PTY`
  *                          path: the USB port, which then carries no protocol)
  *   --prompt TEXT          the default prompt (token ids "1 403 …" without a tokenizer; default: BOS alone)
- *   --tokenizer PATH       a llama2.c tokenizer.bin for prompts and text, while the image holds no tokenizer
+ *   --tokenizer PATH       a llama2.c tokenizer.bin for prompts and text (else the image's tokenizer section, if
+ *                          it has one; else prompts and stories are token ids)
  *   --steps N --temperature T --topp P --sample-seed S    the sampler (defaults 256, 1.0, 0.9, 1)
  *   --parallel K           stories at once, at most (default 1; the ring's smallest --streams caps it)
  *   --stories K            exit (status 0) after K stories (default 0: the default prompt, forever)
@@ -126,7 +127,8 @@ void tp_ring_start(tp_server *s, uint16_t session, int has_next) {
                               sizeof why) == 0)
             tp_driver_use_tokenizer(&cfg, &tokenizer);
         else fprintf(stderr, "tinypipe-board: --tokenizer: %s (prompts are token ids)\n", why);
-    }
+    } else if (tp_image_tokenizer(s->stages[0].img, &tokenizer) == TP_OK) /* the image's own (§4b) */
+        tp_driver_use_tokenizer(&cfg, &tokenizer);
     tp_console_init(&console, console_out, NULL);
     tp_driver_init(&drv, s, &cfg, &console.sink);
 }

@@ -9,9 +9,10 @@
  * across all stages) — the TS tests compare it with the TS QuantEngine. All memory is static.
  *
  * --standalone: a ring of one board (docs/protocol.md §4.5) — the image holds every layer and the whole
- * classifier; the standalone driver (src/standalone.c) tells STORIES stories of the prompt (token ids, BOS
- * alone when absent; separated by "_": semihosting splits arguments at spaces, QEMU its options at commas) with the board's own sampler, on the console sink (stdout), as the first board of a
- * ring does on its console.
+ * classifier (and the tokenizer, docs/image-format.md §4b); the standalone driver (src/standalone.c) tells
+ * STORIES stories of the prompt — text with the image's tokenizer, else token ids, BOS alone when absent;
+ * "_" for a space: semihosting splits arguments at spaces, QEMU its options at commas — with the board's own
+ * sampler, on the console sink (stdout), as the first board of a ring does on its console.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "../../src/board.h"
 #include "../../src/standalone.h"
+#include "../../src/standalone_tok.h"
 
 #define MAX_STAGES 8
 #define POOL_BYTES (12u << 20)
@@ -89,6 +91,8 @@ static int standalone(int argc, char **argv) {
                             NULL};
     for (char *p = argc > 7 ? argv[7] : NULL; p && *p; p++)
         if (*p == '_') *p = ' ';
+    static tp_tokenizer tokenizer;
+    if (tp_image_tokenizer(&image, &tokenizer) == TP_OK) tp_driver_use_tokenizer(&cfg, &tokenizer); /* §4b */
     tp_console_init(&console, to_stdout, NULL);
     tp_driver_init(&driver, &server, &cfg, &console.sink);
     while (!tp_driver_done(&driver))

@@ -8,10 +8,12 @@
 #include "ring.h"
 #include "sdkconfig.h"
 #include "standalone.h"
+#include "standalone_tok.h"
 #include "topology.h"
 
 #if CONFIG_TINYPIPE_RING_DRIVER
 static tp_driver driver;
+static tp_tokenizer tokenizer;
 static tp_console console;
 static char line[TP_DRIVER_LINE];
 static size_t line_n;
@@ -55,6 +57,8 @@ void ring_start(tp_server *s, uint16_t session) {
                             NULL,
                             NULL,
                             NULL};
+    if (tp_image_tokenizer(s->stages[0].img, &tokenizer) == TP_OK) /* the image's own (§4b): prompts are text */
+        tp_driver_use_tokenizer(&cfg, &tokenizer);
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL, 0) | O_NONBLOCK);
     tp_console_init(&console, console_out, NULL);
     tp_driver_init(&driver, s, &cfg, &console.sink);
