@@ -10,7 +10,7 @@
 set -euo pipefail
 fw="$(cd "$(dirname "$0")/.." && pwd)"
 out="${TP_FUZZ_OUT:-$fw/build/fuzz}"
-all=(frame link serve image rom sampler)
+all=(frame link serve image rom sampler tokenizer)
 cc="${CC_FUZZ:-clang}"
 core=(src/tp_status.c src/crc32c.c src/numerics.c src/image.c src/tokenizer.c src/kv_cache.c src/stage.c src/board.c src/kernels/ansi/qmatmul.c src/kernels/opt/qmatmul.c
   src/link/cobs.c src/link/frame.c src/link/link.c src/link/hello.c src/link/messages.c src/sampler.c src/serve.c src/calibrate.c)

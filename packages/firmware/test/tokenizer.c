@@ -7,7 +7,7 @@
  *
  * Section file (little-endian): "TPTK", u32 vocab, u32 max_token_length, u32 bytes_len, then scores
  * f32[vocab], offsets u32[vocab + 1], sorted u32[vocab], bytes u8[bytes_len] — the image's tokenizer tensors.
- * CASES: records 'E' u8 flags (1 bos, 2 eos) u32 len bytes[len]  |  'D' i32 prev u32 n i32[n].
+ * CASES: records 'E' u8 flags (1 bos, 2 eos, 4: out holds flags >> 3 ids) u32 len bytes[len]  |  'D' i32 prev u32 n i32[n].
  * OUT, one record per case: E → u32 status, u32 n, i32[n];  D → u32 status, u32 n, then per decoded token
  * u32 len, bytes[len], u32 tp_tokenizer_printable's count.
  * Exit status: 0 when every case ran (statuses are data), 1 when the tokenizer does not load, 2 on bad usage.
@@ -65,8 +65,10 @@ static int run_cases(const tp_tokenizer *t, const uint8_t *c, size_t n, FILE *ou
                 bad = 1;
                 break;
             }
-            if (TP_TOKENIZER_ENCODE_CAP(len) > cap) {
-                cap = TP_TOKENIZER_ENCODE_CAP(len);
+            /* flags bit 2: out holds exactly flags >> 3 ids; else TP_TOKENIZER_ENCODE_CAP(len) */
+            size_t room = flags & 4 ? (size_t)(flags >> 3) : TP_TOKENIZER_ENCODE_CAP(len);
+            if (TP_TOKENIZER_ENCODE_CAP(len) + 32u > cap) {
+                cap = TP_TOKENIZER_ENCODE_CAP(len) + 32u;
                 free(ids);
                 ids = malloc(cap * sizeof *ids);
                 if (!ids) {
@@ -75,8 +77,8 @@ static int run_cases(const tp_tokenizer *t, const uint8_t *c, size_t n, FILE *ou
                 }
             }
             size_t count = 0;
-            tp_status s = tp_tokenizer_encode(t, (const char *)c + at, len, flags & 1, (flags >> 1) & 1, ids,
-                                              TP_TOKENIZER_ENCODE_CAP(len), &count);
+            tp_status s =
+                tp_tokenizer_encode(t, (const char *)c + at, len, flags & 1, (flags >> 1) & 1, ids, room, &count);
             at += len;
             put_u32(out, (uint32_t)s);
             put_u32(out, (uint32_t)count);

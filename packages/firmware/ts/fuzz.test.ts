@@ -55,7 +55,7 @@ it.skipIf(why !== undefined)(
     rmSync(data, { recursive: true, force: true });
     // stderr names each crash's reproducer ("FUZZ CRASH <target>: reproducer <path> …")
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    for (const target of ['frame', 'link', 'serve', 'image', 'rom', 'sampler'])
+    for (const target of ['frame', 'link', 'serve', 'image', 'rom', 'sampler', 'tokenizer'])
       expect(r.stdout).toMatch(new RegExp(`^fuzz ${target}: \\d+ runs`, 'm'));
   },
   300_000,

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { buildImage, quantize, readTokenizer, synthesize, Tokenizer } from '@tinypipe/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Case, printed, type Runner, runC, runTs, sectionOf } from './tokenizer.test-helper.js';
+import { type Case, printed, type Runner, runC, runTs, STATUS, sectionOf } from './tokenizer.test-helper.js';
 
 const repo = (p: string) => new URL(`../../../${p}`, import.meta.url);
 const model = (name: string) => new Uint8Array(readFileSync(repo(`models/${name}`)));
@@ -286,6 +286,22 @@ export function tokenizerSuite(runner: () => Runner, runs: number, batchSize: nu
         ]);
         expectSame(run, tok, [enc(text)]);
       }
+    });
+    it('out too small for the tokens before merging: NO_MEMORY and no ids; exactly enough: the ids', () => {
+      const distinct = vocab([
+        [' ', 0],
+        ['a', 0],
+        ['b', 0],
+        ['ab', 1],
+        ['ba', 1],
+      ]);
+      // "aba" with BOS and EOS: BOS " " a b a (5) before merging, BOS " " ab a EOS (5) after
+      const aba = (cap: number): Case => ({ kind: 'E', text: utf8('aba'), bos: true, eos: true, cap });
+      expect(runC(run, 'section', sectionOf(distinct), [aba(4), aba(5), aba(0)])).toEqual([
+        { kind: 'E', status: STATUS.NO_MEMORY, tokens: [] },
+        { kind: 'E', status: 0, tokens: [1, 3, 6, 4, 2] },
+        { kind: 'E', status: STATUS.NO_MEMORY, tokens: [] },
+      ]);
     });
   });
 

@@ -14,7 +14,7 @@ import { tmp } from './helpers.test-helper.js';
 export const STATUS = { OK: 0, NO_MEMORY: 11, BAD_TABLE: 7, ARG: 12 } as const;
 
 export type Case =
-  | { kind: 'E'; text: Uint8Array; bos: boolean; eos: boolean }
+  | { kind: 'E'; text: Uint8Array; bos: boolean; eos: boolean; cap?: number }
   | { kind: 'D'; prev: number; tokens: number[] };
 
 export type Result =
@@ -42,7 +42,7 @@ function casesFile(cases: readonly Case[]): Uint8Array {
     if (c.kind === 'E') {
       const h = new Uint8Array(6);
       h[0] = 0x45;
-      h[1] = (c.bos ? 1 : 0) | (c.eos ? 2 : 0);
+      h[1] = (c.bos ? 1 : 0) | (c.eos ? 2 : 0) | (c.cap === undefined ? 0 : 4 | (c.cap << 3)); // cap < 32
       new DataView(h.buffer).setUint32(2, c.text.length, true);
       parts.push(h, c.text);
     } else {
@@ -148,9 +148,9 @@ export function printed(r: Result): string {
 /** The section file of `tok`. */
 export const sectionOf = (tok: Tokenizer): Uint8Array => sectionFile(tokenizerSection(tok));
 
-/** The host build of the harness (cmake, with the other test tools). */
+/** The host build of the harness under ASan + UBSan (cmake, with the other test tools). */
 export function hostRunner(): Runner {
-  const exe = join(buildPosixBoard().dir, 'tp-tokenizer');
+  const exe = join(buildPosixBoard({ sanitize: true }).dir, 'tp-tokenizer');
   return (args) => {
     execFileSync(exe, args, { stdio: 'pipe', maxBuffer: 1 << 26 });
   };

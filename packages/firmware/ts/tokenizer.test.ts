@@ -49,7 +49,7 @@ function cLoad(mode: 'section' | 'image', bytes: Uint8Array): string {
   writeFileSync(cases, new Uint8Array(0));
   try {
     execFileSync(
-      join(buildPosixBoard().dir, 'tp-tokenizer'),
+      join(buildPosixBoard({ sanitize: true }).dir, 'tp-tokenizer'),
       [mode, file, cases, join(tmp, 'load-out.bin')],
       {
         stdio: 'pipe',
