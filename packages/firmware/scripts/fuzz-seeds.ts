@@ -166,6 +166,9 @@ corpus('image', [
   ['q4-whole', buildImage(q4, { layers: [0, 2], embedding: true, classifier: true })],
   ['q8-head', buildImage(q8, { layers: [0, 1], embedding: true, classifier: false })],
   ['q8-tail-slice', buildImage(q8, { layers: [1, 2], embedding: false, classifier: true })],
+  // the compact KV caches (docs/numerics.md §6b): kv_cache.c's store and read-back
+  ['q8-whole-kv-fp16', buildImage(q8, { layers: [0, 2], embedding: true, classifier: true }, { kv: 'fp16' })],
+  ['q4-whole-kv-int8', buildImage(q4, { layers: [0, 2], embedding: true, classifier: true }, { kv: 'int8' })],
 ]);
 const data = join(fuzz, 'data');
 mkdirSync(data, { recursive: true });

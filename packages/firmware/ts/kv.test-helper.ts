@@ -3,24 +3,22 @@
  * `kv_format`), and the TS reference run — the unsplit QuantEngine storing its KV cache in that format — whose
  * tokens and per-layer hashes the C boards must equal.
  */
-import { argmax, hashHex, QuantEngine, type QuantizedModel } from '@tinypipe/core';
-import { crc32c, type KvFormat, kvFormatCode } from '@tinypipe/protocol';
+import {
+  argmax,
+  buildImage,
+  hashHex,
+  QuantEngine,
+  type QuantizedModel,
+  type StageSelection,
+} from '@tinypipe/core';
+import type { KvFormat } from '@tinypipe/protocol';
 
 /** The KV formats the C firmware stores other than as computed. */
 export const COMPACT_KV: readonly KvFormat[] = ['fp16', 'int8'];
 
-/**
- * `image` (a version-2 or -3 image from buildImage) as a version-3 image whose `kv_format` is `kv`: the
- * header's version and kv_format fields set and its CRC recomputed, the rest unchanged.
- */
-export function withKv(image: Uint8Array, kv: KvFormat): Uint8Array {
-  const out = image.slice();
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0x04, 3, true);
-  dv.setUint32(0x80, kvFormatCode(kv), true);
-  const tableEnd = 256 + 64 * dv.getUint32(0x6c, true);
-  dv.setUint32(0x0c, crc32c(out.subarray(0x10, tableEnd), crc32c(out.subarray(0, 0x0c))), true);
-  return out;
+/** The image of `selection` with its KV cache in `kv`: @tinypipe/core's writer (image version 3, `kv_format`). */
+export function imageWithKv(qm: QuantizedModel, selection: StageSelection, kv: KvFormat): Uint8Array {
+  return buildImage(qm, selection, { kv });
 }
 
 /** The unsplit TS engine with its KV cache in `kv` (layer hashes on). */

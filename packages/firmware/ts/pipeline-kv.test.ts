@@ -6,14 +6,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, generateText, hashHex, Sampler, splitSelections } from '@tinypipe/core';
+import { generateText, hashHex, Sampler, splitSelections } from '@tinypipe/core';
 import { Pipeline, pipelinePlan } from '@tinypipe/pipeline';
 import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { describe, expect, it } from 'vitest';
 import { tmp } from './helpers.test-helper.js';
-import { engineWith, withKv } from './kv.test-helper.js';
+import { engineWith, imageWithKv } from './kv.test-helper.js';
 import { qm, running, tokenizer } from './pipeline.test-helper.js';
 import { spawnPtyBoard, spawnPtyChain } from './pty-board.js';
 
@@ -24,7 +24,7 @@ const STEPS = 64;
 function images(split: number[], kvs: readonly KvFormat[], tag: string): string[] {
   return splitSelections(qm.config, split, 1).map((sel, i) => {
     const path = join(tmp, `kv-${tag}-${kvs.join('_')}-${i}.img`);
-    writeFileSync(path, withKv(buildImage(qm, sel), kvs[i]!));
+    writeFileSync(path, imageWithKv(qm, sel, kvs[i]!));
     return path;
   });
 }

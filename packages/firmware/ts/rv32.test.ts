@@ -18,7 +18,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRv32, runRv32 } from './build.js';
 import { tmp } from './helpers.test-helper.js';
-import { COMPACT_KV, greedyLines, withKv } from './kv.test-helper.js';
+import { COMPACT_KV, greedyLines, imageWithKv } from './kv.test-helper.js';
 
 const checkpoint = readCheckpoint(
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../../models/stories260K.bin', import.meta.url)))),
@@ -56,7 +56,7 @@ describe('rv32imafc under QEMU', () => {
       const qm = quantize(checkpoint, { weights: 'q8' });
       const images = splitSelections(qm.config, [2, 3], 2).map((sel, i) => {
         const path = join(tmp, `rv32-kv-${kv}-${i}.img`);
-        writeFileSync(path, withKv(buildImage(qm, sel), kv));
+        writeFileSync(path, imageWithKv(qm, sel, kv));
         return path;
       });
       const expected = greedyLines(qm, kv, 40);
