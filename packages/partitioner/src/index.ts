@@ -7,11 +7,22 @@ export {
   type BoardBuild,
   type BoardFile,
   type BoardManifest,
+  type BuildOptions,
   buildId,
   buildPlan,
   HOST_IMAGE_FILE,
+  RING_SDKCONFIG_FILE,
   recomputeBuildId,
 } from './build/build.js';
+export {
+  RING_DEFAULTS,
+  type RingBoardConfig,
+  type RingSettings,
+  type RingWire,
+  ringBoardConfigs,
+  ringReadme,
+  ringWires,
+} from './build/ring.js';
 export {
   type CostOptions,
   classifierWork,
@@ -43,6 +54,7 @@ export { describeHolding, figuresLine, formatPlan, formatRange } from './plan/fo
 export { planModel } from './plan/plan.js';
 export type { PlanRequest, ResolvedRequest } from './plan/request.js';
 export { PLAN_FORMAT, PLAN_VERSION, type Plan, PlanSchema, parsePlan } from './plan/schema.js';
+export { checkRingPlan, WHOLE_CLASSIFIER_WHY } from './plan/standalone.js';
 export { type BoardCalibration, deriveCalibration } from './profiles/calibration.js';
 export { type MeasuredProfileOptions, measuredProfile } from './profiles/measured.js';
 export {

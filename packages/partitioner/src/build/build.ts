@@ -8,10 +8,19 @@
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
-import { buildImage, fingerprintHex, type QuantizedModel, stampBuildId, unstampBuildId } from '@tinypipe/core';
+import {
+  buildImage,
+  fingerprintHex,
+  type QuantizedModel,
+  stampBuildId,
+  type Tokenizer,
+  unstampBuildId,
+} from '@tinypipe/core';
 import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
 import type { Plan } from '../plan/schema.js';
+import { checkRingPlan } from '../plan/standalone.js';
+import { type RingSettings, ringBoardConfigs } from './ring.js';
 
 export interface BoardFile {
   name: string;
@@ -118,8 +127,29 @@ export function recomputeBuildId(
   );
 }
 
-export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
+/** The file of each board's ESP-IDF overlay in a ring build (`ringBoardConfigs`): not flashed. */
+export const RING_SDKCONFIG_FILE = 'sdkconfig.ring';
+
+/** What `buildPlan` adds for a standalone ring. */
+export interface BuildOptions {
+  /** Stored in board 0's image (its tokenizer section, docs/image-format.md §4b): the board that tokenizes. */
+  tokenizer?: Tokenizer;
+  /**
+   * Build for a standalone ring (the plan must be one: `checkRingPlan`): each board gets its ESP-IDF
+   * overlay `sdkconfig.ring` with board 0's story settings; `prompt` is `TINYPIPE_RING_PROMPT` (text, or
+   * token ids for a board without a tokenizer).
+   */
+  ring?: { settings: RingSettings; prompt: string };
+}
+
+/**
+ * Every board's files and manifest for `plan` with `qm`'s weights; with `options.ring` a standalone ring's
+ * build (the tokenizer in board 0's image, each board's `sdkconfig.ring`).
+ */
+export function buildPlan(plan: Plan, qm: QuantizedModel, options: BuildOptions = {}): BoardBuild[] {
   checkModel(plan, qm);
+  if (options.ring) checkRingPlan(plan);
+  const configs = options.ring && ringBoardConfigs(plan, options.ring.settings, options.ring.prompt);
   const boards = plan.boards.map((b) => {
     // every image records the plan's KV format (docs/image-format.md §3), layers or not
     const image = buildImage(
@@ -129,7 +159,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
         embedding: b.embedding,
         classifier: b.vocab ? [b.vocab[0], b.vocab[1]] : false,
       },
-      { kv: plan.kv },
+      { kv: plan.kv, ...(b.index === 0 && options.tokenizer ? { tokenizer: options.tokenizer } : {}) },
     );
     const table = boardPartitions(b.profile.flashBytes, b.profile.modelOffset);
     const model = table.find((e) => e.name === 'model')!;
@@ -143,6 +173,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel): BoardBuild[] {
       { name: 'partition-table.bin', bytes: partitionTableBinary(table, b.profile.flashBytes), offset: PARTITION_TABLE_OFFSET },
       { name: 'partitions.csv', bytes: new TextEncoder().encode(partitionsCsv(table)) },
     ];
+    if (configs) files.push({ name: RING_SDKCONFIG_FILE, bytes: new TextEncoder().encode(configs[b.index]!.sdkconfig) });
     // the host's image: the embedding alone, beside the image of the board its activations go to
     if (b.index === 0 && plan.embedding === 'host')
       files.push({

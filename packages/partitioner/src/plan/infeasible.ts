@@ -81,7 +81,8 @@ export function fixes(req: ResolvedRequest): string[] {
   const maxBoards = Math.min(c.nLayers + 1, Math.max(5, req.boards.length + 1));
   const kv0 = KV_FORMATS.indexOf(req.kv ?? 'fp32');
   const kvs: KvFormat[] = KV_FORMATS.slice(kv0);
-  const places = req.embedding === 'host' ? [false] : [false, true];
+  // a ring has no host to embed: the embedding stays on board 0
+  const places = req.embedding === 'host' || req.standalone ? [false] : [false, true];
   const seqLens: number[] = [];
   for (let n = c.seqLen; n >= 32; n >>= 1) seqLens.push(n);
   const found: Change[] = [];

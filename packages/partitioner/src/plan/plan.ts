@@ -11,6 +11,7 @@ import { type Candidate, candidates, explainChoice } from './choice.js';
 import { explain, fixes } from './infeasible.js';
 import { type PlanRequest, problem, type ResolvedRequest } from './request.js';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan } from './schema.js';
+import { standaloneRequest, WHOLE_CLASSIFIER_WHY } from './standalone.js';
 
 const ms = (us: number) => Math.round(us) / 1000;
 
@@ -57,6 +58,7 @@ function toPlan(
     streams,
     kv: req.kv ?? 'fp32',
     embedding: req.embedding ?? 'board',
+    ...(req.standalone ? { standalone: true } : {}),
     kernel: req.kernel ?? 'profile',
     boards: s.stages.map((st, i) => ({
       index: i,
@@ -116,10 +118,13 @@ function bestStreams(
  * predicted throughput (the fewest among equals) — more streams need more PSRAM, which can push layers
  * onto a slower board, so more is not always faster. The KV format and the embedding's place are the
  * asked ones, or with `auto` the most exact format that fits, the embedding on board 0 when that fits
- * (`predicted.why` says which and why). PLAN_INFEASIBLE (what does not fit, and the smallest fix) when
- * not even one stream fits.
+ * (`predicted.why` says which and why). With `standalone` the classifier stays whole on the last board and
+ * the embedding on board 0 (a ring samples on its last board and has no host). PLAN_INFEASIBLE (what does
+ * not fit, and the smallest fix; for a ring, whether a split classifier would have fitted) when not even one
+ * stream fits.
  */
-export function planModel(req: PlanRequest): Plan {
+export function planModel(request: PlanRequest): Plan {
+  const req = request.standalone ? standaloneRequest(request) : request;
   const asked = req.streams ?? 1;
   if (!Number.isInteger(asked) || asked < 1)
     throw new TinypipeError('INVALID_ARGUMENT', `streams must be ≥ 1, got ${asked}`);
@@ -133,7 +138,9 @@ export function planModel(req: PlanRequest): Plan {
         best.s,
         best.k,
         best.choice,
-        explainChoice(req, candidate, failed),
+        req.standalone
+          ? ringWhy(explainChoice(req, candidate, failed))
+          : explainChoice(req, candidate, failed),
       );
     failed.push(candidate);
   }
@@ -142,11 +149,38 @@ export function planModel(req: PlanRequest): Plan {
   const f = fixes(one);
   throw new TinypipeError(
     'PLAN_INFEASIBLE',
-    `${req.model.name} does not fit: ${explain(one)}. ${
+    `${req.model.name} does not fit${req.standalone ? asRing(req) : ''}: ${explain(one)}. ${
       f.length
         ? `Smallest fix: ${f[0]}${f.length > 1 ? ` (also works: ${f.slice(1).join('; ')})` : ''}.`
         : 'No single change makes it fit.'
     }`,
     { details: { fixes: f } },
   );
+}
+
+/** A ring's embedding: board 0 embeds the token the last board sends back (no host). */
+function ringWhy(why: { kv: string; embedding: string }): { kv: string; embedding: string } {
+  return {
+    ...why,
+    embedding: 'on board 0 (a standalone ring): it embeds each token the last board sends back',
+  };
+}
+
+/**
+ * What a ring's refusal adds: why the classifier stays whole, and what would have fitted these boards
+ * outside a ring (the classifier split, the embedding on the host), which a ring cannot do.
+ */
+function asRing(req: PlanRequest): string {
+  const fits = (change: Partial<ResolvedRequest>) =>
+    candidates({ ...req, embedding: 'board' }).some(
+      (c) => solve(problem({ ...req, ...c, streams: 1, ...change })) !== undefined,
+    );
+  const outside = fits({ splitClassifier: true })
+    ? 'the classifier split over boards'
+    : fits({ embedding: 'host' }) || fits({ embedding: 'host', splitClassifier: true })
+      ? 'the embedding on the host'
+      : '';
+  return ` as a standalone ring (the whole classifier on the last board: ${WHOLE_CLASSIFIER_WHY}; the embedding on board 0)${
+    outside ? `; with ${outside} it would fit, but not as a ring` : ''
+  }`;
 }

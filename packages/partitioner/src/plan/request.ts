@@ -27,6 +27,12 @@ export interface PlanRequest {
    * `auto` (the default): board 0 when that plan fits, else the host.
    */
   embedding?: EmbeddingPlacement | 'auto';
+  /**
+   * A standalone ring (docs/protocol.md §4.5): the last board samples and sends each token back to board
+   * 0, so the classifier stays whole on the last board and the embedding on board 0 (a request asking
+   * otherwise is refused, saying why). The plan records `standalone: true`.
+   */
+  standalone?: boolean;
 }
 
 /** A request whose KV format and embedding placement are decided (no `auto`). */

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { KV_FORMATS } from '../cost/kv.js';
 import { BoardProfileSchema } from '../profiles/profiles.js';
 import { parseWith } from '../validation/issues.js';
+import { checkRingPlan } from './standalone.js';
 
 export const PLAN_FORMAT = 'tinypipe-plan';
 export const PLAN_VERSION = 1;
@@ -42,6 +43,9 @@ export const PlanSchema = v.object({
   // neither, and mean fp32 and the embedding on board 0
   kv: v.optional(v.picklist(KV_FORMATS), 'fp32'),
   embedding: v.optional(v.picklist(['board', 'host']), 'board'),
+  // a standalone ring (docs/protocol.md §4.5): the classifier whole on the last board, which samples;
+  // absent in other plans (and so outside their build ids)
+  standalone: v.optional(v.boolean()),
   // 'profile': each board's own (boards[i].predicted.kernel); plans of earlier versions name one for all
   kernel: v.picklist(['ansi', 'optimized', 'profile']),
   boards: v.pipe(
@@ -129,5 +133,6 @@ export function parsePlan(value: unknown, source = 'plan'): Plan {
       'PLAN_INVALID',
       `${source}: embedding "host" means no board holds it, but board ${holders.join(', ')} has embedding: true: plan it again`,
     );
+  if (plan.standalone) checkRingPlan(plan, source);
   return plan;
 }
