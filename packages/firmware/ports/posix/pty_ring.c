@@ -151,13 +151,15 @@ int tp_ring_stdin(void) {
 }
 
 /* --stories ran out with the console on the PTY: a PTY's unread output dies with the board, so give the
- * reader up to 2 s to take it first (FIONREAD on the terminal side: what it has not read yet). */
+ * reader up to 2 s to take it first — FIONREAD on the terminal side is what it has not read yet, and it reads
+ * 0 for a moment after a write too (the kernel moves the bytes across later): empty three times in a row. */
 static void console_drain(void) {
     int fd = open(ptsname(console_fd), O_RDONLY | O_NOCTTY | O_NONBLOCK);
-    int left = 1;
-    for (int i = 0; fd >= 0 && i < 200 && ioctl(fd, FIONREAD, &left) == 0 && left > 0; i++) {
-        struct timespec ms10 = {0, 10000000};
-        nanosleep(&ms10, NULL);
+    int left = 0, empty = 0;
+    for (int i = 0; fd >= 0 && i < 100 && empty < 3 && ioctl(fd, FIONREAD, &left) == 0; i++) {
+        struct timespec ms20 = {0, 20000000};
+        nanosleep(&ms20, NULL);
+        empty = left > 0 ? 0 : empty + 1;
     }
     if (fd >= 0) close(fd);
 }
