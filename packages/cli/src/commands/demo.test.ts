@@ -134,6 +134,15 @@ describe('tinypipe demo', () => {
       expect(r.stdout).toBe(onBoard.stdout);
     }, 120_000);
 
+  it('--split-classifier runs only in a star; --seq-len at most the model’s', async () => {
+    const chain = await runCapture(['demo', '--split-classifier', '--topology', 'chain']);
+    expect(chain.code).toBe(2);
+    expect(chain.stderr).toMatch(/split classifier runs in a star topology: add --topology star/);
+    const long = await runCapture(['demo', '--seq-len', '4096']);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(/--seq-len must be at most the model's 512/);
+  });
+
   it('--topology must be star or chain', async () => {
     const r = await runCapture(['demo', '--topology', 'ring']);
     expect(r.code).not.toBe(0);

@@ -10,6 +10,7 @@ import { makeTempDir } from '../io/temp.js';
 import { flashBoards, startBoards } from './demo/boards.js';
 import { connectPipeline } from './demo/connect.js';
 import { checkDemoFlags, type DemoFlags } from './demo/flags.js';
+import { BoardHashes } from './demo/hashes.js';
 import { prepareDemo } from './demo/prepare.js';
 import { demoSummary, printDemoReport, writeDemoTrace } from './demo/report.js';
 import { matchesHost, streamStories } from './demo/stories.js';
@@ -46,6 +47,35 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       "board: board 0 holds the embedding table; host: the host keeps it and sends board 0 each token's row (default: the planner's choice)",
       enumFlag('--embedding', ['board', 'host']),
     )
+    .option(
+      '--quant <kind>',
+      'weight quantization of the images (and of the host run they are checked against)',
+      enumFlag('--quant', ['q4', 'q8']),
+      'q8',
+    )
+    .option(
+      '--kv <format>',
+      'the KV cache’s format (docs/numerics.md §6b): fp32 (default), fp16, int8, or auto (the most exact that fits); the host run uses the same',
+      enumFlag('--kv', ['fp32', 'fp16', 'int8', 'auto']),
+    )
+    .option(
+      '--seq-len <n>',
+      'context to provision and plan for (default: the model’s)',
+      uintFlag('--seq-len'),
+    )
+    .option(
+      '--objective <o>',
+      'what the plan optimizes, as in tinypipe plan (default: throughput with several streams, latency with one)',
+      enumFlag('--objective', ['latency', 'throughput']),
+    )
+    .option(
+      '--split-classifier',
+      'let the planner split the classifier by rows over the last boards, as tinypipe plan does (star only)',
+    )
+    .option(
+      '--hashes',
+      'ask every board for its layer hashes and check them, position by position, against the unsplit host run',
+    )
     .option('--baud <rate>', "the boards' UART rate (default: the profile's, 2,000,000)", uintFlag('--baud'))
     .option(
       '--emulate <profile>',
@@ -79,12 +109,17 @@ async function runDemo(ctx: CliContext, given: DemoFlags): Promise<void> {
   try {
     ctx.signal?.throwIfAborted();
     progress.phase(`starting ${flags.boards} simulated board(s)`);
+    const startAt = performance.now();
     await startBoards(flags, model, program, temp.path, boards);
     ctx.signal?.throwIfAborted(); // a board spawned after the abort was not stopped by it
     progress.phase(`flashing ${flags.boards} board(s)`);
+    const flashAt = performance.now();
     const flashMs = await flashBoards(ctx, flags, model, boards, progress, say);
     const recorder = flags.trace ? new TraceRecorder() : undefined;
-    const pipeline = await connectPipeline(flags, model, boards, recorder);
+    const hashes = flags.hashes ? new BoardHashes() : undefined;
+    const connectAt = performance.now();
+    const pipeline = await connectPipeline(flags, model, boards, recorder, hashes);
+    const connectMs = performance.now() - connectAt;
     say(
       `  ${flags.boards} board(s) flashed in ${(flashMs / 1000).toFixed(1)} s, booted, handshake done (model ${fingerprintHex(model.qm.fingerprint).slice(0, 12)}…)\n\n`,
     );
@@ -108,14 +143,38 @@ async function runDemo(ctx: CliContext, given: DemoFlags): Promise<void> {
     progress.phase(
       `checking ${flags.streams} stor${flags.streams === 1 ? 'y' : 'ies'} against the unsplit host run`,
     );
-    const identical = await matchesHost(ctx, flags, model, stories);
+    const checkAt = performance.now();
+    const host = await matchesHost(ctx, flags, model, stories);
+    const checkMs = performance.now() - checkAt;
+    const hashesIdentical = hashes?.matches(
+      host.map((h) => h.hashes ?? new Map()),
+      model.config.nLayers,
+    );
     const seen = pipeline.stats(); // the host's ends of its links
-    const summary = demoSummary(flags, model, { stories, seconds, identical, seen, own });
+    const ms = {
+      ...model.ms,
+      start: flashAt - startAt,
+      flash: flashMs,
+      connect: connectMs,
+      run: seconds * 1000,
+      hostCheck: checkMs,
+    };
+    const summary = demoSummary(flags, model, {
+      stories,
+      seconds,
+      identical: host.map((h) => h.identical),
+      hashesIdentical,
+      seen,
+      own,
+      ms,
+    });
     await pipeline.close();
     if (flags.json) printJson(ctx, summary);
     else printDemoReport(flags, model, summary, say);
     if (!summary.identicalToHost)
       throw new TinypipeError('REMOTE_ERROR', 'the pipeline’s tokens differ from the host run');
+    if (summary.layerHashesIdenticalToHost === false)
+      throw new TinypipeError('REMOTE_ERROR', 'the boards’ layer hashes differ from the host run’s');
   } finally {
     progress.stop();
     ctx.signal?.removeEventListener('abort', stopBoards);

@@ -12,7 +12,8 @@ import type { DemoModel } from './prepare.js';
 /**
  * Starts `flags.boards` posix boards (`program`: buildPosixBoard's binary) with their flash files in `dir`, wired as
  * `flags.topology` says; each board is pushed onto `boards` as soon as it runs, so the caller can stop them
- * whatever happens. With `--ber` each board damages its lines; with `--emulate` it is paced to its plan.
+ * whatever happens. Each board has its profile's flash and PSRAM (less the plan's reserve); with `--ber` it
+ * damages its lines; with `--emulate` it is paced to its plan.
  */
 export async function startBoards(
   flags: DemoRun,
@@ -30,6 +31,8 @@ export async function startBoards(
     mac: `7c:df:a1:00:00:${i.toString(16).padStart(2, '0')}`,
     ...(flags.ber > 0 ? { ber: flags.ber, seed: flags.seed + i } : {}),
     streams: Math.max(4, flags.streams),
+    // the profile's PSRAM less what the plan keeps back for the heap: the board runs the streams that fit
+    psram: Math.max(0, plan.boards[i]!.profile.psramBytes - plan.boards[i]!.profile.psramReserveBytes),
     ...(flags.emulate
       ? {
           stageUs: (plan.boards[i]!.predicted.layersMs + plan.boards[i]!.predicted.classifierMs) * 1000,

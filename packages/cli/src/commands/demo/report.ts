@@ -11,6 +11,20 @@ import type { Story } from './stories.js';
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** The demo's steps, in order, as its summary times them. */
+export const DEMO_PHASES = [
+  'load',
+  'quantize',
+  'build',
+  'start',
+  'flash',
+  'connect',
+  'run',
+  'hostCheck',
+] as const;
+/** One of {@link DEMO_PHASES}. */
+export type DemoPhase = (typeof DEMO_PHASES)[number];
+
 /**
  * Writes `--trace`: a Chrome trace (*.json) or its timeline as a picture (*.svg), per board its compute
  * (labelled with what it holds), per stream each hop; says where it went.
@@ -59,8 +73,12 @@ export function demoSummary(
     stories: readonly Story[];
     seconds: number;
     identical: readonly boolean[];
+    /** With `--hashes`: whether every board's layer hashes are the host run's. */
+    hashesIdentical: boolean | undefined;
     seen: ReturnType<Pipeline['stats']>;
     own: readonly BoardStats[];
+    /** What each step took, ms. */
+    ms: Readonly<Record<DemoPhase, number>>;
   },
 ) {
   const { plan } = model;
@@ -74,6 +92,17 @@ export function demoSummary(
     seconds: round(seconds, 3),
     tokensPerSecond: round(total / seconds, 1),
     identicalToHost: run.identical.every(Boolean),
+    /** `--hashes`: every board's layer hashes at every position are the host run's (null: not asked) */
+    layerHashesIdenticalToHost: run.hashesIdentical ?? null,
+    quant: model.qm.kind,
+    kv: plan.kv,
+    seqLen: model.config.seqLen,
+    embedding: plan.embedding,
+    /** seconds per step: checkpoint load/synthesis, quantization, plan + images, board start, flash, boot + handshake, the stories, the host check */
+    phaseSeconds: Object.fromEntries(DEMO_PHASES.map((p) => [p, round(run.ms[p] / 1000, 2)])) as Record<
+      DemoPhase,
+      number
+    >,
     /** DATA frames sent again, by the host and by the boards */
     retransmits: run.seen.reduce((a, s) => a + s.retransmits, 0) + own.reduce((a, b) => a + b.retransmits, 0),
     topology: flags.topology,
@@ -116,7 +145,11 @@ export function printDemoReport(
     );
   say(
     `\n${summary.tokens} tokens in ${summary.seconds} s: ${summary.tokensPerSecond} tok/s on ${flags.boards} simulated board(s) (${flags.topology}), ${flags.streams} stream(s)\n` +
-      `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n` +
+      `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'} (both ${summary.quant}, ${summary.kv} KV cache)\n` +
+      (summary.layerHashesIdenticalToHost === null
+        ? ''
+        : `every board's layer hashes at every position equal the host run's: ${summary.layerHashesIdenticalToHost ? 'yes' : 'NO'}\n`) +
+      `time: ${DEMO_PHASES.map((p) => `${p} ${summary.phaseSeconds[p]} s`).join(', ')}\n` +
       (flags.emulate
         ? `emulating ${profile.name}: the cost model predicts ${plan.predicted.tokensPerSecond} tok/s; measured ÷ predicted = ${summary.measuredOverPredicted}\n`
         : `on real ${profile.name} boards the cost model predicts ${plan.predicted.tokensPerSecond} tok/s (a projection, not a measurement)\n`) +

@@ -1,8 +1,9 @@
 /** Step 4 of the demo: generate the stories through the pipeline, and again on the host, unsplit. */
-import { generateText, QuantEngine, Sampler } from '@tinypipe/core';
+import { generateText, QuantEngine, Sampler, SlicedSampler } from '@tinypipe/core';
 import type { Pipeline } from '@tinypipe/pipeline';
 import type { CliContext } from '../../io/context.js';
 import type { DemoRun } from './flags.js';
+import { recordHostHashes } from './hashes.js';
 import type { DemoModel } from './prepare.js';
 
 /** One story: the seed of its sampler and what came out. */
@@ -53,24 +54,51 @@ export async function streamStories(
   return { stories, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Generates each story again on the host with the unsplit q8 model: true where the tokens are the same. */
+/** A story run again on the host: whether its tokens are the pipeline's, and its layer hashes by position. */
+export interface HostCheck {
+  readonly identical: boolean;
+  /** With `--hashes`: each position's layer hashes (docs/numerics.md §9). */
+  readonly hashes: Map<number, number[]> | undefined;
+}
+
+/**
+ * Generates each story again on the host with the unsplit model: the same quantized weights and the plan's
+ * KV cache format (the numerics the boards run), recording its layer hashes with `--hashes`. A plan that
+ * splits the classifier samples with the sliced sampler (docs/numerics.md §10b), the unsplit definition of
+ * what its boards draw; otherwise with llama2.c's.
+ */
 export function matchesHost(
   ctx: CliContext,
   flags: DemoRun,
   model: DemoModel,
   stories: readonly Story[],
-): Promise<boolean[]> {
+): Promise<HostCheck[]> {
+  const sliced = model.plan.boards.filter((b) => b.vocab !== null).length > 1;
   return Promise.all(
     stories.map(async (s) => {
+      const engine = QuantEngine.fromModel(model.qm, {
+        kv: model.plan.kv,
+        ...(flags.hashes ? { layerHashes: true } : {}),
+      });
+      const hashes = flags.hashes ? recordHostHashes(engine) : undefined;
       const host = await generateText({
-        engine: QuantEngine.fromModel(model.qm),
+        engine,
         tokenizer: model.tokenizer,
-        sampler: storySampler(model.config.vocabSize, s.seed),
+        sampler: sliced
+          ? new SlicedSampler({
+              vocabSize: model.config.vocabSize,
+              temperature: TEMPERATURE,
+              topp: TOPP,
+              seed: s.seed,
+            })
+          : storySampler(model.config.vocabSize, s.seed),
         prompt: flags.prompt,
         steps: flags.steps,
         signal: ctx.signal,
       });
-      return host.tokens.length === s.tokens.length && host.tokens.every((t, i) => t === s.tokens[i]);
+      const identical =
+        host.tokens.length === s.tokens.length && host.tokens.every((t, i) => t === s.tokens[i]);
+      return { identical, hashes };
     }),
   );
 }
