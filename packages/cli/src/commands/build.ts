@@ -2,13 +2,15 @@ import { dirname, join, resolve } from 'node:path';
 import { quantize } from '@tinypipe/core';
 import { resolveInside } from '@tinypipe/core/node';
 import { writeBuild } from '@tinypipe/flasher/node';
-import { buildPlan, describeHolding, type Plan, parsePlan } from '@tinypipe/partitioner';
+import { buildPlan, checkRingPlan, describeHolding, type Plan, parsePlan } from '@tinypipe/partitioner';
 import { TinypipeError } from '@tinypipe/protocol';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
 import { readJsonFile } from '../io/json.js';
-import { loadModel } from '../io/models.js';
+import { loadModel, loadTokenizer } from '../io/models.js';
+import { floatFlag, uintFlag } from '../io/options.js';
 import { createProgress } from '../io/progress.js';
+import { type RingSettingFlags, ringBuildOptions, ringSettings, writeRingReadme } from './ring/settings.js';
 
 /**
  * The model a plan names: `bundled:`/`synth:` as is, a path only inside the plan's folder (a plan is
@@ -32,6 +34,15 @@ async function modelSpec(
   );
 }
 
+interface BuildFlags extends RingSettingFlags {
+  plan: string;
+  out: string;
+  model?: string;
+  standalone?: boolean;
+  tokenizer?: string;
+  json?: boolean;
+}
+
 export function registerBuild(program: Command, ctx: CliContext): void {
   program
     .command('build')
@@ -47,11 +58,39 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       '--model <path>',
       "the checkpoint (default: the plan's model.source, which must lie in the plan's folder)",
     )
+    .option(
+      '--standalone',
+      "build for a standalone ring (docs/protocol.md §4.5; the plan's classifier whole on the last board, from tinypipe plan --standalone): the tokenizer in board 0's image, each board's ESP-IDF overlay sdkconfig.ring with board 0's story settings, and ring.md (what to build, the wiring, flashing)",
+    )
+    .option(
+      '--tokenizer <path>',
+      '--standalone: the tokenizer.bin for board 0 (default: the bundled one of the vocabulary)',
+    )
+    .option('--prompt <text>', "--standalone: board 0's default prompt", 'Once upon a time')
+    .option(
+      '--steps <n>',
+      '--standalone: positions per story, the prompt included (default 256)',
+      uintFlag('--steps'),
+    )
+    .option(
+      '--temperature <t>',
+      '--standalone: sampling temperature, 0 greedy (default 1)',
+      floatFlag('--temperature'),
+    )
+    .option('--topp <p>', '--standalone: top-p (default 0.9)', floatFlag('--topp'))
+    .option('--seed <n>', '--standalone: story n is seeded seed + n − 1 (default 1)', uintFlag('--seed'))
+    .option(
+      '--parallel <k>',
+      "--standalone: stories at once, at most (default: the plan's streams)",
+      uintFlag('--parallel'),
+    )
     .option('--json', 'print a JSON summary')
-    .action(async (flags: { plan: string; out: string; model?: string; json?: boolean }) => {
+    .action(async (flags: BuildFlags) => {
       const planPath = resolve(ctx.cwd, flags.plan);
       const json = await readJsonFile(planPath, 'PLAN_INVALID', 'the plan');
       const plan = parsePlan(json, flags.plan);
+      if (flags.standalone) checkRingPlan(plan, flags.plan);
+      const settings = flags.standalone ? ringSettings(flags, { parallel: plan.streams }) : undefined;
       const source = await modelSpec(ctx, plan, planPath, flags.model);
       const progress = createProgress(ctx, 'build', { json: flags.json });
       progress.phase(`loading ${plan.model.source}`);
@@ -68,10 +107,12 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       );
       const out = resolve(ctx.cwd, flags.out);
       const summary = [];
+      const tokenizer = settings && (await loadTokenizer(ctx, flags.tokenizer, checkpoint.config.vocabSize));
       progress.phase(`building the images of ${plan.boards.length} board(s)`);
-      const builds = buildPlan(plan, qm);
+      const builds = buildPlan(plan, qm, settings && tokenizer ? ringBuildOptions(settings, tokenizer) : {});
       progress.stop();
       await writeBuild(out, builds, ctx.signal ? { signal: ctx.signal } : {});
+      const ring = settings && (await writeRingReadme(out, plan, settings));
       for (const board of builds) {
         const dir = join(out, board.dir);
         summary.push({ dir, ...board.manifest });
@@ -85,6 +126,11 @@ export function registerBuild(program: Command, ctx: CliContext): void {
             `host: the embedding, ${join(dir, board.manifest.host.path)} (${board.manifest.host.bytes} B, not flashed): the host embeds each token with it\n`,
           );
       }
-      if (flags.json) printJson(ctx, { out, boards: summary });
+      if (ring && !flags.json)
+        ctx.stdout.write(
+          `ring: ${plan.boards.length} board(s), board 0 tells the stories with the tokenizer in its image; each board's ESP-IDF overlay is its sdkconfig.ring; what to build, the wiring and flashing: ${ring}\n`,
+        );
+      if (flags.json)
+        printJson(ctx, { out, boards: summary, ...(ring ? { ring: { readme: ring, settings } } : {}) });
     });
 }

@@ -28,6 +28,7 @@ interface PlanFlags {
   kv?: 'fp32' | 'fp16' | 'int8' | 'auto';
   embedding: 'auto' | 'board' | 'host';
   splitClassifier: boolean;
+  standalone?: boolean;
   out?: string;
   svg?: string;
   json?: boolean;
@@ -116,6 +117,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       'auto',
     )
     .option('--no-split-classifier', 'keep the whole classifier on the last board')
+    .option(
+      '--standalone',
+      'plan a standalone ring (docs/protocol.md §4.5, tinypipe build --standalone): the last board samples, so it holds the whole classifier; board 0 the embedding',
+    )
     .option('--out <file>', 'write the plan JSON here')
     .option(
       '--svg <file>',
@@ -138,7 +143,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         objective: flags.objective,
         streams: flags.streams,
         ...(flags.kernel ? { kernel: flags.kernel } : {}),
-        splitClassifier: flags.splitClassifier,
+        // a ring keeps the classifier whole (the planner says why it refuses a split one)
+        ...(flags.standalone ? { standalone: true } : { splitClassifier: flags.splitClassifier }),
         ...(flags.kv ? { kv: flags.kv } : {}),
         embedding: flags.embedding,
       });
@@ -170,7 +176,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       if (flags.json) printJson(ctx, plan);
       else
         ctx.stdout.write(
-          `${formatPlan(plan)}\n${flags.out ? `plan written to ${resolve(ctx.cwd, flags.out)}\n` : ''}${flags.svg ? `picture written to ${resolve(ctx.cwd, flags.svg)}\n` : ''}`,
+          `${formatPlan(plan)}\n${plan.standalone ? `standalone ring: board 0 tells the stories, the last board samples with the whole classifier and sends each token back to board 0\n` : ''}${flags.out ? `plan written to ${resolve(ctx.cwd, flags.out)}\n` : ''}${flags.svg ? `picture written to ${resolve(ctx.cwd, flags.svg)}\n` : ''}`,
         );
     });
 }
