@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
 #include "ring.h"
 #include "sdkconfig.h"
 #include "standalone.h"
@@ -70,6 +72,13 @@ void ring_step(tp_server *s) {
     if (driver.s) {
         console_in();
         tp_driver_step(&driver);
+#if RING_ALONE
+        /* no line to wait on: the stories run back to back, so let the idle task (the task watchdog's) run a
+           tick a second */
+        static uint32_t rested;
+        uint32_t now = driver.s->link.now_ms(NULL);
+        if (now - rested > 1000) vTaskDelay(1), rested = now;
+#endif
         return;
     }
 #endif

@@ -7,3 +7,4 @@ typedef void (*TaskFunction_t)(void *);
 BaseType_t xTaskCreatePinnedToCore(TaskFunction_t pxTaskCode, const char *const pcName, const uint32_t usStackDepth,
                                    void *const pvParameters, UBaseType_t uxPriority, TaskHandle_t *const pvCreatedTask,
                                    const BaseType_t xCoreID);
+void vTaskDelay(const TickType_t xTicksToDelay);
