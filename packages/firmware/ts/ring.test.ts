@@ -20,6 +20,7 @@ import {
 } from '@tinypipe/core';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildPosixBoard } from './build.js';
 import { tmp } from './helpers.test-helper.js';
 import { type Ring, spawnRing } from './ring.js';
 
@@ -126,17 +127,19 @@ describe('standalone ring on simulated boards (no host link)', () => {
 });
 
 describe('standalone ring: a board killed and restarted mid-story', () => {
-  for (const [split, killed] of [
-    [[1, 2, 2], 1],
-    [[1, 2, 2], 2],
-    [[2, 3], 1],
+  for (const [split, killed, sanitized] of [
+    [[1, 2, 2], 1, false],
+    [[1, 2, 2], 2, false],
+    [[2, 3], 1, false],
+    [[1, 2, 2], 2, true], // every board under ASan + UBSan (any report aborts the board)
   ] as const) {
-    it(`${split.length} boards, board ${killed} restarted: the console names it, the story is abandoned and the next one runs`, async () => {
-      const dir = join(tmp, `restart-${split.join('_')}-${killed}`);
+    it(`${split.length} boards, board ${killed} restarted${sanitized ? ' (ASan + UBSan boards)' : ''}: the console names it, the story is abandoned and the next one runs`, async () => {
+      const dir = join(tmp, `restart-${split.join('_')}-${killed}${sanitized ? '-asan' : ''}`);
       mkdirSync(dir, { recursive: true });
       const ring = await spawnRing(imagesOf([...split]), {
         dir,
         stageUs: 3000, // long enough a story to pull a cable in the middle of it
+        ...(sanitized ? { program: buildPosixBoard({ sanitize: true }).board } : {}),
         driver: { prompt: promptIds, steps: 150, temperature: 0.8, seed: 7, stories: 2 },
       });
       rings.push(ring);
