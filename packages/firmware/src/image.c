@@ -8,63 +8,16 @@
 #include <string.h>
 
 #include "crc32c.h"
-#include "numerics.h"
+#include "image_fields.h"
 #include "tokenizer.h"
 
-/* header field offsets (§3) */
-enum {
-    H_MAGIC = 0x00,
-    H_VERSION = 0x04,
-    H_HEADER_SIZE = 0x08,
-    H_CRC = 0x0C,
-    H_FINGERPRINT = 0x10,
-    H_DIM = 0x30,
-    H_SHARED = 0x4C,
-    H_LAYER_FROM = 0x50,
-    H_LAYER_TO = 0x54,
-    H_FLAGS = 0x58,
-    H_VOCAB_FROM = 0x5C,
-    H_VOCAB_TO = 0x60,
-    H_QUANT_BITS = 0x64,
-    H_GROUP = 0x68,
-    H_COUNT = 0x6C,
-    H_TABLE = 0x70,
-    H_SIZE = 0x74,
-    H_BUILD_ID = 0x78,
-    H_KV_FORMAT = 0x80,
-    H_TOK_MTL = 0x84,   /* version 3, tokenizer flag: max_token_length */
-    H_TOK_BYTES = 0x88, /* version 3, tokenizer flag: bytes of tokenizer.bytes */
-    H_RESERVED = 0x8C   /* version 1: reserved from H_BUILD_ID; version 2: from H_KV_FORMAT */
-};
-/* table entry offsets (§4) */
-enum {
-    E_NAME = 0x00,
-    E_DTYPE = 0x20,
-    E_RANK = 0x22,
-    E_SHAPE = 0x24,
-    E_OFFSET = 0x30,
-    E_BYTES = 0x34,
-    E_CRC = 0x38,
-    E_RESERVED = 0x3C
-};
-enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4, DT_U8 = 5, DT_U32 = 6 };
-#define FLAG_EMBEDDING 1u
-#define FLAG_CLASSIFIER 2u
-#define FLAG_TOKENIZER 4u
 #define MAX_GROUP 1024u
-#define LAYER_TENSORS 16
 
 static const char *const layer_names[LAYER_TENSORS] = {
     "rms_att",   "wq.data", "wq.scales", "wk.data",   "wk.scales", "wv.data",   "wv.scales", "wo.data",
     "wo.scales", "rms_ffn", "w1.data",   "w1.scales", "w3.data",   "w3.scales", "w2.data",   "w2.scales"};
 
-static uint32_t hdr(const uint8_t *b, int at) { return tp_load_u32(b + at); }
-
 uint32_t tp_image_declared_size(const uint8_t *header) { return hdr(header, H_SIZE); }
-
-static const uint8_t *entry(const tp_image *img, int k) {
-    return img->base + TP_IMAGE_HEADER_BYTES + (size_t)k * TP_IMAGE_ENTRY_BYTES;
-}
 
 /* The tensor the table must hold at index k: name, dtype and 2-D shape (rank 1 when cols == 0). */
 static void expected_tensor(const tp_image *img, int k, char name[32], int *dtype, uint32_t *rows, uint32_t *cols) {
@@ -293,54 +246,4 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
         }
     }
     return TP_OK;
-}
-
-const char *tp_image_tensor_name(const tp_image *img, int k) { return (const char *)entry(img, k) + E_NAME; }
-
-const uint8_t *tp_image_tensor(const tp_image *img, int k) { return img->base + hdr(entry(img, k), E_OFFSET); }
-
-static tp_qmat qmat(const tp_image *img, int k, int row0) {
-    const uint8_t *e = entry(img, k);
-    tp_qmat m;
-    m.rows = (int)hdr(e, E_SHAPE) - row0;
-    m.cols = (int)hdr(e, E_SHAPE + 4);
-    m.group = img->group;
-    m.quant = img->quant;
-    int groups = (m.cols + m.group - 1) / m.group;
-    size_t row_bytes = img->quant == TP_Q4 ? (size_t)m.cols / 2 : (size_t)m.cols;
-    m.data = tp_image_tensor(img, k) + (size_t)row0 * row_bytes;
-    m.scales = tp_image_tensor(img, k + 1) + (size_t)row0 * (size_t)groups * 2;
-    return m;
-}
-
-tp_qmat tp_image_embedding(const tp_image *img) { return qmat(img, img->t_embedding, 0); }
-
-tp_qmat tp_image_classifier(const tp_image *img) {
-    if (img->t_classifier >= 0) return qmat(img, img->t_classifier, 0);
-    /* shared classifier on the embedding's board: rows [v0, v1) of the embedding */
-    tp_qmat m = qmat(img, img->t_embedding, img->vocab_from);
-    m.rows = img->vocab_to - img->vocab_from;
-    return m;
-}
-
-tp_qmat tp_image_layer_matrix(const tp_image *img, int l, int which) {
-    static const int first[7] = {1, 3, 5, 7, 10, 12, 14};
-    return qmat(img, img->t_layers + (l - img->layer_from) * LAYER_TENSORS + first[which], 0);
-}
-
-const float *tp_image_layer_norm(const tp_image *img, int l, int ffn) {
-    return (const float *)tp_image_tensor(img, img->t_layers + (l - img->layer_from) * LAYER_TENSORS + (ffn ? 9 : 0));
-}
-
-const float *tp_image_rope(const tp_image *img, int sin) {
-    return (const float *)tp_image_tensor(img, img->t_rope + (sin ? 1 : 0));
-}
-
-const float *tp_image_rms_final(const tp_image *img) { return (const float *)tp_image_tensor(img, img->t_rms_final); }
-
-const uint8_t *tp_image_first_weights(const tp_image *img, size_t *bytes) {
-    int k = img->t_layers >= 0 ? img->t_layers : img->t_rms_final;
-    const uint8_t *at = k >= 0 ? tp_image_tensor(img, k) : img->base + img->size;
-    *bytes = (size_t)(img->base + img->size - at);
-    return at;
 }

@@ -15,7 +15,7 @@ import {
   type StageLayout,
   type TensorSpec,
 } from './format.js';
-import { computeHeaderCrc, encodeHeader } from './header.js';
+import { computeHeaderCrc, encodeHeader } from './header-encode.js';
 import { stageLayout } from './stage.js';
 import { encodeEntry } from './table.js';
 import { tokenizerTensors } from './tokenizer-section.js';
