@@ -70,7 +70,7 @@ describe('image header build_id (version 2 and later)', () => {
       expect(e.details).toMatchObject({ actual: version });
     }
     const img = buildImage(qm, SEL, { buildId: ID }).slice();
-    img[0x8c] = 1; // 0x84..0x8B: the tokenizer fields (zero without the tokenizer flag)
-    expect(caught(() => readImage(img)).details).toMatchObject({ field: 'reserved', offset: 0x8c });
+    img[0x90] = 1; // 0x84..0x8F: the tokenizer fields and story_bytes (zero without their flags)
+    expect(caught(() => readImage(img)).details).toMatchObject({ field: 'reserved', offset: 0x90 });
   });
 });

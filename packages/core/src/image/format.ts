@@ -70,8 +70,10 @@ export const HEADER = {
   tokenizerMaxTokenLength: 0x84,
   /** Version 3, tokenizer flag: bytes of `tokenizer.bytes` (the pieces back to back, >= 1); 0 without. */
   tokenizerBytes: 0x88,
-  /** Bytes [0x8C, 0x100) are reserved and must be zero ([0x80, 0x100) in v2, [0x78, 0x100) in v1). */
-  reserved: 0x8c,
+  /** Version 3, story flag: bytes of `story.defaults` (24 + the prompt's bytes, §4c); 0 without. */
+  storyBytes: 0x8c,
+  /** Bytes [0x90, 0x100) are reserved and must be zero ([0x80, 0x100) in v2, [0x78, 0x100) in v1). */
+  reserved: 0x90,
 } as const;
 
 /** Header `flags` bits. */
@@ -79,6 +81,8 @@ export const FLAG_EMBEDDING = 1;
 export const FLAG_CLASSIFIER = 2;
 /** Version 3: the image holds the tokenizer section (docs/image-format.md §4b). */
 export const FLAG_TOKENIZER = 4;
+/** Version 3: the image holds the story defaults (`story.defaults`, docs/image-format.md §4c). */
+export const FLAG_STORY = 8;
 
 /** Byte offsets inside a tensor-table entry. */
 export const ENTRY = {
@@ -149,6 +153,14 @@ export interface StageLayout {
   readonly vocabRange?: readonly [v0: number, v1: number] | undefined;
   /** The tokenizer section's size facts, or undefined when the image holds no tokenizer. */
   readonly tokenizer?: TokenizerLayout | undefined;
+  /** The story defaults' size (header `story_bytes`), or undefined when the image holds none. */
+  readonly story?: StoryLayout | undefined;
+}
+
+/** What the header says of the story defaults (docs/image-format.md §4c). */
+export interface StoryLayout {
+  /** Bytes of `story.defaults`: the 24-byte record and the prompt's UTF-8 bytes. */
+  readonly bytes: number;
 }
 
 /** What the header says of the tokenizer section (docs/image-format.md §4b). */
@@ -249,6 +261,8 @@ export function expectedTensors(layout: StageLayout | LegacyStageLayout): Tensor
     flat('sorted', 'u32', v);
     flat('bytes', 'u8', s.tokenizer.bytes);
   }
+  if (s.story)
+    out.push({ name: 'story.defaults', dtype: 'u8', shape: [s.story.bytes], byteLength: s.story.bytes });
   return out;
 }
 

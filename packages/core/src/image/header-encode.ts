@@ -7,6 +7,7 @@ import {
   classifierAliasesEmbedding,
   FLAG_CLASSIFIER,
   FLAG_EMBEDDING,
+  FLAG_STORY,
   FLAG_TOKENIZER,
   HEADER,
   IMAGE_ENTRY_BYTES,
@@ -24,7 +25,7 @@ export function expectedTensorCount(s: StageLayout): number {
   if (s.embedding) n += 2;
   if (to > from) n += 2 + 16 * (to - from);
   if (s.vocab !== undefined) n += classifierAliasesEmbedding(s) ? 1 : 3;
-  return n + (s.tokenizer ? 4 : 0);
+  return n + (s.tokenizer ? 4 : 0) + (s.story ? 1 : 0);
 }
 
 /** End of the tensor table (= start of the data region) for `tensorCount` entries. */
@@ -64,8 +65,11 @@ export function encodeHeader(
   u32(HEADER.sharedClassifier, c.sharedClassifier ? 1 : 0);
   u32(HEADER.layerFrom, layout.layerRange[0]);
   u32(HEADER.layerTo, layout.layerRange[1]);
-  const tok = layout.tokenizer ? FLAG_TOKENIZER : 0;
-  u32(HEADER.flags, (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocab ? FLAG_CLASSIFIER : 0) | tok);
+  const sections = (layout.tokenizer ? FLAG_TOKENIZER : 0) | (layout.story ? FLAG_STORY : 0);
+  u32(
+    HEADER.flags,
+    (layout.embedding ? FLAG_EMBEDDING : 0) | (layout.vocab ? FLAG_CLASSIFIER : 0) | sections,
+  );
   u32(HEADER.vocabFrom, layout.vocab?.[0] ?? 0);
   u32(HEADER.vocabTo, layout.vocab?.[1] ?? 0);
   u32(HEADER.quantBits, quantBits(layout.kind));
@@ -77,4 +81,5 @@ export function encodeHeader(
   u32(HEADER.kvFormat, kvFormatCode(kv));
   u32(HEADER.tokenizerMaxTokenLength, layout.tokenizer?.maxTokenLength ?? 0);
   u32(HEADER.tokenizerBytes, layout.tokenizer?.bytes ?? 0);
+  u32(HEADER.storyBytes, layout.story?.bytes ?? 0);
 }

@@ -10,6 +10,7 @@ import { withVocabRangeAlias } from '../quant/vocab-alias.js';
 import {
   FLAG_CLASSIFIER,
   FLAG_EMBEDDING,
+  FLAG_STORY,
   FLAG_TOKENIZER,
   HEADER,
   IMAGE_BUILD_ID_BYTES,
@@ -20,6 +21,7 @@ import {
   type StageLayout,
 } from './format.js';
 import { expectedTensorCount, tableEnd } from './header-encode.js';
+import { decodeStoryField } from './story-section.js';
 import { decodeTokenizerFields } from './tokenizer-section.js';
 import type { ImageHeader } from './types.js';
 
@@ -170,7 +172,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
   }
 
   const flags = u32(HEADER.flags);
-  const known = FLAG_EMBEDDING | FLAG_CLASSIFIER | (version >= 3 ? FLAG_TOKENIZER : 0);
+  const known = FLAG_EMBEDDING | FLAG_CLASSIFIER | (version >= 3 ? FLAG_TOKENIZER | FLAG_STORY : 0);
   if ((flags & ~known) !== 0) {
     throw badHeader(`flags 0x${flags.toString(16)} has unknown bits set`, { field: 'flags', actual: flags });
   }
@@ -222,6 +224,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     embedding,
     vocab: hasClassifier ? [v0, v1] : undefined,
     tokenizer: decodeTokenizerFields(dv, version, (flags & FLAG_TOKENIZER) !== 0),
+    story: decodeStoryField(dv, version, (flags & FLAG_STORY) !== 0),
   });
   const tensorCount = u32(HEADER.tensorCount);
   const expectedCount = expectedTensorCount(layout);
@@ -265,6 +268,7 @@ export function decodeHeader(bytes: Uint8Array): ImageHeader {
     embedding,
     vocab: layout.vocab,
     ...(layout.tokenizer ? { tokenizer: layout.tokenizer } : {}),
+    ...(layout.story ? { story: layout.story } : {}),
     kind,
     groupSize,
     tensorCount,
@@ -283,5 +287,6 @@ export function layoutOf(h: ImageHeader): StageLayout {
     embedding: h.embedding,
     vocab: h.vocab,
     tokenizer: h.tokenizer,
+    story: h.story,
   });
 }

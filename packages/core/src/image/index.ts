@@ -15,6 +15,7 @@ export {
   type LegacyStageLayout,
   planImage,
   type StageLayout,
+  type StoryLayout,
   type TensorDType,
   type TensorSpec,
   type TokenizerLayout,
@@ -23,6 +24,13 @@ export { type BoardLimits, checkBoardLimits, FIRMWARE_LIMITS } from './limits.js
 export { checkImageMatches } from './match.js';
 export { readImage, verifyImage } from './read.js';
 export { buildImage, serializeStage } from './serialize.js';
+export {
+  STORY_PARALLEL_MAX,
+  STORY_PROMPT_MAX_BYTES,
+  STORY_RECORD_BYTES,
+  type StoryDefaults,
+  type StoryDefaultsInput,
+} from './story-section.js';
 export type {
   ImageCheck,
   ImageContents,

@@ -8,6 +8,7 @@ import type { QuantLayer, QuantTensor, StageWeights } from '../quant/types.js';
 import { withVocabRangeAlias } from '../quant/vocab-alias.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { type CheckSink, inspectImage } from './inspect.js';
+import { readStorySection, type StoryDefaults } from './story-section.js';
 import { readTokenizerSection } from './tokenizer-section.js';
 import type { ImageCheck, ImageContents, ImageHeader, ImageReport, ImageTensorEntry } from './types.js';
 
@@ -95,7 +96,8 @@ function stageViews(
  * `IMAGE_BAD_HEADER` / `IMAGE_BAD_RANGE` (field values), `IMAGE_TRUNCATED` (shorter than the table),
  * `IMAGE_HEADER_CRC`, `IMAGE_BAD_TABLE`, `IMAGE_TRUNCATED` / `IMAGE_SIZE_MISMATCH` (total size),
  * `IMAGE_TENSOR_CRC` (naming the tensor), `IMAGE_BAD_PADDING`, then `IMAGE_BAD_TABLE` when the tokenizer
- * section is inconsistent (docs/image-format.md §4b; its `Tokenizer` is `tokenizer`).
+ * section is inconsistent (docs/image-format.md §4b; its `Tokenizer` is `tokenizer`), `IMAGE_BAD_TABLE` when
+ * the story defaults break a rule (§4c; they are `story`).
  *
  * The returned `stage` holds zero-copy views into `bytes` (mutating `bytes` changes it), except when
  * `bytes.byteOffset` is not a multiple of 4: then the image is copied once so fp32/fp16 views are aligned.
@@ -114,12 +116,14 @@ export function readImage(bytes: Uint8Array): ImageContents {
   // A fresh copy (not `slice`, which on a Node Buffer is a view) when fp32 views would be misaligned.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   const tokenizer = readTokenizerSection(aligned, h, t);
+  const story = readStorySection(aligned, h, t);
   return {
     header: h,
     tensors: t,
     stage: stageViews(aligned, h, t),
     sha256: sha256(bytes),
     ...(tokenizer ? { tokenizer } : {}),
+    ...(story ? { story } : {}),
   };
 }
 
@@ -147,6 +151,19 @@ export function verifyImage(bytes: Uint8Array): ImageReport {
     } catch (e) {
       if (!TinypipeError.isInstance(e)) throw e;
       sink.fail('tokenizer', e);
+    }
+  }
+  if (header?.story && tensors && checks.every((c) => c.ok)) {
+    try {
+      const s = readStorySection(bytes, header, tensors) as StoryDefaults;
+      sink.pass(
+        'story',
+        `story defaults: prompt ${JSON.stringify(s.prompt)}, ${s.steps} steps, temperature ${s.temperature}, ` +
+          `topp ${s.topp}, seed ${s.seed}, ${s.parallel} at once`,
+      );
+    } catch (e) {
+      if (!TinypipeError.isInstance(e)) throw e;
+      sink.fail('story', e);
     }
   }
   return {

@@ -17,6 +17,7 @@ import {
 } from './format.js';
 import { computeHeaderCrc, encodeHeader } from './header-encode.js';
 import { stageLayout } from './stage.js';
+import { encodeStory } from './story-section.js';
 import { encodeEntry } from './table.js';
 import { tokenizerTensors } from './tokenizer-section.js';
 import type { ImageOptions, StageSelection } from './types.js';
@@ -124,12 +125,18 @@ function sameView(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @throws TinypipeError `IMAGE_BAD_RANGE` for ranges outside the model, `INVALID_ARGUMENT` when a
  *   tensor's kind, shape or length disagrees with the stage's config, `TOKENIZER_VOCAB_MISMATCH` when
- *   `options.tokenizer` is not of the model's vocabulary size.
+ *   `options.tokenizer` is not of the model's vocabulary size, `INVALID_ARGUMENT` for `options.story`
+ *   settings the readers would refuse (docs/image-format.md §4c).
  */
 export function serializeStage(stage: StageWeights, options: ImageOptions = {}): Uint8Array {
   if (!LITTLE_ENDIAN_HOST) throw invalid('weight images can only be written on a little-endian host');
   const tok = options.tokenizer && tokenizerTensors(options.tokenizer, stage.config.vocabSize);
-  const layout: StageLayout = tok ? { ...stageLayout(stage), tokenizer: tok.layout } : stageLayout(stage);
+  const story = options.story && encodeStory(options.story, stage.config.seqLen);
+  const layout: StageLayout = {
+    ...stageLayout(stage),
+    ...(tok ? { tokenizer: tok.layout } : {}),
+    ...(story ? { story: { bytes: story.length } } : {}),
+  };
   const [from, to] = stage.layerRange;
   if (stage.layers.length !== to - from) {
     throw invalid(
@@ -159,9 +166,10 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
 
   const plan = planImage(layout);
   const specs = plan.tensors;
+  const sections = [...(tok?.sources ?? []), ...(story ? [story] : [])]; // at the end of the table
   const sources = [
-    ...collectSources(stage, layout, tok ? specs.slice(0, -tok.sources.length) : specs),
-    ...(tok?.sources ?? []),
+    ...collectSources(stage, layout, specs.slice(0, specs.length - sections.length)),
+    ...sections,
   ];
   const cls = stage.classifier;
   if (cls && stage.embedding && classifierAliasesEmbedding(layout)) {
@@ -198,7 +206,8 @@ export function serializeStage(stage: StageWeights, options: ImageOptions = {}):
  * The image is format version 3; its `build_id` is all zero unless `options.buildId` gives one
  * (`tinypipe build` stamps its build id afterwards with `stampBuildId`), its `kv_format` is
  * `options.kv` (default fp32: the KV cache format of the plan, docs/numerics.md §6b); with
- * `options.tokenizer` it holds the tokenizer section too (docs/image-format.md §4b).
+ * `options.tokenizer` it holds the tokenizer section too (docs/image-format.md §4b), with `options.story`
+ * board 0's story defaults (§4c).
  * @throws TinypipeError `IMAGE_BAD_RANGE` when the layer range or vocab slice is outside the model.
  */
 export function buildImage(

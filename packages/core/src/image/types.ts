@@ -2,7 +2,8 @@ import type { ErrorCode, KvFormat } from '@tinypipe/protocol';
 import type { ModelConfig } from '../checkpoint/types.js';
 import type { QuantKind, StageWeights } from '../quant/types.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
-import type { TensorDType, TokenizerLayout } from './format.js';
+import type { StoryLayout, TensorDType, TokenizerLayout } from './format.js';
+import type { StoryDefaults, StoryDefaultsInput } from './story-section.js';
 
 /** The decoded fixed header of a weight image (docs/image-format.md §3). */
 export interface ImageHeader {
@@ -32,6 +33,8 @@ export interface ImageHeader {
   readonly vocabRange?: readonly [v0: number, v1: number] | undefined;
   /** The tokenizer section's size facts (header flag bit 2, version 3), or undefined without one. */
   readonly tokenizer?: TokenizerLayout;
+  /** The story defaults' size (header flag bit 3, version 3), or undefined without them. */
+  readonly story?: StoryLayout;
   readonly kind: QuantKind;
   readonly groupSize: number;
   readonly tensorCount: number;
@@ -63,6 +66,8 @@ export interface ImageContents {
   readonly sha256: Uint8Array;
   /** The tokenizer of the image's tokenizer section (docs/image-format.md §4b), when it has one. */
   readonly tokenizer?: Tokenizer;
+  /** Board 0's story defaults (docs/image-format.md §4c), when the image holds them. */
+  readonly story?: StoryDefaults;
 }
 
 export type { StageSelection } from '../quant/types.js';
@@ -70,7 +75,7 @@ export type { StageSelection } from '../quant/types.js';
 /** One line of a `verifyImage` report. */
 export interface ImageCheck {
   /** Stable check id: "length", "magic", "version", "header", "range", "header-crc", "table", "size",
-   * "tensor:<name>", "padding", "tokenizer". */
+   * "tensor:<name>", "padding", "tokenizer", "story". */
   readonly check: string;
   readonly ok: boolean;
   /** What was found (for a pass) or what is wrong and what to do (for a failure). */
@@ -123,4 +128,9 @@ export interface ImageOptions {
    * tokenizes (the first one of a standalone ring) gets it; its vocabulary must be the model's.
    */
   readonly tokenizer?: Tokenizer;
+  /**
+   * Board 0's story defaults to store (`story.defaults`, docs/image-format.md §4c): what a standalone
+   * ring's driver tells when nobody types on its console. Values the readers refuse are refused here.
+   */
+  readonly story?: StoryDefaultsInput;
 }
