@@ -22,6 +22,8 @@
  * or RUN_USER_CODE to the stub, esptool's RTC-watchdog reset, or SIGUSR1 as the EN pin) boots the firmware
  * from the partition table in the flash file. The flash (BYTES a power of two, 256 KiB to 256 MiB) is erased
  * (0xFF) when the file is new; a file of another size is refused; an erase takes U µs per MiB (default 10000).
+ * --boot powers it on with GPIO0 high instead: it boots its flash at once, as a chip no flasher holds in
+ * download mode does (a ring board plugged back in: no signal to race the ROM's handler).
  *
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
@@ -243,6 +245,7 @@ static int parse_mac(const char *s, uint8_t mac[6]) {
 int serve_pty(int argc, char **argv) {
     const char *path = NULL, *flash_path = NULL;
     unsigned board = 0xffff, seed = 1;
+    int boot_now = 0; /* --boot: power on booting the flash, no ROM loader */
     unsigned long flash_size = 16ul << 20;
     double ber = 0, drop = 0;
     tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1, 10000, 0};
@@ -257,6 +260,10 @@ int serve_pty(int argc, char **argv) {
         }
         if (!strcmp(a, "--in-pty")) {
             in_pty = 1;
+            continue;
+        }
+        if (!strcmp(a, "--boot")) {
+            boot_now = 1;
             continue;
         }
         if (!strcmp(a, "--out-pty")) {
@@ -335,7 +342,7 @@ int serve_pty(int argc, char **argv) {
     if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0)
         return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     rom.idle_fd = in_fd;
-    if (tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
+    if (!boot_now && tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");
     msync(flash, flash_size, MS_SYNC);
     size_t size = 0;
