@@ -14,6 +14,7 @@ import { BoardHashes } from './demo/hashes.js';
 import { prepareDemo } from './demo/prepare.js';
 import { demoSummary, printDemoReport, writeDemoTrace } from './demo/report.js';
 import { matchesHost, streamStories } from './demo/stories.js';
+import { addStandaloneOptions, runStandaloneDemo, type StandaloneDemoFlags } from './demo-standalone.js';
 
 /**
  * `npm run demo`: the whole mission on simulated ESP32-S3 boards — plan the model over N boards, build
@@ -90,7 +91,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       '--trace <file>',
       'write a Chrome trace (*.json: open it in ui.perfetto.dev or chrome://tracing) or its timeline as a picture (*.svg): per board its compute, per stream each hop',
     )
-    .action((given: DemoFlags) => runDemo(ctx, given));
+    .action((given: DemoFlags & StandaloneDemoFlags) =>
+      given.standalone ? runStandaloneDemo(ctx, given) : runDemo(ctx, given),
+    );
+  addStandaloneOptions(program.commands.find((c) => c.name() === 'demo')!);
 }
 
 /** The demo's steps in order: prepare, start and flash the boards, connect, stream, check, report. */
