@@ -61,6 +61,9 @@ describe('tinypipe build --standalone', () => {
     expect(t.encode('Lily went', { bos: true, eos: false })).toEqual(
       tok512.encode('Lily went', { bos: true, eos: false }),
     );
+    expect(image(0).story).toMatchObject({ prompt: 'Lily went', steps: 120, seed: 42n, parallel: 1 });
+    expect(image(0).story!.temperature).toBe(Math.fround(0.8));
+    expect(image(1).story).toBeUndefined();
     expect(image(1).tokenizer).toBeUndefined();
     expect(image(2).tokenizer).toBeUndefined();
 

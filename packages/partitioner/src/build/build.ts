@@ -135,9 +135,10 @@ export interface BuildOptions {
   /** Stored in board 0's image (its tokenizer section, docs/image-format.md §4b): the board that tokenizes. */
   tokenizer?: Tokenizer;
   /**
-   * Build for a standalone ring (the plan must be one: `checkRingPlan`): each board gets its ESP-IDF
-   * overlay `sdkconfig.ring` with board 0's story settings; `prompt` is `TINYPIPE_RING_PROMPT` (text, or
-   * token ids for a board without a tokenizer).
+   * Build for a standalone ring (the plan must be one: `checkRingPlan`): board 0's image holds the story
+   * settings (its story defaults, docs/image-format.md §4c) and each board gets its ESP-IDF overlay
+   * `sdkconfig.ring`, board 0's with the same settings as Kconfig defaults; `prompt` is
+   * `TINYPIPE_RING_PROMPT` (text, or token ids for a board without a tokenizer).
    */
   ring?: { settings: RingSettings; prompt: string };
 }
@@ -159,7 +160,20 @@ export function buildPlan(plan: Plan, qm: QuantizedModel, options: BuildOptions 
         embedding: b.embedding,
         classifier: b.vocab ? [b.vocab[0], b.vocab[1]] : false,
       },
-      { kv: plan.kv, ...(b.index === 0 && options.tokenizer ? { tokenizer: options.tokenizer } : {}) },
+      {
+        kv: plan.kv,
+        ...(b.index === 0 && options.tokenizer ? { tokenizer: options.tokenizer } : {}),
+        // board 0 of a ring: the story settings it starts with (docs/image-format.md §4c)
+        // (steps capped at seq_len, as the driver caps them)
+        ...(b.index === 0 && options.ring
+          ? {
+              story: {
+                ...options.ring.settings,
+                steps: Math.min(options.ring.settings.steps, plan.model.config.seqLen),
+              },
+            }
+          : {}),
+      },
     );
     const table = boardPartitions(b.profile.flashBytes, b.profile.modelOffset);
     const model = table.find((e) => e.name === 'model')!;

@@ -111,9 +111,7 @@ describe('ringBoardConfigs', () => {
       expect(md).toContain(`| board ${w.from.board} ${w.from.pin} | board ${w.to.board} ${w.to.pin} |`);
     for (const c of configs) expect(md).toContain(`board-${c.board}/sdkconfig.ring`);
     expect(md).toMatch(/holds no tokenizer section: the board needs one/);
-    expect(ringReadme(plan, configs, settings, true)).not.toMatch(
-      /tokenizer section/,
-    );
+    expect(ringReadme(plan, configs, settings, true)).not.toMatch(/tokenizer section/);
   });
 });
 
@@ -125,6 +123,16 @@ describe('buildPlan for a ring', () => {
     expect(images[0]!.tokenizer?.vocabSize).toBe(tokenizer.vocabSize);
     expect(images[0]!.tokenizer?.piece(7)).toEqual(tokenizer.piece(7));
     expect(images[1]!.tokenizer).toBeUndefined();
+    // board 0's image holds the story settings it starts with; no other image does
+    expect(images[0]!.story).toMatchObject({
+      prompt: settings.prompt,
+      steps: Math.min(settings.steps, checkpoint.config.seqLen), // the driver caps them at seq_len
+      topp: Math.fround(settings.topp),
+      seed: BigInt(settings.seed),
+      parallel: settings.parallel,
+    });
+    expect(images[0]!.story!.temperature).toBe(Math.fround(settings.temperature));
+    expect(images[1]!.story).toBeUndefined();
     const configs = ringBoardConfigs(plan, settings, 'p5 p6');
     for (const b of builds) {
       const file = b.files.find((f) => f.name === RING_SDKCONFIG_FILE)!;

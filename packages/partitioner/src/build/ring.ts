@@ -170,7 +170,8 @@ export function ringReadme(
     'idf.py -D SDKCONFIG_DEFAULTS="<the row\'s list>" set-target esp32s3 build',
     '```',
     '',
-    `Board 0's stories start with: prompt "${settings.prompt}", ${settings.steps} steps, temperature ${settings.temperature}, top-p ${settings.topp}, seed ${settings.seed} (story n: seed + n − 1), ${settings.parallel} at once. Type a line on its console for another prompt; \`/temperature T\`, \`/topp P\`, \`/seed S\`, \`/steps N\` change the next stories.`,
+    `Board 0's image holds these settings (its story defaults, docs/image-format.md §4c) and its \`sdkconfig.ring\` sets them as the Kconfig defaults. ` +
+      `Board 0's stories start with: prompt "${settings.prompt}", ${settings.steps} steps, temperature ${settings.temperature}, top-p ${settings.topp}, seed ${settings.seed} (story n: seed + n − 1), ${settings.parallel} at once. Type a line on its console for another prompt; \`/temperature T\`, \`/topp P\`, \`/seed S\`, \`/steps N\` change the next stories.`,
     '',
   );
   if (!tokenizerInImage)
