@@ -5,6 +5,7 @@
  * board i's UART2 TX (GPIO15) to board i+1's UART1 RX (GPIO18), its UART2 RX (GPIO16) from board i+1's
  * UART1 TX (GPIO17), the last board's back to board 0, grounds joined.
  */
+import { describeHolding } from '../plan/format.js';
 import type { Plan } from '../plan/schema.js';
 
 /** What board 0 of a ring starts with: the sampler and the default prompt (its console changes them later). */
@@ -146,8 +147,8 @@ export function ringReadme(
     '',
     '## 1. Build one app per board',
     '',
-    "In packages/firmware/ports/esp-idf, copy the board's `sdkconfig.ring` next to the overlays, delete any",
-    "old `sdkconfig`, and build with these overlays (the last one is the board's own):",
+    'In packages/firmware/ports/esp-idf, delete any old `sdkconfig` and build each board with these overlays',
+    "(the port's own, then the board's `sdkconfig.ring` from this folder, by its absolute path):",
     '',
     '| board | holds | SDKCONFIG_DEFAULTS |',
     '| ----- | ----- | ------------------ |',
@@ -155,13 +156,12 @@ export function ringReadme(
   for (const c of configs) {
     const b = plan.boards[c.board]!;
     const holds = [
-      b.layers[1] > b.layers[0] ? `layers ${b.layers[0]}-${b.layers[1]}` : '',
-      b.embedding ? 'embedding' : '',
-      b.vocab ? 'classifier (samples)' : '',
-      c.board === 0 && tokenizerInImage ? 'tokenizer' : '',
-    ].filter(Boolean);
+      describeHolding(b, plan.model.config.vocabSize),
+      ...(c.board === 0 && tokenizerInImage ? ['tokenizer'] : []),
+      ...(b.vocab ? ['samples'] : []),
+    ];
     out.push(
-      `| ${c.board} | ${holds.join(' + ')} | \`${[...c.overlays, `board-${c.board}/sdkconfig.ring`].join(';')}\` |`,
+      `| ${c.board} | ${holds.join(' + ')} | \`${[...c.overlays, `<this folder>/board-${c.board}/sdkconfig.ring`].join(';')}\` |`,
     );
   }
   out.push(
@@ -196,7 +196,7 @@ export function ringReadme(
     '## 3. Flash and read the story',
     '',
     "Flash each app (`idf.py -p <its USB-to-UART port> flash`) and each board's model image",
-    "(`tinypipe flash --build <this folder>`), then unplug the computer from every board but board 0's",
+    "(`tinypipe flash --build <this folder> --port <board 0's> --port <board 1's> …`), then unplug the computer from every board but board 0's",
     "USB port, or power the boards from chargers, and open board 0's console (`idf.py -p <its USB port>",
     'monitor`, or any serial terminal). It prints `ring: waiting for …` until every hop is up, then',
     `\`ring: ${n} board${n > 1 ? 's' : ''}, layers …, ready\` and the stories.`,
