@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { buildImage, quantize, readImage, stampBuildId, unstampBuildId, verifyImage } from '@tinypipe/core';
-import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { tinyCheckpoint } from '@tinypipe/core/testing';
+import { errorCodeOf } from '@tinypipe/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { planModel } from '../plan/plan.js';
 import { builtinProfile } from '../profiles/profiles.js';
@@ -76,20 +76,31 @@ describe('buildPlan', () => {
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     const parts = [
       JSON.stringify(plan),
-      ...builds.flatMap((b) => b.files.map((f) => sha(f.name === 'model.img' ? unstampBuildId(f.bytes) : f.bytes))),
+      ...builds.flatMap((b) =>
+        b.files.map((f) => sha(f.name === 'model.img' ? unstampBuildId(f.bytes) : f.bytes)),
+      ),
     ];
     expect(sha(new TextEncoder().encode(parts.join('\n'))).slice(0, 16)).toBe(id);
     expect(recomputeBuildId(plan, builds)).toBe(id);
-    expect(buildId(plan, builds.map((b) => b.manifest))).not.toBe(id); // manifests hash the stamped images
+    expect(
+      buildId(
+        plan,
+        builds.map((b) => b.manifest),
+      ),
+    ).not.toBe(id); // manifests hash the stamped images
     // a changed byte, or an image stamped with another id, no longer recomputes to the manifest's id
     const tampered = builds.map((b) => ({
       files: b.files.map((f) =>
-        f.name === 'model.img' && b.manifest.board === 1 ? { ...f, bytes: stampBuildId(f.bytes, new Uint8Array(8).fill(7)) } : f,
+        f.name === 'model.img' && b.manifest.board === 1
+          ? { ...f, bytes: stampBuildId(f.bytes, new Uint8Array(8).fill(7)) }
+          : f,
       ),
     }));
     expect(recomputeBuildId(plan, tampered)).toBe(id); // the id field itself is not part of the hash ...
     const other = builds.map((b) => ({
-      files: b.files.map((f) => (f.name === 'partitions.csv' ? { ...f, bytes: new TextEncoder().encode('x') } : f)),
+      files: b.files.map((f) =>
+        f.name === 'partitions.csv' ? { ...f, bytes: new TextEncoder().encode('x') } : f,
+      ),
     }));
     expect(recomputeBuildId(plan, other)).not.toBe(id); // ... every other byte is
     // another plan (another profile name) of the same model and split: another id
@@ -102,6 +113,8 @@ describe('buildPlan', () => {
   });
 
   it('refuses a model that is not the plan’s', async () => {
-    expect(await errorCodeOf(() => buildPlan(plan, quantize(checkpoint, { weights: 'q4' })))).toBe('PLAN_INVALID');
+    expect(await errorCodeOf(() => buildPlan(plan, quantize(checkpoint, { weights: 'q4' })))).toBe(
+      'PLAN_INVALID',
+    );
   });
 });

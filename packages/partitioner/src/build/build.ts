@@ -17,7 +17,12 @@ import {
   unstampBuildId,
 } from '@tinypipe/core';
 import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
-import { boardPartitions, PARTITION_TABLE_OFFSET, partitionsCsv, partitionTableBinary } from '../partition-table/partition-table.js';
+import {
+  boardPartitions,
+  PARTITION_TABLE_OFFSET,
+  partitionsCsv,
+  partitionTableBinary,
+} from '../partition-table/partition-table.js';
 import type { Plan } from '../plan/schema.js';
 import { checkRingPlan } from '../plan/standalone.js';
 import { type RingSettings, ringBoardConfigs } from './ring.js';
@@ -63,7 +68,6 @@ export interface BoardBuild {
   files: BoardFile[];
   manifest: BoardManifest;
 }
-
 
 /** Checks that `qm` is the plan's model (shape, quantization) before building anything from it. */
 function checkModel(plan: Plan, qm: QuantizedModel): void {
@@ -184,10 +188,15 @@ export function buildPlan(plan: Plan, qm: QuantizedModel, options: BuildOptions 
       );
     const files: BoardFile[] = [
       { name: IMAGE_FILE, bytes: image, offset: model.offset, partition: 'model' },
-      { name: 'partition-table.bin', bytes: partitionTableBinary(table, b.profile.flashBytes), offset: PARTITION_TABLE_OFFSET },
+      {
+        name: 'partition-table.bin',
+        bytes: partitionTableBinary(table, b.profile.flashBytes),
+        offset: PARTITION_TABLE_OFFSET,
+      },
       { name: 'partitions.csv', bytes: new TextEncoder().encode(partitionsCsv(table)) },
     ];
-    if (configs) files.push({ name: RING_SDKCONFIG_FILE, bytes: new TextEncoder().encode(configs[b.index]!.sdkconfig) });
+    if (configs)
+      files.push({ name: RING_SDKCONFIG_FILE, bytes: new TextEncoder().encode(configs[b.index]!.sdkconfig) });
     // the host's image: the embedding alone, beside the image of the board its activations go to
     if (b.index === 0 && plan.embedding === 'host')
       files.push({
@@ -221,7 +230,10 @@ export function buildPlan(plan: Plan, qm: QuantizedModel, options: BuildOptions 
   });
   // the id is of the images as built (build id zero); then every image carries it, and the manifest
   // records the SHA-256 of the stamped image (what is flashed, or what the host loads)
-  const id = buildId(plan, boards.map((b) => b.manifest));
+  const id = buildId(
+    plan,
+    boards.map((b) => b.manifest),
+  );
   const idBytes = hexToBytes(id);
   for (const b of boards) {
     b.manifest.build = id;

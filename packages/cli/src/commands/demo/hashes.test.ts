@@ -22,19 +22,27 @@ describe('BoardHashes', () => {
 
   it('matches rows joined from the boards that computed them, one stream or several in any order', () => {
     const one = new BoardHashes();
-    a.forEach((row, pos) => report(one, 0, pos, row));
+    a.forEach((row, pos) => {
+      report(one, 0, pos, row);
+    });
     expect(one.matches([host(a)], 3)).toBe(true);
     const two = new BoardHashes();
     // stream 1 ran the first story, stream 0 the second: the pipeline does not say which
-    a.forEach((row, pos) => report(two, 1, pos, row, 2));
-    b.forEach((row, pos) => report(two, 0, pos, row));
+    a.forEach((row, pos) => {
+      report(two, 1, pos, row, 2);
+    });
+    b.forEach((row, pos) => {
+      report(two, 0, pos, row);
+    });
     expect(two.matches([host(a), host(b)], 3)).toBe(true);
   });
 
   it('a resume reporting a position again: the last report counts', () => {
     const h = new BoardHashes();
     report(h, 0, 0, [9, 9, 9]);
-    a.forEach((row, pos) => report(h, 0, pos, row));
+    a.forEach((row, pos) => {
+      report(h, 0, pos, row);
+    });
     expect(h.matches([host(a)], 3)).toBe(true);
   });
 
@@ -54,7 +62,9 @@ describe('BoardHashes', () => {
     expect(short.matches([host(a)], 3)).toBe(false);
 
     const extra = new BoardHashes();
-    [...a, [1, 1, 1]].forEach((row, pos) => report(extra, 0, pos, row));
+    [...a, [1, 1, 1]].forEach((row, pos) => {
+      report(extra, 0, pos, row);
+    });
     expect(extra.matches([host(a)], 3)).toBe(false);
 
     const swapped = new BoardHashes(); // the rows of two stories crossed at one position
