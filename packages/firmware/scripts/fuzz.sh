@@ -12,7 +12,7 @@ fw="$(cd "$(dirname "$0")/.." && pwd)"
 out="${TP_FUZZ_OUT:-$fw/build/fuzz}"
 all=(frame link serve image rom sampler tokenizer)
 cc="${CC_FUZZ:-clang}"
-core=(src/tp_status.c src/crc32c.c src/numerics.c src/image.c src/image_views.c src/tokenizer.c src/kv_cache.c src/stage.c src/board.c src/kernels/ansi/qmatmul.c src/kernels/opt/qmatmul.c
+core=(src/tp_status.c src/crc32c.c src/numerics.c src/image.c src/image_views.c src/image_story.c src/tokenizer.c src/kv_cache.c src/stage.c src/board.c src/kernels/ansi/qmatmul.c src/kernels/opt/qmatmul.c
   src/link/cobs.c src/link/frame.c src/link/link.c src/link/hello.c src/link/messages.c src/sampler.c src/serve.c src/calibrate.c)
 rom=(ports/posix/loader.c ports/posix/rom.c ports/posix/stub.c ports/posix/flash_write.c ports/posix/regs.c ports/posix/md5.c)
 flags=(-std=c99 -D_POSIX_C_SOURCE=200809L -DTP_KERNELS_OPT=1 "-DTP_FUZZ_DATA=\"$fw/test/fuzz/data\"" -g -O1

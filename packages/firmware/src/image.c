@@ -26,9 +26,16 @@ static void expected_tensor(const tp_image *img, int k, char name[32], int *dtyp
     int layers = img->layer_to - img->layer_from;
     uint32_t kv = (uint32_t)(c->dim / c->n_heads * c->n_kv_heads);
     *cols = 0;
-    if (img->has_tokenizer && k >= img->tensor_count - 4) { /* §4b: the last four entries */
+    if (img->has_story && k == img->tensor_count - 1) { /* §4c: the last entry */
+        snprintf(name, 32, "story.defaults");
+        *dtype = DT_U8;
+        *rows = img->story_bytes;
+        return;
+    }
+    int tok_from = img->tensor_count - img->has_story - 4;
+    if (img->has_tokenizer && k >= tok_from) { /* §4b: the four entries before the story defaults */
         static const char *const tok_names[4] = {"scores", "offsets", "sorted", "bytes"};
-        int i = k - (img->tensor_count - 4);
+        int i = k - tok_from;
         snprintf(name, 32, "tokenizer.%s", tok_names[i]);
         *dtype = i == 0 ? DT_F32 : i == 3 ? DT_U8 : DT_U32;
         *rows = i == 3 ? img->tokenizer_bytes : (uint32_t)c->vocab_size + (i == 1 ? 1u : 0u);
@@ -147,7 +154,8 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     img->group = (int)group;
     if (img->quant == TP_Q4 && c->hidden_dim % 2 != 0) return TP_E_BAD_HEADER;
     uint32_t flags = hdr(b, H_FLAGS);
-    if (flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER | (version >= 3 ? FLAG_TOKENIZER : 0u))) return TP_E_BAD_HEADER;
+    if (flags & ~(FLAG_EMBEDDING | FLAG_CLASSIFIER | (version >= 3 ? FLAG_TOKENIZER | FLAG_STORY : 0u)))
+        return TP_E_BAD_HEADER;
     uint32_t from = hdr(b, H_LAYER_FROM), to = hdr(b, H_LAYER_TO);
     if (from > to || to > f[2]) return TP_E_BAD_RANGE;
     uint32_t v0 = hdr(b, H_VOCAB_FROM), v1 = hdr(b, H_VOCAB_TO);
@@ -162,11 +170,19 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     if (img->has_tokenizer ? (mtl < 1 || mtl > TP_TOKENIZER_MAX_PIECE || tok_bytes < 1) : (mtl | tok_bytes) != 0)
         return TP_E_BAD_HEADER;
     img->tokenizer_max_token_length = mtl, img->tokenizer_bytes = tok_bytes;
+    img->has_story = (flags & FLAG_STORY) != 0;
+    uint32_t story_bytes = hdr(b, H_STORY_BYTES); /* zero before version 3 (reserved) */
+    if (img->has_story
+            ? (story_bytes < TP_STORY_RECORD_BYTES || story_bytes > TP_STORY_RECORD_BYTES + TP_STORY_PROMPT_MAX)
+            : story_bytes != 0)
+        return TP_E_BAD_HEADER;
+    img->story_bytes = story_bytes;
 
     /* 64-bit: up to 2^31 layers make 16·layers wrap an int; the u32 count never equals a larger value */
     uint64_t layers64 = to - from;
     uint64_t expected64 = (img->has_embedding ? 2u : 0u) + (layers64 > 0 ? 2u + LAYER_TENSORS * layers64 : 0u) +
-                          (img->has_classifier ? (shared_alias(img) ? 1u : 3u) : 0u) + (img->has_tokenizer ? 4u : 0u);
+                          (img->has_classifier ? (shared_alias(img) ? 1u : 3u) : 0u) + (img->has_tokenizer ? 4u : 0u) +
+                          (img->has_story ? 1u : 0u);
     uint32_t count = hdr(b, H_COUNT);
     if ((uint64_t)count != expected64) return TP_E_BAD_HEADER;
     if (hdr(b, H_TABLE) != TP_IMAGE_HEADER_BYTES) return TP_E_BAD_HEADER;
@@ -220,7 +236,8 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
     if (layers > 0) k += 2 + LAYER_TENSORS * layers;
     img->t_rms_final = img->has_classifier ? k : -1;
     img->t_classifier = img->has_classifier ? (shared_alias(img) ? -1 : k + 1) : -1;
-    img->t_tokenizer = img->has_tokenizer ? expected - 4 : -1;
+    img->t_tokenizer = img->has_tokenizer ? expected - img->has_story - 4 : -1;
+    img->t_story = img->has_story ? expected - 1 : -1;
 
     if (check_tensors) {
         uint64_t gap = table_end;
@@ -242,6 +259,11 @@ tp_status tp_image_open(tp_image *img, const uint8_t *b, size_t size, int check_
         tp_tokenizer tok; /* the section's own rules (offsets, piece lengths, the sorted index) */
         if (img->has_tokenizer && tp_image_tokenizer(img, &tok) != TP_OK) {
             img->failed_tensor = img->t_tokenizer;
+            return TP_E_BAD_TABLE;
+        }
+        tp_story_defaults story; /* §4c's rules */
+        if (img->has_story && tp_image_story(img, &story) != TP_OK) {
+            img->failed_tensor = img->t_story;
             return TP_E_BAD_TABLE;
         }
     }

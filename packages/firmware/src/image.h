@@ -44,6 +44,9 @@ typedef struct {
     /* the tokenizer section (flags bit 2, version 3; §4b): its header fields and first table index (-1: none) */
     int has_tokenizer, t_tokenizer;
     uint32_t tokenizer_max_token_length, tokenizer_bytes;
+    /* the story defaults (flags bit 3, version 3; §4c): story.defaults' bytes and table index (-1: none) */
+    int has_story, t_story;
+    uint32_t story_bytes;
     /* when set by tp_image_open: the index of the failing tensor, for messages */
     int failed_tensor;
 } tp_image;
@@ -62,6 +65,22 @@ uint32_t tp_image_declared_size(const uint8_t *header);
  * (tp_image_open with check_tensors has run that check too): TP_E_ARG when the image holds none. */
 struct tp_tokenizer_s;
 tp_status tp_image_tokenizer(const tp_image *img, struct tp_tokenizer_s *t);
+
+/* Board 0's story defaults (docs/image-format.md §4c), what a standalone ring's driver tells when nobody types. */
+#define TP_STORY_RECORD_BYTES 24u
+#define TP_STORY_PROMPT_MAX 255u  /* bytes: a console line of board 0 */
+#define TP_STORY_PARALLEL_MAX 16u /* TP_SERVE_MAX_STREAMS */
+typedef struct {
+    float temperature, topp; /* finite >= 0; [0, 1] */
+    uint64_t seed;
+    int steps;                            /* 1 .. seq_len */
+    int parallel;                         /* 1 .. TP_STORY_PARALLEL_MAX */
+    char prompt[TP_STORY_PROMPT_MAX + 1]; /* UTF-8, NUL-terminated (the record holds no NUL) */
+} tp_story_defaults;
+
+/* The image's story defaults, read and checked against §4c's rules (tp_image_open with check_tensors has run that
+ * check too): TP_E_ARG when the image holds none, TP_E_BAD_TABLE when the record breaks a rule. */
+tp_status tp_image_story(const tp_image *img, tp_story_defaults *out);
 
 /* Table entry k: name (NUL-terminated, <= 31 chars), data pointer and byte length. */
 const char *tp_image_tensor_name(const tp_image *img, int k);

@@ -28,9 +28,10 @@ enum {
     H_SIZE = 0x74,
     H_BUILD_ID = 0x78,
     H_KV_FORMAT = 0x80,
-    H_TOK_MTL = 0x84,   /* version 3, tokenizer flag: max_token_length */
-    H_TOK_BYTES = 0x88, /* version 3, tokenizer flag: bytes of tokenizer.bytes */
-    H_RESERVED = 0x8C   /* version 1: reserved from H_BUILD_ID; version 2: from H_KV_FORMAT */
+    H_TOK_MTL = 0x84,     /* version 3, tokenizer flag: max_token_length */
+    H_TOK_BYTES = 0x88,   /* version 3, tokenizer flag: bytes of tokenizer.bytes */
+    H_STORY_BYTES = 0x8C, /* version 3, story flag: bytes of story.defaults (§4c) */
+    H_RESERVED = 0x90     /* version 1: reserved from H_BUILD_ID; version 2: from H_KV_FORMAT */
 };
 /* table entry offsets (§4) */
 enum {
@@ -48,6 +49,7 @@ enum { DT_F32 = 1, DT_F16 = 2, DT_I8 = 3, DT_I4X2 = 4, DT_U8 = 5, DT_U32 = 6 };
 #define FLAG_EMBEDDING 1u
 #define FLAG_CLASSIFIER 2u
 #define FLAG_TOKENIZER 4u
+#define FLAG_STORY 8u
 
 static inline uint32_t hdr(const uint8_t *b, int at) { return tp_load_u32(b + at); }
 

@@ -10,6 +10,11 @@ static int decode(void *tok, int32_t prev, int32_t token, const uint8_t **bytes,
     return 0;
 }
 
+void tp_driver_use_story(tp_driver_config *cfg, const tp_story_defaults *story) {
+    cfg->temperature = story->temperature, cfg->topp = story->topp, cfg->seed = story->seed;
+    cfg->steps = story->steps, cfg->lanes = story->parallel, cfg->prompt = story->prompt;
+}
+
 void tp_driver_use_tokenizer(tp_driver_config *cfg, const tp_tokenizer *t) {
     cfg->tok = (void *)(uintptr_t)t; /* the calls only read it */
     cfg->encode = encode, cfg->decode = decode;

@@ -44,6 +44,9 @@ else
   console="-DCONFIG_ESP_CONSOLE_UART=1 -DCONFIG_ESP_CONSOLE_UART_NUM=0"
 fi
 stack=$(sed -n 's/^CONFIG_ESP_MAIN_TASK_STACK_SIZE=//p' "$here/sdkconfig.defaults")
+# board 0's story settings as the Kconfig leaves them: every one "from the image" (docs/image-format.md §4c)
+ring_story=(-DCONFIG_TINYPIPE_RING_PROMPT='""' -DCONFIG_TINYPIPE_RING_STEPS=0 -DCONFIG_TINYPIPE_RING_TEMPERATURE='""'
+  -DCONFIG_TINYPIPE_RING_TOPP='""' -DCONFIG_TINYPIPE_RING_SEED=-1 -DCONFIG_TINYPIPE_RING_PARALLEL=0)
 app_cc() { # <major.minor> "<components>" <flags...>: compiles main/*.c; the compiler's status
   local v=$1 comps=$2 inc=(-I"$stubs/common") c d
   shift 2
@@ -56,9 +59,7 @@ app_cc() { # <major.minor> "<components>" <flags...>: compiles main/*.c; the com
     -DCONFIG_TINYPIPE_UART_BAUD=2000000 -DCONFIG_ESP_DEFAULT_CPU_FREQ_MHZ=240 -DCONFIG_TINYPIPE_DUAL_CORE=1 -DCONFIG_TINYPIPE_BOARD_INDEX=0 -DTP_KERNELS_OPT=1 \
     -DCONFIG_TINYPIPE_STREAMS=4 -DCONFIG_TINYPIPE_PRELOAD_KB=32 -DCONFIG_TINYPIPE_UART1_TX_PIN=17 \
     -DCONFIG_TINYPIPE_UART1_RX_PIN=18 -DCONFIG_TINYPIPE_UART2_TX_PIN=15 -DCONFIG_TINYPIPE_UART2_RX_PIN=16 \
-    -DCONFIG_TINYPIPE_RING_PROMPT='""' -DCONFIG_TINYPIPE_RING_STEPS=256 -DCONFIG_TINYPIPE_RING_TEMPERATURE='"1.0"' \
-    -DCONFIG_TINYPIPE_RING_TOPP='"0.9"' -DCONFIG_TINYPIPE_RING_SEED=1 -DCONFIG_TINYPIPE_RING_PARALLEL=1 \
-    "$@" "${inc[@]}" "$here"/main/*.c
+    "${ring_story[@]}" "$@" "${inc[@]}" "$here"/main/*.c
 }
 # each topology the Kconfig offers: star; chain first, middle, last (host on UART0 or on an adapter at UART2)
 roles=("" "-DCONFIG_TINYPIPE_CHAIN_ROLE_NEXT=1 -DCONFIG_TINYPIPE_UP_UART=0 -DCONFIG_TINYPIPE_DOWN_UART=2"
@@ -76,6 +77,14 @@ for v in $versions; do
   done
   echo "IDF $v: requires $comps; the app compiles (star; chain first, middle, last; ring board 0, other, alone)"
 done
+# board 0 with every story setting given in the Kconfig (each overrides the image's)
+saved=("${ring_story[@]}")
+ring_story=(-DCONFIG_TINYPIPE_RING_PROMPT='"Once upon a time"' -DCONFIG_TINYPIPE_RING_STEPS=100
+  -DCONFIG_TINYPIPE_RING_TEMPERATURE='"0.8"' -DCONFIG_TINYPIPE_RING_TOPP='"0.9"' -DCONFIG_TINYPIPE_RING_SEED=42
+  -DCONFIG_TINYPIPE_RING_PARALLEL=2)
+# shellcheck disable=SC2086
+app_cc 6.0 "$(requires_of 6.0)" $console ${roles[5]}
+ring_story=("${saved[@]}")
 echo "esp-idf glue: compiles against the stubs for IDF $(echo $versions | tr ' ' ','), every topology"
 
 # ---- 3. what must not compile ----

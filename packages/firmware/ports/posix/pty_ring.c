@@ -7,11 +7,14 @@
  *   --driver               board 0: it drives the stories and has the console; with it:
  *   --console stdio|pty    the console: stdout + stdin lines (default), or the board's own PTY (its `PTY`
  *                          path: the USB port, which then carries no protocol)
- *   --prompt TEXT          the default prompt (token ids "1 403 …" without a tokenizer; default: BOS alone)
+ *   --prompt TEXT          the default prompt (token ids "1 403 …" without a tokenizer; default: the image's story
+ *                          defaults' (docs/image-format.md §4c), else BOS alone)
  *   --tokenizer PATH       a llama2.c tokenizer.bin for prompts and text (else the image's tokenizer section, if
  *                          it has one; else prompts and stories are token ids)
- *   --steps N --temperature T --topp P --sample-seed S    the sampler (defaults 256, 1.0, 0.9, 1)
- *   --parallel K           stories at once, at most (default 1; the ring's smallest --streams caps it)
+ *   --steps N --temperature T --topp P --sample-seed S    the sampler (defaults: the image's story defaults, else
+ *                          256, 1.0, 0.9, 1)
+ *   --parallel K           stories at once, at most (default: the image's, else 1; the ring's smallest --streams caps
+ *                          it). Each of these six given overrides that one setting of the image's, no other.
  *   --stories K            exit (status 0) after K stories (default 0: the default prompt, forever)
  */
 #define _GNU_SOURCE
@@ -36,6 +39,8 @@ static int ring, driver, console_pty;
 static const char *in_link, *prompt, *tokenizer_path;
 static tp_tokenizer tokenizer;
 static tp_driver_config cfg = {1.0f, 0.9f, 1, 256, 1, NULL, 0, NULL, NULL, NULL};
+static unsigned given; /* the story options given (bit k: valued[k]) */
+static tp_story_defaults story;
 static tp_driver drv;
 static tp_console console;
 static int console_fd = -1; /* --console pty: the board's PTY */
@@ -52,6 +57,7 @@ int tp_ring_option(const char *a, const char *v) {
         if (!strcmp(a, valued[i])) k = i;
     if (k < 0) return 0;
     if (!v) return fprintf(stderr, "tinypipe-board: USAGE: %s needs a value\n", a), -1;
+    given |= 1u << k;
     switch (k) {
     case 0: in_link = v; break;
     case 1:
@@ -120,7 +126,15 @@ static void console_out(void *ctx, const uint8_t *bytes, size_t n) {
 void tp_ring_start(tp_server *s, uint16_t session, int has_next) {
     if (has_next) tp_ring_join(s, session);
     if (!driver || !s->stages) return;
-    cfg.prompt = prompt;
+    /* the image's story defaults (§4c), then only the options given here */
+    tp_driver_config explicit = cfg;
+    if (tp_image_story(s->stages[0].img, &story) == TP_OK) tp_driver_use_story(&cfg, &story);
+    if (given & 1u << 2) cfg.prompt = prompt;
+    if (given & 1u << 3) cfg.steps = explicit.steps;
+    if (given & 1u << 4) cfg.temperature = explicit.temperature;
+    if (given & 1u << 5) cfg.topp = explicit.topp;
+    if (given & 1u << 6) cfg.lanes = explicit.lanes;
+    if (given & 1u << 8) cfg.seed = explicit.seed;
     char why[200];
     if (tokenizer_path) {
         if (tp_tokenizer_file(tokenizer_path, (uint32_t)s->stages[0].img->config.vocab_size, &tokenizer, why,

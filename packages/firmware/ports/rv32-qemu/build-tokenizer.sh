@@ -14,5 +14,5 @@ riscv64-unknown-elf-gcc -march=rv32imafc -mabi=ilp32f -std=c99 -O2 \
   -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x1000000 \
   -o "$out/tp-tokenizer-rv32.elf" \
   "$root"/test/tokenizer.c "$root"/src/tokenizer.c "$root"/src/tp_status.c "$root"/src/numerics.c \
-  "$root"/src/image.c "$root"/src/image_views.c "$root"/src/crc32c.c -lm
+  "$root"/src/image.c "$root"/src/image_views.c "$root"/src/image_story.c "$root"/src/crc32c.c -lm
 echo "$out/tp-tokenizer-rv32.elf"

@@ -16,6 +16,7 @@
 #if CONFIG_TINYPIPE_RING_DRIVER
 static tp_driver driver;
 static tp_tokenizer tokenizer;
+static tp_story_defaults story;
 static tp_console console;
 static char line[TP_DRIVER_LINE];
 static size_t line_n;
@@ -49,16 +50,16 @@ void ring_start(tp_server *s, uint16_t session) {
 #endif
 #if CONFIG_TINYPIPE_RING_DRIVER
     if (!s->stages) return; /* a refused image: the boot log said why */
-    tp_driver_config cfg = {strtof(CONFIG_TINYPIPE_RING_TEMPERATURE, NULL),
-                            strtof(CONFIG_TINYPIPE_RING_TOPP, NULL),
-                            (uint64_t)CONFIG_TINYPIPE_RING_SEED,
-                            CONFIG_TINYPIPE_RING_STEPS,
-                            CONFIG_TINYPIPE_RING_PARALLEL,
-                            CONFIG_TINYPIPE_RING_PROMPT,
-                            0,
-                            NULL,
-                            NULL,
-                            NULL};
+    /* the built-in defaults, then the image's story defaults (§4c), then each Kconfig value not left at "from the
+       image" (empty, 0, -1) */
+    tp_driver_config cfg = {1.0f, 0.9f, 1, 256, 1, NULL, 0, NULL, NULL, NULL};
+    if (tp_image_story(s->stages[0].img, &story) == TP_OK) tp_driver_use_story(&cfg, &story);
+    if (CONFIG_TINYPIPE_RING_PROMPT[0]) cfg.prompt = CONFIG_TINYPIPE_RING_PROMPT;
+    if (CONFIG_TINYPIPE_RING_STEPS > 0) cfg.steps = CONFIG_TINYPIPE_RING_STEPS;
+    if (CONFIG_TINYPIPE_RING_TEMPERATURE[0]) cfg.temperature = strtof(CONFIG_TINYPIPE_RING_TEMPERATURE, NULL);
+    if (CONFIG_TINYPIPE_RING_TOPP[0]) cfg.topp = strtof(CONFIG_TINYPIPE_RING_TOPP, NULL);
+    if (CONFIG_TINYPIPE_RING_SEED >= 0) cfg.seed = (uint64_t)CONFIG_TINYPIPE_RING_SEED;
+    if (CONFIG_TINYPIPE_RING_PARALLEL > 0) cfg.lanes = CONFIG_TINYPIPE_RING_PARALLEL;
     if (tp_image_tokenizer(s->stages[0].img, &tokenizer) == TP_OK) /* the image's own (§4b): prompts are text */
         tp_driver_use_tokenizer(&cfg, &tokenizer);
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL, 0) | O_NONBLOCK);
