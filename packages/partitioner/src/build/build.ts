@@ -141,8 +141,8 @@ export interface BuildOptions {
   /**
    * Build for a standalone ring (the plan must be one: `checkRingPlan`): board 0's image holds the story
    * settings (its story defaults, docs/image-format.md §4c) and each board gets its ESP-IDF overlay
-   * `sdkconfig.ring`, board 0's with the same settings as Kconfig defaults; `prompt` is
-   * `TINYPIPE_RING_PROMPT` (text, or token ids for a board without a tokenizer).
+   * `sdkconfig.ring` (board 0's names the settings in comments only: a Kconfig value set would override the
+   * image's); `prompt` is the prompt as board 0 reads it (text, or token ids for a board without a tokenizer).
    */
   ring?: { settings: RingSettings; prompt: string };
 }
@@ -173,6 +173,7 @@ export function buildPlan(plan: Plan, qm: QuantizedModel, options: BuildOptions 
           ? {
               story: {
                 ...options.ring.settings,
+                prompt: options.ring.prompt, // as the driver reads it: token ids without a tokenizer
                 steps: Math.min(options.ring.settings.steps, plan.model.config.seqLen),
               },
             }

@@ -86,10 +86,15 @@ describe('ringBoardConfigs', () => {
           ? ['sdkconfig.defaults.ring-alone']
           : ['sdkconfig.defaults.ring-first', ...Array(n - 1).fill('sdkconfig.defaults.ring-next')],
       );
-      expect(configs[0]!.sdkconfig).toContain('CONFIG_TINYPIPE_RING_PROMPT="Once upon a \\"time\\""');
-      expect(configs[0]!.sdkconfig).toContain('CONFIG_TINYPIPE_RING_TEMPERATURE="0.8"');
-      expect(configs[0]!.sdkconfig).toContain('CONFIG_TINYPIPE_RING_SEED=42');
-      expect(configs[0]!.sdkconfig).toContain('CONFIG_TINYPIPE_RING_STEPS=100');
+      // the story settings are board 0's image's: named in comments, none set (a set one overrides the image's)
+      expect(configs[0]!.sdkconfig).toContain('\n# CONFIG_TINYPIPE_RING_PROMPT="Once upon a \\"time\\""\n');
+      expect(configs[0]!.sdkconfig).toContain('\n# CONFIG_TINYPIPE_RING_TEMPERATURE="0.8"\n');
+      expect(configs[0]!.sdkconfig).toContain('\n# CONFIG_TINYPIPE_RING_SEED=42\n');
+      expect(configs[0]!.sdkconfig).toContain('\n# CONFIG_TINYPIPE_RING_STEPS=100\n');
+      for (const c of configs)
+        expect(c.sdkconfig).not.toMatch(
+          /^CONFIG_TINYPIPE_RING_(PROMPT|STEPS|TEMPERATURE|TOPP|SEED|PARALLEL)=/m,
+        );
     }
     // the module overlays follow the profile (README "Modules"): 8 MB with quad PSRAM; 32 MB octal
     const three = ringBoardConfigs(planModel(request(3)), settings, 'x');
@@ -125,7 +130,7 @@ describe('buildPlan for a ring', () => {
     expect(images[1]!.tokenizer).toBeUndefined();
     // board 0's image holds the story settings it starts with; no other image does
     expect(images[0]!.story).toMatchObject({
-      prompt: settings.prompt,
+      prompt: 'p5 p6', // the prompt as board 0 reads it (ring.prompt)
       steps: Math.min(settings.steps, checkpoint.config.seqLen), // the driver caps them at seq_len
       topp: Math.fround(settings.topp),
       seed: BigInt(settings.seed),

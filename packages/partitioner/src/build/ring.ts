@@ -61,9 +61,11 @@ function moduleOverlays(profile: Plan['boards'][number]['profile']): string[] {
 const kstring = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
 /**
- * Each board's ESP-IDF configuration for `plan` as a ring. `prompt` is what goes into
- * `TINYPIPE_RING_PROMPT`: the text when board 0's image holds the tokenizer (the app hands it to the
- * driver), else the prompt's token ids ("1 403 407"), which the driver takes without a tokenizer.
+ * Each board's ESP-IDF configuration for `plan` as a ring. Board 0's story settings are in its image (its
+ * story defaults, docs/image-format.md §4c): its overlay names them only in comments, one
+ * `TINYPIPE_RING_*` line each to uncomment to override that setting in the app (a Kconfig value set
+ * overrides the image's). `prompt` is the prompt as the firmware reads it: the text when board 0's image
+ * holds the tokenizer, else the prompt's token ids ("1 403 407").
  */
 export function ringBoardConfigs(plan: Plan, settings: RingSettings, prompt: string): RingBoardConfig[] {
   const n = plan.boards.length;
@@ -87,12 +89,13 @@ export function ringBoardConfigs(plan: Plan, settings: RingSettings, prompt: str
       lines.push(
         'CONFIG_TINYPIPE_RING_DRIVER=y',
         ...(n === 1 ? ['CONFIG_TINYPIPE_RING_ALONE=y'] : []),
-        `CONFIG_TINYPIPE_RING_PROMPT=${kstring(prompt)}`,
-        `CONFIG_TINYPIPE_RING_STEPS=${settings.steps}`,
-        `CONFIG_TINYPIPE_RING_TEMPERATURE=${kstring(String(settings.temperature))}`,
-        `CONFIG_TINYPIPE_RING_TOPP=${kstring(String(settings.topp))}`,
-        `CONFIG_TINYPIPE_RING_SEED=${settings.seed}`,
-        `CONFIG_TINYPIPE_RING_PARALLEL=${settings.parallel}`,
+        "# the story settings are board 0's image's (story.defaults); uncomment a line to override it in the app",
+        `# CONFIG_TINYPIPE_RING_PROMPT=${kstring(prompt)}`,
+        `# CONFIG_TINYPIPE_RING_STEPS=${settings.steps}`,
+        `# CONFIG_TINYPIPE_RING_TEMPERATURE=${kstring(String(settings.temperature))}`,
+        `# CONFIG_TINYPIPE_RING_TOPP=${kstring(String(settings.topp))}`,
+        `# CONFIG_TINYPIPE_RING_SEED=${settings.seed}`,
+        `# CONFIG_TINYPIPE_RING_PARALLEL=${settings.parallel}`,
       );
     return {
       board: b.index,
@@ -170,7 +173,7 @@ export function ringReadme(
     'idf.py -D SDKCONFIG_DEFAULTS="<the row\'s list>" set-target esp32s3 build',
     '```',
     '',
-    `Board 0's image holds these settings (its story defaults, docs/image-format.md §4c) and its \`sdkconfig.ring\` sets them as the Kconfig defaults. ` +
+    `Board 0's image holds these settings (its story defaults, docs/image-format.md §4c): flash another board-0 image and the same app tells its story. Its \`sdkconfig.ring\` lists them commented out; a line uncommented overrides that setting in the app. ` +
       `Board 0's stories start with: prompt "${settings.prompt}", ${settings.steps} steps, temperature ${settings.temperature}, top-p ${settings.topp}, seed ${settings.seed} (story n: seed + n − 1), ${settings.parallel} at once. Type a line on its console for another prompt; \`/temperature T\`, \`/topp P\`, \`/seed S\`, \`/steps N\` change the next stories.`,
     '',
   );
