@@ -169,6 +169,15 @@ corpus('image', [
   // the compact KV caches (docs/numerics.md §6b): kv_cache.c's store and read-back
   ['q8-whole-kv-fp16', buildImage(q8, { layers: [0, 2], embedding: true, classifier: true }, { kv: 'fp16' })],
   ['q4-whole-kv-int8', buildImage(q4, { layers: [0, 2], embedding: true, classifier: true }, { kv: 'int8' })],
+  // board 0's story defaults (docs/image-format.md §4c): image_story.c's record rules
+  [
+    'q8-head-story',
+    buildImage(
+      q8,
+      { layers: [0, 1], embedding: true, classifier: false },
+      { story: { prompt: '1 5 é 7', steps: 8, temperature: 0.5, topp: 0.9, seed: 3, parallel: 2 } },
+    ),
+  ],
 ]);
 const data = join(fuzz, 'data');
 mkdirSync(data, { recursive: true });
