@@ -64,6 +64,13 @@ describe('tinypipe build --standalone', () => {
     expect(image(0).story).toMatchObject({ prompt: 'Lily went', steps: 120, seed: 42n, parallel: 1 });
     expect(image(0).story!.temperature).toBe(Math.fround(0.8));
     expect(image(1).story).toBeUndefined();
+    // tinypipe image inspect shows board 0's story defaults as one of its checks
+    const inspect = await runCapture(['image', 'inspect', join(out, 'board-0', 'model.img')]);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toMatch(
+      /^ok {3}story {18}story defaults: prompt "Lily went", 120 steps, temperature 0\.8, topp 0\.9, seed 42, 1 at once$/m,
+    );
+    expect(inspect.stdout).toMatch(/^story\.defaults +u8 /m);
     expect(image(1).tokenizer).toBeUndefined();
     expect(image(2).tokenizer).toBeUndefined();
 

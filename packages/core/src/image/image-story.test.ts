@@ -51,7 +51,7 @@ describe('buildImage with story defaults', () => {
     expect(r.story).toEqual({ ...STORY, temperature: Math.fround(0.8), topp: Math.fround(0.95) });
     const line = verifyImage(img).checks.find((c) => c.check === 'story');
     expect(line?.ok).toBe(true);
-    expect(line?.message).toContain('"Il était une fois", 5 steps');
+    expect(line?.message).toContain('"Il était une fois", 5 steps, temperature 0.8, topp 0.95,'); // binary32, shortest
     expect(line?.message).toContain(`seed ${0xfedcba9876543210n}`);
   });
 

@@ -127,6 +127,13 @@ export function readImage(bytes: Uint8Array): ImageContents {
   };
 }
 
+/** The shortest decimal that reads back as this binary32 value (0.8, not 0.800000011920929). */
+function f32(v: number): string {
+  for (let p = 1; p < 9; p++)
+    if (Math.fround(Number(v.toPrecision(p))) === v) return String(Number(v.toPrecision(p)));
+  return String(v);
+}
+
 /**
  * Run every check `readImage` runs and report each one (for `tinypipe image inspect`): unlike
  * `readImage` it does not stop at the first failure where later checks still mean something
@@ -158,8 +165,8 @@ export function verifyImage(bytes: Uint8Array): ImageReport {
       const s = readStorySection(bytes, header, tensors) as StoryDefaults;
       sink.pass(
         'story',
-        `story defaults: prompt ${JSON.stringify(s.prompt)}, ${s.steps} steps, temperature ${s.temperature}, ` +
-          `topp ${s.topp}, seed ${s.seed}, ${s.parallel} at once`,
+        `story defaults: prompt ${JSON.stringify(s.prompt)}, ${s.steps} steps, temperature ${f32(s.temperature)}, ` +
+          `topp ${f32(s.topp)}, seed ${s.seed}, ${s.parallel} at once`,
       );
     } catch (e) {
       if (!TinypipeError.isInstance(e)) throw e;
