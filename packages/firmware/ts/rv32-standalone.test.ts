@@ -99,4 +99,27 @@ describe('standalone on rv32imafc under QEMU (a ring of one board)', () => {
     expect(run(0, 1, 1)).toEqual([await host(0, 1)]);
     expect(run(0.8, 42, 2)).toEqual([await host(0.8, 42), await host(0.8, 43)]);
   }, 120_000);
+  it("stories260K q8 with the tokenizer and story defaults in the image, no setting given: the image's story, the host's text", async () => {
+    const qm = quantize(checkpoint, { weights: 'q8' });
+    const [whole] = splitSelections(qm.config, [qm.config.nLayers], 1);
+    const image = join(tmp, 'rv32-standalone-story.img');
+    const story = { prompt: 'Lily went', steps: 56, temperature: 0.75, topp: 0.875, seed: 21, parallel: 1 };
+    writeFileSync(image, buildImage(qm, whole!, { tokenizer, story })); // what a board powered alone tells
+    const text = runRv32Program(elf, ['--standalone', '-', '-', '-', '-', '2', image]);
+    const told = [...text.matchAll(/^ring: story (\d+): ([^\n]*)\n([\s\S]*?)\n?ring: story \1 done/gm)];
+    expect(told.map((m) => [Number(m[1]), m[2]])).toEqual([
+      [1, '4 prompt tokens, temperature 0.75, topp 0.875, seed 21, 56 steps'],
+      [2, '4 prompt tokens, temperature 0.75, topp 0.875, seed 22, 56 steps'],
+    ]);
+    for (const [i, seed] of [21, 22].entries()) {
+      const host = await generateText({
+        engine: QuantEngine.fromModel(qm),
+        tokenizer,
+        sampler: new Sampler({ vocabSize: 512, temperature: 0.75, topp: 0.875, seed, exp: 'spec' }),
+        prompt: story.prompt,
+        steps: 56,
+      });
+      expect(told[i]![3]).toBe(host.text.replace(/\n$/, ''));
+    }
+  }, 120_000);
 });

@@ -12,7 +12,9 @@
  * classifier (and the tokenizer, docs/image-format.md §4b); the standalone driver (src/standalone.c) tells
  * STORIES stories of the prompt — text with the image's tokenizer, else token ids, BOS alone when absent;
  * "_" for a space: semihosting splits arguments at spaces, QEMU its options at commas — with the board's own
- * sampler, on the console sink (stdout), as the first board of a ring does on its console.
+ * sampler, on the console sink (stdout), as the first board of a ring does on its console. STEPS, TEMPERATURE,
+ * TOPP, SEED given as "-" and PROMPT left out are the image's story defaults (docs/image-format.md §4c), if it
+ * holds them (they also set the stories at once), else the built-in ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +69,10 @@ static int standalone(int argc, char **argv) {
     static tp_server server;
     static tp_driver driver;
     static tp_console console;
-    if (argc < 7) return printf("usage: prog --standalone STEPS TEMPERATURE TOPP SEED STORIES IMAGE [PROMPT]\n"), 2;
+    if (argc < 7)
+        return printf(
+                   "usage: prog --standalone STEPS TEMPERATURE TOPP SEED STORIES IMAGE [PROMPT] (\"-\": the image's)\n"),
+               2;
     long size = 0;
     uint8_t *bytes = read_file(argv[6], &size);
     int one = 1;
@@ -79,16 +84,15 @@ static int standalone(int argc, char **argv) {
     if (!logits || !server.sample_index || !server.sample_scratch) return printf("out of memory\n"), 1;
     server.link.now_ms = ticks, server.pump = no_pump;
     tp_server_init(&server, &stage, 1, &image, TP_OK, logits, 0, 1);
-    tp_driver_config cfg = {strtof(argv[2], NULL),
-                            strtof(argv[3], NULL),
-                            strtoull(argv[4], NULL, 10),
-                            atoi(argv[1]),
-                            1,
-                            argc > 7 ? argv[7] : "",
-                            atoi(argv[5]),
-                            NULL,
-                            NULL,
-                            NULL};
+    /* the built-in defaults, the image's story defaults (docs/image-format.md §4c), then each argument but "-" */
+    tp_driver_config cfg = {1.0f, 0.9f, 1, 256, 1, NULL, atoi(argv[5]), NULL, NULL, NULL};
+    static tp_story_defaults story;
+    if (tp_image_story(&image, &story) == TP_OK) tp_driver_use_story(&cfg, &story);
+    if (strcmp(argv[1], "-") != 0) cfg.steps = atoi(argv[1]);
+    if (strcmp(argv[2], "-") != 0) cfg.temperature = strtof(argv[2], NULL);
+    if (strcmp(argv[3], "-") != 0) cfg.topp = strtof(argv[3], NULL);
+    if (strcmp(argv[4], "-") != 0) cfg.seed = strtoull(argv[4], NULL, 10);
+    if (argc > 7) cfg.prompt = argv[7];
     for (char *p = argc > 7 ? argv[7] : NULL; p && *p; p++)
         if (*p == '_') *p = ' ';
     static tp_tokenizer tokenizer;
