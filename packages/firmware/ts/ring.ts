@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import { TinypipeError } from '@tinypipe/protocol';
 import { buildPosixBoard } from './build.js';
 
-/** What board 0 does (the posix board's ring options; packages/firmware/README.md "Standalone ring"). */
+/**
+ * What board 0 does (the posix board's ring options; packages/firmware/README.md "Standalone ring"). Each story
+ * option given overrides that one setting of the image's story defaults (docs/image-format.md §4c); an image
+ * without them uses the defaults below.
+ */
 export interface RingDriverOptions {
-  /** The default prompt: token ids ("1 403 407", BOS added when missing) until the image holds a tokenizer. */
+  /** The default prompt: text when board 0 has a tokenizer, else token ids ("1 403 407", BOS added when missing). */
   prompt?: string;
   /** Positions per story, the prompt included (default 256, capped at the model's seq_len). */
   steps?: number;
@@ -26,7 +30,7 @@ export interface RingDriverOptions {
   stories?: number;
   /** Board 0's console: its stdout and stdin (default), or its own PTY (`RingBoard.path`). */
   console?: 'stdio' | 'pty';
-  /** A llama2.c tokenizer.bin: prompts are text and stories are printed as text (until images hold it). */
+  /** A llama2.c tokenizer.bin, in place of the one in board 0's image (or for an image without one). */
   tokenizer?: string;
 }
 

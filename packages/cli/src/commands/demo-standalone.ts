@@ -135,8 +135,9 @@ export async function runStandaloneDemo(
     plan,
     dir: temp.path,
     streams: parallel,
-    // board 0's settings, as sdkconfig.ring gives them to an ESP-IDF board
-    driver: { ...settings, stories, console: 'stdio' },
+    // no story option: board 0 tells the stories its image's defaults say (docs/image-format.md §4c), as an
+    // ESP-IDF board powered with no computer attached does; only when to stop is the simulation's
+    driver: { stories, console: 'stdio' },
     ...(given.emulate
       ? {
           pace: (i: number) => ({
