@@ -17,7 +17,18 @@
  *   streaming only where flash, not compute, bounds a board (not with the plain C kernels the S3 profiles
  *   assume). The cost model's own ratio is printed beside the measured one.
  *
- * Run: npm run bench (in packages/cli, after npm run build: each demo runs dist/bin.js in its own process)
+ * The ring against the host (issue 21 item 4), after those rows: `tinypipe demo --standalone` (the boards
+ * tell the stories, board 0 sending each sampled token round the ring, no host link) against the
+ * host-driven `tinypipe demo --topology chain`, both emulating an ESP32-S3-N16R8 — the same plan (the
+ * classifier whole on the last board, which samples), model, steps, seed, N boards and K stories at once,
+ * each board paced the same way (its plan's compute per message, its cache preload, its UART's rate). A
+ * pair runs the two back to back, ring first in even pairs and host first in odd ones; each side's tok/s
+ * is all its stories' tokens over the time from the first story's start to the last one's end (the ring's
+ * as board 0's console shows it to the host).
+ *
+ * Run: npm run bench (in packages/cli, after npm run build: each demo runs dist/bin.js in its own process).
+ * BENCH_PAIRS=N sets the pairs per row (default 3); BENCH_ROWS=text runs only the rows whose label
+ * contains it (case-insensitive; e.g. BENCH_ROWS=ring for the ring's rows alone).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,13 +36,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_SHAPES, synthesize, writeCheckpoint } from '@tinypipe/core';
+import { ringRows } from './ring.js';
 
 /** Pairs per row: a pair is the 1×1 run then the 2×K run, back to back, so both see the same machine. */
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 if (!Number.isInteger(PAIRS) || PAIRS < 1)
   throw new Error(`BENCH_PAIRS must be a whole number ≥ 1, got ${PAIRS}`);
 
+/** Only the rows whose label contains this (case-insensitive); every row when unset. */
+const ROWS = process.env.BENCH_ROWS?.toLowerCase();
+const selected = (label: string) => ROWS === undefined || label.toLowerCase().includes(ROWS);
+
 interface Summary {
+  tokens: number;
   tokensPerSecond: number;
   identicalToHost: boolean;
   perBoard: { computeMsPerPosition: number }[];
@@ -58,10 +75,6 @@ function demo(args: string[]): Promise<Summary> {
 
 const dir = mkdtempSync(join(tmpdir(), 'tinypipe-bench-'));
 const body42m = join(dir, '42M-body-vocab512.bin');
-writeFileSync(
-  body42m,
-  writeCheckpoint(synthesize({ ...MODEL_SHAPES['42M'], vocabSize: 512, seqLen: 128 }, 1), { version: 0 }),
-);
 
 const rows: { label: string; args: string[]; streams?: number }[] = [
   { label: 'host speed, 260K, star', args: ['--steps', '160', '--topology', 'star'] },
@@ -92,12 +105,19 @@ const rows: { label: string; args: string[]; streams?: number }[] = [
 
 const fmt = (x: number, width = 7) => x.toFixed(1).padStart(width);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(
-  `${'tinypipe demo'.padEnd(38)} ${'1×1 tok/s'.padStart(9)} ${'2×K tok/s'.padStart(9)}  ratio  predicted  ` +
-    `1×1 ms/token  of which compute  bit-exact`,
-);
+const pipelineRows = rows.filter((r) => selected(r.label));
+if (pipelineRows.some((r) => r.args.includes(body42m)))
+  writeFileSync(
+    body42m,
+    writeCheckpoint(synthesize({ ...MODEL_SHAPES['42M'], vocabSize: 512, seqLen: 128 }, 1), { version: 0 }),
+  );
+if (pipelineRows.length)
+  console.log(
+    `${'tinypipe demo'.padEnd(38)} ${'1×1 tok/s'.padStart(9)} ${'2×K tok/s'.padStart(9)}  ratio  predicted  ` +
+      `1×1 ms/token  of which compute  bit-exact`,
+  );
 try {
-  for (const { label, args, streams = 2 } of rows) {
+  for (const { label, args, streams = 2 } of pipelineRows) {
     const pairs: { one: Summary; two: Summary }[] = [];
     for (let i = 0; i < PAIRS; i++)
       pairs.push({
@@ -120,11 +140,13 @@ try {
         `${(1000 / one).toFixed(3).padStart(12)}  ${compute.toFixed(3).padStart(15)}  ${exact ? 'yes' : 'NO'}`,
     );
   }
-  console.log(
-    `\nmedians of ${PAIRS} pairs per row (BENCH_PAIRS=N to change); ratio = the median of the pairs' ratios;\n` +
-      'a 1×1 token is its compute plus its hops (host → board → host): where the hops dominate, two streams\n' +
-      'on two boards cannot double it, since each stream still waits for every hop of its round',
-  );
+  if (pipelineRows.length)
+    console.log(
+      `\nmedians of ${PAIRS} pairs per row (BENCH_PAIRS=N to change); ratio = the median of the pairs' ratios;\n` +
+        'a 1×1 token is its compute plus its hops (host → board → host): where the hops dominate, two streams\n' +
+        'on two boards cannot double it, since each stream still waits for every hop of its round\n',
+    );
+  await ringRows(PAIRS, selected, demo);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -165,6 +165,40 @@ describe('tinypipe demo --standalone', () => {
     expect(ports.opened).toHaveLength(3); // restarting a board opened nothing
   }, 120_000);
 
+  it('--emulate --json: the ring’s rate over all its stories, as the host-driven demo reports its own', async () => {
+    const r = await runCapture([
+      'demo',
+      '--standalone',
+      '--boards',
+      '2',
+      '--streams',
+      '2',
+      '--steps',
+      '40',
+      '--seed',
+      '5',
+      '--emulate',
+      'esp32s3-n16r8',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary & {
+      tokens: number;
+      seconds: number;
+      tokensPerSecond: number;
+      emulated: string | null;
+      predicted: { tokensPerSecond: number };
+    };
+    const counts = await Promise.all(
+      [5, 6].map(async (seed) => (await host('Once upon a time', 40, 0.8, seed)).tokens.length),
+    );
+    expect(s.tokens).toBe(counts[0]! + counts[1]!);
+    expect(s.seconds).toBeGreaterThan(0);
+    expect(s.tokensPerSecond).toBeCloseTo(s.tokens / s.seconds, 0);
+    expect(s.emulated).toBe('esp32s3-n16r8');
+    expect(s.predicted.tokensPerSecond).toBeGreaterThan(0);
+  }, 120_000);
+
   it('refuses what a ring cannot do', async () => {
     const kill0 = await runCapture(['demo', '--standalone', '--boards', '2', '--kill', '0']);
     expect(kill0.code).toBe(2);

@@ -30,7 +30,7 @@ import {
   startRingBoard,
   stopRingBoard,
 } from './ring/boards.js';
-import { statusLines, storyEnd, storyHeader, storyText } from './ring/console.js';
+import { statusLines, storiesSeconds, storyEnd, storyHeader, storyText } from './ring/console.js';
 import { ringBuildOptions, ringSettings } from './ring/settings.js';
 
 /** The options `--standalone` adds to `tinypipe demo`. */
@@ -140,8 +140,10 @@ export async function runStandaloneDemo(
     driver: { stories, console: 'stdio' },
     ...(given.emulate
       ? {
+          // as tinypipe demo paces a host-driven board (demo/boards.ts), so the two compare
           pace: (i: number) => ({
             stageUs: (plan.boards[i]!.predicted.layersMs + plan.boards[i]!.predicted.classifierMs) * 1000,
+            preloadUs: plan.boards[i]!.predicted.preloadMs * 1000,
             lineBaud: plan.boards[i]!.profile.uartBaud,
           }),
         }
@@ -169,6 +171,8 @@ export async function runStandaloneDemo(
     const console = await tell(ctx, given, start, boards, stories, ports);
     const told = await compare(ctx, settings, qm, tokenizer, console, stories);
     hostHoldsNoPort(ports, n); // nothing was opened while the stories ran
+    const tokens = told.reduce((a, s) => a + s.tokens, 0);
+    const seconds = storiesSeconds(boards[0]!.arrivedAt, stories) ?? Number.NaN;
     const summary = {
       model: label,
       boards: n,
@@ -177,6 +181,13 @@ export async function runStandaloneDemo(
       flashSeconds: Math.round(flashMs) / 1000,
       /** serial ports the host opened (the flasher's, one a board) and still had open once flashed */
       hostPorts: { opened: ports.opened.length, openAfterFlashing: ports.openNow() },
+      /** every story's tokens (abandoned ones' too), and the seconds from story 1's start to the last end on
+       *  board 0's console as the host read it: the ring's rate, as `tinypipe demo` measures the host's */
+      tokens,
+      seconds: Math.round(seconds * 1000) / 1000,
+      tokensPerSecond: Math.round((tokens / seconds) * 10) / 10,
+      emulated: given.emulate ? profile.name : null,
+      predicted: { tokensPerSecond: plan.predicted.tokensPerSecond },
       stories: told,
       status: statusLines(console),
       identicalToHost: told.some((s) => s.identicalToHost) && told.every((s) => s.identicalToHost !== false),
@@ -198,7 +209,8 @@ export async function runStandaloneDemo(
           `  story ${s.story} (seed ${s.seed}): ${s.abandoned ? `abandoned after ${s.tokens} tokens: ${s.abandoned}` : `${s.tokens} tokens${s.tokensPerSecond !== null ? `, ${s.tokensPerSecond} tok/s on the ring` : ''}, identical to the host's run: ${s.identicalToHost ? 'yes' : 'NO'}`}\n`,
         );
       say(
-        `\n${summary.stories.filter((s) => !s.abandoned).length} of ${stories} stories told by board 0 with no host link (the host opened ${ports.opened.length} port(s) to flash, ${ports.openNow()} open since)\n` +
+        `\n${tokens} tokens in ${summary.seconds} s on board 0's console: ${summary.tokensPerSecond} tok/s (${parallel} at once${given.emulate ? `; emulating ${profile.name}, the cost model predicts ${plan.predicted.tokensPerSecond}` : ''})\n` +
+          `${summary.stories.filter((s) => !s.abandoned).length} of ${stories} stories told by board 0 with no host link (the host opened ${ports.opened.length} port(s) to flash, ${ports.openNow()} open since)\n` +
           `identical to the unsplit host run: ${summary.identicalToHost ? 'yes' : 'NO'}\n`,
       );
     }

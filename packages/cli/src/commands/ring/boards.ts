@@ -20,6 +20,8 @@ export interface RingBoardProcess {
   console(): string;
   /** Everything it logged on stderr. */
   log(): string;
+  /** When (`performance.now()`) its stdout first held a whole match of `pattern` (ASCII), or undefined. */
+  arrivedAt(pattern: RegExp): number | undefined;
   exited: Promise<number | null>;
 }
 
@@ -32,8 +34,9 @@ export interface RingStart {
   driver: RingDriverOptions;
   /** KV caches per board (stories at once, at most). */
   streams: number;
-  /** Per board: µs per message's compute, and its line rate (`--emulate`). */
-  pace?: (board: number) => { stageUs: number; lineBaud: number };
+  /** Per board: µs per message's compute, the cache preload it may hide, and its line rate (`--emulate`,
+   *  as `tinypipe demo` paces a host-driven board). */
+  pace?: (board: number) => { stageUs: number; preloadUs: number; lineBaud: number };
 }
 
 /** Board i's arguments: the ring's (`ringArgs`), with a virtual chip's flash in place of an image. */
@@ -52,7 +55,11 @@ export function ringBoardArgs(start: RingStart, i: number): string[] {
     `7c:df:a1:00:01:${i.toString(16).padStart(2, '0')}`,
   );
   const pace = start.pace?.(i);
-  if (pace) args.push('--stage-us', String(Math.round(pace.stageUs)), '--line-baud', String(pace.lineBaud));
+  if (pace)
+    args.push(
+      ...['--stage-us', String(Math.round(pace.stageUs)), '--line-baud', String(pace.lineBaud)],
+      ...(pace.preloadUs > 0 ? ['--preload-us', String(Math.round(pace.preloadUs))] : []),
+    );
   return args;
 }
 
@@ -62,6 +69,7 @@ export async function startRingBoard(program: string, args: readonly string[]): 
   const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  const arrivals: { length: number; at: number }[] = []; // stdout's length after each chunk, and when
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
@@ -70,6 +78,7 @@ export async function startRingBoard(program: string, args: readonly string[]): 
   const path = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString('latin1');
+      arrivals.push({ length: stdout.length, at: performance.now() });
       const m = /^PTY (\S+)\n/.exec(stdout);
       if (m && (!wantsIn || /^PTY_IN \S+\n/m.test(stdout))) resolve(m[1]!);
     });
@@ -89,6 +98,10 @@ export async function startRingBoard(program: string, args: readonly string[]): 
     // bytes kept as latin1 while they arrive (a character may be split between chunks), decoded when read
     console: () => Buffer.from(stdout.replace(/^(PTY(_IN)? \S+\n)+/, ''), 'latin1').toString('utf8'),
     log: () => stderr,
+    arrivedAt: (pattern) => {
+      const m = pattern.exec(stdout);
+      return m ? arrivals.find((a) => a.length >= m.index + m[0].length)?.at : undefined;
+    },
     exited,
   };
 }

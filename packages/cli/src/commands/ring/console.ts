@@ -58,3 +58,21 @@ export function statusLines(text: string): string[] {
     .map((m) => m[1]!)
     .filter((l) => !/^story \d+( done|:| abandoned)/.test(l));
 }
+
+/**
+ * The seconds from story 1's header to the last of stories 1 … `stories` ending, on board 0's console as
+ * the host saw it (`arrivedAt`: when the console first held a line; the stories told at once start
+ * together): what `tinypipe demo`'s host-driven run measures from its first story's start to its last
+ * token. Undefined when a line is missing.
+ */
+export function storiesSeconds(
+  arrivedAt: (pattern: RegExp) => number | undefined,
+  stories: number,
+): number | undefined {
+  const begun = arrivedAt(/^ring: story 1: [^\n]*\n/m);
+  const ends = Array.from({ length: stories }, (_, i) =>
+    arrivedAt(new RegExp(`^ring: story ${i + 1} (done|abandoned)[^\\n]*\\n`, 'm')),
+  );
+  if (begun === undefined || ends.some((t) => t === undefined)) return undefined;
+  return (Math.max(...(ends as number[])) - begun) / 1000;
+}
