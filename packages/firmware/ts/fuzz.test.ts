@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { fuzzServeImages } from './fuzz-images.js';
+import { fuzzRingImages, fuzzServeImages } from './fuzz-images.js';
 
 const firmware = join(dirname(fileURLToPath(import.meta.url)), '..');
 const script = join(firmware, 'scripts', 'fuzz.sh');
@@ -44,9 +44,11 @@ it.runIf(why !== undefined && Boolean(process.env.CI))('CI has clang with libFuz
 it.skipIf(why !== undefined)(
   `every fuzz target replays its regressions and runs ${seconds} s without a crash${why ? ` (skipped: ${why})` : ''}`,
   () => {
-    // fuzz_serve's images in the image format of this checkout (the committed test/fuzz/data may be older)
+    // fuzz_serve's and fuzz_ring's images in the image format of this checkout (the committed test/fuzz/data
+    // may be older)
     const data = mkdtempSync(join(tmpdir(), 'tinypipe-fuzz-data-'));
-    for (const [name, bytes] of Object.entries(fuzzServeImages())) writeFileSync(join(data, name), bytes);
+    for (const [name, bytes] of Object.entries({ ...fuzzServeImages(), ...fuzzRingImages() }))
+      writeFileSync(join(data, name), bytes);
     const r = spawnSync(script, ['run', String(seconds)], {
       cwd: firmware,
       encoding: 'utf8',
@@ -55,7 +57,7 @@ it.skipIf(why !== undefined)(
     rmSync(data, { recursive: true, force: true });
     // stderr names each crash's reproducer ("FUZZ CRASH <target>: reproducer <path> …")
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    for (const target of ['frame', 'link', 'serve', 'image', 'rom', 'sampler', 'tokenizer'])
+    for (const target of ['frame', 'link', 'serve', 'image', 'rom', 'sampler', 'tokenizer', 'ring'])
       expect(r.stdout).toMatch(new RegExp(`^fuzz ${target}: \\d+ runs`, 'm'));
   },
   300_000,
