@@ -373,6 +373,25 @@ corpus('ring', [
     ring(8 | 128, ticks(4), Buffer.from([5, 1]), ticks(40, 250), Buffer.from([5, 0]), ticks(8)),
   ],
   ['last-restarts', ring(8 | 128, ticks(4), Buffer.from([5, 2]), ticks(12))],
+  // op 8: D's next link to board 1, whose tp_ring_step takes any census (no entries, count 255, too long)
+  [
+    'to-board-1',
+    ring(
+      8 | 128,
+      op(
+        8,
+        censusBytes([
+          [0, 0, 0, 0, 0, 0, 0],
+          [0, 0, 0, 0, 0, 0, 0],
+          [0, 0, 0, 0, 0, 0, 0],
+        ]),
+      ),
+      op(8, [32, 0xff, 0xff, 0xff]),
+      op(8, [32, 0xff, 0xff, 0]),
+      op(8, token(0, 0, 1)),
+      ticks(4),
+    ),
+  ],
   ['raw-line', ring(8 | 128, op(7, [0, 1, 2, 3, 0, 0xff, 0]), ticks(2))],
   ['census-alone-valid', ring(1, alone(64, 2, 16, 0, 160, valid))],
   ['census-alone-short-why', ring(1, alone(64, 3, 16, 0, 5, valid))],

@@ -191,7 +191,8 @@ static void on_error(tp_driver *d, const uint8_t *m, size_t n) {
     }
     if (code == TP_E_NEXT_SILENT) {
         unsigned reporter = 0; /* "board K: …": the board after K is the one that went away */
-        int gone = sscanf(text, "board %u", &reporter) == 1 ? (int)reporter + 1 : -1;
+        /* board numbers are u16 on the wire: a larger K names no board (and K + 1 would overflow an int) */
+        int gone = sscanf(text, "board %u", &reporter) == 1 && reporter <= 0xffffu ? (int)reporter + 1 : -1;
         return lost(d, d->boards > 0 && gone >= 0 ? gone % d->boards : gone, text);
     }
     snprintf(line, sizeof line, "ERROR %s: %s", tp_status_name((tp_status)code), text);

@@ -18,6 +18,7 @@
  *   6  n, n bytes   tp_ring_census_read / check alone: max (% 65), n_layers, vocab (u16), count, why_size,
  *                   then the census; exact-size buffers (ASan); read's count fits max and the length
  *   7  n, n bytes   raw line bytes into D's upstream link (garbage, cut frames)
+ *   8  n, n bytes   D's next link carries a message to B (tp_ring_step: a census of any count, any kind)
  * The checking sink aborts when a story is written or ended that has not begun (or has ended), begins twice,
  * more stories run than streams, or the bytes written are not what the tokenizer's decode gave (the ids
  * without one).
@@ -284,7 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int k = 0; k < 60 && (mode & 128) && drv.state != TP_RING_READY; k++) clock_ms += 30, step();
     size_t at = 1;
     while (at < size) {
-        uint8_t op = data[at++] % 8;
+        uint8_t op = data[at++] % 9;
         if (at >= size) break;
         size_t n = data[at++];
         if (op == 1) clock_ms += (uint32_t)n;
@@ -307,6 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             else if (op == 4 && ring && !silent) send_up(&B.link, p, n);
             else if (op == 6) census_alone(p, n);
             else if (op == 7 && ring) tp_link_rx(&D.link, p, n);
+            else if (op == 8 && ring) send_up(&D.down, p, n);
         }
         step();
     }
