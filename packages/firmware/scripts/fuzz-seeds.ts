@@ -392,6 +392,8 @@ corpus('ring', [
       ticks(4),
     ),
   ],
+  ['miswired-whole-as-board-1', ring(8 | 4 | 32, ticks(24))],
+  ['miswired-next-of-last', ring(8 | 4 | 48, ticks(24))],
   ['raw-line', ring(8 | 128, op(7, [0, 1, 2, 3, 0, 0xff, 0]), ticks(2))],
   ['census-alone-valid', ring(1, alone(64, 2, 16, 0, 160, valid))],
   ['census-alone-short-why', ring(1, alone(64, 3, 16, 0, 5, valid))],

@@ -7,7 +7,9 @@
  * ring-whole.img alone (a ring of one: no links, results through tp_server.deliver). Byte 0 is the mode:
  *   bit 0 a ring of one, bit 1 no tokenizer (prompts and output are token ids), bit 2 stories forever with the
  *   image's steps (else 1 + (bits 4-5) stories of 5 positions: the compute is most of the time), bit 3 the console sink behind the checking sink, bit 6 one story at a time,
- *   bit 7 the operations start once the census has come back (the ring is ready) rather than at power-up.
+ *   bit 7 the operations start once the census has come back (the ring is ready) rather than at power-up;
+ *   with bit 2, bits 4-5 wire the ring wrong: 2 B holds ring-whole.img (D refuses it), 3 B's next link
+ *   expects board 7 (B refuses D and answers the census with an ERROR).
  * The rest is operations, each a tag byte and its operand:
  *   0  n, n bytes   the last board sends a message to D (B's down link; alone: tp_server.deliver)
  *   1  t            the clock moves t ms; every board steps
@@ -217,9 +219,11 @@ static void board(tp_server *s, tp_stage *stages, void **arena, image_file *f, u
     tp_server_init(s, stages, 2, &f->img, TP_OK, logits, index, (uint16_t)(0x100 + index + 16 * restarts));
 }
 
+static int miswired; /* 2: B holds the whole model; 3: B's next link expects board 7 */
 static void start_b(void) {
-    board(&B, stages_b, arenas + 2, &tail, 1, &to_d_down, &to_d_link, logits_b);
+    board(&B, stages_b, arenas + 2, miswired == 2 ? &whole : &tail, 1, &to_d_down, &to_d_link, logits_b);
     tp_ring_join(&B, (uint16_t)(0x201 + 16 * restarts));
+    if (miswired == 3) B.down.hello[TP_HELLO_OFF_BOARD] = 7; /* as a port told the wrong next board */
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -270,6 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     to_b_down.n = to_b_link.n = to_d_down.n = to_d_link.n = 0;
     image_file *f = ring ? &head : &whole;
     board(&D, stages_d, arenas, f, 0, &to_b_down, &to_b_link, logits_d);
+    miswired = mode & 4 ? mode >> 4 & 3 : 0;
     if (ring) tp_ring_join(&D, 0x200), start_b();
     tp_driver_config cfg = {1.0f, 0.9f, 1, 8, 2, NULL, 0, NULL, NULL, NULL};
     tp_driver_use_story(&cfg, &f->story);
