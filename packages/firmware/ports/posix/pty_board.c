@@ -28,7 +28,7 @@
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
  * stdin closes (the parent went away) or on SIGTERM. The lines themselves — the PTYs, the --ber / --drop
- * damage, the --line-baud transmit — are pty_uart.c's.
+ * damage, the --line-baud transmit — are pty_uart.c's; the options are parsed by pty_options.c.
  */
 #define _GNU_SOURCE /* ppoll (Linux); everything of _XOPEN_SOURCE 700 */
 #include <errno.h>
@@ -44,6 +44,7 @@
 
 #include "../../src/board.h"
 #include "md5.h"
+#include "pty_options.h"
 #include "pty_ring.h"
 #include "pty_uart.h"
 #include "rom.h"
@@ -235,76 +236,17 @@ static const uint8_t *find_model(const uint8_t *flash, size_t flash_size, size_t
     return NULL;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6]) {
-    unsigned v[6];
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) return -1;
-    for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
-    return 0;
-}
-
 int serve_pty(int argc, char **argv) {
-    const char *path = NULL, *flash_path = NULL;
-    unsigned board = 0xffff, seed = 1;
-    int boot_now = 0; /* --boot: power on booting the flash, no ROM loader */
-    unsigned long flash_size = 16ul << 20;
-    double ber = 0, drop = 0;
-    tp_rom_options rom = {9, {0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x01}, -1, -1, -1, 10000, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--pty")) continue;
-        int ring = tp_ring_option(a, v); /* pty_ring.c */
-        if (ring < 0) return 2;
-        if (ring) {
-            i += ring - 1;
-            continue;
-        }
-        if (!strcmp(a, "--in-pty")) {
-            in_pty = 1;
-            continue;
-        }
-        if (!strcmp(a, "--boot")) {
-            boot_now = 1;
-            continue;
-        }
-        if (!strcmp(a, "--out-pty")) {
-            chain_mode = TP_CHAIN_HOST;
-            continue;
-        }
-        if (!v) return fprintf(stderr, "tinypipe-board: USAGE: %s needs a value\n", a), 2;
-        if (!strcmp(a, "--image")) path = v;
-        else if (!strcmp(a, "--flash")) flash_path = v;
-        else if (!strcmp(a, "--flash-size")) flash_size = strtoul(v, NULL, 0);
-        else if (!strcmp(a, "--chip-id")) rom.chip_id = (uint32_t)strtoul(v, NULL, 0);
-        else if (!strcmp(a, "--mac")) {
-            if (parse_mac(v, rom.mac) != 0)
-                return fprintf(stderr, "tinypipe-board: USAGE: --mac aa:bb:cc:dd:ee:ff\n"), 2;
-        } else if (!strcmp(a, "--drop-after")) rom.drop_after = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--corrupt-block")) rom.corrupt_block = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--erase-us-per-mb")) rom.erase_us_per_mb = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--md5-us-per-mb")) rom.md5_us_per_mb = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--board")) board = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(a, "--streams")) {
-            streams = (int)strtol(v, NULL, 10);
-            if (streams < 1 || streams > TP_SERVE_MAX_STREAMS)
-                return fprintf(stderr, "tinypipe-board: USAGE: --streams must be 1..%d\n", TP_SERVE_MAX_STREAMS), 2;
-        } else if (!strcmp(a, "--psram")) psram = (size_t)strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--ber")) ber = strtod(v, NULL);
-        else if (!strcmp(a, "--drop")) drop = strtod(v, NULL);
-        else if (!strcmp(a, "--seed")) seed = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(a, "--stage-us")) stage_us = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--preload-us")) preload_us = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--line-baud")) line_baud = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--next")) next_path = v, chain_mode = TP_CHAIN_NEXT;
-        else return fprintf(stderr, "tinypipe-board: USAGE: unknown option %s\n", a), 2;
-        i++;
-    }
-    if (next_path && chain_mode == TP_CHAIN_HOST)
-        return fprintf(
-                   stderr,
-                   "tinypipe-board: USAGE: --next (a board in the middle) or --out-pty (the last board), not both\n"),
-               2;
-    if (!path == !flash_path) return fprintf(stderr, "tinypipe-board: USAGE: give --image PATH or --flash FILE\n"), 2;
-    tp_uart_faults(ber, drop, seed);
+    tp_pty_options o;
+    int usage = tp_pty_options_parse(argc, argv, &o); /* pty_options.c */
+    if (usage != 0) return usage;
+    const char *path = o.image_path, *flash_path = o.flash_path;
+    unsigned board = o.board;
+    unsigned long flash_size = o.flash_size;
+    tp_rom_options rom = o.rom;
+    streams = o.streams, psram = o.psram, in_pty = o.in_pty, chain_mode = o.chain_mode, next_path = o.next_path;
+    stage_us = o.stage_us, preload_us = o.preload_us, line_baud = o.line_baud;
+    tp_uart_faults(o.ber, o.drop, o.seed);
 
     if (path) {
         int fd = open(path, O_RDONLY);
@@ -342,7 +284,7 @@ int serve_pty(int argc, char **argv) {
     if (tp_uart_open_pty(&master, "PTY") != 0 || open_chain_out() != 0)
         return fprintf(stderr, "tinypipe-board: cannot open a pseudo-terminal\n"), 1;
     rom.idle_fd = in_fd;
-    if (!boot_now && tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
+    if (!o.boot_now && tp_rom_serve(master, flash, flash_size, &rom) != 0) return 0;
     fprintf(stderr, "tinypipe-board: reset: booting from flash\n");
     msync(flash, flash_size, MS_SYNC);
     size_t size = 0;
