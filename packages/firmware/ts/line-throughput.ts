@@ -57,7 +57,21 @@ export interface LineThroughput {
    */
   hostStalls: number;
   longestHostStallMs: number;
+  /**
+   * Times the board's process could not run for longer than `stallMs` (its `--stall-ms` ticker, measured as
+   * the host's stalls are): the board's ACKs wait that long, and the host's retransmission timer may fire.
+   */
+  boardStalls: number;
+  longestBoardStallMs: number;
   elapsedMs: number;
+}
+
+/**
+ * The stalls a board started with `--stall-ms` reported in its log (`tinypipe-board: stall: N ms` lines,
+ * ports/posix/pty_stall.c), each in ms, in order.
+ */
+export function parseBoardStalls(log: string): number[] {
+  return [...log.matchAll(/^tinypipe-board: stall: (\d+) ms$/gm)].map((m) => Number(m[1]));
 }
 
 /**
@@ -70,7 +84,12 @@ export async function runLineThroughput(
   baud = 921_600,
   stallMs = 40,
 ): Promise<LineThroughput> {
-  const board = await spawnPtyBoard(image.path, { board: 0, lineBaud: baud, streams: STREAMS });
+  const board = await spawnPtyBoard(image.path, {
+    board: 0,
+    lineBaud: baud,
+    streams: STREAMS,
+    stallMs,
+  });
   let hostStalls = 0;
   let longestHostStallMs = 0;
   let tick = performance.now();
@@ -108,6 +127,7 @@ export async function runLineThroughput(
     await link.send(encodeMessage({ kind: 'stats-request' }));
     const stats = decodeMessage((await reader.read()).value!) as Extract<Message, { kind: 'stats' }>;
     const host = link.stats();
+    const boardStalls = parseBoardStalls(board.log());
     reader.releaseLock();
     await link.close();
     return {
@@ -119,6 +139,8 @@ export async function runLineThroughput(
       hostRttMs: host.rttMs,
       hostStalls,
       longestHostStallMs,
+      boardStalls: boardStalls.length,
+      longestBoardStallMs: Math.max(0, ...boardStalls),
       elapsedMs,
     };
   } finally {

@@ -23,6 +23,11 @@ export interface PtyBoardOptions {
   preloadUs?: number;
   /** …and the board transmits at this line rate (10 bits per byte). */
   lineBaud?: number;
+  /**
+   * Report each time the board's process could not run for longer than this many ms (a loaded machine, a
+   * SIGSTOP): a line `tinypipe-board: stall: N ms` in `log()` (ports/posix/pty_stall.c). Off when absent.
+   */
+  stallMs?: number;
   /** Erase time of the virtual flash, µs per MiB (default 10000: the chip's seconds, scaled down). */
   eraseUsPerMb?: number;
   /** SPI_FLASH_MD5 time of the virtual flash, µs per MiB (default 0: at once). */
@@ -90,6 +95,7 @@ export async function spawnPtyBoard(
   if (options.stageUs) args.push('--stage-us', String(Math.round(options.stageUs)));
   if (options.preloadUs) args.push('--preload-us', String(Math.round(options.preloadUs)));
   if (options.lineBaud) args.push('--line-baud', String(Math.round(options.lineBaud)));
+  if (options.stallMs) args.push('--stall-ms', String(Math.round(options.stallMs)));
   if (options.board !== undefined) args.push('--board', String(options.board));
   if (options.ber) args.push('--ber', String(options.ber));
   if (options.drop) args.push('--drop', String(options.drop));

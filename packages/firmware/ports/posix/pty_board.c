@@ -25,6 +25,9 @@
  * --boot powers it on with GPIO0 high instead: it boots its flash at once, as a chip no flasher holds in
  * download mode does (a ring board plugged back in: no signal to race the ROM's handler).
  *
+ * --stall-ms MS: each time the process could not run for longer than MS (a loaded machine, a SIGSTOP), a line
+ * `stall: N ms` on stderr (pty_stall.c), so a test can tell a late ACK of this board's from a protocol fault.
+ *
  * --ber / --drop damage the bytes it sends and receives (seeded), so the host's ARQ is exercised against
  * the C side too. Events (accepted, refused, link down) go to stderr, one line each. It exits when its
  * stdin closes (the parent went away) or on SIGTERM. The lines themselves — the PTYs, the --ber / --drop
@@ -46,6 +49,7 @@
 #include "md5.h"
 #include "pty_options.h"
 #include "pty_ring.h"
+#include "pty_stall.h"
 #include "pty_uart.h"
 #include "rom.h"
 
@@ -247,6 +251,7 @@ int serve_pty(int argc, char **argv) {
     streams = o.streams, psram = o.psram, in_pty = o.in_pty, chain_mode = o.chain_mode, next_path = o.next_path;
     stage_us = o.stage_us, preload_us = o.preload_us, line_baud = o.line_baud;
     tp_uart_faults(o.ber, o.drop, o.seed);
+    if (tp_stall_start(o.stall_ms) != 0) return fprintf(stderr, "tinypipe-board: cannot start the stall ticker\n"), 1;
 
     if (path) {
         int fd = open(path, O_RDONLY);

@@ -70,6 +70,7 @@ int tp_pty_options_parse(int argc, char **argv, tp_pty_options *o) {
         else if (!strcmp(a, "--stage-us")) o->stage_us = strtol(v, NULL, 10);
         else if (!strcmp(a, "--preload-us")) o->preload_us = strtol(v, NULL, 10);
         else if (!strcmp(a, "--line-baud")) o->line_baud = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--stall-ms")) o->stall_ms = strtol(v, NULL, 10);
         else if (!strcmp(a, "--next")) o->next_path = v, o->chain_mode = TP_CHAIN_NEXT;
         else return fprintf(stderr, "tinypipe-board: USAGE: unknown option %s\n", a), 2;
         i++;

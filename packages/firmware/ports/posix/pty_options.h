@@ -23,6 +23,7 @@ typedef struct {
     int chain_mode; /* TP_CHAIN_* (serve.h) */
     const char *next_path;
     long stage_us, preload_us, line_baud; /* emulation of a real board's speed (0: as fast as the host) */
+    long stall_ms; /* --stall-ms: report each time the process could not run for longer (0: off; pty_stall.c) */
 } tp_pty_options;
 
 /* Fills o from argv (defaults for what is not given). 0, or the exit status of a usage error (printed). */
