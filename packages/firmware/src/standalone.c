@@ -186,7 +186,10 @@ static void on_error(tp_driver *d, const uint8_t *m, size_t n) {
     text[len] = 0;
     if (code == TP_E_NEXT_REFUSED || code == TP_E_NEXT_WRONG_BUILD) { /* a ring wired or flashed wrong */
         snprintf(line, sizeof line, "the ring is not closed: %s", text);
+        char said[sizeof d->said]; /* abandon_all forgets what was said: the refusal still goes out once */
+        memcpy(said, d->said, sizeof said);
         abandon_all(d, "a board of the ring refused its next board");
+        memcpy(d->said, said, sizeof said);
         return say(d, line);
     }
     if (code == TP_E_NEXT_SILENT) {
