@@ -44,8 +44,12 @@ describe('tinypipe-board --line-baud', () => {
     // measured on its own (this thread's timer; the board's --stall-ms ticker)
     if (r.boardStalls === 0) expect(r.hostRetransmits, JSON.stringify(r)).toBe(0);
     else expect(r.hostRetransmits, JSON.stringify(r)).toBeLessThanOrEqual(8 * r.boardStalls);
-    if (r.hostStalls === 0) expect(r.boardRetransmits, JSON.stringify(r)).toBe(0);
-    else expect(r.boardRetransmits, JSON.stringify(r)).toBeLessThanOrEqual(8 * r.hostStalls);
+    // a stall of the board's own delays its simulated UART too (pty_uart.c): the frames due during it
+    // leave on waking, but its link times them from their scheduled departure, already an RTO ago, so it
+    // resends them (measured: SIGSTOPs of 100 ms, no host stall, ~4 board retransmissions each)
+    const stalls = r.hostStalls + r.boardStalls;
+    if (stalls === 0) expect(r.boardRetransmits, JSON.stringify(r)).toBe(0);
+    else expect(r.boardRetransmits, JSON.stringify(r)).toBeLessThanOrEqual(8 * stalls);
     expect(r.lineUtilisation).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 

@@ -15,6 +15,7 @@
 enum { TICK_MS = 5 };
 
 static long threshold_ms;
+static long long started_us; /* read before the thread is created: a stall before its first tick counts too */
 
 static long long now_us(void) {
     struct timespec ts;
@@ -25,7 +26,7 @@ static long long now_us(void) {
 static void *tick(void *arg) {
     (void)arg;
     const struct timespec sleep = {0, TICK_MS * 1000000L};
-    long long last = now_us();
+    long long last = started_us;
     for (;;) {
         nanosleep(&sleep, NULL);
         long long now = now_us(), gap_ms = (now - last) / 1000;
@@ -38,6 +39,7 @@ static void *tick(void *arg) {
 int tp_stall_start(long stall_ms) {
     if (stall_ms <= 0) return 0;
     threshold_ms = stall_ms;
+    started_us = now_us();
     /* the ticker takes no signals: SIGUSR1/SIGUSR2 (the EN pin), SIGTERM and SIGINT stay the main thread's,
        which polls and sleeps expecting them to interrupt it */
     sigset_t all, old;
