@@ -62,6 +62,8 @@ export interface LineThroughput {
    * the host's stalls are): the board's ACKs wait that long, and the host's retransmission timer may fire.
    */
   boardStalls: number;
+  /** Each board stall's length (ms), in order. */
+  boardStallsMs: number[];
   longestBoardStallMs: number;
   elapsedMs: number;
 }
@@ -140,6 +142,7 @@ export async function runLineThroughput(
       hostStalls,
       longestHostStallMs,
       boardStalls: boardStalls.length,
+      boardStallsMs: boardStalls,
       longestBoardStallMs: Math.max(0, ...boardStalls),
       elapsedMs,
     };
