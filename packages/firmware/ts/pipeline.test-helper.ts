@@ -5,30 +5,18 @@
  * processes reached over real PTYs (Node serialport + ReliableLink). Importing this registers the hook that
  * kills, after the test file, every board pushed on `running`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  buildImage,
-  generateText,
-  QuantEngine,
-  quantize,
-  readCheckpoint,
-  readTokenizer,
-  Sampler,
-  splitSelections,
-} from '@tinypipe/core';
+import { buildImage, generateText, QuantEngine, Sampler, splitSelections } from '@tinypipe/core';
 import { Pipeline, pipelinePlan } from '@tinypipe/pipeline';
 import { ReliableLink } from '@tinypipe/transport-uart';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import { afterAll } from 'vitest';
 import { tmp } from './helpers.test-helper.js';
 import { type PtyBoard, spawnPtyBoard, spawnPtyChain } from './pty-board.js';
+import { models, qm, tokenizer } from './stories260k.test-helper.js';
 
-export const models = fileURLToPath(new URL('../../../models/', import.meta.url));
-const checkpoint = readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin'))));
-export const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
-export const qm = quantize(checkpoint, { weights: 'q8' });
+export { models, qm, tokenizer };
 export const running: PtyBoard[] = [];
 afterAll(async () => {
   for (const b of running) b.process.kill('SIGCONT'); // a board a test stopped

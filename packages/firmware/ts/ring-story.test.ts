@@ -4,17 +4,13 @@
  * option given overrides that one setting only, and the C reader (tp_image_story, checked at boot by
  * tp_image_open) and readImage refuse damaged defaults with the same code.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   generateText,
   QuantEngine,
-  quantize,
-  readCheckpoint,
   readImage,
-  readTokenizer,
   Sampler,
   type StoryDefaultsInput,
   splitSelections,
@@ -24,14 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cVerdict, tsVerdict } from './bounds.test-helper.js';
 import { tmp } from './helpers.test-helper.js';
 import { type Ring, spawnRing } from './ring.js';
-
-const models = fileURLToPath(new URL('../../../models/', import.meta.url));
-const qm = quantize(readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin')))), {
-  weights: 'q8',
-});
-const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
-const PROMPT = 'Once upon a time';
-const promptIds = tokenizer.encode(PROMPT, { bos: true, eos: false }).join(' ');
+import { PROMPT, promptIds, qm, tokenizer } from './stories260k.test-helper.js';
 
 const rings: Ring[] = [];
 afterAll(async () => {

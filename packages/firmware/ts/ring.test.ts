@@ -7,14 +7,12 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   buildImage,
   generateText,
   QuantEngine,
   quantize,
   readCheckpoint,
-  readTokenizer,
   Sampler,
   splitSelections,
 } from '@tinypipe/core';
@@ -23,15 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildPosixBoard } from './build.js';
 import { tmp } from './helpers.test-helper.js';
 import { type Ring, spawnRing } from './ring.js';
-
-const models = fileURLToPath(new URL('../../../models/', import.meta.url));
-const qm = quantize(readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin')))), {
-  weights: 'q8',
-});
-const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
-const PROMPT = 'Once upon a time';
-/** Until the image holds the tokenizer, board 0 takes the prompt as token ids. */
-const promptIds = tokenizer.encode(PROMPT, { bos: true, eos: false }).join(' ');
+import { models, PROMPT, promptIds, qm, tokenizer } from './stories260k.test-helper.js';
 
 const rings: Ring[] = [];
 afterAll(async () => {

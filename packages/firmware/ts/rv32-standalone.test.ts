@@ -5,27 +5,14 @@
  * console as board 0 of a ring does. They equal the host's run (@tinypipe/core's generateText with the spec
  * sampler) for the same prompt and seed: token ids without a tokenizer, the text with one.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  buildImage,
-  generateText,
-  QuantEngine,
-  quantize,
-  readCheckpoint,
-  readTokenizer,
-  Sampler,
-  splitSelections,
-} from '@tinypipe/core';
+import { buildImage, generateText, QuantEngine, quantize, Sampler, splitSelections } from '@tinypipe/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRv32, runRv32Program } from './build.js';
 import { tmp } from './helpers.test-helper.js';
+import { checkpoint, PROMPT, tokenizer } from './stories260k.test-helper.js';
 
-const models = fileURLToPath(new URL('../../../models/', import.meta.url));
-const checkpoint = readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin'))));
-const tokenizer = readTokenizer(new Uint8Array(readFileSync(join(models, 'tok512.bin'))), 512);
-const PROMPT = 'Once upon a time';
 let elf: string;
 beforeAll(() => {
   elf = buildRv32();
