@@ -165,6 +165,52 @@ describe('tinypipe demo --standalone', () => {
     expect(ports.opened).toHaveLength(3); // restarting a board opened nothing
   }, 120_000);
 
+  it('--quant q4 --kv int8: the ring runs those numerics, and its story is the host run with the same weights and KV cache format, not the q8 one', async () => {
+    const r = await runCapture([
+      'demo',
+      '--standalone',
+      '--boards',
+      '2',
+      '--steps',
+      '60',
+      '--seed',
+      '3',
+      '--temperature',
+      '0',
+      '--quant',
+      'q4',
+      '--kv',
+      'int8',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary;
+    const q4 = quantize(readCheckpoint(new Uint8Array(readFileSync(join(models, 'stories260K.bin')))), {
+      weights: 'q4',
+    });
+    const run = (kv: 'fp32' | 'int8') =>
+      generateText({
+        engine: QuantEngine.fromModel(q4, { kv }),
+        tokenizer,
+        sampler: new Sampler({ vocabSize: 512, temperature: 0, topp: 0.9, seed: 3, exp: 'spec' }),
+        prompt: 'Once upon a time',
+        steps: 60,
+      });
+    const [int8, fp32] = await Promise.all([run('int8'), run('fp32')]);
+    expect(flat(s.stories[0]!.text)).toBe(flat(int8.text));
+    expect(s.identicalToHost).toBe(true);
+    // the check would notice a ring that ignored --kv: the formats' greedy stories differ here
+    expect(int8.text).not.toBe(fp32.text);
+  }, 120_000);
+
+  it('refuses what a ring cannot do: a split classifier, layer hashes', async () => {
+    for (const flag of ['--split-classifier', '--hashes']) {
+      const r = await runCapture(['demo', '--standalone', '--boards', '2', flag]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`USAGE: ${flag}: .*drop it with --standalone`));
+    }
+  });
+
   it('--emulate --json: the ring’s rate over all its stories, as the host-driven demo reports its own', async () => {
     const r = await runCapture([
       'demo',

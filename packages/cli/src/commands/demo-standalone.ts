@@ -10,7 +10,7 @@
 import { generateText, QuantEngine, quantize, Sampler } from '@tinypipe/core';
 import { buildPosixBoard } from '@tinypipe/firmware';
 import { buildPlan, describeHolding, planModel } from '@tinypipe/partitioner';
-import { TinypipeError } from '@tinypipe/protocol';
+import { type KvFormat, TinypipeError } from '@tinypipe/protocol';
 import { openSerialPort } from '@tinypipe/transport-uart/node';
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../io/context.js';
@@ -89,9 +89,19 @@ export async function runStandaloneDemo(
   if (given.embedding === 'host') throw usageError('--embedding host: in a ring board 0 embeds (no host)');
   if (given.trace)
     throw usageError('--trace traces the host’s links: a ring has none (drop it with --standalone)');
+  if (given.splitClassifier)
+    throw usageError(
+      '--split-classifier: in a ring the last board samples, so it holds the whole classifier (drop it with --standalone)',
+    );
+  if (given.hashes)
+    throw usageError(
+      '--hashes: layer hashes travel to a host link, and a ring has none (drop it with --standalone)',
+    );
   const say = (s: string) => (given.json ? undefined : ctx.stderr.write(s));
   const { checkpoint, label } = await loadModel(ctx, given.model);
-  const c = checkpoint.config;
+  if (given.seqLen !== undefined && (given.seqLen < 1 || given.seqLen > checkpoint.config.seqLen))
+    throw usageError(`--seq-len must be 1 to the model's ${checkpoint.config.seqLen}`);
+  const c = { ...checkpoint.config, seqLen: given.seqLen ?? checkpoint.config.seqLen };
   const n = given.boards;
   if (n < 1 || n > c.nLayers) throw usageError(`--boards must be 1 to ${c.nLayers} (the model's layers)`);
   if (given.kill !== undefined && (given.kill < 1 || given.kill >= n))
@@ -108,18 +118,19 @@ export async function runStandaloneDemo(
     parallel,
   });
   const tokenizer = await loadTokenizer(ctx, given.tokenizer, c.vocabSize);
-  const qm = quantize(checkpoint, { weights: 'q8' });
+  const qm = quantize({ ...checkpoint, config: c }, { weights: given.quant });
   const profile = await resolveProfile(ctx, given.emulate ?? given.profile ?? 'esp32s3-n16r8');
   const plan = planModel({
-    model: { name: label, source: label, config: c, kind: 'q8', groupSize: 32 },
+    model: { name: label, source: label, config: c, kind: given.quant, groupSize: 32 },
     boards: Array.from({ length: n }, () => profile),
-    objective: parallel > 1 ? 'throughput' : 'latency',
+    objective: given.objective ?? (parallel > 1 ? 'throughput' : 'latency'),
     streams: parallel,
     standalone: true,
+    ...(given.kv ? { kv: given.kv } : {}),
   });
   const builds = buildPlan(plan, qm, ringBuildOptions(settings, tokenizer));
   say(
-    `tinypipe demo --standalone: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) q8 on a ring of ${n} simulated ESP32-S3 board(s)\n` +
+    `tinypipe demo --standalone: ${label} (${c.nLayers} layers, dim ${c.dim}, vocab ${c.vocabSize}) ${given.quant}, ${plan.kv} KV cache, on a ring of ${n} simulated ESP32-S3 board(s)\n` +
       plan.boards
         .map(
           (b) =>
@@ -169,7 +180,7 @@ export async function runStandaloneDemo(
       `  ${n} board(s) flashed in ${(flashMs / 1000).toFixed(1)} s; the host closed every port and reads board 0's console only\n\n`,
     );
     const console = await tell(ctx, given, start, boards, stories, ports);
-    const told = await compare(ctx, settings, qm, tokenizer, console, stories);
+    const told = await compare(ctx, settings, qm, plan.kv, tokenizer, console, stories);
     hostHoldsNoPort(ports, n); // nothing was opened while the stories ran
     const tokens = told.reduce((a, s) => a + s.tokens, 0);
     const seconds = storiesSeconds(boards[0]!.arrivedAt, stories) ?? Number.NaN;
@@ -289,6 +300,7 @@ async function compare(
   ctx: CliContext,
   settings: ReturnType<typeof ringSettings>,
   qm: ReturnType<typeof quantize>,
+  kv: KvFormat,
   tokenizer: Awaited<ReturnType<typeof loadTokenizer>>,
   text: string,
   stories: number,
@@ -303,7 +315,7 @@ async function compare(
     let identical: boolean | null = null;
     if (!end.abandoned) {
       const host = await generateText({
-        engine: QuantEngine.fromModel(qm),
+        engine: QuantEngine.fromModel(qm, { kv }), // the boards' numerics: their weights and KV cache format
         tokenizer,
         sampler: new Sampler({
           vocabSize: qm.config.vocabSize,
