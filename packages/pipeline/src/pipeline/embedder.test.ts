@@ -19,9 +19,9 @@ import { describe, expect, it } from 'vitest';
 import { type MemoryBoard, memoryBoard } from '../testing/memory-board.js';
 import { memoryChain } from '../testing/memory-chain.js';
 import { qm, tokenizer } from '../testing/stories.test-helper.js';
+import { prompt, tokensOf } from './generate.test-helper.js';
 import { Pipeline, type PipelineOptions, pipelinePlan } from './pipeline.js';
 
-const prompt = 'Once upon a time';
 const hostOnly = { layers: [0, 0] as const, embedding: true, classifier: false as const };
 /** The host's embedder as connectBoards makes it: a QuantStage of an embedding-only image (host.tpimg). */
 const embedder = new QuantStage(readImage(buildImage(qm, hostOnly)).stage);
@@ -67,20 +67,6 @@ function setUp(
   });
 }
 
-async function tokensOf(p: Pipeline, sampling: 'host' | 'board', seed: number, steps: number) {
-  const got: number[] = [];
-  for await (const t of p.generate({
-    tokenizer,
-    ...(sampling === 'board'
-      ? { sampling: { temperature: 0.8, topp: 0.9, seed } }
-      : { sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed }) }),
-    prompt,
-    steps,
-  }))
-    got.push(t.token);
-  return got;
-}
-
 describe('the embedding on the host (memory boards)', () => {
   for (const topology of ['star', 'chain'] as const) {
     it(`${topology}: board 0 gets ACTIVATION, never TOKEN; host- and board-sampled tokens equal the unsplit run`, async () => {
@@ -88,7 +74,7 @@ describe('the embedding on the host (memory boards)', () => {
       const p = setUp(topology, hostSplit([2, 3]), { onRequest: (e) => kinds.add(`${e.sentTo} ${e.kind}`) });
       for (const sampling of ['host', 'board'] as const) {
         const exp = sampling === 'board' ? 'spec' : 'platform';
-        expect(await tokensOf(p, sampling, 5, 80)).toEqual(
+        expect(await tokensOf(p, 80, sampling, 5)).toEqual(
           await unsplit(new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 5, exp }), 80),
         );
       }
@@ -106,7 +92,7 @@ describe('the embedding on the host (memory boards)', () => {
         { onResume: (e) => resumes.push(e.error.code) },
         { board, pos: 40 },
       );
-      expect(await tokensOf(p, 'board', 9, 100)).toEqual(
+      expect(await tokensOf(p, 100, 'board', 9)).toEqual(
         await unsplit(
           new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 9, exp: 'spec' }),
           100,
@@ -129,7 +115,7 @@ describe('the embedding on the host (memory boards)', () => {
     });
     const steps = 40;
     const engine = QuantEngine.fromModel(qm, { layerHashes: true });
-    const tokens = await tokensOf(p, 'board', 2, steps);
+    const tokens = await tokensOf(p, steps, 'board', 2);
     let token = 1;
     for (let pos = 0; pos < tokens.length; pos++) {
       engine.forward(token, pos);
@@ -151,7 +137,7 @@ describe('the embedding on the host (memory boards)', () => {
   it('a function embedder (the dequantized row) gives the same tokens as a QuantStage', async () => {
     const stage = new QuantStage(sliceStage(qm, hostOnly));
     const p = setUp('star', hostSplit([3, 2]), { embedder: (t) => stage.embed(t) });
-    expect(await tokensOf(p, 'host', 4, 50)).toEqual(
+    expect(await tokensOf(p, 50, 'host', 4)).toEqual(
       await unsplit(new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 4 }), 50),
     );
     await p.close();
@@ -182,7 +168,7 @@ describe('the embedding on the host (memory boards)', () => {
     );
     for (const sampling of ['host', 'board'] as const) {
       const exp = sampling === 'board' ? 'spec' : 'platform';
-      expect(await tokensOf(p, sampling, 8, 70)).toEqual(
+      expect(await tokensOf(p, 70, sampling, 8)).toEqual(
         await unsplit(new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed: 8, exp }), 70),
       );
     }
@@ -244,7 +230,7 @@ describe('the embedding on the host (memory boards)', () => {
       const p = Pipeline.connect(links(sel), pipelinePlan(qm, sel), {
         embedder: () => new Float32Array(3),
       });
-      await expect(tokensOf(p, 'host', 1, 5)).rejects.toMatchObject({
+      await expect(tokensOf(p, 5, 'host', 1)).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
         message: expect.stringMatching(/dim \(64\) floats/),
       });

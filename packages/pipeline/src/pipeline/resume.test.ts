@@ -7,11 +7,11 @@ import { TinypipeError } from '@tinypipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { type MemoryBoard, type MemoryBoardOptions, memoryBoard } from '../testing/memory-board.js';
 import { qm, tokenizer } from '../testing/stories.test-helper.js';
+import { prompt, tokensOf } from './generate.test-helper.js';
 import { Pipeline, type PipelineOptions, pipelinePlan } from './pipeline.js';
 
 const split = [2, 3];
 const selections = splitSelections(qm.config, split, 1);
-const prompt = 'Once upon a time';
 
 /** The unsplit run on the host: what every pipeline run below must give, token for token. */
 const host = async (temperature: number, seed: number, steps: number, exp: 'platform' | 'spec') =>
@@ -35,28 +35,6 @@ function setUp(options: PipelineOptions & { reconnects?: boolean } = {}, board: 
     { ...rest, ...(reconnects ? { reconnect: async (i: number) => boards[i]!.connect() } : {}) },
   );
   return { boards, pipeline };
-}
-
-async function tokensOf(
-  pipeline: Pipeline,
-  steps: number,
-  sampling: 'host' | 'board',
-  seed = 5,
-  each: (n: number) => void = () => {},
-): Promise<number[]> {
-  const got: number[] = [];
-  for await (const t of pipeline.generate({
-    tokenizer,
-    ...(sampling === 'board'
-      ? { sampling: { temperature: 0.8, topp: 0.9, seed } }
-      : { sampler: new Sampler({ vocabSize: 512, temperature: 0.8, topp: 0.9, seed }) }),
-    prompt,
-    steps,
-  })) {
-    got.push(t.token);
-    each(got.length);
-  }
-  return got;
 }
 
 describe('Pipeline resume on in-memory boards', () => {
