@@ -14,15 +14,8 @@ import {
 } from '@tinypipe/partitioner';
 import { usageError } from '../../io/errors.js';
 
-/** The flags behind the settings (commander's names). */
-export interface RingSettingFlags {
-  prompt?: string;
-  steps?: number;
-  temperature?: number;
-  topp?: number;
-  seed?: number;
-  parallel?: number;
-}
+/** The flags behind the settings: commander's names are the settings' own. */
+export type RingSettingFlags = Partial<RingSettings>;
 
 /** The settings from the flags, the ring's defaults for the rest; a usage error for a value out of range. */
 export function ringSettings(flags: RingSettingFlags, defaults: Partial<RingSettings> = {}): RingSettings {
