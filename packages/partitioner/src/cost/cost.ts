@@ -18,10 +18,10 @@
  * them — a board still streams every byte, so its busy time per token (the throughput bound) is unchanged.
  * Times are integer microseconds, so sums are exact and plans reproducible.
  */
-import { type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
+import { kvDim, type ModelConfig, planImage, type QuantKind } from '@tinypipe/core';
 import { wireMicros } from '@tinypipe/protocol';
 import { type BoardProfile, type KernelKind, macsPerCycle } from '../profiles/profiles.js';
-import { type KvFormat, kvBytesPerPosition, kvDim } from './kv.js';
+import { type KvFormat, kvBytesPerPosition } from './kv.js';
 
 export interface ModelSpec {
   config: ModelConfig;

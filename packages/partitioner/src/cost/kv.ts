@@ -2,18 +2,13 @@
  * KV-cache formats as the cost model counts them (docs/numerics.md §6b): what one layer stores per
  * position for K and V together, in each format, and where the embedding table may live.
  */
-import { kvBytesPerPosition as kvBytes, type ModelConfig } from '@tinypipe/core';
+import { kvBytesPerPosition as kvBytes, kvDim, type ModelConfig } from '@tinypipe/core';
 import type { KvFormat } from '@tinypipe/protocol';
 
 export { KV_FORMATS, type KvFormat } from '@tinypipe/protocol';
 
 /** Where the token-embedding table lives: on a board (board 0), or on the host, which embeds. */
 export type EmbeddingPlacement = 'board' | 'host';
-
-/** The KV-cache width in values: `dim · n_kv_heads / n_heads`. */
-export function kvDim(c: ModelConfig): number {
-  return (c.dim * c.nKvHeads) / c.nHeads;
-}
 
 /**
  * Bytes one layer of model `c` stores per position, K and V together, in format `kv` (core's
